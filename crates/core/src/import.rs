@@ -1,0 +1,121 @@
+//! The one import pipeline every format plugs into: parse → normalise → validate →
+//! deduplicate → store → report. A report always reconciles:
+//! received = created + updated + unchanged + duplicates + rejected.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Timestamp;
+
+/// A record that could not be taken, kept with where it was and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    /// 1-based line (or record number for formats without lines).
+    pub line: u64,
+    pub reason: String,
+    /// The record as received, truncated to a readable length.
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// What was imported, e.g. `agencies`.
+    pub kind: String,
+    /// The format the records came in.
+    pub format: String,
+    /// Where they came from: a file name or a URL.
+    pub source: String,
+    pub received: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub duplicates: u64,
+    pub rejected: Vec<Rejected>,
+}
+
+/// An import report as stored, with when and by whom.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportRun {
+    pub id: i64,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub actor_name: String,
+    #[serde(flatten)]
+    pub report: ImportReport,
+}
+
+impl ImportReport {
+    pub fn new(kind: &str, format: &str, source: &str) -> Self {
+        ImportReport {
+            kind: kind.to_string(),
+            format: format.to_string(),
+            source: source.to_string(),
+            received: 0,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            duplicates: 0,
+            rejected: Vec::new(),
+        }
+    }
+
+    pub fn stored(&self) -> u64 {
+        self.created + self.updated + self.unchanged
+    }
+
+    pub fn rejected_count(&self) -> u64 {
+        self.rejected.len() as u64
+    }
+
+    /// The accounting identity every import must satisfy.
+    pub fn reconciles(&self) -> bool {
+        self.received == self.stored() + self.duplicates + self.rejected_count()
+    }
+
+    /// The file as a whole could not be read: one received record, rejected with the reason,
+    /// so that the failure is stored like any other rejection.
+    pub fn unreadable(mut self, why: impl Into<String>) -> Self {
+        self.received = 1;
+        self.reject(0, why, "");
+        self
+    }
+
+    /// The counts, for the audit trail.
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "format": self.format,
+            "received": self.received,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected.len(),
+        })
+    }
+
+    pub fn reject(&mut self, line: u64, reason: impl Into<String>, raw: &str) {
+        self.rejected.push(Rejected {
+            line,
+            reason: reason.into(),
+            raw: truncate_chars(raw, 2000),
+        });
+    }
+}
+
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((idx, _)) => format!("{}…", text.get(..idx).unwrap_or(text)),
+        None => text.to_string(),
+    }
+}
+
+/// Decode a file as UTF-8 (dropping a BOM) or explain what to do about it.
+pub fn decode_utf8(bytes: &[u8]) -> Result<&str, String> {
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the file is not UTF-8 text (first bad byte at offset {}); files saved by older \
+             Windows tools in Taiwan are often Big5: convert with `iconv -f BIG5 -t UTF-8`",
+            e.valid_up_to()
+        )
+    })
+}
