@@ -39,6 +39,9 @@ pub struct ImportRun {
     pub started_at: Timestamp,
     pub finished_at: Timestamp,
     pub actor_name: String,
+    /// How many records were rejected; `report.rejected` holds them only when the run is
+    /// read on its own (listings leave it empty).
+    pub rejected_total: u64,
     #[serde(flatten)]
     pub report: ImportReport,
 }

@@ -8,9 +8,9 @@ pub mod authz;
 pub mod clock;
 pub mod error;
 pub mod import;
+pub mod page;
 pub mod platform;
 pub mod ports;
-pub mod page;
 pub mod random;
 pub mod time;
 

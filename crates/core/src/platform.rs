@@ -91,7 +91,14 @@ impl Caller {
     }
 
     /// An audit event for a caller acting on their own account.
-    pub fn self_event(&self, at: Timestamp, action: &str, object_type: &str, object_id: &str, summary: serde_json::Value) -> AuditEvent {
+    pub fn self_event(
+        &self,
+        at: Timestamp,
+        action: &str,
+        object_type: &str,
+        object_id: &str,
+        summary: serde_json::Value,
+    ) -> AuditEvent {
         let auth = Authorization {
             acting_agency: self.principal.home_agency.clone(),
         };

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::accounts::{ApiToken, NewSession, NewToken, NewUser, RoleGrant, Session, User, UserFilter, UserProfile};
+use crate::accounts::{
+    ApiToken, NewSession, NewToken, NewUser, RoleGrant, Session, User, UserFilter, UserProfile,
+};
 use crate::agencies::{Agency, AgencyCode, AgencyImportPlan, AgencyInput, AgencyRecord};
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter, ChainHead};
 use crate::authz::Grant;
@@ -20,9 +22,19 @@ use crate::time::Timestamp;
 pub trait AgencyStore: Send + Sync + 'static {
     async fn agencies(&self) -> DomainResult<Vec<Agency>>;
     async fn agency(&self, code: &AgencyCode) -> DomainResult<Option<Agency>>;
-    async fn create_agency(&self, input: &AgencyInput, at: Timestamp, audit: AuditEvent) -> DomainResult<Agency>;
+    async fn create_agency(
+        &self,
+        input: &AgencyInput,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<Agency>;
     /// Replace an agency's stored state with `record`.
-    async fn update_agency(&self, record: &AgencyRecord, at: Timestamp, audit: AuditEvent) -> DomainResult<Agency>;
+    async fn update_agency(
+        &self,
+        record: &AgencyRecord,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<Agency>;
     /// Apply a planned import and store its report, all in one transaction; returns the run id.
     async fn apply_agency_import(
         &self,
@@ -36,13 +48,25 @@ pub trait AgencyStore: Send + Sync + 'static {
 
 #[async_trait]
 pub trait AccountStore: Send + Sync + 'static {
-    async fn create_user(&self, user: &NewUser, grants: &[Grant], granted_by: &str, audit: AuditEvent) -> DomainResult<User>;
+    async fn create_user(
+        &self,
+        user: &NewUser,
+        grants: &[Grant],
+        granted_by: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<User>;
     async fn user_by_name(&self, name: &str) -> DomainResult<Option<User>>;
     async fn user_by_id(&self, id: i64) -> DomainResult<Option<User>>;
     async fn password_hash(&self, user_id: i64) -> DomainResult<Option<String>>;
     async fn list_users(&self, filter: &UserFilter, page: PageRequest) -> DomainResult<Page<User>>;
     async fn count_users(&self) -> DomainResult<u64>;
-    async fn update_profile(&self, user_id: i64, profile: &UserProfile, at: Timestamp, audit: AuditEvent) -> DomainResult<User>;
+    async fn update_profile(
+        &self,
+        user_id: i64,
+        profile: &UserProfile,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<User>;
     /// Set a new password hash and end the user's sessions except `keep_session` (a hash).
     async fn set_password(
         &self,
@@ -60,16 +84,33 @@ pub trait AccountStore: Send + Sync + 'static {
         audit: Vec<AuditEvent>,
     ) -> DomainResult<()>;
     /// Reset the failure count, note the sign-in and open the session, atomically.
-    async fn record_login_success(&self, user_id: i64, session: &NewSession, audit: AuditEvent) -> DomainResult<()>;
+    async fn record_login_success(
+        &self,
+        user_id: i64,
+        session: &NewSession,
+        audit: AuditEvent,
+    ) -> DomainResult<()>;
     async fn grants_of(&self, user_id: i64) -> DomainResult<Vec<RoleGrant>>;
-    async fn add_grant(&self, user_id: i64, grant: &Grant, at: Timestamp, granted_by: &str, audit: AuditEvent) -> DomainResult<RoleGrant>;
+    async fn add_grant(
+        &self,
+        user_id: i64,
+        grant: &Grant,
+        at: Timestamp,
+        granted_by: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<RoleGrant>;
     async fn remove_grant(&self, grant_id: i64, audit: AuditEvent) -> DomainResult<()>;
 }
 
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
     async fn session(&self, id_hash: &str) -> DomainResult<Option<Session>>;
-    async fn touch_session(&self, id_hash: &str, last_seen: Timestamp, expires_at: Timestamp) -> DomainResult<()>;
+    async fn touch_session(
+        &self,
+        id_hash: &str,
+        last_seen: Timestamp,
+        expires_at: Timestamp,
+    ) -> DomainResult<()>;
     async fn end_session(&self, id_hash: &str, audit: Option<AuditEvent>) -> DomainResult<()>;
     async fn purge_expired_sessions(&self, now: Timestamp) -> DomainResult<u64>;
 }
@@ -92,12 +133,20 @@ pub type DailyCounts = Vec<(String, u64)>;
 pub trait AuditStore: Send + Sync + 'static {
     /// Append an event that goes with no other change (a failed sign-in, an export).
     async fn append(&self, event: AuditEvent) -> DomainResult<AuditEntry>;
-    async fn query(&self, filter: &AuditFilter, page: PageRequest) -> DomainResult<Page<AuditEntry>>;
+    async fn query(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<AuditEntry>>;
     /// Entries with `seq > after`, ascending, at most `limit`: for verification and export.
     async fn entries_after(&self, after: i64, limit: u32) -> DomainResult<Vec<AuditEntry>>;
     async fn head(&self) -> DomainResult<Option<ChainHead>>;
     /// Entries per Taipei day from `from` on, for one action prefix or all.
-    async fn daily_counts(&self, from: Timestamp, action_prefix: Option<&str>) -> DomainResult<DailyCounts>;
+    async fn daily_counts(
+        &self,
+        from: Timestamp,
+        action_prefix: Option<&str>,
+    ) -> DomainResult<DailyCounts>;
 }
 
 #[async_trait]
@@ -111,7 +160,11 @@ pub trait ImportStore: Send + Sync + 'static {
         actor_name: &str,
         audit: AuditEvent,
     ) -> DomainResult<i64>;
-    async fn import_runs(&self, kind: Option<&str>, page: PageRequest) -> DomainResult<Page<ImportRun>>;
+    async fn import_runs(
+        &self,
+        kind: Option<&str>,
+        page: PageRequest,
+    ) -> DomainResult<Page<ImportRun>>;
     async fn import_run(&self, id: i64) -> DomainResult<Option<ImportRun>>;
 }
 
@@ -151,7 +204,13 @@ impl Stores {
     /// One backend implementing every port.
     pub fn from_backend<B>(backend: Arc<B>) -> Self
     where
-        B: AgencyStore + AccountStore + SessionStore + TokenStore + AuditStore + ImportStore + StoreAdmin,
+        B: AgencyStore
+            + AccountStore
+            + SessionStore
+            + TokenStore
+            + AuditStore
+            + ImportStore
+            + StoreAdmin,
     {
         Stores {
             agencies: backend.clone(),

@@ -4,7 +4,8 @@ use crate::error::{DomainError, DomainResult};
 
 pub fn bytes<const N: usize>() -> DomainResult<[u8; N]> {
     let mut buf = [0u8; N];
-    getrandom::getrandom(&mut buf).map_err(|e| DomainError::store(format!("no randomness: {e}")))?;
+    getrandom::getrandom(&mut buf)
+        .map_err(|e| DomainError::store(format!("no randomness: {e}")))?;
     Ok(buf)
 }
 

@@ -35,7 +35,9 @@ impl Timestamp {
     }
 
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
-        OffsetDateTime::parse(text, &Rfc3339).ok().map(Self::from_offset)
+        OffsetDateTime::parse(text, &Rfc3339)
+            .ok()
+            .map(Self::from_offset)
     }
 
     pub fn to_rfc3339(&self) -> String {
@@ -219,18 +221,36 @@ mod tests {
 
     #[test]
     fn an_official_reads_dates_in_the_roc_calendar() {
-        assert_eq!(roc_date(date!(2024 - 01 - 01), Language::ZhTw), "民國113年1月1日");
-        assert_eq!(roc_date(date!(1912 - 01 - 01), Language::ZhTw), "民國1年1月1日");
-        assert_eq!(roc_date(date!(1911 - 10 - 10), Language::ZhTw), "民國前1年10月10日");
-        assert_eq!(roc_date(date!(2022 - 10 - 31), Language::En), "ROC 111-10-31");
+        assert_eq!(
+            roc_date(date!(2024 - 01 - 01), Language::ZhTw),
+            "民國113年1月1日"
+        );
+        assert_eq!(
+            roc_date(date!(1912 - 01 - 01), Language::ZhTw),
+            "民國1年1月1日"
+        );
+        assert_eq!(
+            roc_date(date!(1911 - 10 - 10), Language::ZhTw),
+            "民國前1年10月10日"
+        );
+        assert_eq!(
+            roc_date(date!(2022 - 10 - 31), Language::En),
+            "ROC 111-10-31"
+        );
     }
 
     #[test]
     fn dates_are_taipei_dates_not_utc_dates() {
         // 2023-12-31 17:00 UTC is already New Year's Day in Taoyuan.
         let at = Timestamp::from_offset(datetime!(2023-12-31 17:00 UTC));
-        assert_eq!(format_date(at, DateStyle::Roc, Language::ZhTw), "民國113年1月1日");
-        assert_eq!(format_date(at, DateStyle::Iso, Language::ZhTw), "2024-01-01");
+        assert_eq!(
+            format_date(at, DateStyle::Roc, Language::ZhTw),
+            "民國113年1月1日"
+        );
+        assert_eq!(
+            format_date(at, DateStyle::Iso, Language::ZhTw),
+            "2024-01-01"
+        );
         assert_eq!(
             format_datetime(at, DateStyle::Iso, Language::En),
             "2024-01-01 01:00"

@@ -1,0 +1,134 @@
+//! civitas' embedded store: every core port implemented on one SQLite file in WAL mode,
+//! with a few pooled read-only connections and one writer. Blocking SQLite calls run on
+//! tokio's blocking pool, never on the async workers.
+
+mod accounts;
+mod agencies;
+mod audit;
+mod convert;
+mod imports;
+mod migrate;
+mod pool;
+mod sessions;
+mod tokens;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use civitas_core::error::{DomainError, DomainResult};
+use civitas_core::ports::{SchemaStatus, StoreAdmin, Stores};
+
+pub use migrate::MIGRATIONS;
+use pool::Pool;
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "civitas.sqlite3";
+
+pub struct SqliteStore {
+    pool: Pool,
+    path: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    /// Apply pending migrations on open (otherwise refuse to open an outdated schema).
+    pub migrate: bool,
+    pub readers: usize,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            migrate: true,
+            readers: 4,
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the store in `data_dir`.
+    pub fn open_in(data_dir: &Path, options: OpenOptions) -> DomainResult<Arc<Self>> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            DomainError::store(format!(
+                "cannot create data directory {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+        Self::open(&data_dir.join(DB_FILE), options)
+    }
+
+    pub fn open(path: &Path, options: OpenOptions) -> DomainResult<Arc<Self>> {
+        let mut writer = pool::open_writer(path)?;
+        if options.migrate {
+            migrate::apply(&mut writer)?;
+        } else {
+            let status = migrate::status(&writer)?;
+            if !status.current() {
+                return Err(DomainError::store(format!(
+                    "the database schema is at version {} but this civitas needs {}; run `civitas migrate`",
+                    status.applied, status.expected
+                )));
+            }
+        }
+        let pool = Pool::new(path, writer, options.readers.max(1))?;
+        Ok(Arc::new(SqliteStore {
+            pool,
+            path: path.to_path_buf(),
+        }))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn stores(self: &Arc<Self>) -> Stores {
+        Stores::from_backend(self.clone())
+    }
+
+    /// Apply pending migrations to the file at `path`; returns the versions applied.
+    pub fn migrate_file(path: &Path) -> DomainResult<Vec<i64>> {
+        let mut conn = pool::open_writer(path)?;
+        migrate::apply(&mut conn)
+    }
+}
+
+#[async_trait]
+impl StoreAdmin for SqliteStore {
+    async fn ping(&self) -> DomainResult<()> {
+        self.pool
+            .read(|conn| {
+                conn.query_row("SELECT 1", [], |_| Ok(()))
+                    .map_err(convert::db_err)
+            })
+            .await
+    }
+
+    async fn schema_status(&self) -> DomainResult<SchemaStatus> {
+        self.pool.read(|conn| migrate::status(conn)).await
+    }
+
+    async fn backup_to(&self, path: &Path) -> DomainResult<()> {
+        if path.exists() {
+            return Err(DomainError::Conflict(format!(
+                "{} already exists; choose a new file name",
+                path.display()
+            )));
+        }
+        let source = self.path.clone();
+        let target = path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            // VACUUM INTO writes a consistent, compacted snapshot while others keep writing.
+            let conn = pool::open_plain(&source)?;
+            let target = target
+                .to_str()
+                .ok_or_else(|| DomainError::invalid("path", "the backup path must be valid UTF-8"))?
+                .to_string();
+            conn.execute("VACUUM INTO ?1", [target])
+                .map_err(convert::db_err)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| DomainError::store(format!("backup task: {e}")))?
+    }
+}

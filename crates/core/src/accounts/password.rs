@@ -65,13 +65,20 @@ pub fn check_password_policy(password: &str, user_name: &str) -> DomainResult<()
     }
     let lower = password.to_lowercase();
     if !user_name.is_empty() && lower.contains(&user_name.to_lowercase()) {
-        return Err(DomainError::invalid("password", "the password must not contain the user name"));
+        return Err(DomainError::invalid(
+            "password",
+            "the password must not contain the user name",
+        ));
     }
     let mut chars = password.chars();
     if let Some(first) = chars.next()
-        && chars.all(|c| c == first) {
-            return Err(DomainError::invalid("password", "the password must not be one repeated character"));
-        }
+        && chars.all(|c| c == first)
+    {
+        return Err(DomainError::invalid(
+            "password",
+            "the password must not be one repeated character",
+        ));
+    }
     Ok(())
 }
 
@@ -81,7 +88,11 @@ mod tests {
 
     #[test]
     fn a_hashed_password_verifies_and_a_wrong_one_does_not() {
-        let params = Argon2Params { memory_kib: 1024, iterations: 1, parallelism: 1 };
+        let params = Argon2Params {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
         let phc = hash_password("correct horse battery", &params).unwrap();
         assert!(phc.starts_with("$argon2id$"));
         assert!(verify_password("correct horse battery", &phc));

@@ -40,7 +40,10 @@ pub struct NewUserRequest {
     pub date_style: DateStyle,
 }
 
-async fn hash_blocking(password: String, params: crate::accounts::Argon2Params) -> DomainResult<String> {
+async fn hash_blocking(
+    password: String,
+    params: crate::accounts::Argon2Params,
+) -> DomainResult<String> {
     tokio::task::spawn_blocking(move || hash_password(&password, &params))
         .await
         .map_err(|e| DomainError::store(format!("hashing task: {e}")))?
@@ -54,10 +57,7 @@ async fn verify_blocking(password: String, phc: String) -> bool {
 
 /// Names typed at the sign-in form go into the audit trail; keep them printable and short.
 fn sanitise_attempted_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_control())
-        .take(64)
-        .collect()
+    name.chars().filter(|c| !c.is_control()).take(64).collect()
 }
 
 pub struct AccountService<'a> {
@@ -76,8 +76,14 @@ impl<'a> AccountService<'a> {
     async fn require_active_agency(&self, field: &str, code: &AgencyCode) -> DomainResult<()> {
         match self.p.stores.agencies.agency(code).await? {
             Some(a) if a.active => Ok(()),
-            Some(_) => Err(DomainError::invalid(field, format!("agency {code} is retired"))),
-            None => Err(DomainError::invalid(field, format!("no agency has the code {code}"))),
+            Some(_) => Err(DomainError::invalid(
+                field,
+                format!("agency {code} is retired"),
+            )),
+            None => Err(DomainError::invalid(
+                field,
+                format!("no agency has the code {code}"),
+            )),
         }
     }
 
@@ -93,7 +99,12 @@ impl<'a> AccountService<'a> {
     }
 
     /// Sign in with a name and password. Locks the account after repeated failures.
-    pub async fn login(&self, name: &str, password: &str, source_ip: Option<String>) -> DomainResult<LoginSuccess> {
+    pub async fn login(
+        &self,
+        name: &str,
+        password: &str,
+        source_ip: Option<String>,
+    ) -> DomainResult<LoginSuccess> {
         let now = self.p.now();
         let attempted = sanitise_attempted_name(name);
         let failure = |action: &str, user_id: Option<i64>, reason: &str| AuditEvent {
@@ -140,7 +151,11 @@ impl<'a> AccountService<'a> {
             .unwrap_or_else(|| DUMMY_HASH.to_string());
         if !verify_blocking(password.to_string(), phc).await {
             // A lock that has run out starts the count afresh.
-            let previous = if user.locked_until.is_some() { 0 } else { user.failed_logins };
+            let previous = if user.locked_until.is_some() {
+                0
+            } else {
+                user.failed_logins
+            };
             let failed = previous.saturating_add(1);
             let mut events = vec![failure("auth.login", Some(user.id), "wrong password")];
             let locked_until = if failed >= self.p.policy.max_failed_logins {
@@ -201,7 +216,13 @@ impl<'a> AccountService<'a> {
         self.p
             .stores
             .accounts
-            .record_login_success(user.id, &NewSession { session: session.clone() }, event)
+            .record_login_success(
+                user.id,
+                &NewSession {
+                    session: session.clone(),
+                },
+                event,
+            )
             .await?;
         let user = self
             .p
@@ -229,7 +250,10 @@ impl<'a> AccountService<'a> {
     }
 
     /// The live session for a cookie secret, with its user and what they may do.
-    pub async fn resolve_session(&self, secret: &str) -> DomainResult<Option<(Session, User, Principal)>> {
+    pub async fn resolve_session(
+        &self,
+        secret: &str,
+    ) -> DomainResult<Option<(Session, User, Principal)>> {
         let now = self.p.now();
         let hash = hash_secret(secret);
         let Some(mut session) = self.p.stores.sessions.session(&hash).await? else {
@@ -263,8 +287,16 @@ impl<'a> AccountService<'a> {
 
     pub async fn create_user(&self, caller: &Caller, req: NewUserRequest) -> DomainResult<User> {
         let name = UserName::parse(&req.name)?;
-        let home_agency = match req.home_agency.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(code) => Some(AgencyCode::parse(code).map_err(|_| DomainError::invalid("home_agency", "not an agency code"))?),
+        let home_agency = match req
+            .home_agency
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(code) => Some(
+                AgencyCode::parse(code)
+                    .map_err(|_| DomainError::invalid("home_agency", "not an agency code"))?,
+            ),
             None => None,
         };
         let profile = UserProfile {
@@ -279,19 +311,28 @@ impl<'a> AccountService<'a> {
         if let Some(code) = &home_agency {
             self.require_active_agency("home_agency", code).await?;
         }
-        let auth = caller
-            .principal
-            .authorize(Permission::ManageUsers, &self.tree_target(home_agency.as_ref()).await?)?;
+        let auth = caller.principal.authorize(
+            Permission::ManageUsers,
+            &self.tree_target(home_agency.as_ref()).await?,
+        )?;
         for grant in &req.grants {
             if let Some(code) = grant.scope.agency() {
                 self.require_active_agency("grants", code).await?;
             }
-            caller
-                .principal
-                .authorize(Permission::ManageUsers, &self.tree_target(grant.scope.agency()).await?)?;
+            caller.principal.authorize(
+                Permission::ManageUsers,
+                &self.tree_target(grant.scope.agency()).await?,
+            )?;
         }
         check_password_policy(&req.password, name.as_str())?;
-        if self.p.stores.accounts.user_by_name(name.as_str()).await?.is_some() {
+        if self
+            .p
+            .stores
+            .accounts
+            .user_by_name(name.as_str())
+            .await?
+            .is_some()
+        {
             return Err(DomainError::AlreadyExists {
                 what: "user",
                 key: name.to_string(),
@@ -335,8 +376,17 @@ impl<'a> AccountService<'a> {
 
     /// Users the caller may see: everyone for a city-wide grant, otherwise those whose home
     /// agency lies within the caller's scopes.
-    pub async fn list_users(&self, caller: &Caller, mut filter: UserFilter, page: PageRequest) -> DomainResult<Page<User>> {
-        if caller.principal.authorize(Permission::ReadUsers, &Target::City).is_err() {
+    pub async fn list_users(
+        &self,
+        caller: &Caller,
+        mut filter: UserFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<User>> {
+        if caller
+            .principal
+            .authorize(Permission::ReadUsers, &Target::City)
+            .is_err()
+        {
             let scopes: Vec<&AgencyCode> = caller
                 .principal
                 .grants
@@ -353,7 +403,11 @@ impl<'a> AccountService<'a> {
             let tree = AgencyTree::new(&all);
             let visible: Vec<AgencyCode> = all
                 .iter()
-                .filter(|a| scopes.iter().any(|s| tree.is_descendant_or_self(&a.code, s)))
+                .filter(|a| {
+                    scopes
+                        .iter()
+                        .any(|s| tree.is_descendant_or_self(&a.code, s))
+                })
                 .map(|a| a.code.clone())
                 .collect();
             filter.home_agencies = Some(match filter.home_agencies {
@@ -364,33 +418,47 @@ impl<'a> AccountService<'a> {
         self.p.stores.accounts.list_users(&filter, page).await
     }
 
-    pub async fn get_user(&self, caller: &Caller, name: &str) -> DomainResult<(User, Vec<RoleGrant>)> {
+    pub async fn get_user(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> DomainResult<(User, Vec<RoleGrant>)> {
         let user = self.user_named(name).await?;
         if caller.principal.user_id != Some(user.id) {
-            caller
-                .principal
-                .authorize(Permission::ReadUsers, &self.tree_target(user.home_agency.as_ref()).await?)?;
+            caller.principal.authorize(
+                Permission::ReadUsers,
+                &self.tree_target(user.home_agency.as_ref()).await?,
+            )?;
         }
         let grants = self.p.stores.accounts.grants_of(user.id).await?;
         Ok((user, grants))
     }
 
-    pub async fn update_profile(&self, caller: &Caller, name: &str, profile: UserProfile) -> DomainResult<User> {
+    pub async fn update_profile(
+        &self,
+        caller: &Caller,
+        name: &str,
+        profile: UserProfile,
+    ) -> DomainResult<User> {
         let user = self.user_named(name).await?;
         let profile = profile.normalised()?;
-        let auth = caller
-            .principal
-            .authorize(Permission::ManageUsers, &self.tree_target(user.home_agency.as_ref()).await?)?;
+        let auth = caller.principal.authorize(
+            Permission::ManageUsers,
+            &self.tree_target(user.home_agency.as_ref()).await?,
+        )?;
         if profile.home_agency != user.home_agency {
             if let Some(code) = &profile.home_agency {
                 self.require_active_agency("home_agency", code).await?;
             }
-            caller
-                .principal
-                .authorize(Permission::ManageUsers, &self.tree_target(profile.home_agency.as_ref()).await?)?;
+            caller.principal.authorize(
+                Permission::ManageUsers,
+                &self.tree_target(profile.home_agency.as_ref()).await?,
+            )?;
         }
         if caller.principal.user_id == Some(user.id) && !profile.active {
-            return Err(DomainError::Conflict("you cannot disable your own account".into()));
+            return Err(DomainError::Conflict(
+                "you cannot disable your own account".into(),
+            ));
         }
         let before = UserProfile::of(&user);
         if before == profile {
@@ -415,8 +483,16 @@ impl<'a> AccountService<'a> {
     }
 
     /// A person's own language and date style.
-    pub async fn set_preferences(&self, caller: &Caller, language: Language, date_style: DateStyle) -> DomainResult<User> {
-        let user_id = caller.principal.user_id.ok_or(DomainError::Unauthenticated)?;
+    pub async fn set_preferences(
+        &self,
+        caller: &Caller,
+        language: Language,
+        date_style: DateStyle,
+    ) -> DomainResult<User> {
+        let user_id = caller
+            .principal
+            .user_id
+            .ok_or(DomainError::Unauthenticated)?;
         let user = self
             .p
             .stores
@@ -454,7 +530,10 @@ impl<'a> AccountService<'a> {
         new: &str,
         keep_session: Option<&str>,
     ) -> DomainResult<()> {
-        let user_id = caller.principal.user_id.ok_or(DomainError::Unauthenticated)?;
+        let user_id = caller
+            .principal
+            .user_id
+            .ok_or(DomainError::Unauthenticated)?;
         let user = self
             .p
             .stores
@@ -470,15 +549,27 @@ impl<'a> AccountService<'a> {
             .await?
             .unwrap_or_else(|| DUMMY_HASH.to_string());
         if !verify_blocking(current.to_string(), phc).await {
-            return Err(DomainError::invalid("current_password", "the current password is not correct"));
+            return Err(DomainError::invalid(
+                "current_password",
+                "the current password is not correct",
+            ));
         }
         if current == new {
-            return Err(DomainError::invalid("new_password", "choose a password different from the current one"));
+            return Err(DomainError::invalid(
+                "new_password",
+                "choose a password different from the current one",
+            ));
         }
         check_password_policy(new, user.name.as_str())?;
         let hash = hash_blocking(new.to_string(), self.p.policy.argon2).await?;
         let at = self.p.now();
-        let event = caller.self_event(at, "user.password_change", "user", user.name.as_str(), json!({}));
+        let event = caller.self_event(
+            at,
+            "user.password_change",
+            "user",
+            user.name.as_str(),
+            json!({}),
+        );
         self.p
             .stores
             .accounts
@@ -489,13 +580,21 @@ impl<'a> AccountService<'a> {
     /// An administrator sets someone's password (e.g. they forgot it); their sessions end.
     pub async fn reset_password(&self, caller: &Caller, name: &str, new: &str) -> DomainResult<()> {
         let user = self.user_named(name).await?;
-        let auth = caller
-            .principal
-            .authorize(Permission::ManageUsers, &self.tree_target(user.home_agency.as_ref()).await?)?;
+        let auth = caller.principal.authorize(
+            Permission::ManageUsers,
+            &self.tree_target(user.home_agency.as_ref()).await?,
+        )?;
         check_password_policy(new, user.name.as_str())?;
         let hash = hash_blocking(new.to_string(), self.p.policy.argon2).await?;
         let at = self.p.now();
-        let event = caller.event(at, &auth, "user.password_reset", "user", user.name.as_str(), json!({}));
+        let event = caller.event(
+            at,
+            &auth,
+            "user.password_reset",
+            "user",
+            user.name.as_str(),
+            json!({}),
+        );
         self.p
             .stores
             .accounts
@@ -506,9 +605,10 @@ impl<'a> AccountService<'a> {
     /// Lift a lock-out before it runs out.
     pub async fn unlock(&self, caller: &Caller, name: &str) -> DomainResult<()> {
         let user = self.user_named(name).await?;
-        let auth = caller
-            .principal
-            .authorize(Permission::ManageUsers, &self.tree_target(user.home_agency.as_ref()).await?)?;
+        let auth = caller.principal.authorize(
+            Permission::ManageUsers,
+            &self.tree_target(user.home_agency.as_ref()).await?,
+        )?;
         let at = self.p.now();
         let event = caller.event(
             at,
@@ -525,17 +625,24 @@ impl<'a> AccountService<'a> {
             .await
     }
 
-    pub async fn grant(&self, caller: &Caller, name: &str, grant: Grant) -> DomainResult<RoleGrant> {
+    pub async fn grant(
+        &self,
+        caller: &Caller,
+        name: &str,
+        grant: Grant,
+    ) -> DomainResult<RoleGrant> {
         let user = self.user_named(name).await?;
-        caller
-            .principal
-            .authorize(Permission::ManageUsers, &self.tree_target(user.home_agency.as_ref()).await?)?;
+        caller.principal.authorize(
+            Permission::ManageUsers,
+            &self.tree_target(user.home_agency.as_ref()).await?,
+        )?;
         if let Some(code) = grant.scope.agency() {
             self.require_active_agency("agency", code).await?;
         }
-        let auth = caller
-            .principal
-            .authorize(Permission::ManageUsers, &self.tree_target(grant.scope.agency()).await?)?;
+        let auth = caller.principal.authorize(
+            Permission::ManageUsers,
+            &self.tree_target(grant.scope.agency()).await?,
+        )?;
         let existing = self.p.stores.accounts.grants_of(user.id).await?;
         if existing.iter().any(|g| g.grant == grant) {
             return Err(DomainError::AlreadyExists {
@@ -544,7 +651,14 @@ impl<'a> AccountService<'a> {
             });
         }
         let at = self.p.now();
-        let event = caller.event(at, &auth, "user.grant", "user", user.name.as_str(), json!({ "grant": grant }));
+        let event = caller.event(
+            at,
+            &auth,
+            "user.grant",
+            "user",
+            user.name.as_str(),
+            json!({ "grant": grant }),
+        );
         self.p
             .stores
             .accounts
@@ -552,19 +666,26 @@ impl<'a> AccountService<'a> {
             .await
     }
 
-    pub async fn revoke_grant(&self, caller: &Caller, name: &str, grant_id: i64) -> DomainResult<()> {
+    pub async fn revoke_grant(
+        &self,
+        caller: &Caller,
+        name: &str,
+        grant_id: i64,
+    ) -> DomainResult<()> {
         let user = self.user_named(name).await?;
-        caller
-            .principal
-            .authorize(Permission::ManageUsers, &self.tree_target(user.home_agency.as_ref()).await?)?;
+        caller.principal.authorize(
+            Permission::ManageUsers,
+            &self.tree_target(user.home_agency.as_ref()).await?,
+        )?;
         let grants = self.p.stores.accounts.grants_of(user.id).await?;
         let grant = grants
             .iter()
             .find(|g| g.id == grant_id)
             .ok_or_else(|| DomainError::not_found("grant", grant_id.to_string()))?;
-        let auth = caller
-            .principal
-            .authorize(Permission::ManageUsers, &self.tree_target(grant.grant.scope.agency()).await?)?;
+        let auth = caller.principal.authorize(
+            Permission::ManageUsers,
+            &self.tree_target(grant.grant.scope.agency()).await?,
+        )?;
         if caller.principal.user_id == Some(user.id)
             && grant.grant.role == Role::PlatformAdmin
             && grant.grant.scope == Scope::City
@@ -603,14 +724,20 @@ impl<'a> TokenService<'a> {
     }
 
     /// Authorise acting on `owner`'s tokens: one's own, or anyone's with `manage_any_token`.
-    async fn authorize_for(&self, caller: &Caller, owner: &User) -> DomainResult<crate::authz::Authorization> {
+    async fn authorize_for(
+        &self,
+        caller: &Caller,
+        owner: &User,
+    ) -> DomainResult<crate::authz::Authorization> {
         if caller.principal.user_id == Some(owner.id) {
             return Ok(crate::authz::Authorization {
                 acting_agency: caller.principal.home_agency.clone(),
             });
         }
         let target = self.p.agencies().target(owner.home_agency.as_ref()).await?;
-        caller.principal.authorize(Permission::ManageAnyToken, &target)
+        caller
+            .principal
+            .authorize(Permission::ManageAnyToken, &target)
     }
 
     /// Create a token for `owner` (default: the caller) holding the owner's grants for
@@ -626,7 +753,9 @@ impl<'a> TokenService<'a> {
         let owner = match owner {
             Some(name) => AccountService::new(self.p).user_named(name).await?,
             None => {
-                let id = caller.principal.user_id.ok_or_else(|| DomainError::invalid("user", "say which user the token is for"))?;
+                let id = caller.principal.user_id.ok_or_else(|| {
+                    DomainError::invalid("user", "say which user the token is for")
+                })?;
                 self.p
                     .stores
                     .accounts
@@ -641,15 +770,24 @@ impl<'a> TokenService<'a> {
         }
         let label = label.trim();
         if label.is_empty() || label.chars().count() > 80 || label.chars().any(char::is_control) {
-            return Err(DomainError::invalid("label", "give the token a name of 1–80 characters, e.g. what script uses it"));
+            return Err(DomainError::invalid(
+                "label",
+                "give the token a name of 1–80 characters, e.g. what script uses it",
+            ));
         }
         if lifetime <= Duration::ZERO {
-            return Err(DomainError::invalid("expires", "the expiry must be in the future"));
+            return Err(DomainError::invalid(
+                "expires",
+                "the expiry must be in the future",
+            ));
         }
         if lifetime > self.p.policy.token_max_lifetime {
             return Err(DomainError::invalid(
                 "expires",
-                format!("a token may live at most {} days", self.p.policy.token_max_lifetime.whole_days()),
+                format!(
+                    "a token may live at most {} days",
+                    self.p.policy.token_max_lifetime.whole_days()
+                ),
             ));
         }
         let held: Vec<Grant> = self
@@ -668,15 +806,23 @@ impl<'a> TokenService<'a> {
                     if !held.iter().any(|g| g.role == *role) {
                         return Err(DomainError::invalid(
                             "roles",
-                            format!("{} does not hold the role {role}; a token can only carry roles its owner holds", owner.name),
+                            format!(
+                                "{} does not hold the role {role}; a token can only carry roles its owner holds",
+                                owner.name
+                            ),
                         ));
                     }
                 }
-                held.into_iter().filter(|g| roles.contains(&g.role)).collect()
+                held.into_iter()
+                    .filter(|g| roles.contains(&g.role))
+                    .collect()
             }
         };
         if grants.is_empty() {
-            return Err(DomainError::invalid("roles", format!("{} holds no roles, so a token would be useless", owner.name)));
+            return Err(DomainError::invalid(
+                "roles",
+                format!("{} holds no roles, so a token would be useless", owner.name),
+            ));
         }
         let (secret, prefix, hash) = generate_token()?;
         let at = self.p.now();
@@ -710,7 +856,10 @@ impl<'a> TokenService<'a> {
             }
             None if caller.principal.is_operator() => self.p.stores.tokens.list_tokens(None).await,
             None => {
-                let id = caller.principal.user_id.ok_or(DomainError::Unauthenticated)?;
+                let id = caller
+                    .principal
+                    .user_id
+                    .ok_or(DomainError::Unauthenticated)?;
                 self.p.stores.tokens.list_tokens(Some(id)).await
             }
         }
@@ -737,7 +886,9 @@ impl<'a> TokenService<'a> {
             .await
             .map_err(|_| DomainError::not_found("token", id.to_string()))?;
         if token.revoked_at.is_some() {
-            return Err(DomainError::Conflict("this token is already revoked".into()));
+            return Err(DomainError::Conflict(
+                "this token is already revoked".into(),
+            ));
         }
         let at = self.p.now();
         let event = caller.event(
@@ -760,7 +911,9 @@ impl<'a> TokenService<'a> {
     /// The principal behind a bearer token: the token's grants that its owner still holds.
     pub async fn resolve(&self, secret: &str) -> DomainResult<(ApiToken, Principal)> {
         if !secret.starts_with(TOKEN_PREFIX) {
-            return Err(DomainError::InvalidToken("this is not a civitas API token (they start with civ_)"));
+            return Err(DomainError::InvalidToken(
+                "this is not a civitas API token (they start with civ_)",
+            ));
         }
         let now: Timestamp = self.p.now();
         let token = self
@@ -769,12 +922,16 @@ impl<'a> TokenService<'a> {
             .tokens
             .token_by_hash(&hash_secret(secret))
             .await?
-            .ok_or(DomainError::InvalidToken("unknown token; create a new one under 我的 API 權杖 / My API tokens"))?;
+            .ok_or(DomainError::InvalidToken(
+                "unknown token; create a new one under 我的 API 權杖 / My API tokens",
+            ))?;
         if token.revoked_at.is_some() {
             return Err(DomainError::InvalidToken("this token was revoked"));
         }
         if now >= token.expires_at {
-            return Err(DomainError::InvalidToken("this token has expired; create a new one"));
+            return Err(DomainError::InvalidToken(
+                "this token has expired; create a new one",
+            ));
         }
         let owner = self
             .p
@@ -782,7 +939,9 @@ impl<'a> TokenService<'a> {
             .accounts
             .user_by_id(token.user_id)
             .await?
-            .ok_or(DomainError::InvalidToken("the token's owner no longer exists"))?;
+            .ok_or(DomainError::InvalidToken(
+                "the token's owner no longer exists",
+            ))?;
         if !owner.active {
             return Err(DomainError::InvalidToken("the token's owner is disabled"));
         }
@@ -801,7 +960,10 @@ impl<'a> TokenService<'a> {
             .filter(|g| held.contains(g))
             .cloned()
             .collect();
-        if token.last_used_at.is_none_or(|used| now.since(used) >= TOUCH_INTERVAL) {
+        if token
+            .last_used_at
+            .is_none_or(|used| now.since(used) >= TOUCH_INTERVAL)
+        {
             self.p.stores.tokens.touch_token(token.id, now).await?;
         }
         let principal = Principal {

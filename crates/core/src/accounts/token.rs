@@ -44,7 +44,10 @@ pub struct NewToken {
 
 /// A fresh token: (the plaintext to show once, its display prefix, its hash).
 pub fn generate_token() -> DomainResult<(String, String, String)> {
-    let secret = format!("{TOKEN_PREFIX}{}", hex::encode(crate::random::bytes::<24>()?));
+    let secret = format!(
+        "{TOKEN_PREFIX}{}",
+        hex::encode(crate::random::bytes::<24>()?)
+    );
     let prefix = secret.chars().take(TOKEN_PREFIX.len() + 8).collect();
     let hash = super::session::hash_secret(&secret);
     Ok((secret, prefix, hash))

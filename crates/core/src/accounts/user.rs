@@ -102,12 +102,21 @@ impl UserProfile {
     pub fn normalised(mut self) -> DomainResult<Self> {
         self.display_name = self.display_name.trim().to_string();
         if self.display_name.is_empty() || self.display_name.chars().count() > 80 {
-            return Err(DomainError::invalid("display_name", "a display name of 1–80 characters is required"));
+            return Err(DomainError::invalid(
+                "display_name",
+                "a display name of 1–80 characters is required",
+            ));
         }
         if self.display_name.chars().any(char::is_control) {
-            return Err(DomainError::invalid("display_name", "control characters are not allowed"));
+            return Err(DomainError::invalid(
+                "display_name",
+                "control characters are not allowed",
+            ));
         }
-        self.email = self.email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+        self.email = self
+            .email
+            .map(|e| e.trim().to_string())
+            .filter(|e| !e.is_empty());
         if let Some(email) = &self.email {
             let valid = email.len() <= 254
                 && email.split_once('@').is_some_and(|(local, domain)| {

@@ -138,10 +138,12 @@ impl CivitasColumns {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
         };
-        let code = AgencyCode::parse(record.get(self.code).unwrap_or(""))
-            .map_err(|e| reason(&e))?;
+        let code =
+            AgencyCode::parse(record.get(self.code).unwrap_or("")).map_err(|e| reason(&e))?;
         let parent = match get(self.parent) {
-            Some(p) => Some(AgencyCode::parse(&p).map_err(|e| format!("parent_code: {}", reason(&e)))?),
+            Some(p) => {
+                Some(AgencyCode::parse(&p).map_err(|e| format!("parent_code: {}", reason(&e)))?)
+            }
             None => None,
         };
         let kind = match get(self.kind) {
@@ -172,7 +174,10 @@ impl CivitasColumns {
 }
 
 /// `380120000J 【社會局】` → code 380120000J, short name 社會局, full name 桃園市政府社會局.
-fn parse_supply_list_provider(cell: &str, root: Option<&AgencyCode>) -> Result<AgencyInput, String> {
+fn parse_supply_list_provider(
+    cell: &str,
+    root: Option<&AgencyCode>,
+) -> Result<AgencyInput, String> {
     let Some(root) = root else {
         return Err("the city government agency must exist before importing its bureaus".into());
     };
@@ -315,7 +320,11 @@ pub fn plan_agency_import(
     let mut updates = Vec::new();
     for (line, raw, input) in accepted {
         if cyclic.contains(&input.code) {
-            report.reject(line, "this parent would make the agency its own ancestor", &raw);
+            report.reject(
+                line,
+                "this parent would make the agency its own ancestor",
+                &raw,
+            );
             continue;
         }
         match stored.get(&input.code) {
@@ -371,8 +380,13 @@ mod tests {
     const ROOT: &str = "380000000A";
 
     fn plan(existing: &[Agency], csv: &str) -> AgencyImportPlan {
-        let parsed = parse_agency_file(csv.as_bytes(), AgencyImportFormat::CivitasCsv, None).unwrap();
-        plan_agency_import(existing, parsed, ImportReport::new("agencies", "civitas-csv", "t.csv"))
+        let parsed =
+            parse_agency_file(csv.as_bytes(), AgencyImportFormat::CivitasCsv, None).unwrap();
+        plan_agency_import(
+            existing,
+            parsed,
+            ImportReport::new("agencies", "civitas-csv", "t.csv"),
+        )
     }
 
     #[test]
@@ -392,7 +406,11 @@ mod tests {
         assert_eq!(r.duplicates, 1);
         assert_eq!(r.rejected.len(), 4);
         assert!(r.reconciles());
-        assert_eq!(p.creates[0].code.as_str(), ROOT, "parents are created first");
+        assert_eq!(
+            p.creates[0].code.as_str(),
+            ROOT,
+            "parents are created first"
+        );
         let lines: Vec<u64> = r.rejected.iter().map(|x| x.line).collect();
         assert_eq!(lines, vec![5, 6, 7, 8]);
         assert!(r.rejected[0].reason.contains("line 3"));
@@ -431,10 +449,18 @@ mod tests {
         assert_eq!(p.report.created, 34);
         assert_eq!(p.report.duplicates, 1429 - 34);
         assert!(p.report.rejected.is_empty());
-        let social = p.creates.iter().find(|a| a.code.as_str() == "380120000J").unwrap();
+        let social = p
+            .creates
+            .iter()
+            .find(|a| a.code.as_str() == "380120000J")
+            .unwrap();
         assert_eq!(social.name_zh, "桃園市政府社會局");
         assert_eq!(social.short_name_zh.as_deref(), Some("社會局"));
-        let metro = p.creates.iter().find(|a| a.code.as_str() == "376737200A").unwrap();
+        let metro = p
+            .creates
+            .iter()
+            .find(|a| a.code.as_str() == "376737200A")
+            .unwrap();
         assert_eq!(metro.kind, AgencyKind::Enterprise);
     }
 
@@ -459,7 +485,10 @@ mod tests {
             mk("AA", Some(ROOT), AgencyKind::Bureau),
             mk("BB", Some("AA"), AgencyKind::Subordinate),
         ];
-        let p = plan(&existing, "code,name_zh,parent_code,kind\nAA,AA,BB,bureau\n");
+        let p = plan(
+            &existing,
+            "code,name_zh,parent_code,kind\nAA,AA,BB,bureau\n",
+        );
         assert_eq!(p.report.rejected.len(), 1);
         assert!(p.report.rejected[0].reason.contains("own ancestor"));
         assert!(p.report.reconciles());

@@ -132,7 +132,10 @@ impl AgencyInput {
         self.name_en = clean_optional(self.name_en);
         self.short_name_zh = clean_optional(self.short_name_zh);
         if self.name_zh.is_empty() {
-            return Err(DomainError::invalid("name_zh", "the Chinese name is required"));
+            return Err(DomainError::invalid(
+                "name_zh",
+                "the Chinese name is required",
+            ));
         }
         check_len("name_zh", &self.name_zh, 100)?;
         if let Some(en) = &self.name_en {
@@ -142,7 +145,10 @@ impl AgencyInput {
             check_len("short_name_zh", short, 40)?;
         }
         if self.parent.as_ref() == Some(&self.code) {
-            return Err(DomainError::invalid("parent", "an agency cannot be its own parent"));
+            return Err(DomainError::invalid(
+                "parent",
+                "an agency cannot be its own parent",
+            ));
         }
         if self.kind == AgencyKind::CityGovernment && self.parent.is_some() {
             return Err(DomainError::invalid(
@@ -174,7 +180,10 @@ fn check_len(field: &str, value: &str, max: usize) -> DomainResult<()> {
         ));
     }
     if value.chars().any(|c| c.is_control()) {
-        return Err(DomainError::invalid(field, "control characters are not allowed"));
+        return Err(DomainError::invalid(
+            field,
+            "control characters are not allowed",
+        ));
     }
     Ok(())
 }

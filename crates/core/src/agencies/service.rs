@@ -69,22 +69,30 @@ impl<'a> AgencyService<'a> {
         }
         let target = match &input.parent {
             Some(parent) => {
-                let parent_agency = tree
-                    .get(parent)
-                    .ok_or_else(|| DomainError::invalid("parent", format!("no agency has the code {parent}")))?;
+                let parent_agency = tree.get(parent).ok_or_else(|| {
+                    DomainError::invalid("parent", format!("no agency has the code {parent}"))
+                })?;
                 if !parent_agency.active {
-                    return Err(DomainError::invalid("parent", format!("{parent} is retired")));
+                    return Err(DomainError::invalid(
+                        "parent",
+                        format!("{parent} is retired"),
+                    ));
                 }
                 Target::Agency(tree.lineage(parent))
             }
             None => {
                 if all.iter().any(|a| a.kind == AgencyKind::CityGovernment) {
-                    return Err(DomainError::invalid("parent", "the city government already exists; choose a parent"));
+                    return Err(DomainError::invalid(
+                        "parent",
+                        "the city government already exists; choose a parent",
+                    ));
                 }
                 Target::City
             }
         };
-        let auth = caller.principal.authorize(Permission::ManageAgencies, &target)?;
+        let auth = caller
+            .principal
+            .authorize(Permission::ManageAgencies, &target)?;
         let at = self.p.now();
         let event = caller.event(
             at,
@@ -94,13 +102,25 @@ impl<'a> AgencyService<'a> {
             input.code.as_str(),
             serde_json::to_value(&input).unwrap_or_default(),
         );
-        self.p.stores.agencies.create_agency(&input, at, event).await
+        self.p
+            .stores
+            .agencies
+            .create_agency(&input, at, event)
+            .await
     }
 
     /// Change an agency's names, kind or parent.
-    pub async fn update(&self, caller: &Caller, code: &AgencyCode, input: AgencyInput) -> DomainResult<Agency> {
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        code: &AgencyCode,
+        input: AgencyInput,
+    ) -> DomainResult<Agency> {
         if &input.code != code {
-            return Err(DomainError::invalid("code", "an agency's code never changes; create a new agency instead"));
+            return Err(DomainError::invalid(
+                "code",
+                "an agency's code never changes; create a new agency instead",
+            ));
         }
         let input = input.normalised()?;
         let all = self.p.stores.agencies.agencies().await?;
@@ -108,22 +128,32 @@ impl<'a> AgencyService<'a> {
         let current = tree
             .get(code)
             .ok_or_else(|| DomainError::not_found("agency", code.as_str()))?;
-        caller
-            .principal
-            .authorize(Permission::ManageAgencies, &Target::Agency(tree.lineage(code)))?;
+        caller.principal.authorize(
+            Permission::ManageAgencies,
+            &Target::Agency(tree.lineage(code)),
+        )?;
         let auth = match &input.parent {
             Some(parent) => {
                 if tree.get(parent).is_none() {
-                    return Err(DomainError::invalid("parent", format!("no agency has the code {parent}")));
+                    return Err(DomainError::invalid(
+                        "parent",
+                        format!("no agency has the code {parent}"),
+                    ));
                 }
                 if tree.is_descendant_or_self(parent, code) {
-                    return Err(DomainError::invalid("parent", "an agency cannot move under itself or one of its own sub-agencies"));
+                    return Err(DomainError::invalid(
+                        "parent",
+                        "an agency cannot move under itself or one of its own sub-agencies",
+                    ));
                 }
-                caller
-                    .principal
-                    .authorize(Permission::ManageAgencies, &Target::Agency(tree.lineage(parent)))?
+                caller.principal.authorize(
+                    Permission::ManageAgencies,
+                    &Target::Agency(tree.lineage(parent)),
+                )?
             }
-            None => caller.principal.authorize(Permission::ManageAgencies, &Target::City)?,
+            None => caller
+                .principal
+                .authorize(Permission::ManageAgencies, &Target::City)?,
         };
         let before = current.record();
         let after = AgencyRecord {
@@ -134,26 +164,45 @@ impl<'a> AgencyService<'a> {
             return Ok(current.clone());
         }
         let at = self.p.now();
-        let event = caller.event(at, &auth, "agency.update", "agency", code.as_str(), diff_records(&before, &after));
-        self.p.stores.agencies.update_agency(&after, at, event).await
+        let event = caller.event(
+            at,
+            &auth,
+            "agency.update",
+            "agency",
+            code.as_str(),
+            diff_records(&before, &after),
+        );
+        self.p
+            .stores
+            .agencies
+            .update_agency(&after, at, event)
+            .await
     }
 
     /// Retire an agency (it stays in the record, marked retired), naming its successor when
     /// its work moved elsewhere — e.g. 資訊科技局 into 智慧城鄉發展委員會 on 民國113年1月1日.
-    pub async fn retire(&self, caller: &Caller, code: &AgencyCode, successor: Option<AgencyCode>) -> DomainResult<Agency> {
+    pub async fn retire(
+        &self,
+        caller: &Caller,
+        code: &AgencyCode,
+        successor: Option<AgencyCode>,
+    ) -> DomainResult<Agency> {
         let all = self.p.stores.agencies.agencies().await?;
         let tree = AgencyTree::new(&all);
         let current = tree
             .get(code)
             .ok_or_else(|| DomainError::not_found("agency", code.as_str()))?;
-        let auth = caller
-            .principal
-            .authorize(Permission::ManageAgencies, &Target::Agency(tree.lineage(code)))?;
+        let auth = caller.principal.authorize(
+            Permission::ManageAgencies,
+            &Target::Agency(tree.lineage(code)),
+        )?;
         if !current.active {
             return Err(DomainError::Conflict(format!("{code} is already retired")));
         }
         if current.kind == AgencyKind::CityGovernment {
-            return Err(DomainError::Conflict("the city government cannot be retired".into()));
+            return Err(DomainError::Conflict(
+                "the city government cannot be retired".into(),
+            ));
         }
         let active_children: Vec<&str> = tree
             .children_of(Some(code))
@@ -169,9 +218,24 @@ impl<'a> AgencyService<'a> {
         }
         if let Some(s) = &successor {
             match tree.get(s) {
-                None => return Err(DomainError::invalid("successor", format!("no agency has the code {s}"))),
-                Some(a) if !a.active => return Err(DomainError::invalid("successor", format!("{s} is itself retired"))),
-                Some(_) if s == code => return Err(DomainError::invalid("successor", "an agency cannot succeed itself")),
+                None => {
+                    return Err(DomainError::invalid(
+                        "successor",
+                        format!("no agency has the code {s}"),
+                    ));
+                }
+                Some(a) if !a.active => {
+                    return Err(DomainError::invalid(
+                        "successor",
+                        format!("{s} is itself retired"),
+                    ));
+                }
+                Some(_) if s == code => {
+                    return Err(DomainError::invalid(
+                        "successor",
+                        "an agency cannot succeed itself",
+                    ));
+                }
                 Some(_) => {}
             }
         }
@@ -183,8 +247,19 @@ impl<'a> AgencyService<'a> {
             successor,
             ..before.clone()
         };
-        let event = caller.event(at, &auth, "agency.retire", "agency", code.as_str(), diff_records(&before, &after));
-        self.p.stores.agencies.update_agency(&after, at, event).await
+        let event = caller.event(
+            at,
+            &auth,
+            "agency.retire",
+            "agency",
+            code.as_str(),
+            diff_records(&before, &after),
+        );
+        self.p
+            .stores
+            .agencies
+            .update_agency(&after, at, event)
+            .await
     }
 
     pub async fn reactivate(&self, caller: &Caller, code: &AgencyCode) -> DomainResult<Agency> {
@@ -193,16 +268,21 @@ impl<'a> AgencyService<'a> {
         let current = tree
             .get(code)
             .ok_or_else(|| DomainError::not_found("agency", code.as_str()))?;
-        let auth = caller
-            .principal
-            .authorize(Permission::ManageAgencies, &Target::Agency(tree.lineage(code)))?;
+        let auth = caller.principal.authorize(
+            Permission::ManageAgencies,
+            &Target::Agency(tree.lineage(code)),
+        )?;
         if current.active {
             return Err(DomainError::Conflict(format!("{code} is already active")));
         }
         if let Some(parent) = current.parent.as_ref().and_then(|p| tree.get(p))
-            && !parent.active {
-                return Err(DomainError::Conflict(format!("reactivate its parent {} first", parent.code)));
-            }
+            && !parent.active
+        {
+            return Err(DomainError::Conflict(format!(
+                "reactivate its parent {} first",
+                parent.code
+            )));
+        }
         let at = self.p.now();
         let before = current.record();
         let after = AgencyRecord {
@@ -211,8 +291,19 @@ impl<'a> AgencyService<'a> {
             successor: None,
             ..before.clone()
         };
-        let event = caller.event(at, &auth, "agency.reactivate", "agency", code.as_str(), diff_records(&before, &after));
-        self.p.stores.agencies.update_agency(&after, at, event).await
+        let event = caller.event(
+            at,
+            &auth,
+            "agency.reactivate",
+            "agency",
+            code.as_str(),
+            diff_records(&before, &after),
+        );
+        self.p
+            .stores
+            .agencies
+            .update_agency(&after, at, event)
+            .await
     }
 
     /// Import agencies from a file. Idempotent: a second run changes nothing and says so.
@@ -223,7 +314,9 @@ impl<'a> AgencyService<'a> {
         format: AgencyImportFormat,
         source: &str,
     ) -> DomainResult<(i64, ImportReport)> {
-        let auth = caller.principal.authorize(Permission::ManageAgencies, &Target::City)?;
+        let auth = caller
+            .principal
+            .authorize(Permission::ManageAgencies, &Target::City)?;
         let started_at = self.p.now();
         let existing = self.p.stores.agencies.agencies().await?;
         let root = existing
@@ -237,7 +330,14 @@ impl<'a> AgencyService<'a> {
                 // The file as a whole is unreadable: record that, so nothing is lost silently.
                 let report = report.unreadable(why);
                 let at = self.p.now();
-                let event = caller.event(at, &auth, "agency.import", "import", source, report.summary());
+                let event = caller.event(
+                    at,
+                    &auth,
+                    "agency.import",
+                    "import",
+                    source,
+                    report.summary(),
+                );
                 let id = self
                     .p
                     .stores
@@ -274,7 +374,14 @@ impl<'a> AgencyService<'a> {
                 diff_records(&before.record(), &after),
             ));
         }
-        events.push(caller.event(at, &auth, "agency.import", "import", source, plan.report.summary()));
+        events.push(caller.event(
+            at,
+            &auth,
+            "agency.import",
+            "import",
+            source,
+            plan.report.summary(),
+        ));
         let id = self
             .p
             .stores

@@ -23,7 +23,10 @@ impl<'a> AgencyTree<'a> {
         let by_code = agencies.iter().map(|a| (&a.code, a)).collect();
         let mut children: HashMap<Option<AgencyCode>, Vec<&Agency>> = HashMap::new();
         for agency in agencies {
-            children.entry(agency.parent.clone()).or_default().push(agency);
+            children
+                .entry(agency.parent.clone())
+                .or_default()
+                .push(agency);
         }
         for list in children.values_mut() {
             list.sort_by(|a, b| a.code.cmp(&b.code));
@@ -73,9 +76,10 @@ impl<'a> AgencyTree<'a> {
         // Agencies whose parent is missing still appear, at the top level.
         for agency in self.by_code.values() {
             if let Some(parent) = &agency.parent
-                && !self.by_code.contains_key(parent) {
-                    stack.insert(0, (agency, 0));
-                }
+                && !self.by_code.contains_key(parent)
+            {
+                stack.insert(0, (agency, 0));
+            }
         }
         let mut seen: HashSet<&AgencyCode> = HashSet::new();
         while let Some((agency, depth)) = stack.pop() {

@@ -38,8 +38,15 @@ impl<'a> AuditService<'a> {
         AuditService { p }
     }
 
-    pub async fn query(&self, caller: &Caller, filter: &AuditFilter, page: PageRequest) -> DomainResult<Page<AuditEntry>> {
-        caller.principal.authorize(Permission::ReadAudit, &Target::City)?;
+    pub async fn query(
+        &self,
+        caller: &Caller,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<AuditEntry>> {
+        caller
+            .principal
+            .authorize(Permission::ReadAudit, &Target::City)?;
         self.p.stores.audit.query(filter, page).await
     }
 
@@ -63,7 +70,9 @@ impl<'a> AuditService<'a> {
 
     /// Verification on behalf of someone allowed to read the trail.
     pub async fn verify_for(&self, caller: &Caller) -> DomainResult<Verification> {
-        caller.principal.authorize(Permission::ReadAudit, &Target::City)?;
+        caller
+            .principal
+            .authorize(Permission::ReadAudit, &Target::City)?;
         self.verify().await
     }
 
@@ -75,9 +84,12 @@ impl<'a> AuditService<'a> {
         filter: &AuditFilter,
         out: W,
     ) -> DomainResult<u64> {
-        let auth = caller.principal.authorize(Permission::ReadAudit, &Target::City)?;
+        let auth = caller
+            .principal
+            .authorize(Permission::ReadAudit, &Target::City)?;
         let mut out = out;
-        out.write_all(b"\xEF\xBB\xBF").map_err(crate::error::DomainError::store)?;
+        out.write_all(b"\xEF\xBB\xBF")
+            .map_err(crate::error::DomainError::store)?;
         let mut writer = csv::Writer::from_writer(out);
         writer
             .write_record(CSV_HEADER)
@@ -89,7 +101,13 @@ impl<'a> AuditService<'a> {
                 .p
                 .stores
                 .audit
-                .query(filter, PageRequest { page, per_page: crate::page::MAX_PER_PAGE })
+                .query(
+                    filter,
+                    PageRequest {
+                        page,
+                        per_page: crate::page::MAX_PER_PAGE,
+                    },
+                )
                 .await?;
             for e in &batch.items {
                 writer
@@ -134,14 +152,26 @@ impl<'a> AuditService<'a> {
     }
 
     /// Sign-ins and changes per day over the last `days` days, for the dashboard chart.
-    pub async fn daily_activity(&self, caller: &Caller, days: i64, action_prefix: Option<&str>) -> DomainResult<DailyCounts> {
-        caller.principal.authorize(Permission::ReadDashboard, &Target::City).or_else(|_| {
-            if caller.principal.can_somewhere(Permission::ReadDashboard) {
-                Ok(crate::authz::Authorization { acting_agency: None })
-            } else {
-                Err(crate::error::DomainError::Forbidden { needed: Permission::ReadDashboard.as_str().into() })
-            }
-        })?;
+    pub async fn daily_activity(
+        &self,
+        caller: &Caller,
+        days: i64,
+        action_prefix: Option<&str>,
+    ) -> DomainResult<DailyCounts> {
+        caller
+            .principal
+            .authorize(Permission::ReadDashboard, &Target::City)
+            .or_else(|_| {
+                if caller.principal.can_somewhere(Permission::ReadDashboard) {
+                    Ok(crate::authz::Authorization {
+                        acting_agency: None,
+                    })
+                } else {
+                    Err(crate::error::DomainError::Forbidden {
+                        needed: Permission::ReadDashboard.as_str().into(),
+                    })
+                }
+            })?;
         let from = self.p.now().sub(time::Duration::days(days));
         self.p.stores.audit.daily_counts(from, action_prefix).await
     }

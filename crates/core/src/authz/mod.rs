@@ -92,7 +92,11 @@ impl Principal {
     }
 
     /// Allow when some grant's role carries `permission` and its scope covers `target`.
-    pub fn authorize(&self, permission: Permission, target: &Target) -> DomainResult<Authorization> {
+    pub fn authorize(
+        &self,
+        permission: Permission,
+        target: &Target,
+    ) -> DomainResult<Authorization> {
         let mut best: Option<&Grant> = None;
         for grant in self.grants.iter().filter(|g| g.role.has(permission)) {
             let covers = match (&grant.scope, target) {
@@ -187,7 +191,11 @@ mod tests {
             scope: Scope::City,
         }]);
         for perm in Permission::ALL {
-            assert_eq!(p.can(*perm, &Target::City), !perm.changes_state(), "{perm:?}");
+            assert_eq!(
+                p.can(*perm, &Target::City),
+                !perm.changes_state(),
+                "{perm:?}"
+            );
         }
     }
 }

@@ -131,10 +131,9 @@ impl Role {
                 ReadImports,
             ],
             Role::DataSteward => &[ReadDashboard, ReadAgencies, ReadImports],
-            Role::SocAnalyst
-            | Role::IncidentHandler
-            | Role::SecurityOfficer
-            | Role::Viewer => &[ReadDashboard, ReadAgencies],
+            Role::SocAnalyst | Role::IncidentHandler | Role::SecurityOfficer | Role::Viewer => {
+                &[ReadDashboard, ReadAgencies]
+            }
         }
     }
 

@@ -1,0 +1,109 @@
+//! Plain-SQL migrations embedded in the binary, recorded with a checksum so that an edited
+//! migration is refused instead of silently diverging.
+
+use civitas_core::error::{DomainError, DomainResult};
+use civitas_core::ports::SchemaStatus;
+use civitas_core::random::sha256_hex;
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::convert::db_err;
+
+/// (version, name, SQL). Append only; never edit an applied migration.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/0001_foundation.sql"),
+)];
+
+fn expected() -> i64 {
+    MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0)
+}
+
+fn ensure_table(conn: &Connection) -> DomainResult<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version     INTEGER PRIMARY KEY,
+            name        TEXT   NOT NULL,
+            checksum    TEXT   NOT NULL,
+            applied_at  BIGINT NOT NULL
+        );",
+    )
+    .map_err(db_err)
+}
+
+pub(crate) fn status(conn: &Connection) -> DomainResult<SchemaStatus> {
+    let exists: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(db_err)?
+        > 0;
+    let applied = if exists {
+        conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_err)?
+    } else {
+        0
+    };
+    Ok(SchemaStatus {
+        applied,
+        expected: expected(),
+    })
+}
+
+/// Apply every pending migration, each in its own transaction. Returns the versions applied.
+pub(crate) fn apply(conn: &mut Connection) -> DomainResult<Vec<i64>> {
+    ensure_table(conn)?;
+    let newest: i64 = conn
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_err)?;
+    if newest > expected() {
+        return Err(DomainError::store(format!(
+            "the database was written by a newer civitas (schema {newest}, this one knows {}); upgrade civitas",
+            expected()
+        )));
+    }
+    let mut applied = Vec::new();
+    for (version, name, sql) in MIGRATIONS {
+        let checksum = sha256_hex(sql.as_bytes());
+        let recorded: Option<String> = conn
+            .query_row(
+                "SELECT checksum FROM schema_migrations WHERE version = ?1",
+                [version],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        match recorded {
+            Some(sum) if sum == checksum => continue,
+            Some(_) => {
+                return Err(DomainError::store(format!(
+                    "migration {version} ({name}) differs from the one applied to this database"
+                )));
+            }
+            None => {}
+        }
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute_batch(sql)
+            .map_err(|e| DomainError::store(format!("migration {version} ({name}) failed: {e}")))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at)
+             VALUES (?1, ?2, ?3, CAST(strftime('%s', 'now') AS INTEGER) * 1000)",
+            rusqlite::params![version, name, checksum],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        tracing::info!(version, name, "applied migration");
+        applied.push(*version);
+    }
+    Ok(applied)
+}
