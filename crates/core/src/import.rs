@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::text::Text;
 use crate::time::Timestamp;
 
 /// A record that could not be taken, kept with where it was and why.
@@ -11,7 +12,7 @@ use crate::time::Timestamp;
 pub struct Rejected {
     /// 1-based line (or record number for formats without lines).
     pub line: u64,
-    pub reason: String,
+    pub reason: Text,
     /// The record as received, truncated to a readable length.
     pub raw: String,
 }
@@ -76,7 +77,7 @@ impl ImportReport {
 
     /// The file as a whole could not be read: one received record, rejected with the reason,
     /// so that the failure is stored like any other rejection.
-    pub fn unreadable(mut self, why: impl Into<String>) -> Self {
+    pub fn unreadable(mut self, why: Text) -> Self {
         self.received = 1;
         self.reject(0, why, "");
         self
@@ -95,10 +96,10 @@ impl ImportReport {
         })
     }
 
-    pub fn reject(&mut self, line: u64, reason: impl Into<String>, raw: &str) {
+    pub fn reject(&mut self, line: u64, reason: Text, raw: &str) {
         self.rejected.push(Rejected {
             line,
-            reason: reason.into(),
+            reason,
             raw: truncate_chars(raw, 2000),
         });
     }
@@ -112,13 +113,19 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
 }
 
 /// Decode a file as UTF-8 (dropping a BOM) or explain what to do about it.
-pub fn decode_utf8(bytes: &[u8]) -> Result<&str, String> {
+pub fn decode_utf8(bytes: &[u8]) -> Result<&str, Text> {
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|e| {
-        format!(
-            "the file is not UTF-8 text (first bad byte at offset {}); files saved by older \
-             Windows tools in Taiwan are often Big5: convert with `iconv -f BIG5 -t UTF-8`",
-            e.valid_up_to()
+        let at = e.valid_up_to();
+        Text::new(
+            format!(
+                "檔案不是 UTF-8 文字（第 {at} 位元組起無法解讀）；舊版 Windows 軟體存的檔案常是 Big5，\
+                 請以 UTF-8 另存新檔，或用 `iconv -f BIG5 -t UTF-8` 轉換"
+            ),
+            format!(
+                "the file is not UTF-8 text (first bad byte at offset {at}); files saved by older \
+                 Windows tools in Taiwan are often Big5: convert with `iconv -f BIG5 -t UTF-8`"
+            ),
         )
     })
 }

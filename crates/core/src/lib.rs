@@ -12,6 +12,7 @@ pub mod page;
 pub mod platform;
 pub mod ports;
 pub mod random;
+pub mod text;
 pub mod time;
 
 // Capabilities that later issues fill. Each module states its rules; see ARCHITECTURE.md.

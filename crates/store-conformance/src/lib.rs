@@ -241,11 +241,13 @@ pub async fn an_import_creates_parents_first_and_keeps_every_rejected_line(store
     assert_eq!(run.rejected_total, 1);
     assert_eq!(run.report.rejected.len(), 1);
     assert_eq!(run.report.rejected[0].line, 5);
-    assert!(run.report.rejected[0].reason.contains("MISSING1"));
+    assert!(run.report.rejected[0].reason.en.contains("MISSING1"));
+    assert!(run.report.rejected[0].reason.zh.contains("MISSING1"));
     assert!(run.report.reconciles());
     assert_eq!(run.actor_name, "cli:test");
 
-    let unreadable = ImportReport::new("agencies", "civitas-csv", "b.csv").unreadable("not UTF-8");
+    let unreadable = ImportReport::new("agencies", "civitas-csv", "b.csv")
+        .unreadable(civitas_core::text::Text::new("不是 UTF-8", "not UTF-8"));
     let id2 = stores
         .imports
         .save_import_run(

@@ -133,8 +133,9 @@ CREATE INDEX import_runs_kind ON import_runs(kind, finished_at);
 
 CREATE TABLE import_rejects (
     run_id  BIGINT NOT NULL REFERENCES import_runs(id),
-    line    BIGINT NOT NULL,
-    reason  TEXT   NOT NULL,
+    line       BIGINT NOT NULL,
+    reason_zh  TEXT   NOT NULL,
+    reason_en  TEXT   NOT NULL,
     raw     TEXT   NOT NULL
 );
 CREATE INDEX import_rejects_run ON import_rejects(run_id);

@@ -43,11 +43,11 @@ pub(crate) fn insert_run(
     let id = tx.last_insert_rowid();
     let mut stmt = tx
         .prepare_cached(
-            "INSERT INTO import_rejects (run_id, line, reason, raw) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO import_rejects (run_id, line, reason_zh, reason_en, raw) VALUES (?1, ?2, ?3, ?4, ?5)",
         )
         .map_err(db_err)?;
     for r in &report.rejected {
-        stmt.execute(params![id, r.line as i64, r.reason, r.raw])
+        stmt.execute(params![id, r.line as i64, r.reason.zh, r.reason.en, r.raw])
             .map_err(db_err)?;
     }
     Ok(id)
@@ -81,14 +81,14 @@ fn run(r: &Row<'_>) -> rusqlite::Result<ImportRun> {
 fn rejects(conn: &Connection, run_id: i64) -> DomainResult<Vec<Rejected>> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT line, reason, raw FROM import_rejects WHERE run_id = ?1 ORDER BY line, rowid",
+            "SELECT line, reason_zh, reason_en, raw FROM import_rejects WHERE run_id = ?1 ORDER BY line, rowid",
         )
         .map_err(db_err)?;
     stmt.query_map([run_id], |r| {
         Ok(Rejected {
             line: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-            reason: r.get(1)?,
-            raw: r.get(2)?,
+            reason: civitas_core::text::Text::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+            raw: r.get(3)?,
         })
     })
     .map_err(db_err)?

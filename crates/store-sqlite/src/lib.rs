@@ -110,10 +110,10 @@ impl StoreAdmin for SqliteStore {
 
     async fn backup_to(&self, path: &Path) -> DomainResult<()> {
         if path.exists() {
-            return Err(DomainError::Conflict(format!(
-                "{} already exists; choose a new file name",
-                path.display()
-            )));
+            return Err(DomainError::conflict(
+                format!("{} 已存在；請換一個檔名", path.display()),
+                format!("{} already exists; choose a new file name", path.display()),
+            ));
         }
         let source = self.path.clone();
         let target = path.to_path_buf();
@@ -122,7 +122,15 @@ impl StoreAdmin for SqliteStore {
             let conn = pool::open_plain(&source)?;
             let target = target
                 .to_str()
-                .ok_or_else(|| DomainError::invalid("path", "the backup path must be valid UTF-8"))?
+                .ok_or_else(|| {
+                    DomainError::invalid(
+                        "path",
+                        civitas_core::text::Text::new(
+                            "備份路徑必須是有效的 UTF-8",
+                            "the backup path must be valid UTF-8",
+                        ),
+                    )
+                })?
                 .to_string();
             conn.execute("VACUUM INTO ?1", [target])
                 .map_err(convert::db_err)?;

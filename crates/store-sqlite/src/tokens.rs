@@ -134,7 +134,7 @@ impl TokenStore for SqliteStore {
                     )
                     .map_err(db_err)?;
                 if n == 0 {
-                    return Err(DomainError::Conflict("this token is already revoked".into()));
+                    return Err(DomainError::conflict("此權杖已經撤銷", "this token is already revoked"));
                 }
                 append(tx, audit)?;
                 Ok(())

@@ -4,6 +4,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::{DomainError, DomainResult};
+use crate::text::Text;
 
 /// OWASP's Argon2id minimum: 19 MiB, 2 passes, 1 lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -26,7 +27,7 @@ impl Default for Argon2Params {
 impl Argon2Params {
     fn hasher(&self) -> DomainResult<Argon2<'static>> {
         let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
-            .map_err(|e| DomainError::invalid("argon2", e.to_string()))?;
+            .map_err(|e| DomainError::invalid("argon2", Text::same(e.to_string())))?;
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
     }
 }
@@ -57,17 +58,26 @@ pub fn check_password_policy(password: &str, user_name: &str) -> DomainResult<()
     if count < 12 {
         return Err(DomainError::invalid(
             "password",
-            "a password needs at least 12 characters; a short sentence is easy to remember",
+            Text::new(
+                "密碼至少需要 12 個字元；用一句好記的短句最方便",
+                "a password needs at least 12 characters; a short sentence is easy to remember",
+            ),
         ));
     }
     if count > 256 {
-        return Err(DomainError::invalid("password", "at most 256 characters"));
+        return Err(DomainError::invalid(
+            "password",
+            Text::new("密碼最多 256 個字元", "at most 256 characters"),
+        ));
     }
     let lower = password.to_lowercase();
     if !user_name.is_empty() && lower.contains(&user_name.to_lowercase()) {
         return Err(DomainError::invalid(
             "password",
-            "the password must not contain the user name",
+            Text::new(
+                "密碼不可包含帳號名稱",
+                "the password must not contain the user name",
+            ),
         ));
     }
     let mut chars = password.chars();
@@ -76,7 +86,10 @@ pub fn check_password_policy(password: &str, user_name: &str) -> DomainResult<()
     {
         return Err(DomainError::invalid(
             "password",
-            "the password must not be one repeated character",
+            Text::new(
+                "密碼不可只由同一個字元重複組成",
+                "the password must not be one repeated character",
+            ),
         ));
     }
     Ok(())

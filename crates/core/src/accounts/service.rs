@@ -13,6 +13,7 @@ use crate::authz::{Grant, Permission, Principal, Role, Scope, Target};
 use crate::error::{DomainError, DomainResult};
 use crate::page::{Page, PageRequest};
 use crate::platform::{Caller, Platform};
+use crate::text::Text;
 use crate::time::{DateStyle, Language, Timestamp};
 
 /// A password hash that never matches, so unknown names cost as much time as known ones.
@@ -78,11 +79,17 @@ impl<'a> AccountService<'a> {
             Some(a) if a.active => Ok(()),
             Some(_) => Err(DomainError::invalid(
                 field,
-                format!("agency {code} is retired"),
+                Text::new(
+                    format!("機關 {code} 已裁撤"),
+                    format!("agency {code} is retired"),
+                ),
             )),
             None => Err(DomainError::invalid(
                 field,
-                format!("no agency has the code {code}"),
+                Text::new(
+                    format!("找不到代碼為 {code} 的機關"),
+                    format!("no agency has the code {code}"),
+                ),
             )),
         }
     }
@@ -293,10 +300,12 @@ impl<'a> AccountService<'a> {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            Some(code) => Some(
-                AgencyCode::parse(code)
-                    .map_err(|_| DomainError::invalid("home_agency", "not an agency code"))?,
-            ),
+            Some(code) => Some(AgencyCode::parse(code).map_err(|_| {
+                DomainError::invalid(
+                    "home_agency",
+                    Text::new("機關代碼格式不正確", "not an agency code"),
+                )
+            })?),
             None => None,
         };
         let profile = UserProfile {
@@ -456,8 +465,9 @@ impl<'a> AccountService<'a> {
             )?;
         }
         if caller.principal.user_id == Some(user.id) && !profile.active {
-            return Err(DomainError::Conflict(
-                "you cannot disable your own account".into(),
+            return Err(DomainError::conflict(
+                "不能停用自己的帳號",
+                "you cannot disable your own account",
             ));
         }
         let before = UserProfile::of(&user);
@@ -551,13 +561,16 @@ impl<'a> AccountService<'a> {
         if !verify_blocking(current.to_string(), phc).await {
             return Err(DomainError::invalid(
                 "current_password",
-                "the current password is not correct",
+                Text::new("目前的密碼不正確", "the current password is not correct"),
             ));
         }
         if current == new {
             return Err(DomainError::invalid(
                 "new_password",
-                "choose a password different from the current one",
+                Text::new(
+                    "新密碼必須與目前的密碼不同",
+                    "choose a password different from the current one",
+                ),
             ));
         }
         check_password_policy(new, user.name.as_str())?;
@@ -690,8 +703,9 @@ impl<'a> AccountService<'a> {
             && grant.grant.role == Role::PlatformAdmin
             && grant.grant.scope == Scope::City
         {
-            return Err(DomainError::Conflict(
-                "you cannot remove your own city-wide administrator role; ask another administrator".into(),
+            return Err(DomainError::conflict(
+                "不能移除自己的全市平台管理者角色；請由另一位管理者處理",
+                "you cannot remove your own city-wide administrator role; ask another administrator",
             ));
         }
         let at = self.p.now();
@@ -754,7 +768,13 @@ impl<'a> TokenService<'a> {
             Some(name) => AccountService::new(self.p).user_named(name).await?,
             None => {
                 let id = caller.principal.user_id.ok_or_else(|| {
-                    DomainError::invalid("user", "say which user the token is for")
+                    DomainError::invalid(
+                        "user",
+                        Text::new(
+                            "請指定權杖屬於哪一位使用者",
+                            "say which user the token is for",
+                        ),
+                    )
                 })?;
                 self.p
                     .stores
@@ -766,27 +786,39 @@ impl<'a> TokenService<'a> {
         };
         let auth = self.authorize_for(caller, &owner).await?;
         if !owner.active {
-            return Err(DomainError::Conflict(format!("{} is disabled", owner.name)));
+            return Err(DomainError::conflict(
+                format!("{} 的帳號已停用", owner.name),
+                format!("{} is disabled", owner.name),
+            ));
         }
         let label = label.trim();
         if label.is_empty() || label.chars().count() > 80 || label.chars().any(char::is_control) {
             return Err(DomainError::invalid(
                 "label",
-                "give the token a name of 1–80 characters, e.g. what script uses it",
+                Text::new(
+                    "請為權杖取 1 至 80 字的名稱，例如使用它的程式",
+                    "give the token a name of 1–80 characters, e.g. what script uses it",
+                ),
             ));
         }
         if lifetime <= Duration::ZERO {
             return Err(DomainError::invalid(
                 "expires",
-                "the expiry must be in the future",
+                Text::new("到期時間必須在未來", "the expiry must be in the future"),
             ));
         }
         if lifetime > self.p.policy.token_max_lifetime {
             return Err(DomainError::invalid(
                 "expires",
-                format!(
-                    "a token may live at most {} days",
-                    self.p.policy.token_max_lifetime.whole_days()
+                Text::new(
+                    format!(
+                        "權杖最長有效 {} 天",
+                        self.p.policy.token_max_lifetime.whole_days()
+                    ),
+                    format!(
+                        "a token may live at most {} days",
+                        self.p.policy.token_max_lifetime.whole_days()
+                    ),
                 ),
             ));
         }
@@ -806,9 +838,15 @@ impl<'a> TokenService<'a> {
                     if !held.iter().any(|g| g.role == *role) {
                         return Err(DomainError::invalid(
                             "roles",
-                            format!(
-                                "{} does not hold the role {role}; a token can only carry roles its owner holds",
-                                owner.name
+                            Text::new(
+                                format!(
+                                    "{} 沒有 {role} 角色；權杖只能帶有擁有者本身具備的角色",
+                                    owner.name
+                                ),
+                                format!(
+                                    "{} does not hold the role {role}; a token can only carry roles its owner holds",
+                                    owner.name
+                                ),
                             ),
                         ));
                     }
@@ -821,7 +859,10 @@ impl<'a> TokenService<'a> {
         if grants.is_empty() {
             return Err(DomainError::invalid(
                 "roles",
-                format!("{} holds no roles, so a token would be useless", owner.name),
+                Text::new(
+                    format!("{} 沒有任何角色，權杖將無法使用", owner.name),
+                    format!("{} holds no roles, so a token would be useless", owner.name),
+                ),
             ));
         }
         let (secret, prefix, hash) = generate_token()?;
@@ -886,8 +927,9 @@ impl<'a> TokenService<'a> {
             .await
             .map_err(|_| DomainError::not_found("token", id.to_string()))?;
         if token.revoked_at.is_some() {
-            return Err(DomainError::Conflict(
-                "this token is already revoked".into(),
+            return Err(DomainError::conflict(
+                "此權杖已經撤銷",
+                "this token is already revoked",
             ));
         }
         let at = self.p.now();
@@ -911,9 +953,10 @@ impl<'a> TokenService<'a> {
     /// The principal behind a bearer token: the token's grants that its owner still holds.
     pub async fn resolve(&self, secret: &str) -> DomainResult<(ApiToken, Principal)> {
         if !secret.starts_with(TOKEN_PREFIX) {
-            return Err(DomainError::InvalidToken(
+            return Err(DomainError::InvalidToken(Text::new(
+                "這不是 civitas API 權杖（權杖以 civ_ 開頭）",
                 "this is not a civitas API token (they start with civ_)",
-            ));
+            )));
         }
         let now: Timestamp = self.p.now();
         let token = self
@@ -922,16 +965,21 @@ impl<'a> TokenService<'a> {
             .tokens
             .token_by_hash(&hash_secret(secret))
             .await?
-            .ok_or(DomainError::InvalidToken(
-                "unknown token; create a new one under 我的 API 權杖 / My API tokens",
-            ))?;
+            .ok_or(DomainError::InvalidToken(Text::new(
+                "無法辨識的權杖；請在「我的 API 權杖」建立新的權杖",
+                "unknown token; create a new one under My API tokens",
+            )))?;
         if token.revoked_at.is_some() {
-            return Err(DomainError::InvalidToken("this token was revoked"));
+            return Err(DomainError::InvalidToken(Text::new(
+                "此權杖已撤銷",
+                "this token was revoked",
+            )));
         }
         if now >= token.expires_at {
-            return Err(DomainError::InvalidToken(
+            return Err(DomainError::InvalidToken(Text::new(
+                "此權杖已過期；請建立新的權杖",
                 "this token has expired; create a new one",
-            ));
+            )));
         }
         let owner = self
             .p
@@ -939,11 +987,15 @@ impl<'a> TokenService<'a> {
             .accounts
             .user_by_id(token.user_id)
             .await?
-            .ok_or(DomainError::InvalidToken(
+            .ok_or(DomainError::InvalidToken(Text::new(
+                "權杖的擁有者已不存在",
                 "the token's owner no longer exists",
-            ))?;
+            )))?;
         if !owner.active {
-            return Err(DomainError::InvalidToken("the token's owner is disabled"));
+            return Err(DomainError::InvalidToken(Text::new(
+                "權杖擁有者的帳號已停用",
+                "the token's owner is disabled",
+            )));
         }
         let held: Vec<Grant> = self
             .p

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::agencies::AgencyCode;
 use crate::authz::Grant;
 use crate::error::{DomainError, DomainResult};
+use crate::text::Text;
 use crate::time::{DateStyle, Language, Timestamp};
 
 /// A sign-in name: 2–64 lowercase letters, digits, '.', '_' or '-', starting with a letter
@@ -29,7 +30,10 @@ impl UserName {
         } else {
             Err(DomainError::invalid(
                 "name",
-                "a user name is 2–64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit",
+                Text::new(
+                    "帳號須為 2 至 64 個小寫英文字母、數字或 . _ -，並以字母或數字開頭",
+                    "a user name is 2–64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit",
+                ),
             ))
         }
     }
@@ -104,13 +108,16 @@ impl UserProfile {
         if self.display_name.is_empty() || self.display_name.chars().count() > 80 {
             return Err(DomainError::invalid(
                 "display_name",
-                "a display name of 1–80 characters is required",
+                Text::new(
+                    "請填寫 1 至 80 字的顯示名稱",
+                    "a display name of 1–80 characters is required",
+                ),
             ));
         }
         if self.display_name.chars().any(char::is_control) {
             return Err(DomainError::invalid(
                 "display_name",
-                "control characters are not allowed",
+                Text::new("不可包含控制字元", "control characters are not allowed"),
             ));
         }
         self.email = self
@@ -124,7 +131,10 @@ impl UserProfile {
                 })
                 && !email.chars().any(|c| c.is_whitespace() || c.is_control());
             if !valid {
-                return Err(DomainError::invalid("email", "not an e-mail address"));
+                return Err(DomainError::invalid(
+                    "email",
+                    Text::new("電子郵件地址格式不正確", "not an e-mail address"),
+                ));
             }
         }
         Ok(self)

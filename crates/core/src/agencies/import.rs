@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use super::model::{Agency, AgencyCode, AgencyInput, AgencyKind};
 use crate::error::DomainError;
 use crate::import::{ImportReport, decode_utf8};
+use crate::text::Text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgencyImportFormat {
@@ -36,7 +37,7 @@ impl AgencyImportFormat {
 pub struct ParsedAgency {
     pub line: u64,
     pub raw: String,
-    pub result: Result<AgencyInput, String>,
+    pub result: Result<AgencyInput, Text>,
 }
 
 /// Parse a whole file. `Err` only when the file as a whole is unreadable.
@@ -44,14 +45,19 @@ pub fn parse_agency_file(
     bytes: &[u8],
     format: AgencyImportFormat,
     root: Option<&AgencyCode>,
-) -> Result<Vec<ParsedAgency>, String> {
+) -> Result<Vec<ParsedAgency>, Text> {
     let text = decode_utf8(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| format!("cannot read the header row: {e}"))?
+        .map_err(|e| {
+            Text::new(
+                format!("無法讀取標題列：{e}"),
+                format!("cannot read the header row: {e}"),
+            )
+        })?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
@@ -59,8 +65,8 @@ pub fn parse_agency_file(
     let mut out = Vec::new();
     match format {
         AgencyImportFormat::CivitasCsv => {
-            let code_col = col("code").ok_or("the header row must contain a 'code' column")?;
-            let zh_col = col("name_zh").ok_or("the header row must contain a 'name_zh' column")?;
+            let code_col = col("code").ok_or_else(|| missing_column("code"))?;
+            let zh_col = col("name_zh").ok_or_else(|| missing_column("name_zh"))?;
             let cols = CivitasColumns {
                 code: code_col,
                 name_zh: zh_col,
@@ -85,14 +91,18 @@ pub fn parse_agency_file(
                     Err(e) => ParsedAgency {
                         line,
                         raw: String::new(),
-                        result: Err(format!("broken CSV row: {e}")),
+                        result: Err(broken_row(&e)),
                     },
                 });
             }
         }
         AgencyImportFormat::TaoyuanSupplyList => {
-            let provider = col("資料集提供機關")
-                .ok_or("this is not a Taoyuan supply list: no 資料集提供機關 column")?;
+            let provider = col("資料集提供機關").ok_or_else(|| {
+                Text::new(
+                    "這不是桃園市開放資料供應清單：找不到「資料集提供機關」欄位",
+                    "this is not a Taoyuan supply list: no 資料集提供機關 column",
+                )
+            })?;
             for (index, record) in reader.records().enumerate() {
                 let line = record
                     .as_ref()
@@ -112,7 +122,7 @@ pub fn parse_agency_file(
                     Err(e) => ParsedAgency {
                         line,
                         raw: String::new(),
-                        result: Err(format!("broken CSV row: {e}")),
+                        result: Err(broken_row(&e)),
                     },
                 });
             }
@@ -131,7 +141,7 @@ struct CivitasColumns {
 }
 
 impl CivitasColumns {
-    fn parse(&self, record: &csv::StringRecord) -> Result<AgencyInput, String> {
+    fn parse(&self, record: &csv::StringRecord) -> Result<AgencyInput, Text> {
         let get = |i: Option<usize>| {
             i.and_then(|i| record.get(i))
                 .map(str::trim)
@@ -141,20 +151,25 @@ impl CivitasColumns {
         let code =
             AgencyCode::parse(record.get(self.code).unwrap_or("")).map_err(|e| reason(&e))?;
         let parent = match get(self.parent) {
-            Some(p) => {
-                Some(AgencyCode::parse(&p).map_err(|e| format!("parent_code: {}", reason(&e)))?)
-            }
+            Some(p) => Some(AgencyCode::parse(&p).map_err(|e| {
+                let r = reason(&e);
+                Text::new(
+                    format!("上級機關代碼：{}", r.zh),
+                    format!("parent_code: {}", r.en),
+                )
+            })?),
             None => None,
         };
         let kind = match get(self.kind) {
             Some(k) => AgencyKind::parse(&k).ok_or_else(|| {
-                format!(
-                    "kind '{k}' is not one of: {}",
-                    AgencyKind::ALL
-                        .iter()
-                        .map(|k| k.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                let all = AgencyKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Text::new(
+                    format!("機關類型「{k}」不是下列之一：{all}"),
+                    format!("kind '{k}' is not one of: {all}"),
                 )
             })?,
             None if parent.is_none() => AgencyKind::CityGovernment,
@@ -174,16 +189,21 @@ impl CivitasColumns {
 }
 
 /// `380120000J 【社會局】` → code 380120000J, short name 社會局, full name 桃園市政府社會局.
-fn parse_supply_list_provider(
-    cell: &str,
-    root: Option<&AgencyCode>,
-) -> Result<AgencyInput, String> {
+fn parse_supply_list_provider(cell: &str, root: Option<&AgencyCode>) -> Result<AgencyInput, Text> {
     let Some(root) = root else {
-        return Err("the city government agency must exist before importing its bureaus".into());
+        return Err(Text::new(
+            "請先建立市政府機關，再匯入其所屬局處",
+            "the city government agency must exist before importing its bureaus",
+        ));
     };
     let (code_part, rest) = cell
         .split_once(|c: char| c.is_whitespace() || c == '【')
-        .ok_or_else(|| format!("expected '機關代碼 【機關名稱】', got '{cell}'"))?;
+        .ok_or_else(|| {
+            Text::new(
+                format!("格式應為「機關代碼 【機關名稱】」，收到「{cell}」"),
+                format!("expected '機關代碼 【機關名稱】', got '{cell}'"),
+            )
+        })?;
     let code = AgencyCode::parse(code_part).map_err(|e| reason(&e))?;
     let name = rest
         .trim()
@@ -192,7 +212,10 @@ fn parse_supply_list_provider(
         .trim()
         .to_string();
     if name.is_empty() {
-        return Err(format!("no agency name after the code in '{cell}'"));
+        return Err(Text::new(
+            format!("「{cell}」的代碼後面沒有機關名稱"),
+            format!("no agency name after the code in '{cell}'"),
+        ));
     }
     let is_company = name.contains("公司");
     let name_zh = if name.starts_with("桃園") {
@@ -217,8 +240,28 @@ fn parse_supply_list_provider(
     .map_err(|e| reason(&e))
 }
 
-fn reason(e: &DomainError) -> String {
-    e.to_string()
+fn reason(e: &DomainError) -> Text {
+    match e {
+        DomainError::Invalid { reason, .. } => reason.clone(),
+        other => Text::new(
+            other.message(crate::time::Language::ZhTw),
+            other.message(crate::time::Language::En),
+        ),
+    }
+}
+
+fn missing_column(name: &str) -> Text {
+    Text::new(
+        format!("標題列必須有「{name}」欄位"),
+        format!("the header row must contain a '{name}' column"),
+    )
+}
+
+fn broken_row(e: &csv::Error) -> Text {
+    Text::new(
+        format!("CSV 列格式損壞：{e}"),
+        format!("broken CSV row: {e}"),
+    )
 }
 
 fn join_record(record: &csv::StringRecord) -> String {
@@ -255,9 +298,12 @@ pub fn plan_agency_import(
                 Some((_, first)) if *first == input => report.duplicates += 1,
                 Some((line, _)) => report.reject(
                     row.line,
-                    format!(
-                        "code {} already appears at line {line} with different values",
-                        input.code
+                    Text::new(
+                        format!("代碼 {} 已在第 {line} 行出現，但內容不同", input.code),
+                        format!(
+                            "code {} already appears at line {line} with different values",
+                            input.code
+                        ),
                     ),
                     &row.raw,
                 ),
@@ -283,7 +329,10 @@ pub fn plan_agency_import(
             match &input.parent {
                 Some(parent) if !known.contains(parent) => report.reject(
                     line,
-                    format!("parent agency {parent} does not exist (and is not in this file)"),
+                    Text::new(
+                        format!("上級機關 {parent} 不存在（也不在此檔案中）"),
+                        format!("parent agency {parent} does not exist (and is not in this file)"),
+                    ),
                     &raw,
                 ),
                 _ => kept.push((line, raw, input)),
@@ -322,7 +371,10 @@ pub fn plan_agency_import(
         if cyclic.contains(&input.code) {
             report.reject(
                 line,
-                "this parent would make the agency its own ancestor",
+                Text::new(
+                    "這個上級機關會讓機關成為自己的上級（形成循環）",
+                    "this parent would make the agency its own ancestor",
+                ),
                 &raw,
             );
             continue;
@@ -413,9 +465,9 @@ mod tests {
         );
         let lines: Vec<u64> = r.rejected.iter().map(|x| x.line).collect();
         assert_eq!(lines, vec![5, 6, 7, 8]);
-        assert!(r.rejected[0].reason.contains("line 3"));
-        assert!(r.rejected[2].reason.contains("NOPE99"));
-        assert!(r.rejected[3].reason.contains("ministry"));
+        assert!(r.rejected[0].reason.en.contains("line 3"));
+        assert!(r.rejected[2].reason.en.contains("NOPE99"));
+        assert!(r.rejected[3].reason.en.contains("ministry"));
     }
 
     #[test]
@@ -490,7 +542,7 @@ mod tests {
             "code,name_zh,parent_code,kind\nAA,AA,BB,bureau\n",
         );
         assert_eq!(p.report.rejected.len(), 1);
-        assert!(p.report.rejected[0].reason.contains("own ancestor"));
+        assert!(p.report.rejected[0].reason.en.contains("own ancestor"));
         assert!(p.report.reconciles());
     }
 
@@ -498,6 +550,7 @@ mod tests {
     fn a_file_that_is_not_utf8_is_refused_with_advice() {
         let big5 = b"code,name_zh\n380120000J,\xaa\xc0\xb7\x7c\xa7\xbd\n";
         let err = parse_agency_file(big5, AgencyImportFormat::CivitasCsv, None).unwrap_err();
-        assert!(err.contains("Big5"), "{err}");
+        assert!(err.en.contains("Big5"), "{err}");
+        assert!(err.zh.contains("Big5"));
     }
 }

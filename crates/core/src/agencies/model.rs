@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, DomainResult};
+use crate::text::Text;
 use crate::time::Timestamp;
 
 /// A stable agency code. Official 機關代碼 (e.g. `380120000J`) where one exists;
@@ -23,7 +24,10 @@ impl AgencyCode {
         } else {
             Err(DomainError::invalid(
                 "code",
-                "an agency code is 2–32 letters, digits, '-', '_' or '.' (e.g. 380120000J)",
+                Text::new(
+                    "機關代碼須為 2 至 32 個英數字或 - _ . 符號（例如 380120000J）",
+                    "an agency code is 2–32 letters, digits, '-', '_' or '.' (e.g. 380120000J)",
+                ),
             ))
         }
     }
@@ -134,7 +138,7 @@ impl AgencyInput {
         if self.name_zh.is_empty() {
             return Err(DomainError::invalid(
                 "name_zh",
-                "the Chinese name is required",
+                Text::new("請填寫機關中文名稱", "the Chinese name is required"),
             ));
         }
         check_len("name_zh", &self.name_zh, 100)?;
@@ -147,19 +151,28 @@ impl AgencyInput {
         if self.parent.as_ref() == Some(&self.code) {
             return Err(DomainError::invalid(
                 "parent",
-                "an agency cannot be its own parent",
+                Text::new(
+                    "機關不能以自己為上級機關",
+                    "an agency cannot be its own parent",
+                ),
             ));
         }
         if self.kind == AgencyKind::CityGovernment && self.parent.is_some() {
             return Err(DomainError::invalid(
                 "parent",
-                "the city government is the root of the tree and has no parent",
+                Text::new(
+                    "市政府是組織樹的最上層，沒有上級機關",
+                    "the city government is the root of the tree and has no parent",
+                ),
             ));
         }
         if self.kind != AgencyKind::CityGovernment && self.parent.is_none() {
             return Err(DomainError::invalid(
                 "parent",
-                "every agency except the city government needs a parent agency",
+                Text::new(
+                    "除市政府外，每個機關都需要上級機關",
+                    "every agency except the city government needs a parent agency",
+                ),
             ));
         }
         Ok(self)
@@ -176,13 +189,16 @@ fn check_len(field: &str, value: &str, max: usize) -> DomainResult<()> {
     if value.chars().count() > max {
         return Err(DomainError::invalid(
             field,
-            format!("at most {max} characters"),
+            Text::new(
+                format!("最多 {max} 個字"),
+                format!("at most {max} characters"),
+            ),
         ));
     }
     if value.chars().any(|c| c.is_control()) {
         return Err(DomainError::invalid(
             field,
-            "control characters are not allowed",
+            Text::new("不可包含控制字元", "control characters are not allowed"),
         ));
     }
     Ok(())

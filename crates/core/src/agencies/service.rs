@@ -7,6 +7,7 @@ use crate::authz::{AgencyLineage, Permission, Target};
 use crate::error::{DomainError, DomainResult};
 use crate::import::ImportReport;
 use crate::platform::{Caller, Platform};
+use crate::text::Text;
 
 pub struct AgencyService<'a> {
     p: &'a Platform,
@@ -70,12 +71,18 @@ impl<'a> AgencyService<'a> {
         let target = match &input.parent {
             Some(parent) => {
                 let parent_agency = tree.get(parent).ok_or_else(|| {
-                    DomainError::invalid("parent", format!("no agency has the code {parent}"))
+                    DomainError::invalid(
+                        "parent",
+                        Text::new(
+                            format!("找不到代碼為 {parent} 的機關"),
+                            format!("no agency has the code {parent}"),
+                        ),
+                    )
                 })?;
                 if !parent_agency.active {
                     return Err(DomainError::invalid(
                         "parent",
-                        format!("{parent} is retired"),
+                        Text::new(format!("{parent} 已裁撤"), format!("{parent} is retired")),
                     ));
                 }
                 Target::Agency(tree.lineage(parent))
@@ -84,7 +91,10 @@ impl<'a> AgencyService<'a> {
                 if all.iter().any(|a| a.kind == AgencyKind::CityGovernment) {
                     return Err(DomainError::invalid(
                         "parent",
-                        "the city government already exists; choose a parent",
+                        Text::new(
+                            "市政府已存在，請選擇上級機關",
+                            "the city government already exists; choose a parent",
+                        ),
                     ));
                 }
                 Target::City
@@ -119,7 +129,10 @@ impl<'a> AgencyService<'a> {
         if &input.code != code {
             return Err(DomainError::invalid(
                 "code",
-                "an agency's code never changes; create a new agency instead",
+                Text::new(
+                    "機關代碼不可變更；如需新代碼請新增機關",
+                    "an agency's code never changes; create a new agency instead",
+                ),
             ));
         }
         let input = input.normalised()?;
@@ -137,13 +150,19 @@ impl<'a> AgencyService<'a> {
                 if tree.get(parent).is_none() {
                     return Err(DomainError::invalid(
                         "parent",
-                        format!("no agency has the code {parent}"),
+                        Text::new(
+                            format!("找不到代碼為 {parent} 的機關"),
+                            format!("no agency has the code {parent}"),
+                        ),
                     ));
                 }
                 if tree.is_descendant_or_self(parent, code) {
                     return Err(DomainError::invalid(
                         "parent",
-                        "an agency cannot move under itself or one of its own sub-agencies",
+                        Text::new(
+                            "機關不能移到自己或自己的下級機關之下",
+                            "an agency cannot move under itself or one of its own sub-agencies",
+                        ),
                     ));
                 }
                 caller.principal.authorize(
@@ -197,11 +216,15 @@ impl<'a> AgencyService<'a> {
             &Target::Agency(tree.lineage(code)),
         )?;
         if !current.active {
-            return Err(DomainError::Conflict(format!("{code} is already retired")));
+            return Err(DomainError::conflict(
+                format!("{code} 已經裁撤"),
+                format!("{code} is already retired"),
+            ));
         }
         if current.kind == AgencyKind::CityGovernment {
-            return Err(DomainError::Conflict(
-                "the city government cannot be retired".into(),
+            return Err(DomainError::conflict(
+                "市政府不能裁撤",
+                "the city government cannot be retired",
             ));
         }
         let active_children: Vec<&str> = tree
@@ -211,29 +234,33 @@ impl<'a> AgencyService<'a> {
             .map(|a| a.code.as_str())
             .collect();
         if !active_children.is_empty() {
-            return Err(DomainError::Conflict(format!(
-                "retire or move its active sub-agencies first: {}",
-                active_children.join(", ")
-            )));
+            let list = active_children.join(", ");
+            return Err(DomainError::conflict(
+                format!("請先裁撤或移轉其下仍在運作的機關：{list}"),
+                format!("retire or move its active sub-agencies first: {list}"),
+            ));
         }
         if let Some(s) = &successor {
             match tree.get(s) {
                 None => {
                     return Err(DomainError::invalid(
                         "successor",
-                        format!("no agency has the code {s}"),
+                        Text::new(
+                            format!("找不到代碼為 {s} 的機關"),
+                            format!("no agency has the code {s}"),
+                        ),
                     ));
                 }
                 Some(a) if !a.active => {
                     return Err(DomainError::invalid(
                         "successor",
-                        format!("{s} is itself retired"),
+                        Text::new(format!("{s} 本身已裁撤"), format!("{s} is itself retired")),
                     ));
                 }
                 Some(_) if s == code => {
                     return Err(DomainError::invalid(
                         "successor",
-                        "an agency cannot succeed itself",
+                        Text::new("機關不能由自己承接", "an agency cannot succeed itself"),
                     ));
                 }
                 Some(_) => {}
@@ -273,15 +300,18 @@ impl<'a> AgencyService<'a> {
             &Target::Agency(tree.lineage(code)),
         )?;
         if current.active {
-            return Err(DomainError::Conflict(format!("{code} is already active")));
+            return Err(DomainError::conflict(
+                format!("{code} 仍在運作中"),
+                format!("{code} is already active"),
+            ));
         }
         if let Some(parent) = current.parent.as_ref().and_then(|p| tree.get(p))
             && !parent.active
         {
-            return Err(DomainError::Conflict(format!(
-                "reactivate its parent {} first",
-                parent.code
-            )));
+            return Err(DomainError::conflict(
+                format!("請先恢復其上級機關 {}", parent.code),
+                format!("reactivate its parent {} first", parent.code),
+            ));
         }
         let at = self.p.now();
         let before = current.record();
