@@ -129,3 +129,45 @@ pub fn decode_utf8(bytes: &[u8]) -> Result<&str, Text> {
         )
     })
 }
+
+/// Reading import runs: anyone who may read imports (stewards see what their imports did).
+pub struct ImportService<'a> {
+    p: &'a crate::Platform,
+}
+
+impl<'a> ImportService<'a> {
+    pub fn new(p: &'a crate::Platform) -> Self {
+        ImportService { p }
+    }
+
+    fn require(&self, caller: &crate::Caller) -> crate::DomainResult<()> {
+        use crate::authz::Permission;
+        if caller.principal.can_somewhere(Permission::ReadImports) {
+            Ok(())
+        } else {
+            Err(crate::DomainError::Forbidden {
+                needed: Permission::ReadImports.as_str().into(),
+            })
+        }
+    }
+
+    pub async fn list(
+        &self,
+        caller: &crate::Caller,
+        kind: Option<&str>,
+        page: crate::page::PageRequest,
+    ) -> crate::DomainResult<crate::page::Page<ImportRun>> {
+        self.require(caller)?;
+        self.p.stores.imports.import_runs(kind, page).await
+    }
+
+    pub async fn get(&self, caller: &crate::Caller, id: i64) -> crate::DomainResult<ImportRun> {
+        self.require(caller)?;
+        self.p
+            .stores
+            .imports
+            .import_run(id)
+            .await?
+            .ok_or_else(|| crate::DomainError::not_found("import", id.to_string()))
+    }
+}

@@ -134,4 +134,8 @@ impl Platform {
     pub fn audit(&self) -> AuditService<'_> {
         AuditService::new(self)
     }
+
+    pub fn imports(&self) -> crate::import::ImportService<'_> {
+        crate::import::ImportService::new(self)
+    }
 }

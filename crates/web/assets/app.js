@@ -1,0 +1,44 @@
+// civitas: the small amount of JavaScript the pages use. Everything works without it;
+// it adds the CSRF header to htmx requests, confirmation prompts, and charts.
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = meta ? meta.getAttribute("content") : "";
+
+  document.body.addEventListener("htmx:configRequest", function (e) {
+    if (csrf) { e.detail.headers["X-CSRF-Token"] = csrf; }
+  });
+
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { e.preventDefault(); }
+    });
+  });
+
+  function css(name) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  }
+
+  // Daily activity: [[isoDate, signIns, otherChanges], ...] drawn as two series.
+  var activity = document.querySelector('[data-chart="activity"]');
+  var data = document.getElementById("activity-data");
+  if (activity && data && window.uPlot) {
+    var rows = JSON.parse(data.textContent);
+    var xs = rows.map(function (r) { return Date.parse(r[0] + "T00:00:00+08:00") / 1000; });
+    var logins = rows.map(function (r) { return r[1]; });
+    var changes = rows.map(function (r) { return r[2]; });
+    var width = Math.max(320, activity.clientWidth || 640);
+    var opts = {
+      width: width,
+      height: 220,
+      scales: { x: { time: true } },
+      series: [
+        {},
+        { label: activity.getAttribute("data-label-logins"), stroke: css("--accent") || "#0b4f8a", width: 2, fill: "rgba(11,79,138,0.08)" },
+        { label: activity.getAttribute("data-label-changes"), stroke: css("--warn") || "#a15c00", width: 2 }
+      ],
+      axes: [{}, { size: 40 }]
+    };
+    new window.uPlot(opts, [xs, logins, changes], activity);
+  }
+})();

@@ -1,0 +1,108 @@
+//! The JSON API under /api/v1, described by an OpenAPI 3 document generated from the
+//! handlers themselves (utoipa), so the description cannot drift from the code.
+
+mod agencies;
+mod audit;
+mod dto;
+mod imports;
+mod me;
+mod tokens;
+mod users;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ERROR_CODES;
+use crate::state::AppState;
+
+pub use dto::Paged;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "civitas API",
+        description = "The city's data governance and security operations platform. Every call needs \
+                       `Authorization: Bearer <token>` (create tokens under 我的 API 權杖 / My API tokens, \
+                       or with `civitas token create`). Errors are `{code, message, detail}`; codes are \
+                       listed below and never change meaning. Lists page with `?page=&per_page=` and \
+                       answer `{items, page, per_page, total}`. Send `Accept-Language: zh-TW` for messages \
+                       in Traditional Chinese.",
+        license(name = "Apache-2.0")
+    ),
+    servers((url = "/api/v1")),
+    tags(
+        (name = "me", description = "The caller's own account"),
+        (name = "agencies", description = "The city's organisation tree"),
+        (name = "users", description = "Accounts and role grants"),
+        (name = "tokens", description = "API tokens"),
+        (name = "audit", description = "The hash-chained audit trail"),
+        (name = "imports", description = "Import runs and their rejected records"),
+    )
+)]
+struct ApiDoc;
+
+/// The router and its OpenAPI document.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(me::whoami))
+        .routes(routes!(me::set_preferences))
+        .routes(routes!(me::change_password))
+        .routes(routes!(agencies::list, agencies::create))
+        .routes(routes!(agencies::get_one, agencies::update))
+        .routes(routes!(agencies::retire))
+        .routes(routes!(agencies::reactivate))
+        .routes(routes!(agencies::import))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get_one, users::update))
+        .routes(routes!(users::add_grant))
+        .routes(routes!(users::remove_grant))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(users::unlock))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::export))
+        .routes(routes!(audit::verify))
+        .routes(routes!(imports::list))
+        .routes(routes!(imports::get_one))
+        .split_for_parts();
+    let mut table = String::from("\n\n| code | status | meaning |\n|---|---|---|\n");
+    for (code, status, meaning) in ERROR_CODES {
+        table.push_str(&format!("| `{code}` | {status} | {meaning} |\n"));
+    }
+    if let Some(d) = doc.info.description.as_mut() {
+        d.push_str(&table);
+    }
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("civ_…").build()),
+    );
+    doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    let json: Arc<String> = Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".into()));
+    let router = router.route(
+        "/openapi.json",
+        get(move || {
+            let json = json.clone();
+            async move { openapi_response(&json) }
+        }),
+    );
+    (router, doc)
+}
+
+fn openapi_response(json: &str) -> Response {
+    let mut response = json.to_string().into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}

@@ -1,0 +1,392 @@
+//! Every piece of interface text, Traditional Chinese first and English second, side by
+//! side so that neither language falls behind. A test checks that every key a template or
+//! handler asks for is here.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use civitas_core::time::Language;
+
+/// (key, 繁體中文, English)
+pub const TEXT: &[(&str, &str, &str)] = &[
+    ("a11y.skip", "跳到主要內容", "Skip to main content"),
+    ("a11y.nav", "主選單", "Main menu"),
+    ("a11y.pages", "分頁", "Pages"),
+    ("brand.sub", "桃園市資料治理與資安維運平台", "Data governance and security operations"),
+    ("lang.switch", "English", "中文"),
+    ("foot.dates", "日期以民國紀年、臺北時間顯示", "Dates in Taipei time"),
+    // navigation
+    ("nav.logout", "登出", "Sign out"),
+    ("nav.soon", "建置中", "Coming"),
+    ("nav.group_overview", "總覽", "Overview"),
+    ("nav.group_data", "資料治理", "Data governance"),
+    ("nav.group_security", "資訊安全", "Security"),
+    ("nav.group_admin", "管理", "Administration"),
+    ("nav.group_me", "個人", "Personal"),
+    ("nav.home", "首頁", "Home"),
+    ("nav.catalog", "資料目錄", "Data catalogue"),
+    ("nav.freshness", "逾期更新檢測", "Overdue updates"),
+    ("nav.sharing", "跨機關資料共享", "Data sharing"),
+    ("nav.exchange", "資料交換（T-Road）", "Data exchange (T-Road)"),
+    ("nav.geo", "空間圖資", "Map layers"),
+    ("nav.alerts", "資安警訊", "Security alerts"),
+    ("nav.cases", "資安事件與鑑識", "Incidents & forensics"),
+    ("nav.assets", "資產與弱點", "Assets & vulnerabilities"),
+    ("nav.agencies", "機關", "Agencies"),
+    ("nav.users", "使用者", "Users"),
+    ("nav.imports", "匯入紀錄", "Imports"),
+    ("nav.audit", "稽核軌跡", "Audit trail"),
+    ("nav.account", "我的帳號", "My account"),
+    ("nav.tokens", "我的 API 權杖", "My API tokens"),
+    // common words
+    ("common.actions", "操作", "Actions"),
+    ("common.apply", "套用", "Apply"),
+    ("common.cancel", "取消", "Cancel"),
+    ("common.created", "建立時間", "Created"),
+    ("common.updated", "最後修改", "Last changed"),
+    ("common.save", "儲存", "Save"),
+    ("common.search", "查詢", "Search"),
+    ("page.prev", "上一頁", "Previous"),
+    ("page.next", "下一頁", "Next"),
+    ("page.page", "第", "Page"),
+    ("page.total", "共", "Total"),
+    // sign-in
+    ("login.title", "登入", "Sign in"),
+    ("login.lead", "請以您的帳號登入 civitas。", "Sign in to civitas with your account."),
+    ("login.name", "帳號", "User name"),
+    ("login.password", "密碼", "Password"),
+    ("login.submit", "登入", "Sign in"),
+    ("login.help", "忘記密碼或帳號被鎖定時，請洽貴機關的平台管理者。", "Forgot your password or locked out? Ask your agency's platform administrator."),
+    // errors
+    ("error.forbidden", "沒有權限", "Not allowed"),
+    ("error.not_found", "找不到", "Not found"),
+    ("error.conflict", "無法完成", "Cannot be done"),
+    ("error.bad_request", "輸入有誤", "Check your input"),
+    ("error.slow_down", "請稍候再試", "Please wait"),
+    ("error.internal", "系統錯誤", "Something went wrong"),
+    ("error.generic", "發生問題", "A problem occurred"),
+    ("error.code", "錯誤代碼", "Error code"),
+    ("error.request_id", "請求編號", "Request id"),
+    ("error.home", "回首頁", "Back to the home page"),
+    // dashboard
+    ("dash.title", "首頁", "Home"),
+    ("dash.numbers", "重要數字", "Key numbers"),
+    ("dash.agencies_active", "運作中機關", "Active agencies"),
+    ("dash.agencies_retired", "已裁撤", "Retired"),
+    ("dash.users", "使用者", "Users"),
+    ("dash.my_tokens", "我的有效 API 權杖", "My active API tokens"),
+    ("dash.chain", "稽核軌跡完整性", "Audit trail integrity"),
+    ("dash.activity", "近 30 天的登入與異動", "Sign-ins and changes, last 30 days"),
+    ("dash.activity_help", "每天的登入次數與其他異動筆數，取自稽核軌跡。", "Daily sign-ins and other recorded changes, from the audit trail."),
+    ("dash.activity_empty", "近 30 天沒有任何紀錄。", "Nothing recorded in the last 30 days."),
+    ("dash.activity_table", "以表格檢視", "Show as a table"),
+    ("dash.day", "日期", "Day"),
+    ("dash.series_logins", "登入", "Sign-ins"),
+    ("dash.series_changes", "其他異動", "Other changes"),
+    ("dash.capabilities", "平台功能", "What civitas does"),
+    ("dash.ready", "可使用", "Ready"),
+    ("dash.recent", "最近的稽核紀錄", "Latest audit entries"),
+    ("dash.recent_more", "查看完整稽核軌跡", "See the whole audit trail"),
+    ("dash.no_roles_title", "您尚未被授予任何角色", "You have no roles yet"),
+    ("dash.no_roles", "請洽貴機關的平台管理者為您授予角色（例如「檢視者」或「機關資料管理人」）。在此之前，您只能管理自己的帳號。", "Ask your agency's platform administrator to grant you a role (for example Viewer or Agency data steward). Until then you can only manage your own account."),
+    ("tile.agencies", "市府組織樹：局處、所屬機關、裁撤與承接。", "The city's organisation tree: bureaus, subordinate agencies, retirements and successors."),
+    ("chain.ok_text", "已驗證 {n} 筆紀錄，雜湊鏈完整（{when}）。", "{n} entries verified; the hash chain is intact ({when})."),
+    ("chain.bad_text", "第 {seq} 筆紀錄有問題：{msg}（{when}）。請立即通報資安人員。", "Entry {seq} has a problem: {msg} ({when}). Tell the security officer now."),
+    // capabilities not built yet
+    ("cap.status_coming", "建置中", "Being built"),
+    ("cap.what", "完成後您可以", "When it is ready you will be able to"),
+    ("cap.no_fake", "此功能尚未開放，頁面不顯示任何示意資料。", "This capability is not open yet; no sample data is shown."),
+    ("cap.catalog.title", "資料目錄", "Data catalogue"),
+    ("cap.catalog.summary", "全市各機關資料集（供給）與需求的單一清冊，可用中英文搜尋。", "One inventory of every agency's datasets (supply) and needs (demand), searchable in Chinese and English."),
+    ("cap.catalog.p1", "匯入桃園市開放資料供應清單、data.gov.tw 與 CKAN、DCAT 來源", "Harvest Taoyuan's supply list, data.gov.tw, CKAN and DCAT sources"),
+    ("cap.catalog.p2", "以「停車」「公車」等詞搜尋並依機關、主題、格式篩選", "Search for words like 停車 or 公車 and filter by agency, theme and format"),
+    ("cap.catalog.p3", "盤點各機關的資料需求並對應到既有資料", "Record each agency's data needs and match them to existing datasets"),
+    ("cap.freshness.title", "逾期更新檢測", "Overdue update detection"),
+    ("cap.freshness.summary", "依宣告的更新頻率與實際更新證據，找出即將到期與已逾期的資料集。", "Declared update frequency against evidence of real updates: what is due soon and what is overdue."),
+    ("cap.freshness.p1", "在資料集到期前提醒資料管理人", "Remind stewards before a dataset falls due"),
+    ("cap.freshness.p2", "各機關準時更新率與趨勢圖", "See each agency's on-time rate and its trend"),
+    ("cap.freshness.p3", "匯出全市逾期清單（CSV、XLSX、ODS）", "Export the city-wide overdue list (CSV, XLSX, ODS)"),
+    ("cap.sharing.title", "跨機關資料共享", "Cross-department data sharing"),
+    ("cap.sharing.summary", "需求機關申請、提供機關核准，核准後以 API 取得資料，每次存取都留下紀錄。", "Requesting agencies apply, providing agencies approve, the data flows by API, and every access is counted."),
+    ("cap.sharing.p1", "申請、部分核准或附理由拒絕", "Apply, approve in part, or refuse with a reason"),
+    ("cap.sharing.p2", "含個人資料的資料集需法律依據與第二位核准人", "Personal data needs a legal basis and a second approver"),
+    ("cap.sharing.p3", "依資料集與機關統計使用量與效益", "Measure use and benefit per dataset and agency"),
+    ("cap.exchange.title", "資料交換（T-Road）", "Data exchange (T-Road)"),
+    ("cap.exchange.summary", "以 X-Road 協定進行跨機關資料傳輸：簽章、時戳、可驗證的傳輸紀錄。", "Cross-agency transfers over the X-Road protocols: signed, time-stamped, with verifiable records."),
+    ("cap.exchange.p1", "登錄服務並依核准結果授權存取", "Register services and grant access from approvals"),
+    ("cap.exchange.p2", "驗證 ASiC-E 傳輸證據", "Verify ASiC-E transfer evidence"),
+    ("cap.exchange.p3", "各機關的 T-Road 導入準備度", "See each agency's T-Road readiness"),
+    ("cap.geo.title", "空間圖資", "Map layers"),
+    ("cap.geo.summary", "依使用情境與業務主題分類圖資，在地圖上快速找到並瀏覽。", "Layers classified by usage scenario and business theme, found fast and explored on a map."),
+    ("cap.geo.p1", "依情境與主題瀏覽圖層", "Browse layers by scenario and theme"),
+    ("cap.geo.p2", "以 OGC API Features 提供圖資", "Serve layers through OGC API Features"),
+    ("cap.alerts.title", "資安警訊", "Security alerts"),
+    ("cap.alerts.summary", "匯入 SOC、EDR 與區域情資的警訊，分類、去重，分析樣態、成因與趨勢。", "Alerts from the SOC, EDR and the regional intel exchange: classified, de-duplicated, analysed for patterns, causes and trends."),
+    ("cap.alerts.p1", "重現稽核報告的類別與嚴重度統計", "Reproduce the audit's category and severity table from raw data"),
+    ("cap.alerts.p2", "偵測各機關的異常增加", "Detect unusual rises per agency"),
+    ("cap.alerts.p3", "比對 STIX 威脅情資", "Match STIX threat intelligence"),
+    ("cap.cases.title", "資安事件與鑑識", "Incidents and forensics"),
+    ("cap.cases.summary", "依法定時限處理資安事件，追蹤鑑識報告的每項建議直到驗證結案。", "Incidents on their legal clocks, and every forensic recommendation tracked to verified closure."),
+    ("cap.cases.p1", "通報、審核與復原的法定期限倒數", "Count down the notification, review and recovery deadlines"),
+    ("cap.cases.p2", "改善措施由非負責人驗證後才結案", "Close actions only after someone else verifies them"),
+    ("cap.cases.p3", "結案後 30 與 90 天檢查是否再發生", "Check 30 and 90 days after closure whether it came back"),
+    ("cap.assets.title", "資產與弱點", "Assets and vulnerabilities"),
+    ("cap.assets.summary", "系統、元件、保固與停止支援日期，比對已知弱點並追蹤修補期限。", "Systems, components, warranties and end-of-life dates, matched against known vulnerabilities with patch deadlines."),
+    ("cap.assets.p1", "保固到期前提醒", "Be told before a warranty runs out"),
+    ("cap.assets.p2", "比對 CVE、OSV 與 KEV", "Match CVE, OSV and KEV records"),
+    // agencies
+    ("agency.title", "機關", "Agencies"),
+    ("agency.lead", "桃園市政府的組織樹。上級機關的管理權限涵蓋其所屬機關。", "Taoyuan City Government's organisation tree. A grant on an agency covers the agencies under it."),
+    ("agency.show", "顯示", "Show"),
+    ("agency.show_active", "運作中", "Active"),
+    ("agency.show_all", "全部", "All"),
+    ("agency.show_retired", "已裁撤", "Retired"),
+    ("agency.new", "新增機關", "New agency"),
+    ("agency.import", "匯入機關", "Import agencies"),
+    ("agency.edit", "修改機關資料", "Edit agency"),
+    ("agency.empty", "目前沒有機關資料。", "There are no agencies yet."),
+    ("agency.empty_admin", "目前沒有機關資料。請先新增市政府，或匯入機關清單。", "There are no agencies yet. Create the city government first, or import a list of agencies."),
+    ("agency.count", "機關數", "Agencies"),
+    ("agency.name", "名稱", "Name"),
+    ("agency.name_zh", "中文名稱", "Chinese name"),
+    ("agency.name_en", "英文名稱", "English name"),
+    ("agency.short", "簡稱", "Short name"),
+    ("agency.code", "機關代碼", "Agency code"),
+    ("agency.code_help", "使用行政院機關代碼（例如 380120000J）；沒有正式代碼時可用自訂代碼。代碼建立後不可變更。", "Use the official agency code (e.g. 380120000J), or a local code when there is none. Codes never change."),
+    ("agency.kind", "類型", "Kind"),
+    ("agency.state", "狀態", "State"),
+    ("agency.active", "運作中", "Active"),
+    ("agency.retired", "已裁撤", "Retired"),
+    ("agency.parent", "上級機關", "Parent agency"),
+    ("agency.no_parent", "（無：市政府本身）", "(none: the city government itself)"),
+    ("agency.children", "所屬機關", "Agencies under it"),
+    ("agency.no_children", "沒有所屬機關。", "No agencies under it."),
+    ("agency.retired_at", "裁撤時間", "Retired on"),
+    ("agency.successor", "業務承接機關", "Successor"),
+    ("agency.successor_pick", "業務移由", "Work moves to"),
+    ("agency.no_successor", "（無承接機關）", "(no successor)"),
+    ("agency.retire", "裁撤此機關", "Retire this agency"),
+    ("agency.retire_confirm", "確定要裁撤此機關嗎？紀錄會保留，之後也可恢復。", "Retire this agency? Its record is kept and it can be reactivated."),
+    ("agency.reactivate", "恢復運作", "Reactivate"),
+    ("agency.history", "異動紀錄", "History"),
+    // imports
+    ("import.lead", "上傳 CSV 檔（UTF-8）。同一個檔案匯入兩次不會產生重複資料；無法匯入的每一行都會列出原因。", "Upload a CSV file (UTF-8). Importing the same file twice creates no duplicates; every line that cannot be taken is listed with its reason."),
+    ("import.format", "檔案格式", "File format"),
+    ("import.format_csv", "civitas 機關清單（code, name_zh, name_en, short_name_zh, parent_code, kind）", "civitas agency list (code, name_zh, name_en, short_name_zh, parent_code, kind)"),
+    ("import.format_supply", "桃園市開放資料供應清單（取「資料集提供機關」欄）", "Taoyuan open-data supply list (its 資料集提供機關 column)"),
+    ("import.file", "檔案", "File"),
+    ("import.file_help", "Big5 編碼的檔案請先另存為 UTF-8。", "Save Big5 files as UTF-8 first."),
+    ("import.run", "開始匯入", "Import"),
+    ("import.history", "查看過去的匯入紀錄", "See earlier imports"),
+    ("import.runs", "匯入紀錄", "Imports"),
+    ("import.runs_lead", "每次匯入的收到、寫入、重複與退回筆數；點選可看每一筆退回的原因。", "What each import received, stored, found duplicated and rejected; open one to see every rejected line and why."),
+    ("import.none", "尚無匯入紀錄。", "No imports yet."),
+    ("import.result", "匯入結果", "Import result"),
+    ("import.kind", "類別", "Kind"),
+    ("import.source", "來源", "Source"),
+    ("import.received", "收到", "Received"),
+    ("import.stored", "寫入", "Stored"),
+    ("import.created", "新增", "Created"),
+    ("import.updated", "更新", "Updated"),
+    ("import.unchanged", "未變更", "Unchanged"),
+    ("import.duplicates", "重複", "Duplicates"),
+    ("import.rejected", "退回", "Rejected"),
+    ("import.reconcile", "收到 = 新增 + 更新 + 未變更 + 重複 + 退回。", "Received = created + updated + unchanged + duplicates + rejected."),
+    ("import.no_rejects", "沒有任何一筆被退回。", "Nothing was rejected."),
+    ("import.rejected_lines", "退回的資料列", "Rejected lines"),
+    ("import.line", "行號", "Line"),
+    ("import.reason", "原因", "Reason"),
+    ("import.raw", "原始內容", "As received"),
+    // users
+    ("user.title", "使用者", "Users"),
+    ("user.search", "搜尋帳號或姓名", "Search name"),
+    ("user.new", "新增使用者", "New user"),
+    ("user.create", "建立帳號", "Create account"),
+    ("user.empty", "目前沒有使用者。", "There are no users yet."),
+    ("user.no_match", "沒有符合的使用者。", "No user matches."),
+    ("user.name", "帳號", "User name"),
+    ("user.name_help", "小寫英文字母、數字或 . _ -，例如 amy.chen。建立後不可變更。", "Lowercase letters, digits, '.', '_' or '-', e.g. amy.chen. It never changes."),
+    ("user.display_name", "姓名", "Display name"),
+    ("user.email", "電子郵件", "E-mail"),
+    ("user.agency", "所屬機關", "Agency"),
+    ("user.no_agency", "（未指定）", "(none)"),
+    ("user.roles", "角色", "Roles"),
+    ("user.role", "角色", "Role"),
+    ("user.no_role", "（稍後再授予）", "(grant later)"),
+    ("user.first_role", "授予角色", "Grant a role"),
+    ("user.role_scope", "適用機關", "For agency"),
+    ("user.city_wide", "全市", "city-wide"),
+    ("user.state", "狀態", "State"),
+    ("user.active", "啟用", "Active"),
+    ("user.disabled", "已停用", "Disabled"),
+    ("user.locked", "暫時鎖定", "Locked"),
+    ("user.last_login", "最近登入", "Last sign-in"),
+    ("user.initial_password", "初始密碼", "Initial password"),
+    ("user.failed_logins", "連續登入失敗次數", "Failed sign-ins in a row"),
+    ("user.locked_until", "鎖定至", "locked until"),
+    ("user.password_changed", "密碼最後變更", "Password last changed"),
+    ("user.no_grants", "尚未授予任何角色。", "No roles granted."),
+    ("user.granted", "授予時間與授予人", "Granted (when, by)"),
+    ("user.revoke", "移除", "Remove"),
+    ("user.revoke_confirm", "確定要移除這個角色嗎？", "Remove this role?"),
+    ("user.add_role", "增加角色", "Add a role"),
+    ("user.add_role_button", "授予", "Grant"),
+    ("user.profile", "帳號資料", "Account details"),
+    ("user.active_check", "帳號啟用中（取消勾選即停用並登出）", "Account active (untick to disable and sign out)"),
+    ("user.reset_password", "重設密碼", "Reset password"),
+    ("user.reset_password_button", "重設並登出此使用者", "Reset and sign them out"),
+    ("user.unlock", "解除鎖定", "Unlock"),
+    // my account
+    ("account.title", "我的帳號", "My account"),
+    ("account.preferences", "顯示偏好", "Display preferences"),
+    ("account.language", "語言", "Language"),
+    ("account.date_style", "日期格式", "Date format"),
+    ("account.date_roc", "民國紀年（民國113年1月1日）", "ROC calendar (民國113年1月1日)"),
+    ("account.date_iso", "西元（2024-01-01）", "ISO (2024-01-01)"),
+    ("account.password", "變更密碼", "Change password"),
+    ("account.change_password", "變更密碼", "Change password"),
+    ("account.password_done", "密碼已變更；其他裝置上的登入已全部登出。", "Password changed; you were signed out everywhere else."),
+    ("password.current", "目前的密碼", "Current password"),
+    ("password.new", "新密碼", "New password"),
+    ("password.help", "至少 12 個字元，不可包含帳號名稱。一句好記的短句最安全也最好記。", "At least 12 characters, not containing the user name. A short sentence is safe and easy to remember."),
+    // tokens
+    ("token.title", "我的 API 權杖", "My API tokens"),
+    ("token.lead", "讓程式以您的身分呼叫 civitas API。權杖只帶有您勾選的角色，到期或撤銷後立即失效。", "Let a program call the civitas API as you. A token carries only the roles you tick and stops working when it expires or is revoked."),
+    ("token.create", "建立權杖", "Create a token"),
+    ("token.create_button", "建立", "Create"),
+    ("token.label", "名稱", "Name"),
+    ("token.label_help", "寫下使用它的程式，例如「每晚匯出稽核紀錄」。", "Say what uses it, e.g. 'nightly audit export'."),
+    ("token.roles", "角色", "Roles"),
+    ("token.days", "有效天數", "Valid for (days)"),
+    ("token.no_roles", "您尚未被授予任何角色，因此無法建立權杖。", "You hold no roles, so a token would be useless."),
+    ("token.shown_once", "新的權杖（只會顯示這一次）", "Your new token (shown only this once)"),
+    ("token.copy_now", "請現在複製並妥善保存；civitas 只保存它的雜湊值，之後無法再查看。", "Copy it now and keep it safe; civitas keeps only its hash and cannot show it again."),
+    ("token.usage", "使用方式：", "Use it as:"),
+    ("token.mine", "我的權杖", "My tokens"),
+    ("token.none", "您還沒有任何權杖。", "You have no tokens yet."),
+    ("token.prefix", "開頭", "Starts with"),
+    ("token.expires", "到期", "Expires"),
+    ("token.last_used", "最近使用", "Last used"),
+    ("token.active", "有效", "Active"),
+    ("token.expired", "已過期", "Expired"),
+    ("token.revoked", "已撤銷", "Revoked"),
+    ("token.revoke", "撤銷", "Revoke"),
+    ("token.revoke_confirm", "確定要撤銷這個權杖嗎？使用它的程式將立即無法存取。", "Revoke this token? Programs using it lose access at once."),
+    // audit
+    ("audit.title", "稽核軌跡", "Audit trail"),
+    ("audit.lead", "每一次登入與異動都記錄於此：誰、代表哪個機關、做了什麼、何時、從哪裡。紀錄以雜湊鏈串接，任何竄改、刪除或調換都會被發現。", "Every sign-in and change is recorded here: who, for which agency, what, when and from where. Entries are hash-chained, so altering, deleting or reordering any of them is detected."),
+    ("audit.chain_ok", "雜湊鏈完整。", "The hash chain is intact."),
+    ("audit.chain_bad", "雜湊鏈遭破壞！", "The hash chain is broken!"),
+    ("audit.chain_unknown", "尚未驗證雜湊鏈。", "The hash chain has not been verified yet."),
+    ("audit.verify_now", "立即驗證", "Verify now"),
+    ("audit.from", "起日", "From"),
+    ("audit.to", "迄日", "To"),
+    ("audit.when", "時間", "When"),
+    ("audit.who", "人員", "Who"),
+    ("audit.what", "動作", "Action"),
+    ("audit.object", "對象", "Object"),
+    ("audit.agency", "代表機關", "For agency"),
+    ("audit.ip", "來源位址", "From address"),
+    ("audit.summary", "異動內容", "Change"),
+    ("audit.outcome", "結果", "Outcome"),
+    ("audit.any", "（全部）", "(any)"),
+    ("audit.success", "成功", "Success"),
+    ("audit.failure", "失敗", "Failure"),
+    ("audit.denied", "拒絕", "Denied"),
+    ("audit.export", "匯出 CSV", "Export CSV"),
+    ("audit.empty", "沒有符合條件的紀錄。", "No entries match."),
+    // actions in the audit trail
+    ("action.auth", "登入與登出", "Sign-in and sign-out"),
+    ("action.auth.login", "登入", "Sign-in"),
+    ("action.auth.logout", "登出", "Sign-out"),
+    ("action.user", "帳號異動", "Account changes"),
+    ("action.user.create", "建立帳號", "Account created"),
+    ("action.user.update", "修改帳號", "Account changed"),
+    ("action.user.disable", "停用帳號", "Account disabled"),
+    ("action.user.enable", "啟用帳號", "Account enabled"),
+    ("action.user.preferences", "變更顯示偏好", "Preferences changed"),
+    ("action.user.grant", "授予角色", "Role granted"),
+    ("action.user.revoke", "移除角色", "Role removed"),
+    ("action.user.lock", "帳號鎖定", "Account locked"),
+    ("action.user.unlock", "解除鎖定", "Account unlocked"),
+    ("action.user.password_change", "變更密碼", "Password changed"),
+    ("action.user.password_reset", "重設密碼", "Password reset"),
+    ("action.token", "API 權杖", "API tokens"),
+    ("action.token.create", "建立權杖", "Token created"),
+    ("action.token.revoke", "撤銷權杖", "Token revoked"),
+    ("action.agency", "機關異動", "Agency changes"),
+    ("action.agency.create", "新增機關", "Agency created"),
+    ("action.agency.update", "修改機關", "Agency changed"),
+    ("action.agency.retire", "裁撤機關", "Agency retired"),
+    ("action.agency.reactivate", "恢復機關", "Agency reactivated"),
+    ("action.agency.import", "匯入機關", "Agencies imported"),
+    ("action.audit.export", "匯出稽核軌跡", "Audit trail exported"),
+    // messages after a change
+    ("flash.signed_out", "您已登出。", "You are signed out."),
+    ("flash.saved", "已儲存。", "Saved."),
+    ("flash.agency_created", "已新增機關 {}。", "Agency {} created."),
+    ("flash.agency_retired", "已裁撤機關 {}。", "Agency {} retired."),
+    ("flash.user_created", "已建立帳號 {}。請以安全的方式告知初始密碼。", "Account {} created. Pass on the initial password safely."),
+    ("flash.role_added", "已為 {} 授予角色。", "Role granted to {}."),
+    ("flash.role_removed", "已移除 {} 的角色。", "Role removed from {}."),
+    ("flash.password_reset", "已重設 {} 的密碼，並登出其所有裝置。", "Password of {} reset; they were signed out everywhere."),
+    ("flash.password_changed", "密碼已變更；其他裝置上的登入已全部登出。", "Password changed; you were signed out everywhere else."),
+    ("flash.unlocked", "已解除 {} 的鎖定。", "{} unlocked."),
+    ("flash.token_revoked", "已撤銷權杖「{}」。", "Token '{}' revoked."),
+];
+
+static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
+    LazyLock::new(|| TEXT.iter().map(|(k, zh, en)| (*k, (*zh, *en))).collect());
+
+/// The text for `key` in `lang`, if there is any.
+pub fn get(lang: Language, key: &str) -> Option<&'static str> {
+    INDEX.get(key).map(|(zh, en)| match lang {
+        Language::ZhTw => *zh,
+        Language::En => *en,
+    })
+}
+
+/// The text for `key` in `lang`. A missing key shows as "⚠" (a test keeps that from shipping).
+pub fn t(lang: Language, key: &str) -> &'static str {
+    get(lang, key).unwrap_or("⚠")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_both_languages_are_written() {
+        let mut seen = std::collections::HashSet::new();
+        for (key, zh, en) in TEXT {
+            assert!(seen.insert(key), "{key} twice");
+            assert!(!zh.is_empty() && !en.is_empty(), "{key} lacks a language");
+        }
+    }
+
+    #[test]
+    fn every_key_a_template_or_handler_uses_exists() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"));
+        let mut missing = Vec::new();
+        let mut files = Vec::new();
+        for dir in ["templates", "templates/agencies", "templates/users", "templates/imports", "src", "src/ui", "src/api"] {
+            for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() {
+                    files.push(path);
+                }
+            }
+        }
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split("t(\"").skip(1) {
+                let key = piece.split('"').next().unwrap();
+                let looks_like_key = key.contains('.') && key.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c.is_ascii_digit());
+                if looks_like_key && !INDEX.contains_key(key) && !key.ends_with('.') {
+                    missing.push(format!("{}: {key}", path.display()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "missing i18n keys: {missing:#?}");
+    }
+}

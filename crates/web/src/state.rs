@@ -1,0 +1,109 @@
+//! Shared state: the platform, web settings, the sign-in throttle, the metrics handle and
+//! the last audit-chain check.
+
+use std::ops::Deref;
+use std::sync::{Arc, RwLock};
+
+use civitas_core::Platform;
+use civitas_core::audit::Verification;
+use civitas_core::time::Timestamp;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::auth::LoginThrottle;
+
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Mark cookies `Secure` (when users reach civitas over HTTPS).
+    pub cookie_secure: bool,
+    /// Largest JSON or form body accepted.
+    pub max_body_bytes: usize,
+    /// Largest uploaded file accepted.
+    pub max_upload_bytes: usize,
+    /// Serve `/metrics` on the main listener (to holders of `read_metrics`).
+    pub metrics_on_main_listener: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    pub login_failures_per_ip: usize,
+    pub login_window: time::Duration,
+    pub request_timeout: std::time::Duration,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            cookie_secure: false,
+            max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 64 * 1024 * 1024,
+            metrics_on_main_listener: true,
+            trust_forwarded_for: false,
+            login_failures_per_ip: 20,
+            login_window: time::Duration::minutes(15),
+            request_timeout: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+/// The outcome of the last audit-chain verification.
+#[derive(Debug, Clone)]
+pub struct ChainCheck {
+    pub at: Timestamp,
+    pub verification: Verification,
+}
+
+pub struct Inner {
+    pub platform: Platform,
+    pub settings: WebSettings,
+    pub throttle: LoginThrottle,
+    pub metrics: PrometheusHandle,
+    pub chain: RwLock<Option<ChainCheck>>,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl AppState {
+    pub fn new(platform: Platform, settings: WebSettings) -> Self {
+        let throttle = LoginThrottle::new(settings.login_failures_per_ip, settings.login_window);
+        AppState(Arc::new(Inner {
+            platform,
+            settings,
+            throttle,
+            metrics: crate::metrics::handle(),
+            chain: RwLock::new(None),
+        }))
+    }
+
+    /// Verify the audit chain now and remember the result for the dashboard.
+    pub async fn check_chain(&self) -> Option<ChainCheck> {
+        match self.platform.audit().verify().await {
+            Ok(verification) => {
+                if let Some(problem) = &verification.problem {
+                    tracing::error!(seq = problem.seq, message = %problem.message, "audit chain broken");
+                }
+                let check = ChainCheck {
+                    at: self.platform.now(),
+                    verification,
+                };
+                if let Ok(mut slot) = self.chain.write() {
+                    *slot = Some(check.clone());
+                }
+                Some(check)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "audit chain could not be verified");
+                None
+            }
+        }
+    }
+
+    pub fn last_chain_check(&self) -> Option<ChainCheck> {
+        self.chain.read().ok().and_then(|c| c.clone())
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
