@@ -15,7 +15,10 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let root = manifest.join("../..");
     let modules = root.join("node_modules");
-    println!("cargo:rerun-if-changed={}", root.join("package-lock.json").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("package-lock.json").display()
+    );
     println!("cargo:rerun-if-changed={}", modules.display());
     println!("cargo:rerun-if-changed=assets");
     println!("cargo:rerun-if-changed=templates");

@@ -1,1 +1,35 @@
-fn main() {}
+//! The `civitas` binary: command line, configuration, and the server's life cycle.
+
+mod cli;
+mod commands;
+mod config;
+mod demo;
+mod logging;
+mod progress;
+mod runtime;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("錯誤：無法啟動 / error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("錯誤 / error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

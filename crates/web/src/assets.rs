@@ -28,12 +28,18 @@ fn content_type(name: &str) -> &'static str {
 
 fn find(path: &str) -> Option<&'static [u8]> {
     match path.strip_prefix("vendor/") {
-        Some(name) => vendor::VENDOR.iter().find(|(n, _)| *n == name).map(|(_, b)| *b),
+        Some(name) => vendor::VENDOR
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| *b),
         None => OWN.iter().find(|(n, _)| *n == path).map(|(_, b)| *b),
     }
 }
 
-pub async fn serve(ApiPath(path): ApiPath<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn serve(
+    ApiPath(path): ApiPath<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let body = find(&path).ok_or_else(ApiError::route_not_found)?;
     // Contents change only with the binary, so the version is a sufficient validator.
     let etag = format!("\"{}-{}\"", env!("CARGO_PKG_VERSION"), body.len());
@@ -46,8 +52,14 @@ pub async fn serve(ApiPath(path): ApiPath<String>, headers: HeaderMap) -> Result
     }
     let mut response = body.into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&path)));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&path)),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }

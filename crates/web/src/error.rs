@@ -14,27 +14,95 @@ use utoipa::ToSchema;
 /// Every code the API can answer with, its status and what it means. Codes are a public
 /// contract: add new ones, never rename or reuse.
 pub const ERROR_CODES: &[(&str, u16, &str)] = &[
-    ("invalid_input", 400, "A field is missing or not acceptable; `detail.field` names it."),
-    ("malformed_json", 400, "The body is not valid JSON, or has the wrong types or unknown fields."),
-    ("invalid_query", 400, "A query-string parameter is not acceptable."),
+    (
+        "invalid_input",
+        400,
+        "A field is missing or not acceptable; `detail.field` names it.",
+    ),
+    (
+        "malformed_json",
+        400,
+        "The body is not valid JSON, or has the wrong types or unknown fields.",
+    ),
+    (
+        "invalid_query",
+        400,
+        "A query-string parameter is not acceptable.",
+    ),
     ("invalid_path", 400, "A path segment is not acceptable."),
-    ("unauthenticated", 401, "Sign in, or send `Authorization: Bearer <token>`."),
-    ("invalid_token", 401, "The bearer token is unknown, revoked or expired."),
+    (
+        "unauthenticated",
+        401,
+        "Sign in, or send `Authorization: Bearer <token>`.",
+    ),
+    (
+        "invalid_token",
+        401,
+        "The bearer token is unknown, revoked or expired.",
+    ),
     ("bad_credentials", 401, "Wrong user name or password."),
-    ("account_locked", 423, "Too many failed sign-ins; the account is locked for a while."),
+    (
+        "account_locked",
+        423,
+        "Too many failed sign-ins; the account is locked for a while.",
+    ),
     ("account_disabled", 403, "The account is disabled."),
-    ("forbidden", 403, "The caller's roles do not allow this for this agency."),
-    ("csrf_failed", 403, "A form or request without the page's CSRF token, or from another site."),
-    ("not_found", 404, "No such object, or not visible to the caller."),
+    (
+        "forbidden",
+        403,
+        "The caller's roles do not allow this for this agency.",
+    ),
+    (
+        "csrf_failed",
+        403,
+        "A form or request without the page's CSRF token, or from another site.",
+    ),
+    (
+        "not_found",
+        404,
+        "No such object, or not visible to the caller.",
+    ),
     ("route_not_found", 404, "No such address."),
-    ("method_not_allowed", 405, "The address exists but not with this HTTP method."),
-    ("already_exists", 409, "An object with this key exists already."),
-    ("conflict", 409, "The request clashes with the current state; `message` says how."),
-    ("payload_too_large", 413, "The body is larger than the configured limit."),
-    ("unsupported_media_type", 415, "Send the body with the content type the endpoint expects."),
-    ("too_many_requests", 429, "Slow down; `detail.retry_after_seconds` says for how long."),
-    ("internal", 500, "Something failed inside civitas; the request id identifies it in the logs."),
-    ("unavailable", 503, "The store is not reachable or its schema is not current."),
+    (
+        "method_not_allowed",
+        405,
+        "The address exists but not with this HTTP method.",
+    ),
+    (
+        "already_exists",
+        409,
+        "An object with this key exists already.",
+    ),
+    (
+        "conflict",
+        409,
+        "The request clashes with the current state; `message` says how.",
+    ),
+    (
+        "payload_too_large",
+        413,
+        "The body is larger than the configured limit.",
+    ),
+    (
+        "unsupported_media_type",
+        415,
+        "Send the body with the content type the endpoint expects.",
+    ),
+    (
+        "too_many_requests",
+        429,
+        "Slow down; `detail.retry_after_seconds` says for how long.",
+    ),
+    (
+        "internal",
+        500,
+        "Something failed inside civitas; the request id identifies it in the logs.",
+    ),
+    (
+        "unavailable",
+        503,
+        "The store is not reachable or its schema is not current.",
+    ),
 ];
 
 /// The JSON body of every error.
@@ -104,7 +172,10 @@ impl ApiError {
     pub fn method_not_allowed() -> Self {
         ApiError::new(
             "method_not_allowed",
-            Text::new("此網址不接受這種 HTTP 方法", "this address does not accept this HTTP method"),
+            Text::new(
+                "此網址不接受這種 HTTP 方法",
+                "this address does not accept this HTTP method",
+            ),
         )
     }
 
@@ -165,7 +236,9 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound { what, key } | DomainError::AlreadyExists { what, key } => {
                 Some(serde_json::json!({ "object": what, "key": key }))
             }
-            DomainError::AccountLocked { until } => Some(serde_json::json!({ "locked_until": until })),
+            DomainError::AccountLocked { until } => {
+                Some(serde_json::json!({ "locked_until": until }))
+            }
             DomainError::Forbidden { needed } => Some(serde_json::json!({ "permission": needed })),
             DomainError::Store(why) => {
                 // The detail goes to the log, never to the client.
@@ -200,11 +273,16 @@ mod tests {
     fn every_domain_error_code_is_in_the_public_table() {
         let samples = [
             DomainError::not_found("user", "x"),
-            DomainError::AlreadyExists { what: "user", key: "x".into() },
+            DomainError::AlreadyExists {
+                what: "user",
+                key: "x".into(),
+            },
             DomainError::invalid("f", Text::same("r")),
             DomainError::Unauthenticated,
             DomainError::BadCredentials,
-            DomainError::AccountLocked { until: civitas_core::time::Timestamp::from_millis(0).unwrap() },
+            DomainError::AccountLocked {
+                until: civitas_core::time::Timestamp::from_millis(0).unwrap(),
+            },
             DomainError::InvalidToken(Text::same("t")),
             DomainError::AccountDisabled,
             DomainError::Forbidden { needed: "p".into() },
@@ -212,7 +290,11 @@ mod tests {
             DomainError::Store("s".into()),
         ];
         for e in samples {
-            assert!(ERROR_CODES.iter().any(|(c, _, _)| *c == e.code()), "{} missing", e.code());
+            assert!(
+                ERROR_CODES.iter().any(|(c, _, _)| *c == e.code()),
+                "{} missing",
+                e.code()
+            );
         }
     }
 
@@ -221,7 +303,10 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for (code, status, _) in ERROR_CODES {
             assert!(seen.insert(code), "{code} twice");
-            assert!(code.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{code}");
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code}"
+            );
             assert!((400..600).contains(status));
         }
     }

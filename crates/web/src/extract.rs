@@ -59,7 +59,10 @@ impl From<QueryRejection> for ApiError {
         by_status(
             r.status(),
             "invalid_query",
-            Text::new("網址中的查詢參數不正確", "a query-string parameter is not acceptable"),
+            Text::new(
+                "網址中的查詢參數不正確",
+                "a query-string parameter is not acceptable",
+            ),
             r.body_text(),
         )
     }
@@ -81,7 +84,10 @@ impl From<FormRejection> for ApiError {
         by_status(
             r.status(),
             "invalid_input",
-            Text::new("表單內容無法解讀，請重新整理頁面後再試", "the form could not be read; reload the page and try again"),
+            Text::new(
+                "表單內容無法解讀，請重新整理頁面後再試",
+                "the form could not be read; reload the page and try again",
+            ),
             r.body_text(),
         )
     }

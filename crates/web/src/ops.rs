@@ -39,8 +39,14 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Ready>> {
     let schema = state.platform.stores.admin.schema_status().await?;
     if !schema.current() {
         return Err(ApiError::unavailable(Text::new(
-            format!("資料庫結構版本 {} 與程式需要的 {} 不符；請執行 civitas migrate", schema.applied, schema.expected),
-            format!("the schema is at {} but {} is needed; run civitas migrate", schema.applied, schema.expected),
+            format!(
+                "資料庫結構版本 {} 與程式需要的 {} 不符；請執行 civitas migrate",
+                schema.applied, schema.expected
+            ),
+            format!(
+                "the schema is at {} but {} is needed; run civitas migrate",
+                schema.applied, schema.expected
+            ),
         )));
     }
     Ok(Json(Ready {
@@ -60,11 +66,16 @@ pub fn prometheus_text(state: &AppState) -> Response {
 }
 
 /// Metrics on the main listener need `read_metrics`; the separate listener needs nothing.
-pub async fn metrics_authenticated(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller) -> ApiResult<Response> {
+pub async fn metrics_authenticated(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+) -> ApiResult<Response> {
     if !state.settings.metrics_on_main_listener {
         return Err(ApiError::route_not_found());
     }
-    caller.principal.authorize(Permission::ReadMetrics, &Target::City)?;
+    caller
+        .principal
+        .authorize(Permission::ReadMetrics, &Target::City)?;
     Ok(prometheus_text(&state))
 }
 

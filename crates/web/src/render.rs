@@ -15,7 +15,11 @@ pub fn finish(state: &AppState, ctx: &RequestContext, response: Response) -> Res
         let mut response = response;
         // A page that showed the flash message has used it up.
         if ctx.flash.is_some() && response.status().is_success() && !ctx.is_api {
-            clear_cookie(response.headers_mut(), FLASH_COOKIE, state.settings.cookie_secure);
+            clear_cookie(
+                response.headers_mut(),
+                FLASH_COOKIE,
+                state.settings.cookie_secure,
+            );
         }
         return response;
     };
@@ -53,7 +57,11 @@ fn json(error: &ApiError, lang: Language) -> Response {
 }
 
 fn to_sign_in(ctx: &RequestContext) -> Response {
-    let next = if ctx.method == Method::GET { ctx.path.as_str() } else { "/" };
+    let next = if ctx.method == Method::GET {
+        ctx.path.as_str()
+    } else {
+        "/"
+    };
     let target = format!(
         "/login?next={}",
         serde_urlencoded::to_string([("n", next)])

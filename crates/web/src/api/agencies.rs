@@ -4,9 +4,9 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use civitas_core::DomainError;
 use civitas_core::agencies::{AgencyCode, AgencyImportFormat, AgencyInput, AgencyKind};
 use civitas_core::text::Text;
-use civitas_core::DomainError;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -34,7 +34,10 @@ fn kind(raw: &str) -> Result<AgencyKind, DomainError> {
 
 #[utoipa::path(get, path = "/agencies", tag = "agencies",
     responses((status = 200, body = [AgencyDto]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller) -> ApiResult<Json<Vec<AgencyDto>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+) -> ApiResult<Json<Vec<AgencyDto>>> {
     let agencies = state.platform.agencies().list(&caller).await?;
     Ok(Json(agencies.into_iter().map(AgencyDto::from).collect()))
 }
@@ -52,7 +55,11 @@ pub struct NewAgencyBody {
 
 #[utoipa::path(post, path = "/agencies", tag = "agencies", request_body = NewAgencyBody,
     responses((status = 201, body = AgencyDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller, ApiJson(body): ApiJson<NewAgencyBody>) -> ApiResult<(StatusCode, Json<AgencyDto>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiJson(body): ApiJson<NewAgencyBody>,
+) -> ApiResult<(StatusCode, Json<AgencyDto>)> {
     let input = AgencyInput {
         code: AgencyCode::parse(&body.code)?,
         name_zh: body.name_zh,
@@ -67,7 +74,11 @@ pub async fn create(State(state): State<AppState>, ApiCaller { caller, .. }: Api
 
 #[utoipa::path(get, path = "/agencies/{code}", tag = "agencies", params(("code" = String, Path, description = "agency code")),
     responses((status = 200, body = AgencyDto), (status = 404, body = ErrorBody)))]
-pub async fn get_one(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller, ApiPath(raw): ApiPath<String>) -> ApiResult<Json<AgencyDto>> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiPath(raw): ApiPath<String>,
+) -> ApiResult<Json<AgencyDto>> {
     let agency = state.platform.agencies().get(&caller, &code(&raw)?).await?;
     Ok(Json(agency.into()))
 }
@@ -90,7 +101,12 @@ pub struct AgencyPatchBody {
 
 #[utoipa::path(patch, path = "/agencies/{code}", tag = "agencies", request_body = AgencyPatchBody, params(("code" = String, Path, description = "agency code")),
     responses((status = 200, body = AgencyDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn update(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller, ApiPath(raw): ApiPath<String>, ApiJson(body): ApiJson<AgencyPatchBody>) -> ApiResult<Json<AgencyDto>> {
+pub async fn update(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(body): ApiJson<AgencyPatchBody>,
+) -> ApiResult<Json<AgencyDto>> {
     let code = code(&raw)?;
     let current = state.platform.agencies().get(&caller, &code).await?;
     let mut input = current.record().input;
@@ -109,7 +125,11 @@ pub async fn update(State(state): State<AppState>, ApiCaller { caller, .. }: Api
     if let Some(v) = body.kind {
         input.kind = kind(&v)?;
     }
-    let agency = state.platform.agencies().update(&caller, &code, input).await?;
+    let agency = state
+        .platform
+        .agencies()
+        .update(&caller, &code, input)
+        .await?;
     Ok(Json(agency.into()))
 }
 
@@ -122,16 +142,37 @@ pub struct RetireBody {
 
 #[utoipa::path(post, path = "/agencies/{code}/retire", tag = "agencies", request_body = RetireBody, params(("code" = String, Path, description = "agency code")),
     responses((status = 200, body = AgencyDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn retire(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller, ApiPath(raw): ApiPath<String>, ApiJson(body): ApiJson<RetireBody>) -> ApiResult<Json<AgencyDto>> {
-    let successor = body.successor.as_deref().map(AgencyCode::parse).transpose()?;
-    let agency = state.platform.agencies().retire(&caller, &code(&raw)?, successor).await?;
+pub async fn retire(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(body): ApiJson<RetireBody>,
+) -> ApiResult<Json<AgencyDto>> {
+    let successor = body
+        .successor
+        .as_deref()
+        .map(AgencyCode::parse)
+        .transpose()?;
+    let agency = state
+        .platform
+        .agencies()
+        .retire(&caller, &code(&raw)?, successor)
+        .await?;
     Ok(Json(agency.into()))
 }
 
 #[utoipa::path(post, path = "/agencies/{code}/reactivate", tag = "agencies", params(("code" = String, Path, description = "agency code")),
     responses((status = 200, body = AgencyDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn reactivate(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller, ApiPath(raw): ApiPath<String>) -> ApiResult<Json<AgencyDto>> {
-    let agency = state.platform.agencies().reactivate(&caller, &code(&raw)?).await?;
+pub async fn reactivate(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiPath(raw): ApiPath<String>,
+) -> ApiResult<Json<AgencyDto>> {
+    let agency = state
+        .platform
+        .agencies()
+        .reactivate(&caller, &code(&raw)?)
+        .await?;
     Ok(Json(agency.into()))
 }
 
@@ -148,18 +189,30 @@ pub struct ImportQuery {
     request_body(content = String, content_type = "text/csv", description = "the file, UTF-8"),
     responses((status = 200, body = ImportRunDto, description = "received = created + updated + unchanged + duplicates + rejected"),
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)))]
-pub async fn import(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller, ApiQuery(q): ApiQuery<ImportQuery>, body: Bytes) -> ApiResult<Json<ImportRunDto>> {
+pub async fn import(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: Bytes,
+) -> ApiResult<Json<ImportRunDto>> {
     let format = match q.format.as_deref() {
         None => AgencyImportFormat::CivitasCsv,
         Some(f) => AgencyImportFormat::parse(f).ok_or_else(|| {
             DomainError::invalid(
                 "format",
-                Text::new("格式須為 civitas-csv 或 taoyuan-supply-list", "format must be civitas-csv or taoyuan-supply-list"),
+                Text::new(
+                    "格式須為 civitas-csv 或 taoyuan-supply-list",
+                    "format must be civitas-csv or taoyuan-supply-list",
+                ),
             )
         })?,
     };
     let source = q.source.unwrap_or_else(|| "api upload".into());
-    let (id, report) = state.platform.agencies().import(&caller, &body, format, &source).await?;
+    let (id, report) = state
+        .platform
+        .agencies()
+        .import(&caller, &body, format, &source)
+        .await?;
     let run = state.platform.imports().get(&caller, id).await?;
     let mut dto = ImportRunDto::new(run, true);
     dto.rejected_records = Some(rejected_dtos(&report));

@@ -3,11 +3,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
+use civitas_core::DomainError;
 use civitas_core::audit::{AuditFilter, Outcome};
 use civitas_core::page::PageRequest;
 use civitas_core::text::Text;
 use civitas_core::time::Timestamp;
-use civitas_core::DomainError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -39,7 +39,13 @@ pub struct AuditQuery {
 fn instant(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, DomainError> {
     raw.map(|r| {
         Timestamp::parse_rfc3339(r).ok_or_else(|| {
-            DomainError::invalid(field, Text::new("時間格式須為 RFC 3339，例如 2024-01-01T00:00:00+08:00", "use an RFC 3339 date-time, e.g. 2024-01-01T00:00:00+08:00"))
+            DomainError::invalid(
+                field,
+                Text::new(
+                    "時間格式須為 RFC 3339，例如 2024-01-01T00:00:00+08:00",
+                    "use an RFC 3339 date-time, e.g. 2024-01-01T00:00:00+08:00",
+                ),
+            )
         })
     })
     .transpose()
@@ -58,7 +64,13 @@ impl AuditQuery {
             outcome: match self.outcome.as_deref() {
                 None => None,
                 Some(o) => Some(Outcome::parse(o).ok_or_else(|| {
-                    DomainError::invalid("outcome", Text::new("結果須為 success、failure 或 denied", "outcome must be success, failure or denied"))
+                    DomainError::invalid(
+                        "outcome",
+                        Text::new(
+                            "結果須為 success、failure 或 denied",
+                            "outcome must be success, failure or denied",
+                        ),
+                    )
                 })?),
             },
         })
@@ -67,7 +79,11 @@ impl AuditQuery {
 
 #[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = Paged<AuditEntryDto>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Json<Paged<AuditEntryDto>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<Paged<AuditEntryDto>>> {
     let page = state
         .platform
         .audit()
@@ -79,9 +95,17 @@ pub async fn list(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCa
 #[utoipa::path(get, path = "/audit/export", tag = "audit", params(AuditQuery),
     responses((status = 200, content_type = "text/csv", body = String, description = "UTF-8 CSV with a BOM, all matching entries"),
               (status = 403, body = ErrorBody)))]
-pub async fn export(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Response> {
+pub async fn export(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Response> {
     let mut buffer = Vec::new();
-    state.platform.audit().export_csv(&caller, &q.filter()?, &mut buffer).await?;
+    state
+        .platform
+        .audit()
+        .export_csv(&caller, &q.filter()?, &mut buffer)
+        .await?;
     crate::ui::csv_response(buffer, "civitas-audit.csv")
 }
 
@@ -103,13 +127,19 @@ pub struct VerificationDto {
 
 #[utoipa::path(get, path = "/audit/verify", tag = "audit",
     responses((status = 200, body = VerificationDto), (status = 403, body = ErrorBody)))]
-pub async fn verify(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller) -> ApiResult<Json<VerificationDto>> {
+pub async fn verify(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+) -> ApiResult<Json<VerificationDto>> {
     let v = state.platform.audit().verify_for(&caller).await?;
     Ok(Json(VerificationDto {
         intact: v.intact(),
         entries_checked: v.entries_checked,
         head_seq: v.head.as_ref().map(|h| h.seq),
         head_hash: v.head.as_ref().map(|h| h.hash.clone()),
-        problem: v.problem.map(|p| ProblemDto { seq: p.seq, message: p.message }),
+        problem: v.problem.map(|p| ProblemDto {
+            seq: p.seq,
+            message: p.message,
+        }),
     }))
 }

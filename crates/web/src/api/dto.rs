@@ -31,7 +31,9 @@ impl<T: ToSchema> Paged<T> {
 }
 
 /// Distinguishes an absent field (leave unchanged) from `null` (clear it).
-pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -95,10 +97,18 @@ impl GrantDto {
         let role = Role::parse(&self.role).ok_or_else(|| {
             civitas_core::DomainError::invalid(
                 "role",
-                Text::new(format!("不認得的角色「{}」", self.role), format!("unknown role '{}'", self.role)),
+                Text::new(
+                    format!("不認得的角色「{}」", self.role),
+                    format!("unknown role '{}'", self.role),
+                ),
             )
         })?;
-        let scope = match self.agency.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let scope = match self
+            .agency
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => Scope::City,
             Some(code) => Scope::Agency(civitas_core::agencies::AgencyCode::parse(code)?),
         };

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use civitas_core::time::{DateStyle, Language};
 use civitas_core::text::Text;
+use civitas_core::time::{DateStyle, Language};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -26,7 +26,10 @@ pub struct MeDto {
 
 #[utoipa::path(get, path = "/me", tag = "me",
     responses((status = 200, body = MeDto), (status = 401, body = ErrorBody)))]
-pub async fn whoami(State(state): State<AppState>, ApiCaller { caller, ctx }: ApiCaller) -> ApiResult<Json<MeDto>> {
+pub async fn whoami(
+    State(state): State<AppState>,
+    ApiCaller { caller, ctx }: ApiCaller,
+) -> ApiResult<Json<MeDto>> {
     let name = caller.principal.user_name.clone();
     let (user, grants) = state.platform.accounts().get_user(&caller, &name).await?;
     Ok(Json(MeDto {
@@ -51,14 +54,28 @@ pub struct PreferencesBody {
 
 #[utoipa::path(put, path = "/me/preferences", tag = "me", request_body = PreferencesBody,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn set_preferences(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller, ApiJson(body): ApiJson<PreferencesBody>) -> ApiResult<StatusCode> {
+pub async fn set_preferences(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiJson(body): ApiJson<PreferencesBody>,
+) -> ApiResult<StatusCode> {
     let language = Language::parse(&body.language).ok_or_else(|| {
-        ApiError::from(civitas_core::DomainError::invalid("language", Text::new("語言須為 zh-TW 或 en", "language must be zh-TW or en")))
+        ApiError::from(civitas_core::DomainError::invalid(
+            "language",
+            Text::new("語言須為 zh-TW 或 en", "language must be zh-TW or en"),
+        ))
     })?;
     let date_style = DateStyle::parse(&body.date_style).ok_or_else(|| {
-        ApiError::from(civitas_core::DomainError::invalid("date_style", Text::new("日期格式須為 roc 或 iso", "date_style must be roc or iso")))
+        ApiError::from(civitas_core::DomainError::invalid(
+            "date_style",
+            Text::new("日期格式須為 roc 或 iso", "date_style must be roc or iso"),
+        ))
     })?;
-    state.platform.accounts().set_preferences(&caller, language, date_style).await?;
+    state
+        .platform
+        .accounts()
+        .set_preferences(&caller, language, date_style)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -71,7 +88,11 @@ pub struct OwnPasswordBody {
 
 #[utoipa::path(post, path = "/me/password", tag = "me", request_body = OwnPasswordBody,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn change_password(State(state): State<AppState>, ApiCaller { caller, ctx }: ApiCaller, ApiJson(body): ApiJson<OwnPasswordBody>) -> ApiResult<StatusCode> {
+pub async fn change_password(
+    State(state): State<AppState>,
+    ApiCaller { caller, ctx }: ApiCaller,
+    ApiJson(body): ApiJson<OwnPasswordBody>,
+) -> ApiResult<StatusCode> {
     let keep = match &ctx.identity {
         Identity::Session { session, .. } => Some(session.id_hash.clone()),
         _ => None,
@@ -79,7 +100,12 @@ pub async fn change_password(State(state): State<AppState>, ApiCaller { caller, 
     state
         .platform
         .accounts()
-        .change_own_password(&caller, &body.current_password, &body.new_password, keep.as_deref())
+        .change_own_password(
+            &caller,
+            &body.current_password,
+            &body.new_password,
+            keep.as_deref(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -85,9 +85,17 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
-        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("civ_…").build()),
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("civ_…")
+                .build(),
+        ),
     );
-    doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+        "bearer",
+        Vec::<String>::new(),
+    )]);
     let json: Arc<String> = Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".into()));
     let router = router.route(
         "/openapi.json",
@@ -101,8 +109,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 fn openapi_response(json: &str) -> Response {
     let mut response = json.to_string().into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }

@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use civitas_core::DomainError;
 use civitas_core::authz::Role;
 use civitas_core::text::Text;
-use civitas_core::DomainError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -24,8 +24,16 @@ pub struct ListQuery {
 
 #[utoipa::path(get, path = "/tokens", tag = "tokens", params(ListQuery),
     responses((status = 200, body = [TokenDto]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<Vec<TokenDto>>> {
-    let tokens = state.platform.tokens().list(&caller, q.user.as_deref()).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<TokenDto>>> {
+    let tokens = state
+        .platform
+        .tokens()
+        .list(&caller, q.user.as_deref())
+        .await?;
     Ok(Json(tokens.into_iter().map(TokenDto::from).collect()))
 }
 
@@ -51,14 +59,24 @@ pub struct CreatedTokenDto {
 
 #[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = NewTokenBody,
     responses((status = 201, body = CreatedTokenDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller, ApiJson(body): ApiJson<NewTokenBody>) -> ApiResult<(StatusCode, Json<CreatedTokenDto>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiJson(body): ApiJson<NewTokenBody>,
+) -> ApiResult<(StatusCode, Json<CreatedTokenDto>)> {
     let roles = body
         .roles
         .map(|list| {
             list.iter()
                 .map(|r| {
                     Role::parse(r).ok_or_else(|| {
-                        DomainError::invalid("roles", Text::new(format!("不認得的角色「{r}」"), format!("unknown role '{r}'")))
+                        DomainError::invalid(
+                            "roles",
+                            Text::new(
+                                format!("不認得的角色「{r}」"),
+                                format!("unknown role '{r}'"),
+                            ),
+                        )
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()
@@ -75,12 +93,22 @@ pub async fn create(State(state): State<AppState>, ApiCaller { caller, .. }: Api
             time::Duration::days(i64::from(body.expires_in_days)),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(CreatedTokenDto { token, details: details.into() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedTokenDto {
+            token,
+            details: details.into(),
+        }),
+    ))
 }
 
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens", params(("id" = i64, Path, description = "token id")),
     responses((status = 200, body = TokenDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn revoke(State(state): State<AppState>, ApiCaller { caller, .. }: ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<TokenDto>> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<TokenDto>> {
     let token = state.platform.tokens().revoke(&caller, id).await?;
     Ok(Json(token.into()))
 }

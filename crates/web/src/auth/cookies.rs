@@ -21,7 +21,13 @@ pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_string())
 }
 
-pub fn set_cookie(headers: &mut HeaderMap, name: &str, value: &str, secure: bool, max_age_seconds: Option<i64>) {
+pub fn set_cookie(
+    headers: &mut HeaderMap,
+    name: &str,
+    value: &str,
+    secure: bool,
+    max_age_seconds: Option<i64>,
+) {
     let mut c = Cookie::build((name.to_string(), value.to_string()))
         .path("/")
         .http_only(true)

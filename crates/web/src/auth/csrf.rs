@@ -42,7 +42,11 @@ fn content_type(headers: &HeaderMap) -> String {
 }
 
 /// Check the request against `expected`; returns the request (its body restored if read).
-pub async fn verify(req: Request<Body>, expected: Option<&str>, body_limit: usize) -> Result<Request<Body>, ApiError> {
+pub async fn verify(
+    req: Request<Body>,
+    expected: Option<&str>,
+    body_limit: usize,
+) -> Result<Request<Body>, ApiError> {
     if !same_origin(req.headers()) {
         return Err(ApiError::csrf_failed());
     }

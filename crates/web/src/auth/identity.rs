@@ -86,7 +86,9 @@ fn bearer(headers: &HeaderMap) -> Option<Result<String, ()>> {
         return Some(Err(()));
     };
     match text.split_once(' ') {
-        Some((scheme, secret)) if scheme.eq_ignore_ascii_case("bearer") && !secret.trim().is_empty() => {
+        Some((scheme, secret))
+            if scheme.eq_ignore_ascii_case("bearer") && !secret.trim().is_empty() =>
+        {
             Some(Ok(secret.trim().to_string()))
         }
         _ => Some(Err(())),
@@ -116,7 +118,11 @@ fn unsafe_method(m: &Method) -> bool {
 }
 
 /// The middleware: identity, language, CSRF, then error rendering on the way out.
-pub async fn authenticate(State(state): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut req: Request<Body>,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_string();
     let is_api = is_api_path(&path);
     let headers = req.headers().clone();
@@ -175,7 +181,13 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request<Body>,
                         }
                     }
                     Ok(None) => stale_session = true,
-                    Err(e) => return crate::render::finish(&state, &ctx, ApiError::from(e).into_response()),
+                    Err(e) => {
+                        return crate::render::finish(
+                            &state,
+                            &ctx,
+                            ApiError::from(e).into_response(),
+                        );
+                    }
                 }
             }
         }
@@ -204,7 +216,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request<Body>,
     let response = next.run(req).await;
     let mut response = crate::render::finish(&state, &ctx, response);
     if stale_session {
-        clear_cookie(response.headers_mut(), SESSION_COOKIE, state.settings.cookie_secure);
+        clear_cookie(
+            response.headers_mut(),
+            SESSION_COOKIE,
+            state.settings.cookie_secure,
+        );
     }
     response
 }
@@ -237,6 +253,8 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
             .extensions
             .get::<RequestContext>()
             .cloned()
-            .ok_or_else(|| ApiError::internal("request context missing: authenticate middleware not installed"))
+            .ok_or_else(|| {
+                ApiError::internal("request context missing: authenticate middleware not installed")
+            })
     }
 }

@@ -69,12 +69,25 @@ mod tests {
         let t0 = Timestamp::from_millis(1_700_000_000_000).unwrap();
         let throttle = LoginThrottle::new(3, Duration::minutes(5));
         for i in 0..3 {
-            assert!(throttle.check("10.0.0.9", t0.add(Duration::seconds(i))).is_ok());
+            assert!(
+                throttle
+                    .check("10.0.0.9", t0.add(Duration::seconds(i)))
+                    .is_ok()
+            );
             throttle.record_failure("10.0.0.9", t0.add(Duration::seconds(i)));
         }
-        let wait = throttle.check("10.0.0.9", t0.add(Duration::seconds(10))).unwrap_err();
+        let wait = throttle
+            .check("10.0.0.9", t0.add(Duration::seconds(10)))
+            .unwrap_err();
         assert_eq!(wait, 290);
-        assert!(throttle.check("10.0.0.10", t0).is_ok(), "other addresses are not affected");
-        assert!(throttle.check("10.0.0.9", t0.add(Duration::minutes(6))).is_ok());
+        assert!(
+            throttle.check("10.0.0.10", t0).is_ok(),
+            "other addresses are not affected"
+        );
+        assert!(
+            throttle
+                .check("10.0.0.9", t0.add(Duration::minutes(6)))
+                .is_ok()
+        );
     }
 }

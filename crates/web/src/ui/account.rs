@@ -8,7 +8,9 @@ use civitas_core::accounts::User;
 use civitas_core::time::{DateStyle, Language};
 use serde::Deserialize;
 
-use super::{Chrome, FieldErrors, Page, field_errors, is_form_error, redirect_with_flash, render_status};
+use super::{
+    Chrome, FieldErrors, Page, field_errors, is_form_error, redirect_with_flash, render_status,
+};
 use crate::error::ApiResult;
 use crate::extract::UiForm;
 use crate::state::AppState;
@@ -25,7 +27,12 @@ struct AccountPage {
     errors: FieldErrors,
 }
 
-async fn account_page(state: &AppState, page: &Page, errors: FieldErrors, status: StatusCode) -> ApiResult<Response> {
+async fn account_page(
+    state: &AppState,
+    page: &Page,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> ApiResult<Response> {
     let chrome = page.chrome("account.title");
     let names = super::agency_names(state).await;
     render_status(
@@ -37,7 +44,13 @@ async fn account_page(state: &AppState, page: &Page, errors: FieldErrors, status
                 .as_ref()
                 .and_then(|c| names.get(c.as_str()).cloned())
                 .unwrap_or_else(|| "—".into()),
-            grants: page.caller.principal.grants.iter().map(|g| chrome.grant(g, &names)).collect(),
+            grants: page
+                .caller
+                .principal
+                .grants
+                .iter()
+                .map(|g| chrome.grant(g, &names))
+                .collect(),
             password_changed: chrome.datetime(page.user.password_changed_at),
             password_changed_now: false,
             user: page.user.clone(),
@@ -57,7 +70,11 @@ pub struct PreferencesForm {
     date_style: String,
 }
 
-pub async fn preferences(State(state): State<AppState>, page: Page, UiForm(form): UiForm<PreferencesForm>) -> ApiResult<Response> {
+pub async fn preferences(
+    State(state): State<AppState>,
+    page: Page,
+    UiForm(form): UiForm<PreferencesForm>,
+) -> ApiResult<Response> {
     let language = Language::parse(&form.language).unwrap_or(page.user.language);
     let date_style = DateStyle::parse(&form.date_style).unwrap_or(page.user.date_style);
     state
@@ -65,7 +82,12 @@ pub async fn preferences(State(state): State<AppState>, page: Page, UiForm(form)
         .accounts()
         .set_preferences(&page.caller, language, date_style)
         .await?;
-    Ok(redirect_with_flash("/account", "flash.saved", "", state.settings.cookie_secure))
+    Ok(redirect_with_flash(
+        "/account",
+        "flash.saved",
+        "",
+        state.settings.cookie_secure,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -76,14 +98,28 @@ pub struct PasswordForm {
     new_password: String,
 }
 
-pub async fn password(State(state): State<AppState>, page: Page, UiForm(form): UiForm<PasswordForm>) -> ApiResult<Response> {
+pub async fn password(
+    State(state): State<AppState>,
+    page: Page,
+    UiForm(form): UiForm<PasswordForm>,
+) -> ApiResult<Response> {
     let result = state
         .platform
         .accounts()
-        .change_own_password(&page.caller, &form.current_password, &form.new_password, Some(&page.session.id_hash))
+        .change_own_password(
+            &page.caller,
+            &form.current_password,
+            &form.new_password,
+            Some(&page.session.id_hash),
+        )
         .await;
     match result {
-        Ok(()) => Ok(redirect_with_flash("/account", "flash.password_changed", "", state.settings.cookie_secure)),
+        Ok(()) => Ok(redirect_with_flash(
+            "/account",
+            "flash.password_changed",
+            "",
+            state.settings.cookie_secure,
+        )),
         Err(e) if is_form_error(&e) => {
             let errors = field_errors(&e, page.ctx.lang);
             account_page(&state, &page, errors, StatusCode::UNPROCESSABLE_ENTITY).await

@@ -3,8 +3,10 @@
 use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
-use axum::response::{Redirect, Response, IntoResponse};
-use civitas_core::agencies::{Agency, AgencyCode, AgencyImportFormat, AgencyInput, AgencyKind, AgencyTree};
+use axum::response::{IntoResponse, Redirect, Response};
+use civitas_core::agencies::{
+    Agency, AgencyCode, AgencyImportFormat, AgencyInput, AgencyKind, AgencyTree,
+};
 use civitas_core::audit::AuditFilter;
 use civitas_core::authz::{Permission, Target};
 use civitas_core::error::DomainError;
@@ -13,7 +15,10 @@ use civitas_core::text::Text;
 use civitas_core::time::Language;
 use serde::Deserialize;
 
-use super::{Chrome, FieldErrors, Page, field_errors, is_form_error, redirect_with_flash, render, render_status};
+use super::{
+    Chrome, FieldErrors, Page, field_errors, is_form_error, redirect_with_flash, render,
+    render_status,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery, UiForm};
 use crate::state::AppState;
@@ -48,7 +53,11 @@ pub struct ListQuery {
     show: Option<String>,
 }
 
-pub async fn list(State(state): State<AppState>, page: Page, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    page: Page,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Response> {
     let agencies = state.platform.agencies().list(&page.caller).await?;
     let show = q.show.unwrap_or_else(|| "active".into());
     let tree = AgencyTree::new(&agencies);
@@ -106,7 +115,11 @@ fn parse_code(raw: &str) -> ApiResult<AgencyCode> {
     AgencyCode::parse(raw).map_err(|_| DomainError::not_found("agency", raw).into())
 }
 
-pub async fn show(State(state): State<AppState>, page: Page, ApiPath(code): ApiPath<String>) -> ApiResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Response> {
     let code = parse_code(&code)?;
     let agencies = state.platform.agencies().list(&page.caller).await?;
     let tree = AgencyTree::new(&agencies);
@@ -120,7 +133,10 @@ pub async fn show(State(state): State<AppState>, page: Page, ApiPath(code): ApiP
             .and_then(|c| tree.get(c))
             .map(|a| (a.code.to_string(), a.name_zh.clone()))
     };
-    let can_manage = page.can(Permission::ManageAgencies, &Target::Agency(tree.lineage(&code)));
+    let can_manage = page.can(
+        Permission::ManageAgencies,
+        &Target::Agency(tree.lineage(&code)),
+    );
     let history = if page.can(Permission::ReadAudit, &Target::City) {
         let filter = AuditFilter {
             object_type: Some("agency".into()),
@@ -130,7 +146,14 @@ pub async fn show(State(state): State<AppState>, page: Page, ApiPath(code): ApiP
         state
             .platform
             .audit()
-            .query(&page.caller, &filter, PageRequest { page: 1, per_page: 20 })
+            .query(
+                &page.caller,
+                &filter,
+                PageRequest {
+                    page: 1,
+                    per_page: 20,
+                },
+            )
             .await?
             .items
             .into_iter()
@@ -191,11 +214,18 @@ impl AgencyForm {
         let parent = match self.parent.trim() {
             "" => None,
             p => Some(AgencyCode::parse(p).map_err(|_| {
-                DomainError::invalid("parent", Text::new("請選擇上級機關", "choose a parent agency"))
+                DomainError::invalid(
+                    "parent",
+                    Text::new("請選擇上級機關", "choose a parent agency"),
+                )
             })?),
         };
-        let kind = AgencyKind::parse(&self.kind)
-            .ok_or_else(|| DomainError::invalid("kind", Text::new("請選擇機關類型", "choose the kind of agency")))?;
+        let kind = AgencyKind::parse(&self.kind).ok_or_else(|| {
+            DomainError::invalid(
+                "kind",
+                Text::new("請選擇機關類型", "choose the kind of agency"),
+            )
+        })?;
         Ok(AgencyInput {
             code,
             name_zh: self.name_zh.clone(),
@@ -246,12 +276,21 @@ async fn form_page(
         .into_iter()
         .filter(|n| n.agency.active)
         .filter(|n| editing.is_none_or(|code| !tree.is_descendant_or_self(&n.agency.code, code)))
-        .map(|n| (n.agency.code.to_string(), format!("{}{}", "　".repeat(n.depth), n.agency.name_zh)))
+        .map(|n| {
+            (
+                n.agency.code.to_string(),
+                format!("{}{}", "　".repeat(n.depth), n.agency.name_zh),
+            )
+        })
         .collect();
     render_status(
         status,
         &FormPage {
-            chrome: page.chrome(if editing.is_some() { "agency.edit" } else { "agency.new" }),
+            chrome: page.chrome(if editing.is_some() {
+                "agency.edit"
+            } else {
+                "agency.new"
+            }),
             editing: editing.is_some(),
             action: match editing {
                 Some(code) => format!("/agencies/{code}"),
@@ -259,7 +298,10 @@ async fn form_page(
             },
             form,
             errors,
-            kinds: AgencyKind::ALL.iter().map(|k| (k.as_str(), kind_label(lang, *k))).collect(),
+            kinds: AgencyKind::ALL
+                .iter()
+                .map(|k| (k.as_str(), kind_label(lang, *k)))
+                .collect(),
             parents,
         },
     )
@@ -271,45 +313,106 @@ pub async fn new_form(State(state): State<AppState>, page: Page) -> ApiResult<Re
         kind: "bureau".into(),
         ..Default::default()
     };
-    form_page(&state, &page, None, form, FieldErrors::new(), StatusCode::OK).await
+    form_page(
+        &state,
+        &page,
+        None,
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn create(State(state): State<AppState>, page: Page, UiForm(form): UiForm<AgencyForm>) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    page: Page,
+    UiForm(form): UiForm<AgencyForm>,
+) -> ApiResult<Response> {
     page.require_somewhere(Permission::ManageAgencies)?;
     let result = match form.input() {
         Ok(input) => state.platform.agencies().create(&page.caller, input).await,
         Err(e) => Err(e),
     };
     match result {
-        Ok(a) => Ok(redirect_with_flash(&format!("/agencies/{}", a.code), "flash.agency_created", a.code.as_str(), state.settings.cookie_secure)),
+        Ok(a) => Ok(redirect_with_flash(
+            &format!("/agencies/{}", a.code),
+            "flash.agency_created",
+            a.code.as_str(),
+            state.settings.cookie_secure,
+        )),
         Err(e) if is_form_error(&e) => {
             let errors = field_errors(&e, page.ctx.lang);
-            form_page(&state, &page, None, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            form_page(
+                &state,
+                &page,
+                None,
+                form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn edit_form(State(state): State<AppState>, page: Page, ApiPath(code): ApiPath<String>) -> ApiResult<Response> {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    page: Page,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Response> {
     let code = parse_code(&code)?;
     let agency = state.platform.agencies().get(&page.caller, &code).await?;
     let lineage = state.platform.agencies().lineage(&code).await?;
     page.require(Permission::ManageAgencies, &Target::Agency(lineage))?;
-    form_page(&state, &page, Some(&code), AgencyForm::of(&agency), FieldErrors::new(), StatusCode::OK).await
+    form_page(
+        &state,
+        &page,
+        Some(&code),
+        AgencyForm::of(&agency),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn update(State(state): State<AppState>, page: Page, ApiPath(code): ApiPath<String>, UiForm(mut form): UiForm<AgencyForm>) -> ApiResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    page: Page,
+    ApiPath(code): ApiPath<String>,
+    UiForm(mut form): UiForm<AgencyForm>,
+) -> ApiResult<Response> {
     let code = parse_code(&code)?;
     form.code = code.to_string();
     let result = match form.input() {
-        Ok(input) => state.platform.agencies().update(&page.caller, &code, input).await,
+        Ok(input) => {
+            state
+                .platform
+                .agencies()
+                .update(&page.caller, &code, input)
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
-        Ok(a) => Ok(redirect_with_flash(&format!("/agencies/{}", a.code), "flash.saved", "", state.settings.cookie_secure)),
+        Ok(a) => Ok(redirect_with_flash(
+            &format!("/agencies/{}", a.code),
+            "flash.saved",
+            "",
+            state.settings.cookie_secure,
+        )),
         Err(e) if is_form_error(&e) => {
             let errors = field_errors(&e, page.ctx.lang);
-            form_page(&state, &page, Some(&code), form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            form_page(
+                &state,
+                &page,
+                Some(&code),
+                form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -321,20 +424,47 @@ pub struct RetireForm {
     successor: String,
 }
 
-pub async fn retire(State(state): State<AppState>, page: Page, ApiPath(code): ApiPath<String>, UiForm(form): UiForm<RetireForm>) -> ApiResult<Response> {
+pub async fn retire(
+    State(state): State<AppState>,
+    page: Page,
+    ApiPath(code): ApiPath<String>,
+    UiForm(form): UiForm<RetireForm>,
+) -> ApiResult<Response> {
     let code = parse_code(&code)?;
     let successor = match form.successor.trim() {
         "" => None,
         s => Some(AgencyCode::parse(s)?),
     };
-    state.platform.agencies().retire(&page.caller, &code, successor).await?;
-    Ok(redirect_with_flash(&format!("/agencies/{code}"), "flash.agency_retired", code.as_str(), state.settings.cookie_secure))
+    state
+        .platform
+        .agencies()
+        .retire(&page.caller, &code, successor)
+        .await?;
+    Ok(redirect_with_flash(
+        &format!("/agencies/{code}"),
+        "flash.agency_retired",
+        code.as_str(),
+        state.settings.cookie_secure,
+    ))
 }
 
-pub async fn reactivate(State(state): State<AppState>, page: Page, ApiPath(code): ApiPath<String>) -> ApiResult<Response> {
+pub async fn reactivate(
+    State(state): State<AppState>,
+    page: Page,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Response> {
     let code = parse_code(&code)?;
-    state.platform.agencies().reactivate(&page.caller, &code).await?;
-    Ok(redirect_with_flash(&format!("/agencies/{code}"), "flash.saved", "", state.settings.cookie_secure))
+    state
+        .platform
+        .agencies()
+        .reactivate(&page.caller, &code)
+        .await?;
+    Ok(redirect_with_flash(
+        &format!("/agencies/{code}"),
+        "flash.saved",
+        "",
+        state.settings.cookie_secure,
+    ))
 }
 
 #[derive(Template)]
@@ -351,14 +481,19 @@ pub async fn import_form(page: Page) -> ApiResult<Response> {
 }
 
 /// Read an uploaded file (and the format field) from a multipart form, within `limit` bytes.
-pub async fn read_upload(mut multipart: Multipart, limit: usize) -> ApiResult<(String, Vec<u8>, String)> {
+pub async fn read_upload(
+    mut multipart: Multipart,
+    limit: usize,
+) -> ApiResult<(String, Vec<u8>, String)> {
     let mut format = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::new("invalid_input", Text::new("上傳內容無法解讀", "the upload could not be read")).with_detail(serde_json::json!({"reason": e.body_text()})))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        ApiError::new(
+            "invalid_input",
+            Text::new("上傳內容無法解讀", "the upload could not be read"),
+        )
+        .with_detail(serde_json::json!({"reason": e.body_text()}))
+    })? {
         match field.name() {
             Some("format") => format = field.text().await.unwrap_or_default(),
             Some("file") => {
@@ -367,7 +502,10 @@ pub async fn read_upload(mut multipart: Multipart, limit: usize) -> ApiResult<(S
                     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                         ApiError::payload_too_large(Some(limit))
                     } else {
-                        ApiError::new("invalid_input", Text::new("上傳內容無法解讀", "the upload could not be read"))
+                        ApiError::new(
+                            "invalid_input",
+                            Text::new("上傳內容無法解讀", "the upload could not be read"),
+                        )
                     }
                 })?;
                 file = Some((name, bytes.to_vec()));
@@ -376,12 +514,19 @@ pub async fn read_upload(mut multipart: Multipart, limit: usize) -> ApiResult<(S
         }
     }
     let (name, bytes) = file.ok_or_else(|| {
-        ApiError::from(DomainError::invalid("file", Text::new("請選擇要上傳的檔案", "choose a file to upload")))
+        ApiError::from(DomainError::invalid(
+            "file",
+            Text::new("請選擇要上傳的檔案", "choose a file to upload"),
+        ))
     })?;
     Ok((name, bytes, format))
 }
 
-pub async fn import(State(state): State<AppState>, page: Page, multipart: Multipart) -> ApiResult<Response> {
+pub async fn import(
+    State(state): State<AppState>,
+    page: Page,
+    multipart: Multipart,
+) -> ApiResult<Response> {
     page.require(Permission::ManageAgencies, &Target::City)?;
     let (name, bytes, format) = read_upload(multipart, state.settings.max_upload_bytes).await?;
     let format = AgencyImportFormat::parse(&format).unwrap_or(AgencyImportFormat::CivitasCsv);

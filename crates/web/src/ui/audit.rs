@@ -121,12 +121,20 @@ struct AuditPage {
     base: String,
 }
 
-pub async fn list(State(state): State<AppState>, page: Page, ApiQuery(f): ApiQuery<FilterForm>) -> ApiResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    page: Page,
+    ApiQuery(f): ApiQuery<FilterForm>,
+) -> ApiResult<Response> {
     page.require(Permission::ReadAudit, &Target::City)?;
     let result = state
         .platform
         .audit()
-        .query(&page.caller, &f.filter(), PageRequest::new(f.page, Some(50)))
+        .query(
+            &page.caller,
+            &f.filter(),
+            PageRequest::new(f.page, Some(50)),
+        )
         .await?;
     let chrome = page.chrome("audit.title");
     let lang = chrome.lang;
@@ -150,7 +158,10 @@ pub async fn list(State(state): State<AppState>, page: Page, ApiQuery(f): ApiQue
     let query = serde_urlencoded::to_string(&f).unwrap_or_default();
     render(&AuditPage {
         chain,
-        actions: ACTIONS.iter().map(|a| (*a, action_label(lang, a))).collect(),
+        actions: ACTIONS
+            .iter()
+            .map(|a| (*a, action_label(lang, a)))
+            .collect(),
         entries,
         base: format!("/audit?{query}&"),
         query,
@@ -162,7 +173,11 @@ pub async fn list(State(state): State<AppState>, page: Page, ApiQuery(f): ApiQue
     })
 }
 
-pub async fn export(State(state): State<AppState>, page: Page, ApiQuery(f): ApiQuery<FilterForm>) -> ApiResult<Response> {
+pub async fn export(
+    State(state): State<AppState>,
+    page: Page,
+    ApiQuery(f): ApiQuery<FilterForm>,
+) -> ApiResult<Response> {
     let mut buffer = Vec::new();
     state
         .platform
@@ -175,7 +190,10 @@ pub async fn export(State(state): State<AppState>, page: Page, ApiQuery(f): ApiQ
 pub fn csv_response(body: Vec<u8>, file_name: &str) -> ApiResult<Response> {
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }

@@ -17,17 +17,49 @@ pub struct Capability {
 }
 
 pub const DATA: &[Capability] = &[
-    Capability { href: "/catalog", slug: "catalog", nav_key: "nav.catalog" },
-    Capability { href: "/freshness", slug: "freshness", nav_key: "nav.freshness" },
-    Capability { href: "/sharing", slug: "sharing", nav_key: "nav.sharing" },
-    Capability { href: "/exchange", slug: "exchange", nav_key: "nav.exchange" },
-    Capability { href: "/geo", slug: "geo", nav_key: "nav.geo" },
+    Capability {
+        href: "/catalog",
+        slug: "catalog",
+        nav_key: "nav.catalog",
+    },
+    Capability {
+        href: "/freshness",
+        slug: "freshness",
+        nav_key: "nav.freshness",
+    },
+    Capability {
+        href: "/sharing",
+        slug: "sharing",
+        nav_key: "nav.sharing",
+    },
+    Capability {
+        href: "/exchange",
+        slug: "exchange",
+        nav_key: "nav.exchange",
+    },
+    Capability {
+        href: "/geo",
+        slug: "geo",
+        nav_key: "nav.geo",
+    },
 ];
 
 pub const SECURITY: &[Capability] = &[
-    Capability { href: "/alerts", slug: "alerts", nav_key: "nav.alerts" },
-    Capability { href: "/cases", slug: "cases", nav_key: "nav.cases" },
-    Capability { href: "/assets", slug: "assets", nav_key: "nav.assets" },
+    Capability {
+        href: "/alerts",
+        slug: "alerts",
+        nav_key: "nav.alerts",
+    },
+    Capability {
+        href: "/cases",
+        slug: "cases",
+        nav_key: "nav.cases",
+    },
+    Capability {
+        href: "/assets",
+        slug: "assets",
+        nav_key: "nav.assets",
+    },
 ];
 
 pub fn all() -> impl Iterator<Item = &'static Capability> {

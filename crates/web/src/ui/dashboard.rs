@@ -80,10 +80,22 @@ pub async fn show(State(state): State<AppState>, page: Page) -> ApiResult<Respon
     let now = state.platform.now();
     let principal = &page.caller.principal;
     let names = super::agency_names(&state).await;
-    let roles: Vec<String> = principal.grants.iter().map(|g| chrome.grant(g, &names)).collect();
+    let roles: Vec<String> = principal
+        .grants
+        .iter()
+        .map(|g| chrome.grant(g, &names))
+        .collect();
     let greeting = match lang {
-        Language::ZhTw => format!("{}，您好。今天是{}。", page.user.display_name, chrome.date(now)),
-        Language::En => format!("Hello, {}. Today is {}.", page.user.display_name, chrome.date(now)),
+        Language::ZhTw => format!(
+            "{}，您好。今天是{}。",
+            page.user.display_name,
+            chrome.date(now)
+        ),
+        Language::En => format!(
+            "Hello, {}. Today is {}.",
+            page.user.display_name,
+            chrome.date(now)
+        ),
     };
     let tiles = vec![Tile {
         href: "/agencies",
@@ -148,15 +160,30 @@ pub async fn show(State(state): State<AppState>, page: Page) -> ApiResult<Respon
 
     // Thirty days of sign-ins and changes, every day present so the chart has no gaps.
     let audit = state.platform.audit();
-    let logins = audit.daily_activity(&page.caller, 30, Some("auth.login")).await?;
+    let logins = audit
+        .daily_activity(&page.caller, 30, Some("auth.login"))
+        .await?;
     let everything = audit.daily_activity(&page.caller, 30, None).await?;
     let mut activity = Vec::new();
     for back in (0..30).rev() {
         let day = now.sub(time::Duration::days(back));
         let iso = civitas_core::time::iso_date(day.taipei_date());
-        let l = logins.iter().find(|(d, _)| *d == iso).map(|(_, n)| *n).unwrap_or(0);
-        let all = everything.iter().find(|(d, _)| *d == iso).map(|(_, n)| *n).unwrap_or(0);
-        activity.push((format_date(day, chrome.date_style, lang), l, all.saturating_sub(l), iso));
+        let l = logins
+            .iter()
+            .find(|(d, _)| *d == iso)
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        let all = everything
+            .iter()
+            .find(|(d, _)| *d == iso)
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        activity.push((
+            format_date(day, chrome.date_style, lang),
+            l,
+            all.saturating_sub(l),
+            iso,
+        ));
     }
     let activity_total = activity.iter().map(|(_, l, c, _)| l + c).sum();
     let activity_json = serde_json::to_string(
@@ -171,7 +198,14 @@ pub async fn show(State(state): State<AppState>, page: Page) -> ApiResult<Respon
 
     let recent = if can_audit {
         audit
-            .query(&page.caller, &AuditFilter::default(), PageRequest { page: 1, per_page: 8 })
+            .query(
+                &page.caller,
+                &AuditFilter::default(),
+                PageRequest {
+                    page: 1,
+                    per_page: 8,
+                },
+            )
             .await?
             .items
             .into_iter()

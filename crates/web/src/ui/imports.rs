@@ -41,11 +41,19 @@ pub struct ListQuery {
     page: Option<u32>,
 }
 
-pub async fn list(State(state): State<AppState>, page: Page, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    page: Page,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Response> {
     let result = state
         .platform
         .imports()
-        .list(&page.caller, q.kind.as_deref(), PageRequest::new(q.page, Some(50)))
+        .list(
+            &page.caller,
+            q.kind.as_deref(),
+            PageRequest::new(q.page, Some(50)),
+        )
         .await?;
     let chrome = page.chrome("import.runs");
     let runs = result
@@ -64,7 +72,10 @@ pub async fn list(State(state): State<AppState>, page: Page, ApiQuery(q): ApiQue
         })
         .collect();
     let base = match &q.kind {
-        Some(k) => format!("/imports?{}&", serde_urlencoded::to_string([("kind", k)]).unwrap_or_default()),
+        Some(k) => format!(
+            "/imports?{}&",
+            serde_urlencoded::to_string([("kind", k)]).unwrap_or_default()
+        ),
         None => "/imports?".into(),
     };
     render(&ListPage {
@@ -86,7 +97,11 @@ struct DetailPage {
     rejected: Vec<(u64, String, String)>,
 }
 
-pub async fn show(State(state): State<AppState>, page: Page, ApiPath(id): ApiPath<i64>) -> ApiResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
     let run = state.platform.imports().get(&page.caller, id).await?;
     let chrome = page.chrome("import.result");
     let lang = chrome.lang;

@@ -9,7 +9,9 @@ use civitas_core::time::Language;
 use serde::Deserialize;
 
 use super::{Chrome, Page, redirect_with_flash, render_status, safe_next};
-use crate::auth::{CSRF_COOKIE, Identity, LANG_COOKIE, RequestContext, SESSION_COOKIE, clear_cookie, set_cookie};
+use crate::auth::{
+    CSRF_COOKIE, Identity, LANG_COOKIE, RequestContext, SESSION_COOKIE, clear_cookie, set_cookie,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, UiForm};
 use crate::state::AppState;
@@ -54,13 +56,23 @@ fn login_page(
     };
     let mut response = render_status(status, &page)?;
     if fresh {
-        set_cookie(response.headers_mut(), CSRF_COOKIE, &csrf, state.settings.cookie_secure, None);
+        set_cookie(
+            response.headers_mut(),
+            CSRF_COOKIE,
+            &csrf,
+            state.settings.cookie_secure,
+            None,
+        );
     }
     super::no_store(response.headers_mut());
     Ok(response)
 }
 
-pub async fn form(State(state): State<AppState>, ctx: RequestContext, ApiQuery(q): ApiQuery<NextQuery>) -> ApiResult<Response> {
+pub async fn form(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ApiQuery(q): ApiQuery<NextQuery>,
+) -> ApiResult<Response> {
     let next = q.next.unwrap_or_else(|| "/".into());
     if matches!(ctx.identity, Identity::Session { .. }) {
         return Ok(Redirect::to(&safe_next(&next)).into_response());
@@ -76,7 +88,11 @@ pub struct LoginForm {
     next: String,
 }
 
-pub async fn submit(State(state): State<AppState>, ctx: RequestContext, UiForm(form): UiForm<LoginForm>) -> ApiResult<Response> {
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    UiForm(form): UiForm<LoginForm>,
+) -> ApiResult<Response> {
     let now = state.platform.now();
     let ip = ctx.ip.clone().unwrap_or_default();
     if let Err(wait) = state.throttle.check(&ip, now) {
@@ -91,7 +107,12 @@ pub async fn submit(State(state): State<AppState>, ctx: RequestContext, UiForm(f
         Ok(success) => {
             // A new session every time: never reuse an identifier from before sign-in.
             if let Identity::Session { session, .. } = &ctx.identity {
-                let _ = state.platform.stores.sessions.end_session(&session.id_hash, None).await;
+                let _ = state
+                    .platform
+                    .stores
+                    .sessions
+                    .end_session(&session.id_hash, None)
+                    .await;
             }
             let mut response = Redirect::to(&safe_next(&form.next)).into_response();
             set_cookie(
@@ -103,7 +124,11 @@ pub async fn submit(State(state): State<AppState>, ctx: RequestContext, UiForm(f
             );
             Ok(response)
         }
-        Err(e @ (DomainError::BadCredentials | DomainError::AccountLocked { .. } | DomainError::AccountDisabled)) => {
+        Err(
+            e @ (DomainError::BadCredentials
+            | DomainError::AccountLocked { .. }
+            | DomainError::AccountDisabled),
+        ) => {
             state.throttle.record_failure(&ip, now);
             let status = ApiError::from(DomainError::BadCredentials).status;
             let status = match e {
@@ -111,7 +136,14 @@ pub async fn submit(State(state): State<AppState>, ctx: RequestContext, UiForm(f
                 DomainError::AccountDisabled => StatusCode::FORBIDDEN,
                 _ => status,
             };
-            login_page(&state, &ctx, status, Some(e.message(ctx.lang)), &form.next, &form.name)
+            login_page(
+                &state,
+                &ctx,
+                status,
+                Some(e.message(ctx.lang)),
+                &form.next,
+                &form.name,
+            )
         }
         Err(e) => Err(e.into()),
     }
@@ -123,8 +155,17 @@ pub async fn logout(State(state): State<AppState>, page: Page) -> ApiResult<Resp
         .accounts()
         .logout(&page.caller, &page.session)
         .await?;
-    let mut response = redirect_with_flash("/login", "flash.signed_out", "", state.settings.cookie_secure);
-    clear_cookie(response.headers_mut(), SESSION_COOKIE, state.settings.cookie_secure);
+    let mut response = redirect_with_flash(
+        "/login",
+        "flash.signed_out",
+        "",
+        state.settings.cookie_secure,
+    );
+    clear_cookie(
+        response.headers_mut(),
+        SESSION_COOKIE,
+        state.settings.cookie_secure,
+    );
     Ok(response)
 }
 
@@ -135,11 +176,17 @@ pub struct LanguageForm {
     next: String,
 }
 
-pub async fn switch_language(State(state): State<AppState>, ctx: RequestContext, UiForm(form): UiForm<LanguageForm>) -> ApiResult<Response> {
+pub async fn switch_language(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    UiForm(form): UiForm<LanguageForm>,
+) -> ApiResult<Response> {
     let language = Language::parse(&form.language).unwrap_or(Language::ZhTw);
     let mut response = Redirect::to(&safe_next(&form.next)).into_response();
     match &ctx.identity {
-        Identity::Session { user, principal, .. } => {
+        Identity::Session {
+            user, principal, ..
+        } => {
             let caller = civitas_core::Caller::new(principal.clone(), ctx.ip.clone());
             state
                 .platform

@@ -26,11 +26,11 @@ use civitas_core::authz::{Permission, Principal, Role, Target};
 use civitas_core::error::DomainError;
 use civitas_core::time::{DateStyle, Language, Timestamp, format_date, format_datetime};
 
-pub use audit::csv_response;
 use crate::auth::{Identity, RequestContext, set_cookie};
 use crate::error::{ApiError, ApiResult};
 use crate::i18n;
 use crate::state::AppState;
+pub use audit::csv_response;
 
 pub const FLASH_COOKIE: &str = "civitas_flash";
 
@@ -53,7 +53,10 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
                 .post(agencies::import)
                 .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes)),
         )
-        .route("/agencies/{code}", get(agencies::show).post(agencies::update))
+        .route(
+            "/agencies/{code}",
+            get(agencies::show).post(agencies::update),
+        )
         .route("/agencies/{code}/edit", get(agencies::edit_form))
         .route("/agencies/{code}/retire", post(agencies::retire))
         .route("/agencies/{code}/reactivate", post(agencies::reactivate))
@@ -141,7 +144,11 @@ impl Chrome {
     }
 
     /// "資料管理人（文化局）", "Auditor (city-wide)".
-    pub fn grant(&self, grant: &civitas_core::authz::Grant, agency_names: &HashMap<String, String>) -> String {
+    pub fn grant(
+        &self,
+        grant: &civitas_core::authz::Grant,
+        agency_names: &HashMap<String, String>,
+    ) -> String {
         let scope = match &grant.scope {
             civitas_core::authz::Scope::City => self.t("user.city_wide").to_string(),
             civitas_core::authz::Scope::Agency(code) => agency_names
@@ -183,7 +190,11 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
     let item = |href: &'static str, key: &str, coming: bool| NavItem {
         href,
         label: t(key),
-        current: if href == "/" { path == "/" } else { path == href || path.starts_with(&format!("{href}/")) },
+        current: if href == "/" {
+            path == "/"
+        } else {
+            path == href || path.starts_with(&format!("{href}/"))
+        },
         coming,
     };
     let mut admin = Vec::new();
@@ -227,7 +238,10 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
     }
     groups.push(NavGroup {
         label: t("nav.group_me"),
-        items: vec![item("/account", "nav.account", false), item("/tokens", "nav.tokens", false)],
+        items: vec![
+            item("/account", "nav.account", false),
+            item("/tokens", "nav.tokens", false),
+        ],
     });
     groups
 }
@@ -318,7 +332,13 @@ pub fn redirect_with_flash(to: &str, key: &str, param: &str, secure: bool) -> Re
     let mut response = Redirect::to(to).into_response();
     let value = format!("{key}|{param}");
     let encoded: String = form_urlencoded_encode(&value);
-    set_cookie(response.headers_mut(), FLASH_COOKIE, &encoded, secure, Some(60));
+    set_cookie(
+        response.headers_mut(),
+        FLASH_COOKIE,
+        &encoded,
+        secure,
+        Some(60),
+    );
     response
 }
 
@@ -330,8 +350,15 @@ fn form_urlencoded_encode(text: &str) -> String {
 
 /// A local path to return to after signing in; anything else becomes "/".
 pub fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://");
-    if ok { next.to_string() } else { "/".to_string() }
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains("://");
+    if ok {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
 }
 
 /// Agency code → display name, for showing grants and homes.
@@ -437,7 +464,11 @@ pub fn error_page(ctx: &RequestContext, error: &ApiError) -> Response {
                 session: (**session).clone(),
             }
             .chrome(heading_key),
-            _ => Chrome::anonymous(ctx, ctx.anon_csrf.clone().unwrap_or_default(), i18n::t(ctx.lang, heading_key)),
+            _ => Chrome::anonymous(
+                ctx,
+                ctx.anon_csrf.clone().unwrap_or_default(),
+                i18n::t(ctx.lang, heading_key),
+            ),
         };
         ErrorPage {
             heading: i18n::t(ctx.lang, heading_key),

@@ -12,7 +12,10 @@ use civitas_core::page::PageRequest;
 use civitas_core::text::Text;
 use serde::Deserialize;
 
-use super::{Chrome, FieldErrors, Page, field_errors, is_form_error, redirect_with_flash, render, render_status};
+use super::{
+    Chrome, FieldErrors, Page, field_errors, is_form_error, redirect_with_flash, render,
+    render_status,
+};
 use crate::error::ApiResult;
 use crate::extract::{ApiPath, ApiQuery, UiForm};
 use crate::state::AppState;
@@ -51,22 +54,38 @@ fn agency_options(agencies: &[civitas_core::agencies::Agency]) -> Vec<(String, S
     tree.walk()
         .into_iter()
         .filter(|n| n.agency.active)
-        .map(|n| (n.agency.code.to_string(), format!("{}{}", "　".repeat(n.depth), n.agency.name_zh)))
+        .map(|n| {
+            (
+                n.agency.code.to_string(),
+                format!("{}{}", "　".repeat(n.depth), n.agency.name_zh),
+            )
+        })
         .collect()
 }
 
 fn role_options(chrome: &Chrome) -> Vec<(&'static str, &'static str)> {
-    Role::ALL.iter().map(|r| (r.as_str(), chrome.role(*r))).collect()
+    Role::ALL
+        .iter()
+        .map(|r| (r.as_str(), chrome.role(*r)))
+        .collect()
 }
 
-pub async fn list(State(state): State<AppState>, page: Page, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    page: Page,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Response> {
     let text = q.q.unwrap_or_default();
     let request = PageRequest::new(q.page, Some(50));
     let filter = UserFilter {
         text: Some(text.clone()).filter(|t| !t.trim().is_empty()),
         ..Default::default()
     };
-    let result = state.platform.accounts().list_users(&page.caller, filter, request).await?;
+    let result = state
+        .platform
+        .accounts()
+        .list_users(&page.caller, filter, request)
+        .await?;
     let chrome = page.chrome("user.title");
     let names = super::agency_names(&state).await;
     let now = state.platform.now();
@@ -135,25 +154,53 @@ struct NewPage {
     roles: Vec<(&'static str, &'static str)>,
 }
 
-async fn new_page(state: &AppState, page: &Page, form: NewUserForm, errors: FieldErrors, status: StatusCode) -> ApiResult<Response> {
+async fn new_page(
+    state: &AppState,
+    page: &Page,
+    form: NewUserForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> ApiResult<Response> {
     let chrome = page.chrome("user.new");
     let agencies = agency_options(&state.platform.agencies().list(&page.caller).await?);
     let roles = role_options(&chrome);
     let mut form = form;
     form.password.clear(); // never echo a password back
-    render_status(status, &NewPage { chrome, form, errors, agencies, roles })
+    render_status(
+        status,
+        &NewPage {
+            chrome,
+            form,
+            errors,
+            agencies,
+            roles,
+        },
+    )
 }
 
 pub async fn new_form(State(state): State<AppState>, page: Page) -> ApiResult<Response> {
     page.require_somewhere(Permission::ManageUsers)?;
-    new_page(&state, &page, NewUserForm::default(), FieldErrors::new(), StatusCode::OK).await
+    new_page(
+        &state,
+        &page,
+        NewUserForm::default(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn scope_of(raw: &str) -> Result<Scope, DomainError> {
     match raw.trim() {
         "" => Ok(Scope::City),
         code => Ok(Scope::Agency(AgencyCode::parse(code).map_err(|_| {
-            DomainError::invalid("grants", Text::new("請選擇角色適用的機關", "choose the agency the role applies to"))
+            DomainError::invalid(
+                "grants",
+                Text::new(
+                    "請選擇角色適用的機關",
+                    "choose the agency the role applies to",
+                ),
+            )
         })?)),
     }
 }
@@ -162,15 +209,28 @@ fn grant_of(role: &str, agency: &str) -> Result<Option<Grant>, DomainError> {
     if role.trim().is_empty() {
         return Ok(None);
     }
-    let role = Role::parse(role.trim())
-        .ok_or_else(|| DomainError::invalid("grants", Text::new("請選擇有效的角色", "choose a valid role")))?;
-    Ok(Some(Grant { role, scope: scope_of(agency)? }))
+    let role = Role::parse(role.trim()).ok_or_else(|| {
+        DomainError::invalid(
+            "grants",
+            Text::new("請選擇有效的角色", "choose a valid role"),
+        )
+    })?;
+    Ok(Some(Grant {
+        role,
+        scope: scope_of(agency)?,
+    }))
 }
 
-pub async fn create(State(state): State<AppState>, page: Page, UiForm(form): UiForm<NewUserForm>) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    page: Page,
+    UiForm(form): UiForm<NewUserForm>,
+) -> ApiResult<Response> {
     page.require_somewhere(Permission::ManageUsers)?;
     let result = async {
-        let grants = grant_of(&form.role, &form.role_agency)?.into_iter().collect();
+        let grants = grant_of(&form.role, &form.role_agency)?
+            .into_iter()
+            .collect();
         let request = NewUserRequest {
             name: form.name.clone(),
             display_name: form.display_name.clone(),
@@ -181,14 +241,30 @@ pub async fn create(State(state): State<AppState>, page: Page, UiForm(form): UiF
             language: civitas_core::time::Language::ZhTw,
             date_style: civitas_core::time::DateStyle::Roc,
         };
-        state.platform.accounts().create_user(&page.caller, request).await
+        state
+            .platform
+            .accounts()
+            .create_user(&page.caller, request)
+            .await
     }
     .await;
     match result {
-        Ok(user) => Ok(redirect_with_flash(&format!("/users/{}", user.name), "flash.user_created", user.name.as_str(), state.settings.cookie_secure)),
+        Ok(user) => Ok(redirect_with_flash(
+            &format!("/users/{}", user.name),
+            "flash.user_created",
+            user.name.as_str(),
+            state.settings.cookie_secure,
+        )),
         Err(e) if is_form_error(&e) => {
             let errors = field_errors(&e, page.ctx.lang);
-            new_page(&state, &page, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            new_page(
+                &state,
+                &page,
+                form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -220,11 +296,25 @@ struct DetailPage {
     errors: FieldErrors,
 }
 
-async fn detail_page(state: &AppState, page: &Page, name: &str, errors: FieldErrors, status: StatusCode) -> ApiResult<Response> {
-    let (user, grants) = state.platform.accounts().get_user(&page.caller, name).await?;
+async fn detail_page(
+    state: &AppState,
+    page: &Page,
+    name: &str,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> ApiResult<Response> {
+    let (user, grants) = state
+        .platform
+        .accounts()
+        .get_user(&page.caller, name)
+        .await?;
     let chrome = page.chrome("user.title");
     let names = super::agency_names(state).await;
-    let target = state.platform.agencies().target(user.home_agency.as_ref()).await?;
+    let target = state
+        .platform
+        .agencies()
+        .target(user.home_agency.as_ref())
+        .await?;
     let now = state.platform.now();
     let locked = user.locked_until.is_some_and(|t| t > now);
     let agencies = agency_options(&state.platform.agencies().list(&page.caller).await?);
@@ -237,7 +327,11 @@ async fn detail_page(state: &AppState, page: &Page, name: &str, errors: FieldErr
                 .as_ref()
                 .and_then(|c| names.get(c.as_str()).cloned())
                 .unwrap_or_else(|| "—".into()),
-            home_agency: user.home_agency.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+            home_agency: user
+                .home_agency
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
             last_login: chrome.opt_datetime(user.last_login_at),
             locked,
             locked_until: chrome.opt_datetime(user.locked_until),
@@ -250,7 +344,10 @@ async fn detail_page(state: &AppState, page: &Page, name: &str, errors: FieldErr
                     role: chrome.role(g.grant.role),
                     scope: match &g.grant.scope {
                         Scope::City => chrome.t("user.city_wide").to_string(),
-                        Scope::Agency(c) => names.get(c.as_str()).cloned().unwrap_or_else(|| c.to_string()),
+                        Scope::Agency(c) => names
+                            .get(c.as_str())
+                            .cloned()
+                            .unwrap_or_else(|| c.to_string()),
                     },
                     granted: format!("{} · {}", chrome.datetime(g.granted_at), g.granted_by),
                 })
@@ -265,14 +362,29 @@ async fn detail_page(state: &AppState, page: &Page, name: &str, errors: FieldErr
     )
 }
 
-pub async fn show(State(state): State<AppState>, page: Page, ApiPath(name): ApiPath<String>) -> ApiResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Response> {
     detail_page(&state, &page, &name, FieldErrors::new(), StatusCode::OK).await
 }
 
 /// Run a change; on a form error show the user page again with the message.
-async fn after_change(state: &AppState, page: &Page, name: &str, result: Result<(), DomainError>, flash: &str) -> ApiResult<Response> {
+async fn after_change(
+    state: &AppState,
+    page: &Page,
+    name: &str,
+    result: Result<(), DomainError>,
+    flash: &str,
+) -> ApiResult<Response> {
     match result {
-        Ok(()) => Ok(redirect_with_flash(&format!("/users/{name}"), flash, name, state.settings.cookie_secure)),
+        Ok(()) => Ok(redirect_with_flash(
+            &format!("/users/{name}"),
+            flash,
+            name,
+            state.settings.cookie_secure,
+        )),
         Err(e) if is_form_error(&e) => {
             let errors = field_errors(&e, page.ctx.lang);
             detail_page(state, page, name, errors, StatusCode::UNPROCESSABLE_ENTITY).await
@@ -292,8 +404,17 @@ pub struct ProfileForm {
     active: Option<String>,
 }
 
-pub async fn update(State(state): State<AppState>, page: Page, ApiPath(name): ApiPath<String>, UiForm(form): UiForm<ProfileForm>) -> ApiResult<Response> {
-    let (user, _) = state.platform.accounts().get_user(&page.caller, &name).await?;
+pub async fn update(
+    State(state): State<AppState>,
+    page: Page,
+    ApiPath(name): ApiPath<String>,
+    UiForm(form): UiForm<ProfileForm>,
+) -> ApiResult<Response> {
+    let (user, _) = state
+        .platform
+        .accounts()
+        .get_user(&page.caller, &name)
+        .await?;
     let result = async {
         let home_agency = match form.home_agency.trim() {
             "" => None,
@@ -307,7 +428,12 @@ pub async fn update(State(state): State<AppState>, page: Page, ApiPath(name): Ap
             language: user.language,
             date_style: user.date_style,
         };
-        state.platform.accounts().update_profile(&page.caller, &name, profile).await.map(|_| ())
+        state
+            .platform
+            .accounts()
+            .update_profile(&page.caller, &name, profile)
+            .await
+            .map(|_| ())
     }
     .await;
     after_change(&state, &page, &name, result, "flash.saved").await
@@ -321,18 +447,37 @@ pub struct GrantForm {
     role_agency: String,
 }
 
-pub async fn grant(State(state): State<AppState>, page: Page, ApiPath(name): ApiPath<String>, UiForm(form): UiForm<GrantForm>) -> ApiResult<Response> {
+pub async fn grant(
+    State(state): State<AppState>,
+    page: Page,
+    ApiPath(name): ApiPath<String>,
+    UiForm(form): UiForm<GrantForm>,
+) -> ApiResult<Response> {
     let result = async {
-        let grant = grant_of(&form.role, &form.role_agency)?
-            .ok_or_else(|| DomainError::invalid("grants", Text::new("請選擇角色", "choose a role")))?;
-        state.platform.accounts().grant(&page.caller, &name, grant).await.map(|_| ())
+        let grant = grant_of(&form.role, &form.role_agency)?.ok_or_else(|| {
+            DomainError::invalid("grants", Text::new("請選擇角色", "choose a role"))
+        })?;
+        state
+            .platform
+            .accounts()
+            .grant(&page.caller, &name, grant)
+            .await
+            .map(|_| ())
     }
     .await;
     after_change(&state, &page, &name, result, "flash.role_added").await
 }
 
-pub async fn revoke(State(state): State<AppState>, page: Page, ApiPath((name, id)): ApiPath<(String, i64)>) -> ApiResult<Response> {
-    let result = state.platform.accounts().revoke_grant(&page.caller, &name, id).await;
+pub async fn revoke(
+    State(state): State<AppState>,
+    page: Page,
+    ApiPath((name, id)): ApiPath<(String, i64)>,
+) -> ApiResult<Response> {
+    let result = state
+        .platform
+        .accounts()
+        .revoke_grant(&page.caller, &name, id)
+        .await;
     after_change(&state, &page, &name, result, "flash.role_removed").await
 }
 
@@ -342,13 +487,25 @@ pub struct ResetForm {
     new_password: String,
 }
 
-pub async fn reset_password(State(state): State<AppState>, page: Page, ApiPath(name): ApiPath<String>, UiForm(form): UiForm<ResetForm>) -> ApiResult<Response> {
-    let result = state.platform.accounts().reset_password(&page.caller, &name, &form.new_password).await;
+pub async fn reset_password(
+    State(state): State<AppState>,
+    page: Page,
+    ApiPath(name): ApiPath<String>,
+    UiForm(form): UiForm<ResetForm>,
+) -> ApiResult<Response> {
+    let result = state
+        .platform
+        .accounts()
+        .reset_password(&page.caller, &name, &form.new_password)
+        .await;
     after_change(&state, &page, &name, result, "flash.password_reset").await
 }
 
-pub async fn unlock(State(state): State<AppState>, page: Page, ApiPath(name): ApiPath<String>) -> ApiResult<Response> {
+pub async fn unlock(
+    State(state): State<AppState>,
+    page: Page,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Response> {
     let result = state.platform.accounts().unlock(&page.caller, &name).await;
     after_change(&state, &page, &name, result, "flash.unlocked").await
 }
-

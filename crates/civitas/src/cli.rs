@@ -1,0 +1,193 @@
+//! The command line. Every command takes --data-dir (env CIVITAS_DATA_DIR) and --config.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "civitas",
+    version,
+    about = "civitas — 市政資料治理與資安維運平台 / the city's data governance and security operations platform"
+)]
+pub struct Cli {
+    /// Configuration file (TOML). Default: ./civitas.toml when it exists.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory holding civitas.sqlite3 [env: CIVITAS_DATA_DIR] [default: ./civitas-data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web interface and API.
+    Serve(ListenArgs),
+    /// Create a demo data set (the first time), then serve it and print the admin's login.
+    Demo(ListenArgs),
+    /// Apply pending database migrations.
+    Migrate,
+    /// Show configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage the organisation tree.
+    #[command(subcommand)]
+    Agency(AgencyCommand),
+    /// Verify or export the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a consistent copy of all data to OUT (safe while the server runs).
+    Backup {
+        /// The backup file to create (must not exist).
+        out: PathBuf,
+    },
+    /// Restore a backup into the data directory, then verify it.
+    Restore {
+        /// A file written by `civitas backup`.
+        input: PathBuf,
+        /// Replace existing data (it is kept beside the new file with a timestamp).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ListenArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free one) [env: CIVITAS_LISTEN]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Print every configuration key with its default and meaning.
+    PrintDefault,
+    /// Print the configuration in effect (secrets hidden).
+    Show,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Add {
+        name: String,
+        /// Role to grant: platform_admin, data_steward, soc_analyst, incident_handler, security_officer, auditor, viewer.
+        #[arg(long)]
+        role: Option<String>,
+        /// Agency the role applies to (default: city-wide); also the user's home agency.
+        #[arg(long)]
+        agency: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password (read from standard input); their sessions end.
+    SetPassword {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Grant a role.
+    Grant {
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        agency: Option<String>,
+    },
+    /// Revoke a role.
+    Revoke {
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        agency: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (once).
+    Create {
+        #[arg(long)]
+        user: String,
+        /// Limit the token to these roles of the user (repeatable). Default: all of them.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Lifetime, e.g. 30d, 12h, 2w.
+        #[arg(long, default_value = "30d")]
+        expires: String,
+        /// What the token is for.
+        #[arg(long, default_value = "command line")]
+        label: String,
+        /// Print {"token": ...} for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tokens (all, or one user's).
+    List {
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgencyCommand {
+    /// Import agencies from CSV files (idempotent).
+    Import {
+        /// civitas-csv or taoyuan-supply-list.
+        #[arg(long, default_value = "civitas-csv")]
+        format: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List agencies as a tree.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check the hash chain; exits non-zero naming the first bad entry.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the audit trail as CSV.
+    Export {
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Only this action or action prefix, e.g. user or auth.login.
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        actor: Option<String>,
+    },
+}

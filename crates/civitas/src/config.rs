@@ -1,0 +1,273 @@
+//! Configuration: built-in defaults, then a TOML file, then `CIVITAS_*` environment
+//! variables, then command-line flags — later sources win. Any key may instead be read from
+//! a file named by `<key>_file` (e.g. `CIVITAS_BOOTSTRAP__ADMIN_PASSWORD_FILE`), for secrets.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment_file_provider_adapter::FileAdapter;
+use serde::{Deserialize, Serialize};
+
+/// A secret string: never printed, never logged.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, without the line break a secret file usually ends with.
+    pub fn expose(&self) -> &str {
+        self.0.trim_end_matches(['\n', '\r'])
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.expose().is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("\"\"")
+        } else {
+            f.write_str("\"***\"")
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Empty: `/metrics` on the main listener for holders of read_metrics.
+    pub metrics_listen: Option<SocketAddr>,
+    pub public_url: String,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub migrate_on_start: bool,
+    pub trust_forwarded_for: bool,
+    pub max_body_bytes: usize,
+    pub max_upload_bytes: usize,
+    pub request_timeout_seconds: u64,
+    pub security: SecuritySettings,
+    pub bootstrap: Bootstrap,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// JSON when the output is not a terminal, text when it is.
+    Auto,
+    Json,
+    Text,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecuritySettings {
+    pub max_failed_logins: u32,
+    pub lockout_minutes: i64,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub token_max_days: i64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub login_failures_per_ip: usize,
+    pub login_window_minutes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Bootstrap {
+    pub admin_name: String,
+    pub admin_password: Secret,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("./civitas-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_listen: None,
+            public_url: String::new(),
+            log_format: LogFormat::Auto,
+            log_level: "info".into(),
+            migrate_on_start: true,
+            trust_forwarded_for: false,
+            max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 64 * 1024 * 1024,
+            request_timeout_seconds: 60,
+            security: SecuritySettings::default(),
+            bootstrap: Bootstrap::default(),
+        }
+    }
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        SecuritySettings {
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+            session_idle_minutes: 120,
+            session_absolute_hours: 12,
+            token_max_days: 366,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            login_failures_per_ip: 20,
+            login_window_minutes: 15,
+        }
+    }
+}
+
+/// Every key with its default and meaning: what `civitas config print-default` shows.
+pub const DEFAULT_CONFIG: &str = r#"# civitas configuration. Every key is optional; these are the defaults.
+# Order of precedence: this file < CIVITAS_* environment variables < command-line flags.
+# Nested keys in the environment use a double underscore: CIVITAS_SECURITY__LOCKOUT_MINUTES=30.
+# Any key can be read from a file instead: <key>_file = "/run/secrets/x" (CIVITAS_<KEY>_FILE).
+
+# Where the database (civitas.sqlite3) lives. Flag --data-dir, env CIVITAS_DATA_DIR.
+data_dir = "./civitas-data"
+# Address for the web interface and the API. Flag --listen, env CIVITAS_LISTEN.
+listen = "127.0.0.1:8080"
+# A separate address for Prometheus /metrics (no sign-in needed there), e.g. "127.0.0.1:9090".
+# Unset: /metrics is served on the main address to holders of the read_metrics permission.
+# metrics_listen = "127.0.0.1:9090"
+# The address people use, e.g. "https://civitas.tycg.gov.tw". With https, cookies are Secure.
+public_url = ""
+# Logs: "json", "text", or "auto" (json unless writing to a terminal).
+log_format = "auto"
+# Log level or tracing filter, e.g. "info" or "civitas=debug,info".
+log_level = "info"
+# Apply database migrations when the server starts (otherwise run `civitas migrate`).
+migrate_on_start = true
+# Take the client address from X-Forwarded-For. Only behind a reverse proxy you control.
+trust_forwarded_for = false
+# Largest JSON or form body accepted, in bytes.
+max_body_bytes = 1048576
+# Largest uploaded file accepted, in bytes.
+max_upload_bytes = 67108864
+# Requests taking longer than this many seconds are cut off.
+request_timeout_seconds = 60
+
+[security]
+# Consecutive failed sign-ins before an account is locked.
+max_failed_logins = 5
+# How long a lock lasts, in minutes (an administrator can unlock sooner).
+lockout_minutes = 15
+# A session ends after this many minutes without use.
+session_idle_minutes = 120
+# A session ends this many hours after sign-in, used or not.
+session_absolute_hours = 12
+# Longest lifetime of an API token, in days.
+token_max_days = 366
+# Argon2id password hashing cost (OWASP minimum: 19456 KiB, 2 iterations).
+argon2_memory_kib = 19456
+argon2_iterations = 2
+# Failed sign-ins from one address within the window before it must wait.
+login_failures_per_ip = 20
+login_window_minutes = 15
+
+[bootstrap]
+# On the first start with no users, create this platform administrator.
+admin_name = ""
+# Their password. Prefer admin_password_file or CIVITAS_BOOTSTRAP__ADMIN_PASSWORD_FILE.
+admin_password = ""
+"#;
+
+/// Values given on the command line (highest precedence).
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+}
+
+/// Build the settings. `file` is the TOML file to read, if any (a missing file named
+/// explicitly is an error; the default `civitas.toml` is read only when present).
+pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Settings, String> {
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    match file {
+        Some(path) => {
+            if !path.exists() {
+                return Err(format!(
+                    "configuration file {} does not exist",
+                    path.display()
+                ));
+            }
+            figment = figment.merge(FileAdapter::wrap(Toml::file(path)));
+        }
+        None => {
+            let default = std::path::Path::new("civitas.toml");
+            if default.exists() {
+                figment = figment.merge(FileAdapter::wrap(Toml::file(default)));
+            }
+        }
+    }
+    figment = figment
+        .merge(FileAdapter::wrap(Env::prefixed("CIVITAS_").split("__")))
+        .merge(Serialized::defaults(overrides));
+    figment.extract::<Settings>().map_err(|e| {
+        // figment names the key and where its value came from (file, variable or flag).
+        e.into_iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}
+
+impl Settings {
+    pub fn policy(&self) -> civitas_core::SecurityPolicy {
+        let s = &self.security;
+        civitas_core::SecurityPolicy {
+            argon2: civitas_core::accounts::Argon2Params {
+                memory_kib: s.argon2_memory_kib,
+                iterations: s.argon2_iterations,
+                parallelism: 1,
+            },
+            max_failed_logins: s.max_failed_logins.max(1),
+            lockout: time::Duration::minutes(s.lockout_minutes.max(1)),
+            session_idle: time::Duration::minutes(s.session_idle_minutes.max(1)),
+            session_absolute: time::Duration::hours(s.session_absolute_hours.max(1)),
+            token_max_lifetime: time::Duration::days(s.token_max_days.max(1)),
+        }
+    }
+
+    pub fn web(&self) -> civitas_web::WebSettings {
+        civitas_web::WebSettings {
+            cookie_secure: self.public_url.starts_with("https://"),
+            max_body_bytes: self.max_body_bytes,
+            max_upload_bytes: self.max_upload_bytes,
+            metrics_on_main_listener: self.metrics_listen.is_none(),
+            trust_forwarded_for: self.trust_forwarded_for,
+            login_failures_per_ip: self.security.login_failures_per_ip,
+            login_window: time::Duration::minutes(self.security.login_window_minutes.max(1)),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds.max(1)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_defaults_are_the_real_defaults() {
+        let parsed: Settings = Figment::from(Toml::string(DEFAULT_CONFIG))
+            .extract()
+            .unwrap();
+        assert_eq!(parsed, Settings::default());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let mut s = Settings::default();
+        s.bootstrap.admin_password = Secret("hunter2hunter2".into());
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("***"));
+    }
+}

@@ -1,0 +1,163 @@
+//! The server's life: bind, start background jobs, serve until SIGTERM/SIGINT, then finish
+//! in-flight requests and stop the jobs.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use civitas_core::Platform;
+use civitas_core::accounts::NewUserRequest;
+use civitas_core::authz::{Grant, Role, Scope};
+use civitas_web::AppState;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Settings;
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+/// On the first start, create the configured administrator if there are no users at all.
+pub async fn bootstrap_admin(settings: &Settings, platform: &Platform) -> anyhow::Result<()> {
+    if platform.stores.accounts.count_users().await? > 0 {
+        return Ok(());
+    }
+    let b = &settings.bootstrap;
+    if b.admin_name.is_empty() || b.admin_password.is_empty() {
+        tracing::warn!(
+            "no user accounts yet: create one with `civitas user add NAME --role platform_admin --password-stdin`, \
+             or set bootstrap.admin_name and bootstrap.admin_password_file"
+        );
+        return Ok(());
+    }
+    let request = NewUserRequest {
+        name: b.admin_name.clone(),
+        display_name: b.admin_name.clone(),
+        email: None,
+        home_agency: None,
+        password: b.admin_password.expose().to_string(),
+        grants: vec![Grant {
+            role: Role::PlatformAdmin,
+            scope: Scope::City,
+        }],
+        language: civitas_core::time::Language::ZhTw,
+        date_style: civitas_core::time::DateStyle::Roc,
+    };
+    platform
+        .accounts()
+        .create_user(&crate::runtime::operator(), request)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the bootstrap administrator: {e}"))?;
+    tracing::info!(name = %b.admin_name, "created the bootstrap administrator");
+    Ok(())
+}
+
+/// Jobs that keep the platform tidy and watched: purge expired sessions, re-verify the chain.
+fn start_jobs(state: &AppState, tracker: &TaskTracker, cancel: &CancellationToken) {
+    let purge_state = state.clone();
+    let purge_cancel = cancel.clone();
+    tracker.spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = purge_cancel.cancelled() => break,
+                _ = tick.tick() => {
+                    let now = purge_state.platform.now();
+                    match purge_state.platform.stores.sessions.purge_expired_sessions(now).await {
+                        Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "purging sessions failed"),
+                    }
+                }
+            }
+        }
+    });
+    let chain_state = state.clone();
+    let chain_cancel = cancel.clone();
+    tracker.spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = chain_cancel.cancelled() => break,
+                _ = tick.tick() => { chain_state.check_chain().await; }
+            }
+        }
+    });
+}
+
+/// Serve until a signal arrives. `on_ready` receives the bound address (useful with port 0).
+pub async fn run(
+    settings: &Settings,
+    platform: Platform,
+    on_ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    bootstrap_admin(settings, &platform).await?;
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(platform, settings.web());
+    let (router, _) = civitas_web::app(state.clone());
+
+    let cancel = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing requests in flight");
+            cancel.cancel();
+        });
+    }
+    if let Some(metrics_addr) = settings.metrics_listen {
+        let metrics_listener = TcpListener::bind(metrics_addr)
+            .await
+            .with_context(|| format!("cannot listen for metrics on {metrics_addr}"))?;
+        let metrics = civitas_web::metrics_app(state.clone());
+        let cancel = cancel.clone();
+        tracker.spawn(async move {
+            if let Err(e) =
+                civitas_web::serve(metrics_listener, metrics, cancel.cancelled_owned()).await
+            {
+                tracing::error!(error = %e, "metrics listener failed");
+            }
+        });
+        tracing::info!(%metrics_addr, "metrics listening");
+    }
+    start_jobs(&state, &tracker, &cancel);
+    tracing::info!(%addr, "civitas listening");
+    on_ready(addr);
+    civitas_web::serve(listener, router, cancel.clone().cancelled_owned()).await?;
+    cancel.cancel();
+    tracker.close();
+    if tokio::time::timeout(Duration::from_secs(10), tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("background jobs did not stop within 10 seconds");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

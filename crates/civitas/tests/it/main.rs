@@ -1,0 +1,1 @@
+//! CLI integration tests: the binary driven as an operator would.

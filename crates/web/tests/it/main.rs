@@ -1,0 +1,1 @@
+//! Web integration tests: a full server per test on a fresh data directory.
