@@ -44,7 +44,7 @@ pub fn finish(state: &AppState, ctx: &RequestContext, response: Response) -> Res
             out.headers_mut().insert(header::RETRY_AFTER, v);
         }
     }
-    if error.code == "unauthenticated" && ctx.is_api {
+    if matches!(error.code, "unauthenticated" | "invalid_token") && ctx.is_api {
         out.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }

@@ -215,7 +215,13 @@ pub async fn authenticate(
     req.extensions_mut().insert(ctx.clone());
     let response = next.run(req).await;
     let mut response = crate::render::finish(&state, &ctx, response);
-    if stale_session {
+    // A dead session cookie is cleared, unless this very response signs someone in.
+    let sets_session = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.starts_with(SESSION_COOKIE)));
+    if stale_session && !sets_session {
         clear_cookie(
             response.headers_mut(),
             SESSION_COOKIE,

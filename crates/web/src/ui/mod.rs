@@ -178,8 +178,11 @@ impl Chrome {
 }
 
 fn flash_text(ctx: &RequestContext) -> Option<String> {
-    let raw = ctx.flash.as_deref()?;
-    let (key, param) = raw.split_once('|').unwrap_or((raw, ""));
+    let encoded = ctx.flash.as_deref()?;
+    let decoded: Vec<(String, String)> =
+        serde_urlencoded::from_str(&format!("v={encoded}")).ok()?;
+    let raw = decoded.into_iter().next()?.1;
+    let (key, param) = raw.split_once('|').unwrap_or((raw.as_str(), ""));
     // Only known messages are shown: a forged cookie cannot put words on the page.
     let template = i18n::get(ctx.lang, key)?;
     Some(template.replace("{}", param))

@@ -1,1 +1,11 @@
-//! Web integration tests: a full server per test on a fresh data directory.
+//! Web integration tests: a full server on 127.0.0.1:0 per test, on a fresh data directory,
+//! driven over real HTTP with cookies and tokens the way browsers and scripts use it.
+
+mod audit_trail;
+mod auth_flow;
+mod bad_input;
+mod harness;
+mod openapi;
+mod pages;
+mod role_matrix;
+mod scoped_admin;

@@ -1,0 +1,505 @@
+//! Every role × every route: allowed exactly when the role's permissions say so, checked on
+//! the server for tokens, sessions and anonymous callers alike. The API table must cover every
+//! operation in the OpenAPI document, so a new endpoint cannot skip this test.
+
+use civitas_core::authz::{Grant, Permission, Role, Scope};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::harness::{PASSWORD, TestApp, client};
+
+#[derive(Clone, Copy, Debug)]
+enum Need {
+    Public,
+    SignedIn,
+    Perm(Permission),
+}
+
+struct Route {
+    method: Method,
+    path: &'static str,
+    body: Option<Value>,
+    need: Need,
+}
+
+fn r(method: Method, path: &'static str, body: Option<Value>, need: Need) -> Route {
+    Route {
+        method,
+        path,
+        body,
+        need,
+    }
+}
+
+fn api_routes() -> Vec<Route> {
+    use Need::*;
+    use Permission::*;
+    let pw = "another long pass phrase";
+    vec![
+        r(Method::GET, "/api/v1/me", None, SignedIn),
+        r(
+            Method::PUT,
+            "/api/v1/me/preferences",
+            Some(json!({"language": "zh-TW", "date_style": "roc"})),
+            SignedIn,
+        ),
+        r(
+            Method::POST,
+            "/api/v1/me/password",
+            Some(json!({"current_password": "wrong one", "new_password": pw})),
+            SignedIn,
+        ),
+        r(Method::GET, "/api/v1/agencies", None, Perm(ReadAgencies)),
+        r(
+            Method::POST,
+            "/api/v1/agencies",
+            Some(
+                json!({"code": "TY-NEWONE", "name_zh": "新機關", "parent": "380000000A", "kind": "bureau"}),
+            ),
+            Perm(ManageAgencies),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/agencies/380330000E",
+            None,
+            Perm(ReadAgencies),
+        ),
+        r(
+            Method::PATCH,
+            "/api/v1/agencies/380330000E",
+            Some(json!({"name_en": "Cultural Affairs"})),
+            Perm(ManageAgencies),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/agencies/TY-ARTMUSEUM/retire",
+            Some(json!({})),
+            Perm(ManageAgencies),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/agencies/TY-ARTMUSEUM/reactivate",
+            None,
+            Perm(ManageAgencies),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/agencies/import?format=civitas-csv",
+            Some(json!("csv")),
+            Perm(ManageAgencies),
+        ),
+        r(Method::GET, "/api/v1/users", None, Perm(ReadUsers)),
+        r(
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"name": "newbie", "display_name": "新人", "password": pw})),
+            Perm(ManageUsers),
+        ),
+        r(Method::GET, "/api/v1/users/admin", None, Perm(ReadUsers)),
+        r(
+            Method::PATCH,
+            "/api/v1/users/admin",
+            Some(json!({"display_name": "管理者"})),
+            Perm(ManageUsers),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/users/admin/grants",
+            Some(json!({"role": "viewer"})),
+            Perm(ManageUsers),
+        ),
+        r(
+            Method::DELETE,
+            "/api/v1/users/admin/grants/99999",
+            None,
+            Perm(ManageUsers),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/users/admin/password",
+            Some(json!({"new_password": pw})),
+            Perm(ManageUsers),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/users/admin/unlock",
+            None,
+            Perm(ManageUsers),
+        ),
+        r(Method::GET, "/api/v1/tokens", None, SignedIn),
+        r(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(json!({"label": "matrix", "expires_in_days": 1})),
+            SignedIn,
+        ),
+        r(Method::DELETE, "/api/v1/tokens/99999", None, SignedIn),
+        r(Method::GET, "/api/v1/audit", None, Perm(ReadAudit)),
+        r(Method::GET, "/api/v1/audit/export", None, Perm(ReadAudit)),
+        r(Method::GET, "/api/v1/audit/verify", None, Perm(ReadAudit)),
+        r(Method::GET, "/api/v1/imports", None, Perm(ReadImports)),
+        r(Method::GET, "/api/v1/imports/1", None, Perm(ReadImports)),
+        r(Method::GET, "/api/v1/openapi.json", None, Public),
+        r(Method::GET, "/healthz", None, Public),
+        r(Method::GET, "/readyz", None, Public),
+        r(Method::GET, "/metrics", None, Perm(ReadMetrics)),
+    ]
+}
+
+fn ui_routes() -> Vec<Route> {
+    use Need::*;
+    use Permission::*;
+    let form = |pairs: &[(&str, &str)]| {
+        Some(json!(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        ))
+    };
+    vec![
+        r(Method::GET, "/", None, Perm(ReadDashboard)),
+        r(Method::GET, "/account", None, SignedIn),
+        r(Method::GET, "/tokens", None, SignedIn),
+        r(Method::GET, "/agencies", None, Perm(ReadAgencies)),
+        r(
+            Method::GET,
+            "/agencies/380330000E",
+            None,
+            Perm(ReadAgencies),
+        ),
+        r(Method::GET, "/agencies/new", None, Perm(ManageAgencies)),
+        r(
+            Method::GET,
+            "/agencies/380330000E/edit",
+            None,
+            Perm(ManageAgencies),
+        ),
+        r(Method::GET, "/agencies/import", None, Perm(ManageAgencies)),
+        r(
+            Method::POST,
+            "/agencies",
+            form(&[
+                ("code", "TY-UINEW"),
+                ("name_zh", "新"),
+                ("kind", "bureau"),
+                ("parent", "380000000A"),
+            ]),
+            Perm(ManageAgencies),
+        ),
+        r(
+            Method::POST,
+            "/agencies/380330000E",
+            form(&[
+                ("name_zh", "桃園市政府文化局"),
+                ("kind", "bureau"),
+                ("parent", "380000000A"),
+            ]),
+            Perm(ManageAgencies),
+        ),
+        r(
+            Method::POST,
+            "/agencies/TY-ARTMUSEUM/retire",
+            form(&[]),
+            Perm(ManageAgencies),
+        ),
+        r(
+            Method::POST,
+            "/agencies/TY-ARTMUSEUM/reactivate",
+            form(&[]),
+            Perm(ManageAgencies),
+        ),
+        r(Method::GET, "/users", None, Perm(ReadUsers)),
+        r(Method::GET, "/users/new", None, Perm(ManageUsers)),
+        r(
+            Method::POST,
+            "/users",
+            form(&[
+                ("name", "uinew"),
+                ("display_name", "新"),
+                ("password", "another long pass phrase"),
+            ]),
+            Perm(ManageUsers),
+        ),
+        r(Method::GET, "/users/admin", None, Perm(ReadUsers)),
+        r(
+            Method::POST,
+            "/users/admin",
+            form(&[("display_name", "管理者"), ("active", "on")]),
+            Perm(ManageUsers),
+        ),
+        r(
+            Method::POST,
+            "/users/admin/grants",
+            form(&[("role", "viewer")]),
+            Perm(ManageUsers),
+        ),
+        r(
+            Method::POST,
+            "/users/admin/grants/99999/revoke",
+            form(&[]),
+            Perm(ManageUsers),
+        ),
+        r(
+            Method::POST,
+            "/users/admin/password",
+            form(&[("new_password", "another long pass phrase")]),
+            Perm(ManageUsers),
+        ),
+        r(
+            Method::POST,
+            "/users/admin/unlock",
+            form(&[]),
+            Perm(ManageUsers),
+        ),
+        r(Method::GET, "/audit", None, Perm(ReadAudit)),
+        r(Method::GET, "/audit/export.csv", None, Perm(ReadAudit)),
+        r(Method::POST, "/audit/verify", form(&[]), Perm(ReadAudit)),
+        r(Method::GET, "/imports", None, Perm(ReadImports)),
+        r(Method::GET, "/imports/1", None, Perm(ReadImports)),
+        r(Method::GET, "/catalog", None, Perm(ReadDashboard)),
+        r(Method::GET, "/alerts", None, Perm(ReadDashboard)),
+        r(Method::GET, "/assets", None, Perm(ReadDashboard)),
+    ]
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Anonymous,
+    NoRoles,
+    Role(Role),
+}
+
+fn allowed(who: Who, need: Need) -> bool {
+    match (who, need) {
+        (_, Need::Public) => true,
+        (Who::Anonymous, _) => false,
+        (_, Need::SignedIn) => true,
+        (Who::NoRoles, Need::Perm(_)) => false,
+        (Who::Role(role), Need::Perm(p)) => role.has(p),
+    }
+}
+
+fn cases() -> Vec<Who> {
+    let mut v = vec![Who::Anonymous, Who::NoRoles];
+    v.extend(Role::ALL.iter().map(|r| Who::Role(*r)));
+    v
+}
+
+async fn send(
+    c: &reqwest::Client,
+    app: &TestApp,
+    route: &Route,
+    bearer: Option<&str>,
+    csrf: Option<&str>,
+) -> u16 {
+    let mut req = c.request(route.method.clone(), app.url(route.path));
+    if let Some(t) = bearer {
+        req = req.bearer_auth(t);
+    }
+    if let Some(body) = &route.body {
+        req = if route.path.starts_with("/api/v1/agencies/import") {
+            req.header("content-type", "text/csv")
+                .body("code,name_zh\n")
+        } else if route.path.starts_with("/api") {
+            req.json(body)
+        } else {
+            let mut pairs: Vec<(String, String)> = serde_json::from_value(body.clone()).unwrap();
+            pairs.push(("_csrf".into(), csrf.unwrap_or("").into()));
+            req.form(&pairs)
+        };
+    }
+    if let Some(csrf) = csrf {
+        if route.path.starts_with("/api") {
+            req = req.header("x-csrf-token", csrf);
+        }
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+/// A denial is 401 for anonymous API callers, a redirect to sign-in for anonymous page
+/// visitors, and 403 for everyone signed in.
+fn denied_status_ok(who: Who, is_api: bool, status: u16) -> bool {
+    match who {
+        Who::Anonymous if is_api => status == 401,
+        Who::Anonymous => status == 303,
+        _ => status == 403,
+    }
+}
+
+#[tokio::test]
+async fn every_role_reaches_exactly_the_api_routes_its_permissions_allow() {
+    let mut failures = Vec::new();
+    for who in cases() {
+        let app = TestApp::spawn().await;
+        let c = client();
+        let (bearer, csrf) = match who {
+            Who::Anonymous => (None, None),
+            Who::NoRoles => {
+                // A user with no roles cannot hold a token (it would carry nothing): use a session.
+                app.add_user("nobody", &[], None).await;
+                let (c2, csrf) = app.browser("nobody").await;
+                for route in api_routes() {
+                    let status = send(&c2, &app, &route, None, Some(&csrf)).await;
+                    check(&mut failures, who, &route, true, status);
+                }
+                continue;
+            }
+            Who::Role(role) => {
+                app.add_user(
+                    "caller",
+                    &[Grant {
+                        role,
+                        scope: Scope::City,
+                    }],
+                    None,
+                )
+                .await;
+                (Some(app.token("caller").await), None)
+            }
+        };
+        for route in api_routes() {
+            let status = send(&c, &app, &route, bearer.as_deref(), csrf).await;
+            check(&mut failures, who, &route, true, status);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "role × route mismatches:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_role_reaches_exactly_the_pages_its_permissions_allow() {
+    let mut failures = Vec::new();
+    for who in cases() {
+        let app = TestApp::spawn().await;
+        let (c, csrf) = match who {
+            Who::Anonymous => {
+                let c = client();
+                let csrf = app.anon_csrf(&c).await;
+                (c, csrf)
+            }
+            Who::NoRoles => {
+                app.add_user("nobody", &[], None).await;
+                app.browser("nobody").await
+            }
+            Who::Role(role) => {
+                app.add_user(
+                    "caller",
+                    &[Grant {
+                        role,
+                        scope: Scope::City,
+                    }],
+                    None,
+                )
+                .await;
+                app.browser("caller").await
+            }
+        };
+        for route in ui_routes() {
+            let status = send(&c, &app, &route, None, Some(&csrf)).await;
+            check(&mut failures, who, &route, false, status);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "role × page mismatches:\n{}",
+        failures.join("\n")
+    );
+}
+
+fn check(failures: &mut Vec<String>, who: Who, route: &Route, is_api: bool, status: u16) {
+    let expect_allowed = allowed(who, route.need);
+    let ok = if expect_allowed {
+        !matches!(status, 401 | 403)
+            && status < 500
+            && !(status == 303 && matches!(who, Who::Anonymous) && !is_api)
+    } else {
+        denied_status_ok(who, is_api, status)
+    };
+    if !ok {
+        failures.push(format!(
+            "{who:?} {} {} → {status} (expected {})",
+            route.method,
+            route.path,
+            if expect_allowed { "allowed" } else { "denied" }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn the_matrix_covers_every_operation_in_the_api_description() {
+    let app = TestApp::spawn().await;
+    let doc: Value = client()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let covered: Vec<(String, String)> = api_routes()
+        .iter()
+        .map(|r| {
+            (
+                r.method.as_str().to_lowercase(),
+                r.path.split('?').next().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut missing = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let full = format!("/api/v1{path}");
+            let hit = covered
+                .iter()
+                .any(|(m, p)| m == method && path_matches(&full, p));
+            if !hit {
+                missing.push(format!("{method} {full}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "operations without a role-matrix row: {missing:?}"
+    );
+}
+
+/// `/api/v1/users/{name}` matches `/api/v1/users/admin`.
+fn path_matches(template: &str, concrete: &str) -> bool {
+    let t: Vec<&str> = template.split('/').collect();
+    let c: Vec<&str> = concrete.split('/').collect();
+    t.len() == c.len() && t.iter().zip(&c).all(|(a, b)| a.starts_with('{') || a == b)
+}
+
+#[tokio::test]
+async fn an_auditor_can_change_nothing_even_with_a_valid_session() {
+    let app = TestApp::spawn().await;
+    app.add_user(
+        "audrey",
+        &[Grant {
+            role: Role::Auditor,
+            scope: Scope::City,
+        }],
+        None,
+    )
+    .await;
+    let token = app.token("audrey").await;
+    let before = app.audit_head().await;
+    let c = client();
+    for route in api_routes() {
+        if route.method == Method::GET || matches!(route.need, Need::SignedIn) {
+            continue;
+        }
+        let status = send(&c, &app, &route, Some(&token), None).await;
+        assert_eq!(status, 403, "{} {}", route.method, route.path);
+    }
+    assert_eq!(
+        app.audit_head().await,
+        before,
+        "denied requests changed nothing"
+    );
+    let _ = PASSWORD;
+}
