@@ -1,0 +1,117 @@
+//! Configuration: defaults, file < environment < flags, secrets from files, clear errors.
+
+use crate::{civitas, run, stderr, stdout};
+
+#[test]
+fn print_default_lists_every_key_with_its_meaning() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = stdout(&run(dir.path(), &["config", "print-default"]));
+    for key in [
+        "data_dir",
+        "listen",
+        "metrics_listen",
+        "public_url",
+        "log_format",
+        "max_body_bytes",
+        "[security]",
+        "max_failed_logins",
+        "[bootstrap]",
+        "admin_password",
+    ] {
+        assert!(text.contains(key), "{key} missing");
+    }
+}
+
+#[test]
+fn a_file_is_overridden_by_the_environment_which_is_overridden_by_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("civitas.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:7001\"\nlog_level = \"debug\"\n[security]\nlockout_minutes = 30\n",
+    )
+    .unwrap();
+    let show = |env: &[(&str, &str)], flags: &[&str]| {
+        let mut c = civitas(dir.path());
+        c.arg("--config")
+            .arg(&file)
+            .args(flags)
+            .args(["config", "show"]);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let from_file = show(&[], &[]);
+    assert!(
+        from_file.contains("127.0.0.1:7001") && from_file.contains("lockout_minutes: 30"),
+        "{from_file}"
+    );
+    let from_env = show(&[("CIVITAS_SECURITY__LOCKOUT_MINUTES", "45")], &[]);
+    assert!(from_env.contains("lockout_minutes: 45"));
+    let data_from_env = show(&[("CIVITAS_DATA_DIR", "/tmp/from-env")], &[]);
+    // --data-dir is always passed by the harness, so the flag wins over the environment.
+    assert!(
+        !data_from_env.contains("/tmp/from-env"),
+        "flags beat the environment"
+    );
+}
+
+#[test]
+fn a_bad_value_names_its_key_and_where_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = civitas(dir.path())
+        .env("CIVITAS_LISTEN", "not-an-address")
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.to_lowercase().contains("\"listen\"") && err.contains("CIVITAS_"),
+        "{err}"
+    );
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[security]\nmax_failed_logins = \"five\"\n").unwrap();
+    let out = civitas(dir.path())
+        .arg("--config")
+        .arg(&file)
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.contains("max_failed_logins") && err.contains("bad.toml"),
+        "{err}"
+    );
+    let out = civitas(dir.path())
+        .env("CIVITAS_SECURITY__NO_SUCH_KEY", "1")
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("no_such_key"),
+        "unknown keys are refused: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn secrets_come_from_files_and_never_print() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("admin-password");
+    std::fs::write(&secret, "bootstrap secret phrase\n").unwrap();
+    let out = civitas(dir.path())
+        .env("CIVITAS_BOOTSTRAP__ADMIN_NAME", "root.admin")
+        .env("CIVITAS_BOOTSTRAP__ADMIN_PASSWORD_FILE", &secret)
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(shown.contains("root.admin"));
+    assert!(!shown.contains("bootstrap secret phrase"), "{shown}");
+    assert!(shown.contains("***"));
+}

@@ -1,0 +1,342 @@
+//! A real `civitas serve` / `civitas demo` process reached over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{PASSWORD, civitas, run, run_ok, seeded, stdout};
+
+struct Server {
+    child: Child,
+    base: String,
+    lines: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// Start `civitas <command> --listen 127.0.0.1:0` and wait for the line announcing the URL.
+fn start(data: &Path, command: &str, envs: &[(&str, &str)]) -> Server {
+    let mut cmd = civitas(data);
+    cmd.args([command, "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut lines = Vec::new();
+    let mut base = None;
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            if let Some(i) = line.find("http://") {
+                base = Some(line[i..].trim().trim_end_matches('/').to_string());
+            }
+            let done = base.is_some() && (command != "demo" || line.contains("Ctrl+C"));
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+    }
+    Server {
+        child,
+        base: base.expect("the server announced its address"),
+        lines,
+    }
+}
+
+fn stop(mut server: Server) -> i32 {
+    let pid = server.child.id();
+    // SIGTERM, as a service manager would send.
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = server.child.try_wait() {
+            return status.code().unwrap_or(-1);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the server did not stop on SIGTERM");
+}
+
+#[tokio::test]
+async fn a_token_from_the_command_line_reaches_the_api_with_exactly_its_roles() {
+    let dir = seeded();
+    let out = crate::with_stdin(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "steward",
+            "--role",
+            "data_steward",
+            "--agency",
+            "380290000H",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
+    assert!(out.status.success());
+    run_ok(
+        dir.path(),
+        &["user", "grant", "steward", "--role", "auditor"],
+    );
+    let created: Value = serde_json::from_str(&run_ok(
+        dir.path(),
+        &[
+            "token",
+            "create",
+            "--user",
+            "steward",
+            "--role",
+            "auditor",
+            "--expires",
+            "30d",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let token = created["token"].as_str().unwrap().to_string();
+    let id = created["id"].as_i64().unwrap();
+    let server = start(dir.path(), "serve", &[]);
+    let c = reqwest::Client::new();
+    let me: Value = c
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me["effective_grants"],
+        serde_json::json!([{"role": "auditor", "agency": null}])
+    );
+    assert_eq!(
+        c.get(format!("{}/api/v1/audit", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.post(format!("{}/api/v1/agencies/import", server.base))
+            .bearer_auth(&token)
+            .body("code\n")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403,
+        "the steward role was left out of the token"
+    );
+    run_ok(dir.path(), &["token", "revoke", &id.to_string()]);
+    let r = c
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        401,
+        "revoked on the command line, refused by the running server"
+    );
+    assert_eq!(stop(server), 0, "SIGTERM stops the server cleanly");
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let dir = seeded();
+    let server = start(
+        dir.path(),
+        "serve",
+        &[("CIVITAS_METRICS_LISTEN", "127.0.0.1:0")],
+    );
+    let c = reqwest::Client::new();
+    let h: Value = c
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(h["status"], "ok");
+    let r: Value = c
+        .get(format!("{}/readyz", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "ready");
+    assert_eq!(r["schema_applied"], r["schema_expected"]);
+    // With a separate metrics listener, the main one does not serve /metrics at all.
+    let admin: Value = serde_json::from_str(&run_ok(
+        dir.path(),
+        &["token", "create", "--user", "admin", "--json"],
+    ))
+    .unwrap();
+    let r = c
+        .get(format!("{}/metrics", server.base))
+        .bearer_auth(admin["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    stop(server);
+
+    let server = start(dir.path(), "serve", &[]);
+    c.get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    let text = c
+        .get(format!("{}/metrics", server.base))
+        .bearer_auth(admin["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("civitas_http_requests_total"), "{text}");
+    assert!(
+        text.contains("civitas_db_query_seconds"),
+        "database pool metrics too"
+    );
+    assert_eq!(
+        c.get(format!("{}/metrics", server.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    stop(server);
+}
+
+#[tokio::test]
+async fn the_bootstrap_administrator_is_created_on_first_start_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("pw");
+    std::fs::write(&secret, format!("{PASSWORD}\n")).unwrap();
+    let envs = [
+        ("CIVITAS_BOOTSTRAP__ADMIN_NAME", "first.admin"),
+        (
+            "CIVITAS_BOOTSTRAP__ADMIN_PASSWORD_FILE",
+            secret.to_str().unwrap(),
+        ),
+    ];
+    let server = start(dir.path(), "serve", &envs);
+    stop(server);
+    let list = run_ok(dir.path(), &["user", "list"]);
+    assert!(
+        list.contains("first.admin") && list.contains("platform_admin"),
+        "{list}"
+    );
+    let server = start(dir.path(), "serve", &envs);
+    stop(server);
+    assert_eq!(run_ok(dir.path(), &["user", "list"]).lines().count(), 1);
+}
+
+#[tokio::test]
+async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fresh");
+    let server = start(&data, "demo", &[]);
+    let text = server.lines.join("\n");
+    let password = server
+        .lines
+        .iter()
+        .find(|l| l.contains("密碼 password:"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|p| p.trim().to_string())
+        .unwrap_or_else(|| panic!("no password line in:\n{text}"));
+    assert!(text.contains("帳號 user:      admin"), "{text}");
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = c
+        .get(format!("{}/login", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"_csrf\" value=\"";
+    let csrf = login[login.find(marker).unwrap() + marker.len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = c
+        .post(format!("{}/login", server.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("name", "admin"),
+            ("password", password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "the printed login works");
+    let home = c
+        .get(format!("{}/", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("今天是民國"),
+        "Traditional Chinese dashboard with an ROC date"
+    );
+    assert!(home.contains("運作中機關"));
+    let agencies = c
+        .get(format!("{}/agencies?show=retired", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        agencies.contains("桃園市政府資訊科技局"),
+        "the 民國113年 merger is in the demo"
+    );
+    assert_eq!(stop(server), 0);
+
+    // Running the demo again reuses the data and prints the same login.
+    let again = start(&data, "demo", &[]);
+    assert!(again.lines.iter().any(|l| l.contains(&password)));
+    stop(again);
+    let verify = run(&data, &["audit", "verify"]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+}
