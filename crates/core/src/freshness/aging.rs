@@ -56,11 +56,24 @@ pub fn grace_for(table: &[AgingRow], period: Duration) -> Grace {
         .filter(|row| row.period_days > 0)
         .filter(|row| i128::from(row.period_days) * 86_400 <= seconds)
         .max_by_key(|row| row.period_days)
-        .or_else(|| table.iter().filter(|row| row.period_days > 0).min_by_key(|row| row.period_days));
+        .or_else(|| {
+            table
+                .iter()
+                .filter(|row| row.period_days > 0)
+                .min_by_key(|row| row.period_days)
+        });
     match chosen {
         Some(row) => Grace {
-            until_overdue: scale(period, row.overdue_after_days - row.due_after_days, row.period_days),
-            until_delinquent: scale(period, row.delinquent_after_days - row.overdue_after_days, row.period_days),
+            until_overdue: scale(
+                period,
+                row.overdue_after_days - row.due_after_days,
+                row.period_days,
+            ),
+            until_delinquent: scale(
+                period,
+                row.delinquent_after_days - row.overdue_after_days,
+                row.period_days,
+            ),
         },
         // An empty table: a full period of grace each, HDX's rule for its shortest periods.
         None => Grace {
@@ -72,7 +85,8 @@ pub fn grace_for(table: &[AgingRow], period: Duration) -> Grace {
 
 /// `period × grace_days / period_days`, in whole seconds.
 fn scale(period: Duration, grace_days: i64, period_days: i64) -> Duration {
-    let seconds = i128::from(period.whole_seconds()) * i128::from(grace_days) / i128::from(period_days.max(1));
+    let seconds = i128::from(period.whole_seconds()) * i128::from(grace_days)
+        / i128::from(period_days.max(1));
     Duration::seconds(i64::try_from(seconds.max(0)).unwrap_or(i64::MAX))
 }
 
@@ -95,24 +109,45 @@ mod tests {
     fn listed_periods_get_exactly_hdxs_grace() {
         for row in HDX_AGING_TABLE {
             let grace = grace_for(&HDX_AGING_TABLE, days(row.period_days));
-            assert_eq!(grace.until_overdue, days(row.overdue_after_days - row.due_after_days));
-            assert_eq!(grace.until_delinquent, days(row.delinquent_after_days - row.overdue_after_days));
+            assert_eq!(
+                grace.until_overdue,
+                days(row.overdue_after_days - row.due_after_days)
+            );
+            assert_eq!(
+                grace.until_delinquent,
+                days(row.delinquent_after_days - row.overdue_after_days)
+            );
         }
     }
 
     #[test]
     fn unlisted_periods_scale_from_the_nearest_shorter_row() {
         // Every 10 days: the weekly row allows +100 %.
-        assert_eq!(grace_for(&HDX_AGING_TABLE, days(10)).until_overdue, days(10));
+        assert_eq!(
+            grace_for(&HDX_AGING_TABLE, days(10)).until_overdue,
+            days(10)
+        );
         // Every 10 years: the two-year row allows 55 of 730 days, 7.5 %.
-        assert_eq!(grace_for(&HDX_AGING_TABLE, days(3650)).until_overdue, days(275));
+        assert_eq!(
+            grace_for(&HDX_AGING_TABLE, days(3650)).until_overdue,
+            days(275)
+        );
         // Hourly: the daily row allows +100 %, one hour.
-        assert_eq!(grace_for(&HDX_AGING_TABLE, Duration::hours(1)).until_overdue, Duration::hours(1));
+        assert_eq!(
+            grace_for(&HDX_AGING_TABLE, Duration::hours(1)).until_overdue,
+            Duration::hours(1)
+        );
     }
 
     #[test]
     fn an_empty_table_allows_one_period_of_grace() {
         let grace = grace_for(&[], days(7));
-        assert_eq!(grace, Grace { until_overdue: days(7), until_delinquent: days(7) });
+        assert_eq!(
+            grace,
+            Grace {
+                until_overdue: days(7),
+                until_delinquent: days(7)
+            }
+        );
     }
 }

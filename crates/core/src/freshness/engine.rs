@@ -18,7 +18,9 @@ pub enum Reachability {
     #[default]
     NotChecked,
     Reachable,
-    Unreachable { checked_at: Timestamp },
+    Unreachable {
+        checked_at: Timestamp,
+    },
 }
 
 /// Everything known about one dataset. Only real data changes and a steward's recorded
@@ -31,7 +33,11 @@ pub struct FreshnessInput<'a> {
     pub reachability: Reachability,
 }
 
-pub fn assess(input: &FreshnessInput<'_>, policy: &FreshnessPolicy, now: Timestamp) -> FreshnessAssessment {
+pub fn assess(
+    input: &FreshnessInput<'_>,
+    policy: &FreshnessPolicy,
+    now: Timestamp,
+) -> FreshnessAssessment {
     let evidence = latest_evidence(input.last_data_update, input.last_review);
     let by_schedule = by_schedule(input.frequency, evidence, policy, now);
     match input.reachability {
@@ -42,8 +48,14 @@ pub fn assess(input: &FreshnessInput<'_>, policy: &FreshnessPolicy, now: Timesta
 
 /// The later of the two sets the clock; on a tie the data update is named, being the stronger.
 fn latest_evidence(data: Option<Timestamp>, review: Option<Timestamp>) -> Option<Evidence> {
-    let data = data.map(|at| Evidence { kind: EvidenceKind::DataUpdate, at });
-    let review = review.map(|at| Evidence { kind: EvidenceKind::StewardReview, at });
+    let data = data.map(|at| Evidence {
+        kind: EvidenceKind::DataUpdate,
+        at,
+    });
+    let review = review.map(|at| Evidence {
+        kind: EvidenceKind::StewardReview,
+        at,
+    });
     match (data, review) {
         (Some(d), Some(r)) => Some(if r.at > d.at { r } else { d }),
         (d, r) => d.or(r),
@@ -70,7 +82,9 @@ fn by_schedule(
             FreshnessState::Unknown,
             evidence,
             Text::new(
-                format!("更新頻率「{raw}」無法辨識，無法判斷是否逾期；請改用如「每月」「不定期」的寫法。"),
+                format!(
+                    "更新頻率「{raw}」無法辨識，無法判斷是否逾期；請改用如「每月」「不定期」的寫法。"
+                ),
                 format!(
                     "The update frequency \"{raw}\" cannot be read, so lateness cannot be judged; \
                      please declare it as e.g. 每月 (monthly) or 不定期 (irregular)."
@@ -89,7 +103,10 @@ fn by_schedule(
             FreshnessState::Unknown,
             None,
             Text::new(
-                format!("宣告{}更新，但沒有任何資料更新或檢視紀錄，無法判斷是否逾期。", label.zh),
+                format!(
+                    "宣告{}更新，但沒有任何資料更新或檢視紀錄，無法判斷是否逾期。",
+                    label.zh
+                ),
                 format!(
                     "Declared {}, but there is no record of any data update or review, so lateness cannot be judged.",
                     label.en
@@ -101,21 +118,47 @@ fn by_schedule(
             let silence = policy.continuous_silence;
             let lead = Text::new(
                 format!("宣告即時更新（{}未變動即到期）", span(silence).zh),
-                format!("Declared real-time (due after {} without change)", span(silence).en),
+                format!(
+                    "Declared real-time (due after {} without change)",
+                    span(silence).en
+                ),
             );
             let with_time = silence < Duration::days(1);
-            scheduled(lead, evidence, evidence.at.add(silence), silence, with_time, policy, now)
+            scheduled(
+                lead,
+                evidence,
+                evidence.at.add(silence),
+                silence,
+                with_time,
+                policy,
+                now,
+            )
         }
         (UpdateFrequency::Regular(period), Some(evidence)) => {
-            let lead = Text::new(format!("宣告{}更新", label.zh), format!("Declared {}", label.en));
+            let lead = Text::new(
+                format!("宣告{}更新", label.zh),
+                format!("Declared {}", label.en),
+            );
             let due = period.after(evidence.at);
-            scheduled(lead, evidence, due, period.nominal(), period.is_sub_daily(), policy, now)
+            scheduled(
+                lead,
+                evidence,
+                due,
+                period.nominal(),
+                period.is_sub_daily(),
+                policy,
+                now,
+            )
         }
     }
 }
 
 /// Deadlines for a period of nominal length `period` that falls due at `due_at`.
-pub(super) fn deadlines(due_at: Timestamp, period: Duration, policy: &FreshnessPolicy) -> Deadlines {
+pub(super) fn deadlines(
+    due_at: Timestamp,
+    period: Duration,
+    policy: &FreshnessPolicy,
+) -> Deadlines {
     let grace = policy.grace(period);
     let overdue_at = due_at.add(grace.until_overdue);
     Deadlines {
@@ -168,8 +211,17 @@ fn scheduled(
     now: Timestamp,
 ) -> FreshnessAssessment {
     let said = explain::evidence(&evidence, with_time);
-    let lead = Text::new(format!("{}，{}", lead.zh, said.zh), format!("{}; {}", lead.en, said.en));
-    judged(&lead, Some(evidence), &deadlines(due_at, period, policy), with_time, now)
+    let lead = Text::new(
+        format!("{}，{}", lead.zh, said.zh),
+        format!("{}; {}", lead.en, said.en),
+    );
+    judged(
+        &lead,
+        Some(evidence),
+        &deadlines(due_at, period, policy),
+        with_time,
+        now,
+    )
 }
 
 /// 不定期 datasets are never overdue: after a long silence a steward is asked to review.
@@ -211,7 +263,11 @@ fn irregular(evidence: Evidence, policy: &FreshnessPolicy, now: Timestamp) -> Fr
     }
 }
 
-fn without_deadlines(state: FreshnessState, evidence: Option<Evidence>, explanation: Text) -> FreshnessAssessment {
+fn without_deadlines(
+    state: FreshnessState,
+    evidence: Option<Evidence>,
+    explanation: Text,
+) -> FreshnessAssessment {
     FreshnessAssessment {
         state,
         evidence,
@@ -227,7 +283,10 @@ fn without_deadlines(state: FreshnessState, evidence: Option<Evidence>, explanat
 fn unreachable(by_schedule: FreshnessAssessment, checked_at: Timestamp) -> FreshnessAssessment {
     let checked = when(checked_at, true);
     let explanation = Text::new(
-        format!("資料於{}檢查時無法存取，請修復連結。{}", checked.zh, by_schedule.explanation.zh),
+        format!(
+            "資料於{}檢查時無法存取，請修復連結。{}",
+            checked.zh, by_schedule.explanation.zh
+        ),
         format!(
             "The data could not be fetched when checked on {}; please repair the link. {}",
             checked.en, by_schedule.explanation.en

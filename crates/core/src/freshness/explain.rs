@@ -24,15 +24,25 @@ pub(super) fn when(at: Timestamp, with_time: bool) -> Text {
 
 /// A length of time in the largest whole unit that is not zero: days, hours or minutes.
 pub(super) fn span(length: Duration) -> Text {
-    let (days, hours, minutes) = (length.whole_days(), length.whole_hours(), length.whole_minutes());
+    let (days, hours, minutes) = (
+        length.whole_days(),
+        length.whole_hours(),
+        length.whole_minutes(),
+    );
     let plural = |n: i64| if n == 1 { "" } else { "s" };
     if days >= 1 {
         Text::new(format!("{days}天"), format!("{days} day{}", plural(days)))
     } else if hours >= 1 {
-        Text::new(format!("{hours}小時"), format!("{hours} hour{}", plural(hours)))
+        Text::new(
+            format!("{hours}小時"),
+            format!("{hours} hour{}", plural(hours)),
+        )
     } else {
         let minutes = minutes.max(0);
-        Text::new(format!("{minutes}分鐘"), format!("{minutes} minute{}", plural(minutes)))
+        Text::new(
+            format!("{minutes}分鐘"),
+            format!("{minutes} minute{}", plural(minutes)),
+        )
     }
 }
 
@@ -46,11 +56,17 @@ pub(super) fn evidence(evidence: &Evidence, with_time: bool) -> Text {
         ),
         EvidenceKind::StewardReview => Text::new(
             format!("資料管理人於{}確認無新資料", at.zh),
-            format!("a steward confirmed on {} that there was nothing new", at.en),
+            format!(
+                "a steward confirmed on {} that there was nothing new",
+                at.en
+            ),
         ),
         EvidenceKind::SeriesMember { roc_year } => Text::new(
             format!("最新一期（{roc_year}年）於{}發布", at.zh),
-            format!("the latest member (ROC year {roc_year}) was published on {}", at.en),
+            format!(
+                "the latest member (ROC year {roc_year}) was published on {}",
+                at.en
+            ),
         ),
     }
 }
@@ -65,7 +81,13 @@ pub(super) struct Deadlines {
 
 /// The schedule sentence for the four scheduled states, after a lead such as
 /// "每月更新；最近一次資料更新於…".
-pub(super) fn schedule(state: FreshnessState, lead: &Text, d: &Deadlines, now: Timestamp, with_time: bool) -> Text {
+pub(super) fn schedule(
+    state: FreshnessState,
+    lead: &Text,
+    d: &Deadlines,
+    now: Timestamp,
+    with_time: bool,
+) -> Text {
     let due = when(d.due_at, with_time);
     let overdue = when(d.overdue_at, with_time);
     let delinquent = when(d.delinquent_at, with_time);
@@ -84,7 +106,10 @@ pub(super) fn schedule(state: FreshnessState, lead: &Text, d: &Deadlines, now: T
         FreshnessState::DueSoon => {
             let late = span(now.since(d.due_at));
             (
-                format!("已過預定更新日{}{}，寬限至{}，之後列為逾期。", due.zh, late.zh, overdue.zh),
+                format!(
+                    "已過預定更新日{}{}，寬限至{}，之後列為逾期。",
+                    due.zh, late.zh, overdue.zh
+                ),
                 format!(
                     "the update was due on {}, {} ago; it counts as overdue from {}.",
                     due.en, late.en, overdue.en
@@ -94,7 +119,10 @@ pub(super) fn schedule(state: FreshnessState, lead: &Text, d: &Deadlines, now: T
         FreshnessState::Overdue => {
             let late = span(now.since(d.due_at));
             (
-                format!("應於{}前更新，已逾期{}；{}起列為嚴重逾期。", due.zh, late.zh, delinquent.zh),
+                format!(
+                    "應於{}前更新，已逾期{}；{}起列為嚴重逾期。",
+                    due.zh, late.zh, delinquent.zh
+                ),
                 format!(
                     "the update was due by {}, {} ago; it counts as long overdue from {}.",
                     due.en, late.en, delinquent.en
@@ -112,7 +140,10 @@ pub(super) fn schedule(state: FreshnessState, lead: &Text, d: &Deadlines, now: T
             )
         }
     };
-    Text::new(format!("{}；{}", lead.zh, zh), format!("{}; {}", lead.en, en))
+    Text::new(
+        format!("{}；{}", lead.zh, zh),
+        format!("{}; {}", lead.en, en),
+    )
 }
 
 #[cfg(test)]

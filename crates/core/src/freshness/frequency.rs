@@ -43,7 +43,9 @@ impl Period {
     /// Twelve months are written as one year so that 每12個月 and 每年 are the same period.
     fn normalised(self) -> Self {
         match self.unit {
-            PeriodUnit::Month if self.count % 12 == 0 => Period::new(self.count / 12, PeriodUnit::Year),
+            PeriodUnit::Month if self.count.is_multiple_of(12) => {
+                Period::new(self.count / 12, PeriodUnit::Year)
+            }
             _ => self,
         }
     }
@@ -84,7 +86,9 @@ impl Period {
             (PeriodUnit::Month, 3) => Text::new("每季", "quarterly"),
             (PeriodUnit::Month, 6) => Text::new("每半年", "every six months"),
             (PeriodUnit::Year, 1) => Text::new("每年", "yearly"),
-            (PeriodUnit::Minute, _) => Text::new(format!("每{n}分鐘"), format!("every {n} minutes")),
+            (PeriodUnit::Minute, _) => {
+                Text::new(format!("每{n}分鐘"), format!("every {n} minutes"))
+            }
             (PeriodUnit::Hour, _) => Text::new(format!("每{n}小時"), format!("every {n} hours")),
             (PeriodUnit::Day, _) => Text::new(format!("每{n}日"), format!("every {n} days")),
             (PeriodUnit::Week, _) => Text::new(format!("每{n}週"), format!("every {n} weeks")),
@@ -164,7 +168,9 @@ fn normalise(raw: &str) -> String {
     raw.chars()
         .filter(|c| !c.is_whitespace())
         .map(|c| match c {
-            '０'..='９' => char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c),
+            '０'..='９' => {
+                char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c)
+            }
             '周' => '週',
             _ => c,
         })
@@ -172,17 +178,25 @@ fn normalise(raw: &str) -> String {
 }
 
 /// "每月更新", "每年一次" and "每年1次" say no more than "每月" and "每年".
-fn strip_suffixes(text: &str) -> &str {
-    let text = text.strip_suffix("更新").unwrap_or(text);
-    let text = text.strip_suffix("一次").unwrap_or(text);
-    text.strip_suffix("1次").unwrap_or(text)
+fn strip_suffixes(mut text: &str) -> &str {
+    while let Some(shorter) = ["更新", "一次", "1次"]
+        .iter()
+        .find_map(|suffix| text.strip_suffix(suffix))
+    {
+        text = shorter;
+    }
+    text
 }
 
 fn keyword(text: &str) -> Option<UpdateFrequency> {
     Some(match text {
         "即時" | "實時" | "連續" | "即時性" => UpdateFrequency::Continuous,
-        "不定期" | "不定時" | "視需要" | "依需要" | "有異動時" => UpdateFrequency::Irregular,
-        "不" | "不再" | "停止" | "無須" | "不需" | "不需要" | "已停止" => UpdateFrequency::Never,
+        "不定期" | "不定時" | "視需要" | "依需要" | "有異動時" => {
+            UpdateFrequency::Irregular
+        }
+        "不" | "不再" | "停止" | "無須" | "不需" | "不需要" | "已停止" => {
+            UpdateFrequency::Never
+        }
         "每季" | "季" => UpdateFrequency::Regular(Period::QUARTERLY),
         "每半年" | "半年" => UpdateFrequency::Regular(Period::HALF_YEARLY),
         "每旬" => UpdateFrequency::Regular(Period::new(10, PeriodUnit::Day)),
@@ -238,8 +252,16 @@ fn parse_count(number: &str) -> Option<u32> {
             chars.next().is_none().then_some(digit)
         }
         Some((tens, ones)) => {
-            let tens = if tens.is_empty() { 1 } else { single_chinese_digit(tens)? };
-            let ones = if ones.is_empty() { 0 } else { single_chinese_digit(ones)? };
+            let tens = if tens.is_empty() {
+                1
+            } else {
+                single_chinese_digit(tens)?
+            };
+            let ones = if ones.is_empty() {
+                0
+            } else {
+                single_chinese_digit(ones)?
+            };
             Some(tens * 10 + ones)
         }
     }
@@ -295,7 +317,10 @@ mod tests {
         for (raw, expected) in cases {
             assert_eq!(UpdateFrequency::parse(raw), expected, "{raw:?}");
         }
-        assert_eq!(UpdateFrequency::parse_optional(None), UpdateFrequency::Missing);
+        assert_eq!(
+            UpdateFrequency::parse_optional(None),
+            UpdateFrequency::Missing
+        );
     }
 
     #[test]
@@ -312,13 +337,17 @@ mod tests {
             ("每2季", regular(6, PeriodUnit::Month)),
             ("每月更新", regular(1, PeriodUnit::Month)),
             ("每年一次", regular(1, PeriodUnit::Year)),
+            ("每月更新一次", regular(1, PeriodUnit::Month)),
             ("  每日 ", regular(1, PeriodUnit::Day)),
         ];
         for (raw, expected) in cases {
             assert_eq!(UpdateFrequency::parse(raw), expected, "{raw:?}");
         }
         // Three months are a quarter, whichever way they were declared.
-        assert_eq!(UpdateFrequency::parse("每3個月"), UpdateFrequency::parse("每季"));
+        assert_eq!(
+            UpdateFrequency::parse("每3個月"),
+            UpdateFrequency::parse("每季")
+        );
     }
 
     #[test]
@@ -330,14 +359,23 @@ mod tests {
                 "{raw:?}"
             );
         }
-        assert_eq!(UpdateFrequency::parse("  \u{3000}"), UpdateFrequency::Missing);
+        assert_eq!(
+            UpdateFrequency::parse("  \u{3000}"),
+            UpdateFrequency::Missing
+        );
     }
 
     #[test]
     fn a_steward_reads_the_frequency_in_their_own_words() {
-        assert_eq!(UpdateFrequency::parse("每3個月").label(), Text::new("每季", "quarterly"));
+        assert_eq!(
+            UpdateFrequency::parse("每3個月").label(),
+            Text::new("每季", "quarterly")
+        );
         assert_eq!(UpdateFrequency::parse("每周").label().zh, "每週");
         assert_eq!(UpdateFrequency::parse("每10日").label().en, "every 10 days");
-        assert_eq!(UpdateFrequency::parse("亂寫").label().zh, "無法辨識（亂寫）");
+        assert_eq!(
+            UpdateFrequency::parse("亂寫").label().zh,
+            "無法辨識（亂寫）"
+        );
     }
 }

@@ -133,18 +133,48 @@ mod tests {
 
     #[test]
     fn periods_without_a_code_keep_their_exact_length_as_iso_8601() {
-        assert_eq!(UpdateFrequency::parse("每5日").iso8601_duration().as_deref(), Some("P5D"));
-        assert_eq!(UpdateFrequency::parse("每季").iso8601_duration().as_deref(), Some("P3M"));
-        assert_eq!(UpdateFrequency::parse("每小時").iso8601_duration().as_deref(), Some("PT1H"));
+        assert_eq!(
+            UpdateFrequency::parse("每5日")
+                .iso8601_duration()
+                .as_deref(),
+            Some("P5D")
+        );
+        assert_eq!(
+            UpdateFrequency::parse("每季").iso8601_duration().as_deref(),
+            Some("P3M")
+        );
+        assert_eq!(
+            UpdateFrequency::parse("每小時")
+                .iso8601_duration()
+                .as_deref(),
+            Some("PT1H")
+        );
         assert_eq!(UpdateFrequency::parse("不定期").iso8601_duration(), None);
     }
 
     #[test]
     fn a_harvested_dcat_frequency_reads_back_as_the_same_frequency() {
-        for raw in ["每月", "每季", "每年", "每2年", "每10年", "每小時", "即時", "不定期", "不更新"] {
+        for raw in [
+            "每月",
+            "每季",
+            "每年",
+            "每2年",
+            "每10年",
+            "每小時",
+            "即時",
+            "不定期",
+            "不更新",
+        ] {
             let declared = UpdateFrequency::parse(raw);
-            assert_eq!(UpdateFrequency::parse(&declared.eu_iri()), declared, "{raw:?}");
+            assert_eq!(
+                UpdateFrequency::parse(&declared.eu_iri()),
+                declared,
+                "{raw:?}"
+            );
         }
-        assert_eq!(UpdateFrequency::parse("AS_NEEDED"), UpdateFrequency::Irregular);
+        assert_eq!(
+            UpdateFrequency::parse("AS_NEEDED"),
+            UpdateFrequency::Irregular
+        );
     }
 }
