@@ -191,7 +191,7 @@ impl AuditStore for SqliteStore {
     }
 
     async fn head(&self) -> DomainResult<Option<ChainHead>> {
-        self.pool.read(|conn| head(conn)).await
+        self.pool.read(head).await
     }
 
     async fn daily_counts(

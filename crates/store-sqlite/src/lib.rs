@@ -105,7 +105,7 @@ impl StoreAdmin for SqliteStore {
     }
 
     async fn schema_status(&self) -> DomainResult<SchemaStatus> {
-        self.pool.read(|conn| migrate::status(conn)).await
+        self.pool.read(migrate::status).await
     }
 
     async fn backup_to(&self, path: &Path) -> DomainResult<()> {

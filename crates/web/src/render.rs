@@ -39,10 +39,9 @@ pub fn finish(state: &AppState, ctx: &RequestContext, response: Response) -> Res
         .as_ref()
         .and_then(|d| d.get("retry_after_seconds"))
         .and_then(|v| v.as_u64())
+        && let Ok(v) = HeaderValue::from_str(&seconds.to_string())
     {
-        if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
-            out.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+        out.headers_mut().insert(header::RETRY_AFTER, v);
     }
     if matches!(error.code, "unauthenticated" | "invalid_token") && ctx.is_api {
         out.headers_mut()

@@ -1,5 +1,12 @@
 //! The `civitas` binary driven as an operator drives it: commands, exit codes, output,
 //! and a running server reached over HTTP.
+// Tests may unwrap, index and panic: a failure should stop the test loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod backup_restore;
 mod cli;

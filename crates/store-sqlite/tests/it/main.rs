@@ -1,4 +1,11 @@
 //! The SQLite store against the shared conformance story, plus what only SQLite does.
+// Tests may unwrap, index and panic: a failure should stop the test loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 

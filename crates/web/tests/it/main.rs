@@ -1,5 +1,12 @@
 //! Web integration tests: a full server on 127.0.0.1:0 per test, on a fresh data directory,
 //! driven over real HTTP with cookies and tokens the way browsers and scripts use it.
+// Tests may unwrap, index and panic: a failure should stop the test loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod audit_trail;
 mod auth_flow;

@@ -309,10 +309,10 @@ async fn send(
             req.form(&pairs)
         };
     }
-    if let Some(csrf) = csrf {
-        if route.path.starts_with("/api") {
-            req = req.header("x-csrf-token", csrf);
-        }
+    if let Some(csrf) = csrf
+        && route.path.starts_with("/api")
+    {
+        req = req.header("x-csrf-token", csrf);
     }
     req.send().await.unwrap().status().as_u16()
 }
