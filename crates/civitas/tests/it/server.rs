@@ -23,10 +23,19 @@ impl Drop for Server {
 
 /// Start `civitas <command> --listen 127.0.0.1:0` and wait for the line announcing the URL.
 fn start(data: &Path, command: &str, envs: &[(&str, &str)]) -> Server {
+    start_logging(data, command, envs, None)
+}
+
+/// Like `start`, writing the server's logs to `log`.
+fn start_logging(data: &Path, command: &str, envs: &[(&str, &str)], log: Option<&Path>) -> Server {
     let mut cmd = civitas(data);
+    let stderr = match log {
+        Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+        None => Stdio::null(),
+    };
     cmd.args([command, "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(stderr);
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -341,4 +350,105 @@ async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese()
     stop(again);
     let verify = run(&data, &["audit", "verify"]);
     assert!(verify.status.success(), "{}", stdout(&verify));
+}
+
+#[tokio::test]
+async fn logs_are_json_with_request_ids_and_never_hold_secrets() {
+    let dir = seeded();
+    let created: Value = serde_json::from_str(&run_ok(
+        dir.path(),
+        &["token", "create", "--user", "admin", "--json"],
+    ))
+    .unwrap();
+    let token = created["token"].as_str().unwrap().to_string();
+    let log = dir.path().join("server.log");
+    let server = start_logging(
+        dir.path(),
+        "serve",
+        &[("CIVITAS_LOG_LEVEL", "debug")],
+        Some(&log),
+    );
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    c.get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let page = c
+        .get(format!("{}/login", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"_csrf\" value=\"";
+    let csrf = page[page.find(marker).unwrap() + marker.len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = c
+        .post(format!("{}/login?next=%2F", server.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("name", "admin"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join(";");
+    c.post(format!("{}/login", server.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("name", "admin"),
+            ("password", "a wrong guess here"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stop(server), 0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.lines().count() > 3,
+        "the server logged something:\n{text}"
+    );
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(
+            v.get("timestamp").is_some() && v.get("level").is_some(),
+            "{line}"
+        );
+    }
+    assert!(
+        text.contains("request_id"),
+        "requests are logged with their id"
+    );
+    let secret = session
+        .split("civitas_session=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap();
+    for needle in [
+        token.as_str(),
+        PASSWORD,
+        "a wrong guess here",
+        csrf.as_str(),
+        secret,
+    ] {
+        assert!(!text.contains(needle), "a secret reached the log: {needle}");
+    }
 }

@@ -23,7 +23,7 @@ const fn row(period: i64, due: i64, overdue: i64, delinquent: i64) -> AgingRow {
 }
 
 /// OCHA-DAP/hdx-data-freshness `project_configuration.yaml` (MIT), as copied to
-/// `shared/data/catalog/hdx_freshness_aging_table.csv`; a test checks they agree.
+/// `fixtures/catalog/hdx_freshness_aging_table.csv`; a test checks they agree.
 pub const HDX_AGING_TABLE: [AgingRow; 12] = [
     row(1, 1, 2, 3),
     row(2, 2, 4, 6),

@@ -1,5 +1,5 @@
 //! Stories about the freshness engine; some run against the real catalogues in
-//! `shared/data/catalog` (read in place, never copied into the repository).
+//! `fixtures/catalog` (copied from the shared data with their sources and licences).
 
 use time::PrimitiveDateTime;
 use time::macros::format_description;
@@ -16,12 +16,12 @@ fn taipei(text: &str) -> Timestamp {
     )
 }
 
-/// A file in the shared data folder, which sits beside the repository.
+/// A real-data fixture (see fixtures/catalog/README.md for sources and licences).
 macro_rules! shared_data {
     ($name:literal) => {
         concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/catalog/",
+            "/../../fixtures/catalog/",
             $name
         )
     };
