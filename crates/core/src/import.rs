@@ -31,6 +31,12 @@ pub struct ImportReport {
     pub unchanged: u64,
     pub duplicates: u64,
     pub rejected: Vec<Rejected>,
+    /// The text encoding the file was read as (UTF-8, or Big5 converted to UTF-8).
+    #[serde(default)]
+    pub encoding: Option<String>,
+    /// Records of the source no longer present in a complete listing, marked withdrawn.
+    #[serde(default)]
+    pub withdrawn: u64,
 }
 
 /// An import report as stored, with when and by whom.
@@ -59,6 +65,8 @@ impl ImportReport {
             unchanged: 0,
             duplicates: 0,
             rejected: Vec::new(),
+            encoding: None,
+            withdrawn: 0,
         }
     }
 
@@ -93,6 +101,8 @@ impl ImportReport {
             "unchanged": self.unchanged,
             "duplicates": self.duplicates,
             "rejected": self.rejected.len(),
+            "withdrawn": self.withdrawn,
+            "encoding": self.encoding,
         })
     }
 
@@ -112,22 +122,30 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
     }
 }
 
-/// Decode a file as UTF-8 (dropping a BOM) or explain what to do about it.
-pub fn decode_utf8(bytes: &[u8]) -> Result<&str, Text> {
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    std::str::from_utf8(bytes).map_err(|e| {
-        let at = e.valid_up_to();
-        Text::new(
-            format!(
-                "檔案不是 UTF-8 文字（第 {at} 位元組起無法解讀）；舊版 Windows 軟體存的檔案常是 Big5，\
-                 請以 UTF-8 另存新檔，或用 `iconv -f BIG5 -t UTF-8` 轉換"
-            ),
-            format!(
-                "the file is not UTF-8 text (first bad byte at offset {at}); files saved by older \
-                 Windows tools in Taiwan are often Big5: convert with `iconv -f BIG5 -t UTF-8`"
-            ),
-        )
-    })
+/// Decode a text file: UTF-8 (with or without a BOM), or Big5 — which files saved by older
+/// Windows tools in Taiwan often are — converted to UTF-8. Returns the text and the encoding
+/// it was read as; anything else is refused with advice.
+pub fn decode_text(bytes: &[u8]) -> Result<(std::borrow::Cow<'_, str>, &'static str), Text> {
+    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    match std::str::from_utf8(body) {
+        Ok(text) => Ok((std::borrow::Cow::Borrowed(text), "UTF-8")),
+        Err(e) => {
+            let (text, had_errors) = encoding_rs::BIG5.decode_without_bom_handling(body);
+            if had_errors {
+                let at = e.valid_up_to();
+                Err(Text::new(
+                    format!(
+                        "檔案不是 UTF-8 也不是 Big5 文字（第 {at} 位元組起無法解讀）；請以 UTF-8 另存新檔後再匯入"
+                    ),
+                    format!(
+                        "the file is neither UTF-8 nor Big5 text (unreadable from byte {at}); save it as UTF-8 and import again"
+                    ),
+                ))
+            } else {
+                Ok((std::borrow::Cow::Owned(text.into_owned()), "Big5"))
+            }
+        }
+    }
 }
 
 /// Reading import runs: anyone who may read imports (stewards see what their imports did).

@@ -43,6 +43,7 @@ pub struct Platform {
     pub stores: Stores,
     pub clock: Arc<dyn Clock>,
     pub policy: SecurityPolicy,
+    pub freshness: crate::freshness::FreshnessPolicy,
 }
 
 /// Who is asking, and from where: passed to every service call.
@@ -112,7 +113,17 @@ impl Platform {
             stores,
             clock,
             policy,
+            freshness: crate::freshness::FreshnessPolicy::default(),
         }
+    }
+
+    pub fn with_freshness(mut self, freshness: crate::freshness::FreshnessPolicy) -> Self {
+        self.freshness = freshness;
+        self
+    }
+
+    pub fn catalog(&self) -> crate::catalog::CatalogService<'_> {
+        crate::catalog::CatalogService::new(self)
     }
 
     pub fn now(&self) -> Timestamp {

@@ -13,6 +13,10 @@ use crate::accounts::{
 use crate::agencies::{Agency, AgencyCode, AgencyImportPlan, AgencyInput, AgencyRecord};
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter, ChainHead};
 use crate::authz::Grant;
+use crate::catalog::{
+    CatalogImportPlan, Dataset, DatasetRecord, DatasetVersion, FreshnessSnapshot, SearchQuery,
+    SearchResult,
+};
 use crate::error::DomainResult;
 use crate::import::{ImportReport, ImportRun};
 use crate::page::{Page, PageRequest};
@@ -168,6 +172,59 @@ pub trait ImportStore: Send + Sync + 'static {
     async fn import_run(&self, id: i64) -> DomainResult<Option<ImportRun>>;
 }
 
+/// The inputs of a freshness assessment for one dataset.
+#[derive(Debug, Clone)]
+pub struct FreshnessRow {
+    pub id: i64,
+    pub frequency: String,
+    pub data_updated_at: Option<Timestamp>,
+    pub reviewed_at: Option<Timestamp>,
+    pub withdrawn: bool,
+}
+
+#[async_trait]
+pub trait CatalogStore: Send + Sync + 'static {
+    /// Every dataset held from one source (for planning a harvest of it).
+    async fn datasets_from(&self, source: &str) -> DomainResult<Vec<Dataset>>;
+    async fn dataset(&self, id: i64) -> DomainResult<Option<Dataset>>;
+    async fn dataset_by_identifier(&self, identifier: &str) -> DomainResult<Option<Dataset>>;
+    /// Apply a planned import with fresh freshness snapshots (by identifier), its audit events
+    /// and its report, in one transaction; returns the run id.
+    async fn apply_catalog_import(
+        &self,
+        plan: &CatalogImportPlan,
+        freshness: &[(String, FreshnessSnapshot)],
+        started_at: Timestamp,
+        at: Timestamp,
+        actor_name: &str,
+        audit: Vec<AuditEvent>,
+    ) -> DomainResult<i64>;
+    /// A steward's edit of the description: a new version; data evidence untouched.
+    async fn update_dataset(
+        &self,
+        id: i64,
+        record: &DatasetRecord,
+        at: Timestamp,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<Dataset>;
+    /// Record evidence: a real data update or a "reviewed, nothing new", with the new snapshot.
+    async fn record_evidence(
+        &self,
+        id: i64,
+        data_updated_at: Option<Timestamp>,
+        reviewed_at: Option<Timestamp>,
+        freshness: &FreshnessSnapshot,
+        audit: AuditEvent,
+    ) -> DomainResult<Dataset>;
+    async fn versions(&self, id: i64) -> DomainResult<Vec<DatasetVersion>>;
+    async fn search(&self, query: &SearchQuery) -> DomainResult<SearchResult>;
+    async fn freshness_rows(&self) -> DomainResult<Vec<FreshnessRow>>;
+    /// Store recomputed snapshots (no audit: a recomputation changes no one's data).
+    async fn store_freshness(&self, snapshots: &[(i64, FreshnessSnapshot)]) -> DomainResult<u64>;
+    async fn count_datasets(&self) -> DomainResult<u64>;
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct SchemaStatus {
     pub applied: i64,
@@ -197,6 +254,7 @@ pub struct Stores {
     pub tokens: Arc<dyn TokenStore>,
     pub audit: Arc<dyn AuditStore>,
     pub imports: Arc<dyn ImportStore>,
+    pub catalog: Arc<dyn CatalogStore>,
     pub admin: Arc<dyn StoreAdmin>,
 }
 
@@ -208,6 +266,7 @@ impl Stores {
             + AccountStore
             + SessionStore
             + TokenStore
+            + CatalogStore
             + AuditStore
             + ImportStore
             + StoreAdmin,
@@ -219,6 +278,7 @@ impl Stores {
             tokens: backend.clone(),
             audit: backend.clone(),
             imports: backend.clone(),
+            catalog: backend.clone(),
             admin: backend,
         }
     }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::model::{Agency, AgencyCode, AgencyInput, AgencyKind};
 use crate::error::DomainError;
-use crate::import::{ImportReport, decode_utf8};
+use crate::import::{ImportReport, decode_text};
 use crate::text::Text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +46,7 @@ pub fn parse_agency_file(
     format: AgencyImportFormat,
     root: Option<&AgencyCode>,
 ) -> Result<Vec<ParsedAgency>, Text> {
-    let text = decode_utf8(bytes)?;
+    let (text, _) = decode_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -544,10 +544,18 @@ mod tests {
     }
 
     #[test]
-    fn a_file_that_is_not_utf8_is_refused_with_advice() {
-        let big5 = b"code,name_zh\n380120000J,\xaa\xc0\xb7\x7c\xa7\xbd\n";
-        let err = parse_agency_file(big5, AgencyImportFormat::CivitasCsv, None).unwrap_err();
-        assert!(err.en.contains("Big5"), "{err}");
-        assert!(err.zh.contains("Big5"));
+    fn a_big5_file_is_read_as_big5_and_a_binary_one_is_refused() {
+        // 社會局 in Big5.
+        let big5 = b"code,name_zh,parent_code,kind\n380120000J,\xaa\xc0\xb7\x7c\xa7\xbd,380000000A,bureau\n";
+        let rows = parse_agency_file(big5, AgencyImportFormat::CivitasCsv, None).unwrap();
+        assert_eq!(rows[0].result.as_ref().unwrap().name_zh, "社會局");
+        let err = parse_agency_file(
+            b"code,name_zh\n\xff\xfe\xff\n",
+            AgencyImportFormat::CivitasCsv,
+            None,
+        )
+        .unwrap_err();
+        assert!(err.en.contains("neither UTF-8 nor Big5"), "{err}");
+        assert!(err.zh.contains("UTF-8"));
     }
 }

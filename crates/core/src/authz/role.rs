@@ -29,6 +29,8 @@ pub enum Permission {
     ManageAnyToken,
     ReadMetrics,
     ReadImports,
+    ReadCatalog,
+    ManageCatalog,
 }
 
 impl Permission {
@@ -42,6 +44,8 @@ impl Permission {
         Permission::ManageAnyToken,
         Permission::ReadMetrics,
         Permission::ReadImports,
+        Permission::ReadCatalog,
+        Permission::ManageCatalog,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -55,6 +59,8 @@ impl Permission {
             Permission::ManageAnyToken => "manage_any_token",
             Permission::ReadMetrics => "read_metrics",
             Permission::ReadImports => "read_imports",
+            Permission::ReadCatalog => "read_catalog",
+            Permission::ManageCatalog => "manage_catalog",
         }
     }
 
@@ -62,7 +68,10 @@ impl Permission {
     pub fn changes_state(&self) -> bool {
         matches!(
             self,
-            Permission::ManageAgencies | Permission::ManageUsers | Permission::ManageAnyToken
+            Permission::ManageAgencies
+                | Permission::ManageUsers
+                | Permission::ManageAnyToken
+                | Permission::ManageCatalog
         )
     }
 }

@@ -1,0 +1,440 @@
+//! What people may do with the catalogue, with authorisation, freshness and audit.
+
+use std::collections::HashSet;
+
+use serde_json::json;
+
+use super::model::{Dataset, DatasetRecord, DatasetVersion, FreshnessSnapshot};
+use super::plan::{ParsedDataset, PlannedChange, plan_catalog_import};
+use super::search::{SearchQuery, SearchResult};
+use super::sources;
+use crate::agencies::{AgencyCode, AgencyImportFormat, AgencyKind};
+use crate::authz::{Permission, Target};
+use crate::error::{DomainError, DomainResult};
+use crate::freshness::{FreshnessInput, Reachability, UpdateFrequency, assess};
+use crate::import::ImportReport;
+use crate::platform::{Caller, Platform};
+use crate::text::Text;
+use crate::time::Timestamp;
+
+/// The formats civitas can read dataset descriptions from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogFormat {
+    /// 桃園市政府開放資料供應清單 (CSV).
+    TaoyuanSupplyList,
+}
+
+impl CatalogFormat {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "taoyuan-supply-list" => Some(CatalogFormat::TaoyuanSupplyList),
+            _ => None,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            CatalogFormat::TaoyuanSupplyList => "taoyuan-supply-list",
+        }
+    }
+
+    /// The source name datasets from this format are keyed under.
+    pub fn source(&self) -> &'static str {
+        match self {
+            CatalogFormat::TaoyuanSupplyList => sources::taoyuan::SOURCE,
+        }
+    }
+
+    /// Whether a file lists everything its source holds (so absences mean withdrawal).
+    pub fn is_full_listing(&self) -> bool {
+        matches!(self, CatalogFormat::TaoyuanSupplyList)
+    }
+
+    fn parse_records(&self, bytes: &[u8]) -> Result<Vec<ParsedDataset>, Text> {
+        match self {
+            CatalogFormat::TaoyuanSupplyList => sources::taoyuan::parse(bytes),
+        }
+    }
+}
+
+pub struct CatalogService<'a> {
+    p: &'a Platform,
+}
+
+/// Assess one dataset's freshness from its evidence.
+pub fn snapshot(
+    p: &Platform,
+    frequency: &str,
+    data_updated_at: Option<Timestamp>,
+    reviewed_at: Option<Timestamp>,
+    now: Timestamp,
+) -> FreshnessSnapshot {
+    let frequency = UpdateFrequency::parse(frequency);
+    let a = assess(
+        &FreshnessInput {
+            frequency: &frequency,
+            last_data_update: data_updated_at,
+            last_review: reviewed_at,
+            reachability: Reachability::NotChecked,
+        },
+        &p.freshness,
+        now,
+    );
+    FreshnessSnapshot {
+        state: a.state,
+        assessed_at: now,
+        due_at: a.due_at,
+        explanation: a.explanation,
+    }
+}
+
+impl<'a> CatalogService<'a> {
+    pub fn new(p: &'a Platform) -> Self {
+        CatalogService { p }
+    }
+
+    fn require_read(&self, caller: &Caller) -> DomainResult<()> {
+        // Descriptions are visible to every member of staff; access to the data itself is
+        // decided by the dataset's access level and the sharing grants.
+        if caller.principal.can_somewhere(Permission::ReadCatalog) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden {
+                needed: Permission::ReadCatalog.as_str().into(),
+            })
+        }
+    }
+
+    /// Import dataset descriptions. Agencies a supply list names but the tree lacks are
+    /// imported first (recorded as their own import run).
+    pub async fn import(
+        &self,
+        caller: &Caller,
+        bytes: &[u8],
+        format: CatalogFormat,
+        source_name: &str,
+    ) -> DomainResult<(i64, ImportReport)> {
+        let auth = caller
+            .principal
+            .authorize(Permission::ManageCatalog, &Target::City)?;
+        let started_at = self.p.now();
+        let mut report = ImportReport::new("datasets", format.code(), source_name);
+        let parsed = match format.parse_records(bytes) {
+            Ok(parsed) => parsed,
+            Err(why) => {
+                let report = report.unreadable(why);
+                let at = self.p.now();
+                let event = caller.event(
+                    at,
+                    &auth,
+                    "catalog.import",
+                    "import",
+                    source_name,
+                    report.summary(),
+                );
+                let id = self
+                    .p
+                    .stores
+                    .imports
+                    .save_import_run(&report, started_at, at, &caller.principal.user_name, event)
+                    .await?;
+                return Ok((id, report));
+            }
+        };
+        report.encoding = crate::import::decode_text(bytes)
+            .ok()
+            .map(|(_, e)| e.to_string());
+
+        let mut agencies: HashSet<AgencyCode> = self
+            .p
+            .stores
+            .agencies
+            .agencies()
+            .await?
+            .into_iter()
+            .map(|a| a.code)
+            .collect();
+        let missing = parsed
+            .iter()
+            .filter_map(|r| r.result.as_ref().ok())
+            .any(|r| !agencies.contains(&r.agency));
+        if missing && format == CatalogFormat::TaoyuanSupplyList {
+            let has_root = self
+                .p
+                .stores
+                .agencies
+                .agencies()
+                .await?
+                .iter()
+                .any(|a| a.kind == AgencyKind::CityGovernment);
+            if has_root {
+                self.p
+                    .agencies()
+                    .import(
+                        caller,
+                        bytes,
+                        AgencyImportFormat::TaoyuanSupplyList,
+                        source_name,
+                    )
+                    .await?;
+                agencies = self
+                    .p
+                    .stores
+                    .agencies
+                    .agencies()
+                    .await?
+                    .into_iter()
+                    .map(|a| a.code)
+                    .collect();
+            }
+        }
+
+        let existing = self.p.stores.catalog.datasets_from(format.source()).await?;
+        let now = self.p.now();
+        let plan = plan_catalog_import(
+            &existing,
+            parsed,
+            format.source(),
+            format.is_full_listing(),
+            &agencies,
+            now,
+            report,
+        );
+        let mut freshness = Vec::new();
+        let mut events = Vec::new();
+        for change in &plan.changes {
+            match change {
+                PlannedChange::Create {
+                    record,
+                    data_updated_at,
+                } => {
+                    freshness.push((
+                        record.identifier.clone(),
+                        snapshot(self.p, &record.frequency, *data_updated_at, None, now),
+                    ));
+                    events.push(caller.event(
+                        now,
+                        &auth,
+                        "dataset.create",
+                        "dataset",
+                        &record.identifier,
+                        json!({ "title": record.title_zh, "agency": record.agency, "source": plan.source }),
+                    ));
+                }
+                PlannedChange::Update {
+                    id,
+                    before,
+                    after,
+                    data_updated_at,
+                    reactivated,
+                } => {
+                    let held = existing.iter().find(|d| d.id == *id);
+                    let data = data_updated_at.or(held.and_then(|d| d.data_updated_at));
+                    let reviewed = held.and_then(|d| d.reviewed_at);
+                    freshness.push((
+                        after.identifier.clone(),
+                        snapshot(self.p, &after.frequency, data, reviewed, now),
+                    ));
+                    events.push(caller.event(
+                        now,
+                        &auth,
+                        if *reactivated {
+                            "dataset.reactivate"
+                        } else {
+                            "dataset.update"
+                        },
+                        "dataset",
+                        &after.identifier,
+                        record_diff(before, after),
+                    ));
+                }
+            }
+        }
+        for id in &plan.withdrawn {
+            if let Some(d) = existing.iter().find(|d| d.id == *id) {
+                events.push(caller.event(
+                    now,
+                    &auth,
+                    "dataset.withdraw",
+                    "dataset",
+                    &d.record.identifier,
+                    json!({ "reason": "no longer in its source", "source": plan.source }),
+                ));
+            }
+        }
+        let mut plan = plan;
+        plan.report.withdrawn = plan.withdrawn.len() as u64;
+        events.push(caller.event(
+            now,
+            &auth,
+            "catalog.import",
+            "import",
+            source_name,
+            plan.report.summary(),
+        ));
+        let id = self
+            .p
+            .stores
+            .catalog
+            .apply_catalog_import(
+                &plan,
+                &freshness,
+                started_at,
+                now,
+                &caller.principal.user_name,
+                events,
+            )
+            .await?;
+        Ok((id, plan.report))
+    }
+
+    pub async fn get(&self, caller: &Caller, id: i64) -> DomainResult<Dataset> {
+        self.require_read(caller)?;
+        self.p
+            .stores
+            .catalog
+            .dataset(id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("dataset", id.to_string()))
+    }
+
+    pub async fn get_by_identifier(
+        &self,
+        caller: &Caller,
+        identifier: &str,
+    ) -> DomainResult<Dataset> {
+        self.require_read(caller)?;
+        self.p
+            .stores
+            .catalog
+            .dataset_by_identifier(identifier)
+            .await?
+            .ok_or_else(|| DomainError::not_found("dataset", identifier))
+    }
+
+    pub async fn search(&self, caller: &Caller, query: &SearchQuery) -> DomainResult<SearchResult> {
+        self.require_read(caller)?;
+        self.p.stores.catalog.search(query).await
+    }
+
+    pub async fn versions(&self, caller: &Caller, id: i64) -> DomainResult<Vec<DatasetVersion>> {
+        self.require_read(caller)?;
+        self.p.stores.catalog.versions(id).await
+    }
+
+    async fn authorize_manage(
+        &self,
+        caller: &Caller,
+        agency: &AgencyCode,
+    ) -> DomainResult<crate::authz::Authorization> {
+        let target = self.p.agencies().target(Some(agency)).await?;
+        caller
+            .principal
+            .authorize(Permission::ManageCatalog, &target)
+    }
+
+    /// A steward edits the description: a new version; the freshness clock does not move.
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: i64,
+        record: DatasetRecord,
+    ) -> DomainResult<Dataset> {
+        let current = self.get(caller, id).await?;
+        let auth = self
+            .authorize_manage(caller, &current.record.agency)
+            .await?;
+        if record.agency != current.record.agency {
+            self.authorize_manage(caller, &record.agency).await?;
+        }
+        if record.identifier != current.record.identifier {
+            return Err(DomainError::invalid(
+                "identifier",
+                Text::new(
+                    "資料集識別碼不可變更",
+                    "a dataset's identifier never changes",
+                ),
+            ));
+        }
+        if record.title_zh.trim().is_empty() {
+            return Err(DomainError::invalid(
+                "title_zh",
+                Text::new("請填寫資料集名稱", "the title is required"),
+            ));
+        }
+        if record == current.record {
+            return Ok(current);
+        }
+        let at = self.p.now();
+        let event = caller.event(
+            at,
+            &auth,
+            "dataset.update",
+            "dataset",
+            &record.identifier,
+            record_diff(&current.record, &record),
+        );
+        self.p
+            .stores
+            .catalog
+            .update_dataset(id, &record, at, &caller.principal.user_name, event)
+            .await
+    }
+
+    /// A steward confirms the data is still current ("reviewed, nothing new").
+    pub async fn mark_reviewed(
+        &self,
+        caller: &Caller,
+        id: i64,
+        note: &str,
+    ) -> DomainResult<Dataset> {
+        let current = self.get(caller, id).await?;
+        let auth = self
+            .authorize_manage(caller, &current.record.agency)
+            .await?;
+        let at = self.p.now();
+        let fresh = snapshot(
+            self.p,
+            &current.record.frequency,
+            current.data_updated_at,
+            Some(at),
+            at,
+        );
+        let event = caller.event(
+            at,
+            &auth,
+            "dataset.review",
+            "dataset",
+            &current.record.identifier,
+            json!({ "note": note.chars().take(500).collect::<String>(), "state": fresh.state }),
+        );
+        self.p
+            .stores
+            .catalog
+            .record_evidence(id, None, Some(at), &fresh, event)
+            .await
+    }
+
+    /// Reassess every dataset as of `now`; the nightly job and imports call this.
+    pub async fn recompute_freshness(&self, now: Timestamp) -> DomainResult<u64> {
+        let rows = self.p.stores.catalog.freshness_rows().await?;
+        let snapshots: Vec<(i64, FreshnessSnapshot)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.id,
+                    snapshot(self.p, &r.frequency, r.data_updated_at, r.reviewed_at, now),
+                )
+            })
+            .collect();
+        self.p.stores.catalog.store_freshness(&snapshots).await
+    }
+}
+
+/// `{field: [before, after]}` over the description's fields.
+fn record_diff(before: &DatasetRecord, after: &DatasetRecord) -> serde_json::Value {
+    crate::audit::diff_json(
+        &serde_json::to_value(before).unwrap_or_default(),
+        &serde_json::to_value(after).unwrap_or_default(),
+    )
+}

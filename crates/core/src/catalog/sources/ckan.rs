@@ -1,0 +1,1 @@
+//! Source: ckan (parsing into DatasetRecord).

@@ -1,0 +1,1 @@
+//! Source: datagovtw (parsing into DatasetRecord).

@@ -1,0 +1,1 @@
+//! Source: dcat_jsonld (parsing into DatasetRecord).

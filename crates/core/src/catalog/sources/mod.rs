@@ -1,0 +1,68 @@
+//! Sources of dataset descriptions. Each turns a source's own format into `DatasetRecord`s
+//! (parse → normalise); the shared planner then validates, deduplicates and reports.
+
+pub mod ckan;
+pub mod datagovtw;
+pub mod dcat_jsonld;
+pub mod taoyuan;
+
+use crate::text::Text;
+
+/// Split a list written with 、 , ， ; or line breaks.
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split(['、', ',', '，', ';', '；', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `year(年度)` or `year（年度）` → ("year", Some("年度")); anything else → (text, None).
+pub fn name_and_label(text: &str) -> (String, Option<String>) {
+    let text = text.trim();
+    let open = text.find(['(', '（']);
+    match open {
+        Some(i) if text.ends_with([')', '）']) => {
+            let name = text.get(..i).unwrap_or(text).trim().to_string();
+            let inner: String = text
+                .get(i..)
+                .unwrap_or("")
+                .trim_start_matches(['(', '（'])
+                .trim_end_matches([')', '）'])
+                .trim()
+                .to_string();
+            if name.is_empty() {
+                (inner, None)
+            } else {
+                (name, Some(inner).filter(|s| !s.is_empty()))
+            }
+        }
+        _ => (text.to_string(), None),
+    }
+}
+
+pub fn none_if_empty(text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        None
+    } else {
+        Some(t.to_string())
+    }
+}
+
+pub fn bad_field(field: &str, value: &str) -> Text {
+    Text::new(
+        format!("欄位「{field}」的值「{value}」無法解讀"),
+        format!("the value '{value}' of '{field}' cannot be read"),
+    )
+}
+
+/// A count as people write it: `1,234`, full-width `９`, `24筆`. `None` when it is not a count.
+pub fn parse_count(text: &str) -> Option<u64> {
+    let folded = crate::catalog::fold(text);
+    let digits = folded
+        .trim()
+        .trim_end_matches(['筆', '件', '項', '則', '個', '份'])
+        .replace(',', "");
+    digits.trim().parse().ok()
+}
