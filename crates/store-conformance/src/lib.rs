@@ -25,6 +25,9 @@ use civitas_core::ports::Stores;
 use civitas_core::time::{DateStyle, Language, Timestamp};
 use serde_json::json;
 
+mod catalog;
+pub use catalog::*;
+
 /// Generates one `#[tokio::test]` per story for the given store factory.
 #[macro_export]
 macro_rules! suite {
@@ -43,7 +46,12 @@ macro_rules! suite {
             every_change_is_audited_and_the_chain_verifies,
             the_audit_trail_filters_by_action_actor_outcome_and_time,
             activity_is_counted_per_taipei_day,
-            the_schema_is_current_and_the_store_answers
+            the_schema_is_current_and_the_store_answers,
+            the_taoyuan_list_imports_once_and_a_second_run_changes_nothing,
+            two_character_chinese_words_are_found_and_faceted,
+            datasets_gone_from_their_source_are_withdrawn_not_deleted,
+            freshness_as_of_the_inventory_date_matches_the_engine,
+            a_stewards_edit_is_a_new_version_and_does_not_reset_the_clock
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

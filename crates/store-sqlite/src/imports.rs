@@ -22,8 +22,8 @@ pub(crate) fn insert_run(
 ) -> DomainResult<i64> {
     tx.execute(
         "INSERT INTO import_runs (kind, format, source, actor_name, started_at, finished_at, received,
-                                  created, updated, unchanged, duplicates, rejected)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                  created, updated, unchanged, duplicates, rejected, encoding, withdrawn)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             report.kind,
             report.format,
@@ -36,7 +36,9 @@ pub(crate) fn insert_run(
             report.updated as i64,
             report.unchanged as i64,
             report.duplicates as i64,
-            report.rejected.len() as i64
+            report.rejected.len() as i64,
+            report.encoding,
+            report.withdrawn as i64
         ],
     )
     .map_err(db_err)?;
@@ -54,7 +56,7 @@ pub(crate) fn insert_run(
 }
 
 const COLUMNS: &str = "id, kind, format, source, actor_name, started_at, finished_at, received, created, \
-                       updated, unchanged, duplicates, rejected";
+                       updated, unchanged, duplicates, rejected, encoding, withdrawn";
 
 fn run(r: &Row<'_>) -> rusqlite::Result<ImportRun> {
     let n = |i: usize| r.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
@@ -74,6 +76,8 @@ fn run(r: &Row<'_>) -> rusqlite::Result<ImportRun> {
             unchanged: n(10)?,
             duplicates: n(11)?,
             rejected: Vec::new(),
+            encoding: r.get(13)?,
+            withdrawn: n(14)?,
         },
     })
 }

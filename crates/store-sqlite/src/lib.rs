@@ -5,6 +5,7 @@
 mod accounts;
 mod agencies;
 mod audit;
+mod catalog;
 mod convert;
 mod imports;
 mod migrate;

@@ -9,11 +9,14 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::convert::db_err;
 
 /// (version, name, SQL). Append only; never edit an applied migration.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (2, "catalog", include_str!("../migrations/0002_catalog.sql")),
+];
 
 fn expected() -> i64 {
     MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0)

@@ -1,0 +1,407 @@
+//! The catalogue on SQLite.
+
+mod search;
+mod write;
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use civitas_core::audit::{AuditEvent, diff_json};
+use civitas_core::catalog::{
+    CatalogImportPlan, Dataset, DatasetKey, DatasetRecord, DatasetStatus, DatasetVersion,
+    FreshnessSnapshot, PlannedChange, SearchQuery, SearchResult,
+};
+use civitas_core::error::{DomainError, DomainResult};
+use civitas_core::freshness::FreshnessState;
+use civitas_core::ports::{CatalogStore, FreshnessRow};
+use civitas_core::text::Text;
+use civitas_core::time::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+
+use crate::SqliteStore;
+use crate::audit::{append, append_all};
+use crate::convert::{bad_value, db_err, opt_ts, ts};
+use crate::imports::insert_run;
+
+const COLUMNS: &str = "id, source, source_key, record, version, status, withdrawn_at, series, created_at, updated_at, \
+                       seen_at, data_updated_at, reviewed_at, freshness_state, freshness_assessed_at, freshness_due_at, \
+                       freshness_explanation_zh, freshness_explanation_en";
+
+fn dataset(r: &Row<'_>) -> rusqlite::Result<Dataset> {
+    let record: String = r.get(3)?;
+    let record: DatasetRecord =
+        serde_json::from_str(&record).map_err(|_| bad_value(3, "dataset record"))?;
+    let status: String = r.get(5)?;
+    let freshness = match (
+        r.get::<_, Option<String>>(13)?,
+        r.get::<_, Option<i64>>(14)?,
+    ) {
+        (Some(state), Some(at)) => Some(FreshnessSnapshot {
+            state: FreshnessState::ALL
+                .into_iter()
+                .find(|s| s.code() == state)
+                .ok_or_else(|| bad_value(13, "freshness state"))?,
+            assessed_at: ts(at)?,
+            due_at: opt_ts(r.get(15)?)?,
+            explanation: Text::new(
+                r.get::<_, Option<String>>(16)?.unwrap_or_default(),
+                r.get::<_, Option<String>>(17)?.unwrap_or_default(),
+            ),
+        }),
+        _ => None,
+    };
+    Ok(Dataset {
+        id: r.get(0)?,
+        key: DatasetKey {
+            source: r.get(1)?,
+            key: r.get(2)?,
+        },
+        record,
+        status: match status.as_str() {
+            "withdrawn" => DatasetStatus::Withdrawn {
+                at: ts(r.get::<_, Option<i64>>(6)?.unwrap_or(0))?,
+            },
+            _ => DatasetStatus::Active,
+        },
+        version: r.get(4)?,
+        series: r.get(7)?,
+        created_at: ts(r.get(8)?)?,
+        updated_at: ts(r.get(9)?)?,
+        seen_at: ts(r.get(10)?)?,
+        data_updated_at: opt_ts(r.get(11)?)?,
+        reviewed_at: opt_ts(r.get(12)?)?,
+        freshness,
+    })
+}
+
+fn by_id(conn: &Connection, id: i64) -> DomainResult<Option<Dataset>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM datasets WHERE id = ?1"),
+        [id],
+        dataset,
+    )
+    .optional()
+    .map_err(db_err)
+}
+
+fn must(conn: &Connection, id: i64) -> DomainResult<Dataset> {
+    by_id(conn, id)?.ok_or_else(|| DomainError::not_found("dataset", id.to_string()))
+}
+
+/// Every name an agency goes by, so that searching 社會局 finds its datasets.
+fn agency_names(tx: &Transaction<'_>) -> DomainResult<HashMap<String, String>> {
+    let mut stmt = tx
+        .prepare("SELECT code, name_zh, COALESCE(short_name_zh, ''), COALESCE(name_en, '') FROM agencies")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                format!(
+                    "{} {} {}",
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?
+                ),
+            ))
+        })
+        .map_err(db_err)?
+        .collect::<rusqlite::Result<HashMap<_, _>>>()
+        .map_err(db_err)?;
+    Ok(rows)
+}
+
+fn changes(before: &DatasetRecord, after: &DatasetRecord) -> serde_json::Value {
+    diff_json(
+        &serde_json::to_value(before).unwrap_or_default(),
+        &serde_json::to_value(after).unwrap_or_default(),
+    )
+}
+
+#[async_trait]
+impl CatalogStore for SqliteStore {
+    async fn datasets_from(&self, source: &str) -> DomainResult<Vec<Dataset>> {
+        let source = source.to_string();
+        self.pool
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare(&format!(
+                        "SELECT {COLUMNS} FROM datasets WHERE source = ?1 ORDER BY id"
+                    ))
+                    .map_err(db_err)?;
+                stmt.query_map([source], dataset)
+                    .map_err(db_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn dataset(&self, id: i64) -> DomainResult<Option<Dataset>> {
+        self.pool.read(move |conn| by_id(conn, id)).await
+    }
+
+    async fn dataset_by_identifier(&self, identifier: &str) -> DomainResult<Option<Dataset>> {
+        let identifier = identifier.to_string();
+        self.pool
+            .read(move |conn| {
+                conn.query_row(
+                    &format!("SELECT {COLUMNS} FROM datasets WHERE identifier = ?1 ORDER BY status = 'active' DESC, id LIMIT 1"),
+                    [identifier],
+                    dataset,
+                )
+                .optional()
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn apply_catalog_import(
+        &self,
+        plan: &CatalogImportPlan,
+        freshness: &[(String, FreshnessSnapshot)],
+        started_at: Timestamp,
+        at: Timestamp,
+        actor_name: &str,
+        audit: Vec<AuditEvent>,
+    ) -> DomainResult<i64> {
+        let plan = plan.clone();
+        let freshness: HashMap<String, FreshnessSnapshot> = freshness.iter().cloned().collect();
+        let actor = actor_name.to_string();
+        self.pool
+            .write(move |tx| {
+                let names = agency_names(tx)?;
+                let name_of = |code: &str| names.get(code).cloned().unwrap_or_default();
+                for change in &plan.changes {
+                    match change {
+                        PlannedChange::Create {
+                            record,
+                            data_updated_at,
+                        } => {
+                            write::insert_dataset(
+                                tx,
+                                &plan.source,
+                                record,
+                                *data_updated_at,
+                                freshness.get(&record.identifier),
+                                at,
+                                &actor,
+                                &name_of(record.agency.as_str()),
+                            )?;
+                        }
+                        PlannedChange::Update {
+                            id,
+                            before,
+                            after,
+                            data_updated_at,
+                            reactivated,
+                        } => {
+                            write::update_dataset(
+                                tx,
+                                *id,
+                                after,
+                                &changes(before, after),
+                                *data_updated_at,
+                                freshness.get(&after.identifier),
+                                *reactivated,
+                                at,
+                                &actor,
+                                &name_of(after.agency.as_str()),
+                            )?;
+                        }
+                    }
+                }
+                let mut seen = tx
+                    .prepare_cached("UPDATE datasets SET seen_at = ?2 WHERE id = ?1")
+                    .map_err(db_err)?;
+                for id in &plan.unchanged {
+                    seen.execute(params![id, at.as_millis()]).map_err(db_err)?;
+                }
+                for id in &plan.withdrawn {
+                    write::withdraw(tx, *id, at)?;
+                }
+                append_all(tx, audit)?;
+                insert_run(tx, &plan.report, started_at, at, &actor)
+            })
+            .await
+    }
+
+    async fn update_dataset(
+        &self,
+        id: i64,
+        record: &DatasetRecord,
+        at: Timestamp,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<Dataset> {
+        let record = record.clone();
+        let actor = actor.to_string();
+        self.pool
+            .write(move |tx| {
+                let before = must(tx, id)?;
+                let names = agency_names(tx)?;
+                write::update_dataset(
+                    tx,
+                    id,
+                    &record,
+                    &changes(&before.record, &record),
+                    None,
+                    None,
+                    false,
+                    at,
+                    &actor,
+                    &names
+                        .get(record.agency.as_str())
+                        .cloned()
+                        .unwrap_or_default(),
+                )?;
+                append(tx, audit)?;
+                must(tx, id)
+            })
+            .await
+    }
+
+    async fn record_evidence(
+        &self,
+        id: i64,
+        data_updated_at: Option<Timestamp>,
+        reviewed_at: Option<Timestamp>,
+        freshness: &FreshnessSnapshot,
+        audit: AuditEvent,
+    ) -> DomainResult<Dataset> {
+        let freshness = freshness.clone();
+        self.pool
+            .write(move |tx| {
+                let before = must(tx, id)?;
+                tx.execute(
+                    "UPDATE datasets SET data_updated_at = COALESCE(?2, data_updated_at),
+                            reviewed_at = COALESCE(?3, reviewed_at) WHERE id = ?1",
+                    params![
+                        id,
+                        data_updated_at.map(|t| t.as_millis()),
+                        reviewed_at.map(|t| t.as_millis())
+                    ],
+                )
+                .map_err(db_err)?;
+                write::set_freshness(tx, id, &freshness)?;
+                write::refresh_freshness_facet(
+                    tx,
+                    id,
+                    before.freshness.as_ref().map(|f| f.state.code()),
+                    freshness.state.code(),
+                    matches!(before.status, DatasetStatus::Active),
+                )?;
+                append(tx, audit)?;
+                must(tx, id)
+            })
+            .await
+    }
+
+    async fn versions(&self, id: i64) -> DomainResult<Vec<DatasetVersion>> {
+        self.pool
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached("SELECT version, at, actor, changes FROM dataset_versions WHERE dataset_id = ?1 ORDER BY version DESC")
+                    .map_err(db_err)?;
+                stmt.query_map([id], |r| {
+                    let changes: String = r.get(3)?;
+                    Ok(DatasetVersion {
+                        version: r.get(0)?,
+                        at: ts(r.get(1)?)?,
+                        actor: r.get(2)?,
+                        changes: serde_json::from_str(&changes).unwrap_or_default(),
+                    })
+                })
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn search(&self, query: &SearchQuery) -> DomainResult<SearchResult> {
+        let query = query.clone();
+        self.pool
+            .read(move |conn| search::search(conn, &query))
+            .await
+    }
+
+    async fn freshness_rows(&self) -> DomainResult<Vec<FreshnessRow>> {
+        self.pool
+            .read(|conn| {
+                let mut stmt = conn
+                    .prepare_cached("SELECT id, frequency, data_updated_at, reviewed_at, status = 'withdrawn' FROM datasets")
+                    .map_err(db_err)?;
+                stmt.query_map([], |r| {
+                    Ok(FreshnessRow {
+                        id: r.get(0)?,
+                        frequency: r.get(1)?,
+                        data_updated_at: opt_ts(r.get(2)?)?,
+                        reviewed_at: opt_ts(r.get(3)?)?,
+                        withdrawn: r.get(4)?,
+                    })
+                })
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn store_freshness(&self, snapshots: &[(i64, FreshnessSnapshot)]) -> DomainResult<u64> {
+        let snapshots = snapshots.to_vec();
+        self.pool
+            .write(move |tx| {
+                let mut current: HashMap<i64, (Option<String>, bool)> = HashMap::new();
+                {
+                    let mut stmt = tx
+                        .prepare("SELECT id, freshness_state, status = 'active' FROM datasets")
+                        .map_err(db_err)?;
+                    let rows = stmt
+                        .query_map([], |r| {
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                (r.get::<_, Option<String>>(1)?, r.get::<_, bool>(2)?),
+                            ))
+                        })
+                        .map_err(db_err)?;
+                    for row in rows {
+                        let (id, v) = row.map_err(db_err)?;
+                        current.insert(id, v);
+                    }
+                }
+                let mut changed = 0u64;
+                for (id, snap) in &snapshots {
+                    write::set_freshness(tx, *id, snap)?;
+                    if let Some((old, active)) = current.get(id) {
+                        if old.as_deref() != Some(snap.state.code()) {
+                            changed += 1;
+                        }
+                        write::refresh_freshness_facet(
+                            tx,
+                            *id,
+                            old.as_deref(),
+                            snap.state.code(),
+                            *active,
+                        )?;
+                    }
+                }
+                Ok(changed)
+            })
+            .await
+    }
+
+    async fn count_datasets(&self) -> DomainResult<u64> {
+        self.pool
+            .read(|conn| {
+                conn.query_row(
+                    "SELECT COUNT(*) FROM datasets WHERE status = 'active'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map(|n| u64::try_from(n).unwrap_or(0))
+                .map_err(db_err)
+            })
+            .await
+    }
+}
