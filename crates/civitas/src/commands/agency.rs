@@ -47,7 +47,7 @@ pub async fn run(settings: &Settings, cmd: &AgencyCommand) -> anyhow::Result<Exi
                     .map(|(id, r)| serde_json::json!({
                         "run_id": id, "source": r.source, "format": r.format, "received": r.received,
                         "created": r.created, "updated": r.updated, "unchanged": r.unchanged,
-                        "duplicates": r.duplicates, "rejected": r.rejected.len(),
+                        "duplicates": r.duplicates, "rejected": r.rejected.len(), "encoding": r.encoding,
                         "rejected_records": r.rejected,
                     }))
                     .collect();

@@ -365,9 +365,30 @@ pub fn plan_agency_import(
         }
     }
 
+    // There is one city government: a second root is refused.
+    let mut root: Option<AgencyCode> = existing
+        .iter()
+        .find(|a| a.kind == AgencyKind::CityGovernment)
+        .map(|a| a.code.clone());
     let mut creates = Vec::new();
     let mut updates = Vec::new();
     for (line, raw, input) in accepted {
+        if input.kind == AgencyKind::CityGovernment {
+            match &root {
+                Some(r) if *r != input.code => {
+                    report.reject(
+                        line,
+                        Text::new(
+                            format!("市政府已存在（{r}）；其他機關請填寫上級機關代碼"),
+                            format!("the city government already exists ({r}); give other agencies a parent_code"),
+                        ),
+                        &raw,
+                    );
+                    continue;
+                }
+                _ => root = Some(input.code.clone()),
+            }
+        }
         if cyclic.contains(&input.code) {
             report.reject(
                 line,

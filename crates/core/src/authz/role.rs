@@ -138,10 +138,11 @@ impl Role {
                 ReadAudit,
                 ReadMetrics,
                 ReadImports,
+                ReadCatalog,
             ],
-            Role::DataSteward => &[ReadDashboard, ReadAgencies, ReadImports],
+            Role::DataSteward => &[ReadDashboard, ReadAgencies, ReadImports, ReadCatalog, ManageCatalog],
             Role::SocAnalyst | Role::IncidentHandler | Role::SecurityOfficer | Role::Viewer => {
-                &[ReadDashboard, ReadAgencies]
+                &[ReadDashboard, ReadAgencies, ReadCatalog]
             }
         }
     }
