@@ -44,6 +44,9 @@ pub enum Command {
     /// Verify or export the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Import datasets and check how up to date they are.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Write a consistent copy of all data to OUT (safe while the server runs).
     Backup {
         /// The backup file to create (must not exist).
@@ -189,5 +192,28 @@ pub enum AuditCommand {
         action: Option<String>,
         #[arg(long)]
         actor: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogCommand {
+    /// Import dataset descriptions (idempotent: a second run changes only what changed).
+    Import {
+        /// taoyuan-supply-list.
+        #[arg(long, default_value = "taoyuan-supply-list")]
+        format: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reassess every dataset's freshness and print the counts per state and agency.
+    Freshness {
+        /// Assess as of this date (YYYY-MM-DD, Taipei) instead of now.
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }

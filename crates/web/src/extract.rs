@@ -1,7 +1,9 @@
 //! Extractors whose rejections are `ApiError`s, so malformed input always gets the one error
 //! body with a stable code instead of axum's plain-text defaults.
 
-use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{
+    BytesRejection, FormRejection, JsonRejection, PathRejection, QueryRejection,
+};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use civitas_core::text::Text;
@@ -25,6 +27,20 @@ pub struct ApiPath<T>(pub T);
 #[derive(FromRequest)]
 #[from_request(via(axum::Form), rejection(ApiError))]
 pub struct UiForm<T>(pub T);
+
+/// A raw request body (file uploads through the API).
+pub struct ApiBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::body::Bytes::from_request(req, state)
+            .await
+            .map(ApiBytes)
+            .map_err(ApiError::from)
+    }
+}
 
 fn by_status(status: StatusCode, code: &'static str, what: Text, body_text: String) -> ApiError {
     match status {
@@ -88,6 +104,17 @@ impl From<FormRejection> for ApiError {
                 "表單內容無法解讀，請重新整理頁面後再試",
                 "the form could not be read; reload the page and try again",
             ),
+            r.body_text(),
+        )
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        by_status(
+            r.status(),
+            "invalid_input",
+            Text::new("無法讀取上傳的內容", "the request body could not be read"),
             r.body_text(),
         )
     }

@@ -53,7 +53,7 @@ fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer
 
 /// The whole application, and its OpenAPI document.
 pub fn app(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
-    let (api, doc) = api::routes();
+    let (api, doc) = api::routes(state.settings.max_upload_bytes);
     let settings = state.settings.clone();
     let router = Router::new()
         .nest("/api/v1", api)

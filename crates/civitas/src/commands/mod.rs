@@ -4,6 +4,7 @@ mod accounts;
 mod agency;
 mod audit;
 mod backup;
+mod catalog;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -126,6 +127,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings = settings(&cli, None)?;
             logging::init_quiet();
             audit::run(&settings, cmd).await
+        }
+        Command::Catalog(cmd) => {
+            let settings = settings(&cli, None)?;
+            logging::init_quiet();
+            catalog::run(&settings, cmd).await
         }
         Command::Backup { out } => {
             let settings = settings(&cli, None)?;

@@ -88,14 +88,28 @@ fn a_file_with_bad_rows_reports_each_line_and_exits_non_zero() {
     // A Big5 file (社會局) is read as Big5 and converted; a second root is refused.
     let big5 = dir.path().join("big5.csv");
     std::fs::write(&big5, b"code,name_zh,parent_code\nTY-X,\xaa\xc0\xb7\x7c\xa7\xbd,380000000A\nTY-ROOT2,\xaa\xc0\xb7\x7c\xa7\xbd,\n").unwrap();
-    let out = run(dir.path(), &["agency", "import", "--json", big5.to_str().unwrap()]);
+    let out = run(
+        dir.path(),
+        &["agency", "import", "--json", big5.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(2));
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report[0]["encoding"], "Big5");
     assert_eq!(report[0]["created"], 1);
-    assert!(report[0]["rejected_records"][0]["reason"]["en"].as_str().unwrap().contains("city government already exists"));
-    let list: serde_json::Value = serde_json::from_str(&run_ok(dir.path(), &["agency", "list", "--json"])).unwrap();
-    assert!(list.as_array().unwrap().iter().any(|a| a["code"] == "TY-X" && a["name_zh"] == "社會局"));
+    assert!(
+        report[0]["rejected_records"][0]["reason"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("city government already exists")
+    );
+    let list: serde_json::Value =
+        serde_json::from_str(&run_ok(dir.path(), &["agency", "list", "--json"])).unwrap();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["code"] == "TY-X" && a["name_zh"] == "社會局")
+    );
     let binary = dir.path().join("binary.csv");
     std::fs::write(&binary, b"code,name_zh\n\xff\xfe\xff\n").unwrap();
     let out = run(dir.path(), &["agency", "import", binary.to_str().unwrap()]);

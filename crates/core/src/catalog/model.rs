@@ -146,6 +146,7 @@ pub struct Distribution {
 
 /// Everything a source or a steward describes about a dataset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatasetRecord {
     /// The public identifier (資料集編號), stable across harvests.
     pub identifier: String,

@@ -1,7 +1,6 @@
 //! The organisation tree.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use civitas_core::DomainError;
@@ -13,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{AgencyDto, ImportRunDto, double_option, rejected_dtos};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
 fn code(raw: &str) -> Result<AgencyCode, DomainError> {
@@ -193,7 +192,7 @@ pub async fn import(
     State(state): State<AppState>,
     ApiCaller { caller, .. }: ApiCaller,
     ApiQuery(q): ApiQuery<ImportQuery>,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> ApiResult<Json<ImportRunDto>> {
     let format = match q.format.as_deref() {
         None => AgencyImportFormat::CivitasCsv,

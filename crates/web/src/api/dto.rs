@@ -269,6 +269,10 @@ pub struct ImportRunDto {
     pub unchanged: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Records of the source missing from a complete listing, marked withdrawn (not deleted).
+    pub withdrawn: u64,
+    /// The text encoding the file was read as (UTF-8, or Big5 converted).
+    pub encoding: Option<String>,
     /// Present when one run is read on its own.
     pub rejected_records: Option<Vec<RejectedDto>>,
 }
@@ -303,6 +307,8 @@ impl ImportRunDto {
             unchanged: run.report.unchanged,
             duplicates: run.report.duplicates,
             rejected: run.rejected_total,
+            withdrawn: run.report.withdrawn,
+            encoding: run.report.encoding,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod agencies;
 mod audit;
+mod catalog;
 mod dto;
 mod imports;
 mod me;
@@ -45,12 +46,18 @@ pub use dto::Paged;
         (name = "tokens", description = "API tokens"),
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "imports", description = "Import runs and their rejected records"),
+        (name = "catalog", description = "Datasets: search, records, versions, freshness reviews, imports"),
     )
 )]
 struct ApiDoc;
 
 /// The router and its OpenAPI document.
-pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    // File uploads get the upload limit; everything else the (smaller) body limit.
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(agencies::import))
+        .routes(routes!(catalog::import))
+        .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes));
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me::whoami))
         .routes(routes!(me::set_preferences))
@@ -59,7 +66,6 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(agencies::get_one, agencies::update))
         .routes(routes!(agencies::retire))
         .routes(routes!(agencies::reactivate))
-        .routes(routes!(agencies::import))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get_one, users::update))
         .routes(routes!(users::add_grant))
@@ -71,8 +77,13 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(audit::list))
         .routes(routes!(audit::export))
         .routes(routes!(audit::verify))
+        .routes(routes!(catalog::search))
+        .routes(routes!(catalog::get_one, catalog::update))
+        .routes(routes!(catalog::review))
+        .routes(routes!(catalog::versions))
         .routes(routes!(imports::list))
         .routes(routes!(imports::get_one))
+        .merge(uploads)
         .split_for_parts();
     let mut table = String::from("\n\n| code | status | meaning |\n|---|---|---|\n");
     for (code, status, meaning) in ERROR_CODES {

@@ -18,11 +18,6 @@ pub struct Capability {
 
 pub const DATA: &[Capability] = &[
     Capability {
-        href: "/catalog",
-        slug: "catalog",
-        nav_key: "nav.catalog",
-    },
-    Capability {
         href: "/freshness",
         slug: "freshness",
         nav_key: "nav.freshness",

@@ -97,12 +97,20 @@ pub async fn show(State(state): State<AppState>, page: Page) -> ApiResult<Respon
             chrome.date(now)
         ),
     };
-    let tiles = vec![Tile {
-        href: "/agencies",
-        title: i18n::t(lang, "nav.agencies"),
-        summary: i18n::t(lang, "tile.agencies"),
-        coming: false,
-    }]
+    let tiles = vec![
+        Tile {
+            href: "/catalog",
+            title: i18n::t(lang, "nav.catalog"),
+            summary: i18n::t(lang, "tile.catalog"),
+            coming: false,
+        },
+        Tile {
+            href: "/agencies",
+            title: i18n::t(lang, "nav.agencies"),
+            summary: i18n::t(lang, "tile.agencies"),
+            coming: false,
+        },
+    ]
     .into_iter()
     .chain(capabilities::all().map(|c| Tile {
         href: c.href,

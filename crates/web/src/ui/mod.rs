@@ -5,6 +5,7 @@ mod account;
 mod agencies;
 mod audit;
 mod capabilities;
+mod catalog;
 mod dashboard;
 mod imports;
 mod login;
@@ -31,6 +32,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::i18n;
 use crate::state::AppState;
 pub use audit::csv_response;
+pub use catalog::parse_search;
 
 pub const FLASH_COOKIE: &str = "civitas_flash";
 
@@ -70,6 +72,9 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .route("/audit", get(audit::list))
         .route("/audit/export.csv", get(audit::export))
         .route("/audit/verify", post(audit::verify))
+        .route("/catalog", get(catalog::search))
+        .route("/catalog/datasets/{id}", get(catalog::dataset))
+        .route("/catalog/datasets/{id}/review", post(catalog::review))
         .route("/imports", get(imports::list))
         .route("/imports/{id}", get(imports::show))
         .route("/{capability}", get(capabilities::show))
@@ -220,9 +225,12 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
         },
         NavGroup {
             label: t("nav.group_data"),
-            items: capabilities::DATA
-                .iter()
-                .map(|c| item(c.href, c.nav_key, true))
+            items: std::iter::once(item("/catalog", "nav.catalog", false))
+                .chain(
+                    capabilities::DATA
+                        .iter()
+                        .map(|c| item(c.href, c.nav_key, true)),
+                )
                 .collect(),
         },
         NavGroup {

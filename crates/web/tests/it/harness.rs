@@ -23,6 +23,12 @@ pub const AGENCIES: &str = "code,name_zh,name_en,short_name_zh,parent_code,kind\
     380130000C,桃園市政府警察局,Police Department,警察局,380000000A,bureau\n\
     380290000H,桃園市政府交通局,Department of Transportation,交通局,380000000A,bureau\n";
 
+/// Three datasets in Taoyuan's supply-list format; the parking one gets id 1.
+pub const DATASETS: &str = "資料名稱,資料集提供機關,更新頻率,資料連結網址,最後更新時間,檔案格式,資料集描述,主要欄位說明,分類及編號\n\
+    桃園市公有停車場資訊,380290000H 【交通局】,每月,https://data.tycg.gov.tw/opendata/datalist/datasetMeta?oid=aaaaaaaa-0000-0000-0000-000000000001,2024-02-01 09:00:00,CSV,公有停車場位置與車位數,name(名稱)、spaces(車位數),交通及通訊 (117)\n\
+    桃園市公車路線,380290000H 【交通局】,不定期,https://data.tycg.gov.tw/opendata/datalist/datasetMeta?oid=aaaaaaaa-0000-0000-0000-000000000002,2023-06-01 09:00:00,JSON,市區公車路線與站牌,route(路線),交通及通訊 (117)\n\
+    臺灣美術展覽資訊,TY-ARTMUSEUM 【美術館】,每季,https://data.tycg.gov.tw/opendata/datalist/datasetMeta?oid=aaaaaaaa-0000-0000-0000-000000000003,2023-10-01 10:00:00,CSV,美術館的展覽,title(展名),休閒旅遊 (72)\n";
+
 pub struct TestApp {
     pub base: String,
     pub state: AppState,
@@ -82,6 +88,16 @@ impl TestApp {
                 &operator(),
                 AGENCIES.as_bytes(),
                 AgencyImportFormat::CivitasCsv,
+                "test",
+            )
+            .await
+            .unwrap();
+        platform
+            .catalog()
+            .import(
+                &operator(),
+                DATASETS.as_bytes(),
+                civitas_core::catalog::CatalogFormat::TaoyuanSupplyList,
                 "test",
             )
             .await

@@ -11,6 +11,7 @@
 mod audit_trail;
 mod auth_flow;
 mod bad_input;
+mod catalog;
 mod harness;
 mod openapi;
 mod pages;

@@ -137,6 +137,37 @@ fn api_routes() -> Vec<Route> {
         r(Method::GET, "/api/v1/audit", None, Perm(ReadAudit)),
         r(Method::GET, "/api/v1/audit/export", None, Perm(ReadAudit)),
         r(Method::GET, "/api/v1/audit/verify", None, Perm(ReadAudit)),
+        r(
+            Method::GET,
+            "/api/v1/datasets?q=停車",
+            None,
+            Perm(ReadCatalog),
+        ),
+        r(Method::GET, "/api/v1/datasets/1", None, Perm(ReadCatalog)),
+        r(
+            Method::PUT,
+            "/api/v1/datasets/1",
+            Some(json!("record")),
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/datasets/1/review",
+            Some(json!({"note": "nothing new"})),
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/datasets/1/versions",
+            None,
+            Perm(ReadCatalog),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/catalog/import?format=taoyuan-supply-list",
+            Some(json!("csv")),
+            Perm(ManageCatalog),
+        ),
         r(Method::GET, "/api/v1/imports", None, Perm(ReadImports)),
         r(Method::GET, "/api/v1/imports/1", None, Perm(ReadImports)),
         r(Method::GET, "/api/v1/openapi.json", None, Public),
@@ -257,7 +288,14 @@ fn ui_routes() -> Vec<Route> {
         r(Method::POST, "/audit/verify", form(&[]), Perm(ReadAudit)),
         r(Method::GET, "/imports", None, Perm(ReadImports)),
         r(Method::GET, "/imports/1", None, Perm(ReadImports)),
-        r(Method::GET, "/catalog", None, Perm(ReadDashboard)),
+        r(Method::GET, "/catalog?q=停車", None, Perm(ReadCatalog)),
+        r(Method::GET, "/catalog/datasets/1", None, Perm(ReadCatalog)),
+        r(
+            Method::POST,
+            "/catalog/datasets/1/review",
+            form(&[("note", "checked")]),
+            Perm(ManageCatalog),
+        ),
         r(Method::GET, "/alerts", None, Perm(ReadDashboard)),
         r(Method::GET, "/assets", None, Perm(ReadDashboard)),
     ]
@@ -298,9 +336,13 @@ async fn send(
         req = req.bearer_auth(t);
     }
     if let Some(body) = &route.body {
-        req = if route.path.starts_with("/api/v1/agencies/import") {
+        req = if route.path.starts_with("/api/v1/agencies/import")
+            || route.path.starts_with("/api/v1/catalog/import")
+        {
             req.header("content-type", "text/csv")
                 .body("code,name_zh\n")
+        } else if *body == json!("record") {
+            req.json(&dataset_record())
         } else if route.path.starts_with("/api") {
             req.json(body)
         } else {
@@ -314,7 +356,14 @@ async fn send(
     {
         req = req.header("x-csrf-token", csrf);
     }
-    req.send().await.unwrap().status().as_u16()
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    // An address that does not exist is never "allowed": report it as a failure.
+    let body = r.text().await.unwrap_or_default();
+    if body.contains("\"route_not_found\"") || body.contains("找不到這個網址") {
+        return 599;
+    }
+    status
 }
 
 /// A denial is 401 for anonymous API callers, a redirect to sign-in for anonymous page
@@ -502,4 +551,21 @@ async fn an_auditor_can_change_nothing_even_with_a_valid_session() {
         "denied requests changed nothing"
     );
     let _ = PASSWORD;
+}
+
+/// The parking dataset's record, as a steward would send it back with a small change.
+fn dataset_record() -> Value {
+    json!({
+        "identifier": "aaaaaaaa-0000-0000-0000-000000000001", "title_zh": "桃園市公有停車場資訊",
+        "title_en": "Public car parks", "description_zh": "公有停車場位置與車位數", "description_en": null,
+        "agency": "380290000H", "category": "交通及通訊", "category_code": null, "keywords": [], "kind": "raw_data",
+        "frequency": "每月", "license": null, "license_url": null, "cost": "免費", "cost_url": null, "cost_law": null,
+        "access_level": "open", "contact_name": null, "contact_email": null, "contact_phone": null,
+        "temporal_from": null, "temporal_to": null, "spatial": "桃園市", "language": "zh-TW",
+        "landing_page": "https://data.tycg.gov.tw/opendata/datalist/datasetMeta?oid=aaaaaaaa-0000-0000-0000-000000000001",
+        "record_count": null, "notes": null,
+        "fields": [{"name": "name", "label": "名稱", "data_type": null, "description": null},
+                   {"name": "spaces", "label": "車位數", "data_type": null, "description": null}],
+        "distributions": [], "issued": null, "source_modified": "2024-02-01T01:00:00Z"
+    })
 }

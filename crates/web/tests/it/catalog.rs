@@ -1,0 +1,326 @@
+//! The catalogue as people and scripts use it: search with facets, a dataset's page with its
+//! freshness and evidence, a steward's review, and the JSON API.
+
+use civitas_core::agencies::AgencyCode;
+use civitas_core::authz::{Grant, Role, Scope};
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, client};
+
+#[tokio::test]
+async fn a_viewer_finds_parking_data_with_a_two_character_word_and_narrows_by_agency() {
+    let app = TestApp::spawn().await;
+    app.add_user(
+        "viewer",
+        &[Grant {
+            role: Role::Viewer,
+            scope: Scope::City,
+        }],
+        None,
+    )
+    .await;
+    let (c, _) = app.browser("viewer").await;
+    let html = c
+        .get(app.url("/catalog?q=停車"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("找到 1 筆資料集"), "{html}");
+    assert!(html.contains("桃園市公有停車場資訊"));
+    assert!(!html.contains("桃園市公車路線"));
+    assert!(
+        html.contains("提供機關") && html.contains("交通局"),
+        "facets name agencies by name"
+    );
+    // 臺 and 台 find the same datasets.
+    let tai = c
+        .get(app.url("/catalog?q=台灣"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(tai.contains("臺灣美術展覽資訊"));
+    // Facet links narrow and show the choice.
+    let narrowed = c
+        .get(app.url("/catalog?agency=380290000H"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(narrowed.contains("找到 2 筆資料集"));
+    assert!(narrowed.contains("class=\"selected\"") || narrowed.contains("aria-current=\"true\""));
+    // An htmx request gets the page too (the client picks the results out of it).
+    let r = c
+        .get(app.url("/catalog?q=公車"))
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("id=\"results\""));
+    // Nothing found says what to try.
+    let none = c
+        .get(app.url("/catalog?q=不存在的詞"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(none.contains("沒有符合的資料集"));
+}
+
+#[tokio::test]
+async fn a_dataset_page_explains_its_freshness_and_a_steward_can_record_a_review() {
+    let app = TestApp::spawn().await;
+    app.add_user(
+        "steward",
+        &[Grant {
+            role: Role::DataSteward,
+            scope: Scope::Agency(AgencyCode::parse("380290000H").unwrap()),
+        }],
+        Some("380290000H"),
+    )
+    .await;
+    app.add_user(
+        "museum.steward",
+        &[Grant {
+            role: Role::DataSteward,
+            scope: Scope::Agency(AgencyCode::parse("TY-ARTMUSEUM").unwrap()),
+        }],
+        None,
+    )
+    .await;
+    // 民國113年3月1日: the bus routes (不定期, last updated June 2023) are not yet due for review;
+    // move on a year and they are.
+    app.clock.advance(time::Duration::days(365));
+    app.platform()
+        .catalog()
+        .recompute_freshness(app.platform().now())
+        .await
+        .unwrap();
+    let (c, csrf) = app.browser("steward").await;
+    let html = c
+        .get(app.url("/catalog/datasets/2"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("桃園市公車路線"));
+    assert!(
+        html.contains("待檢視"),
+        "an irregular dataset silent for a year is due for review"
+    );
+    assert!(
+        html.contains("記錄已確認"),
+        "the steward of 交通局 sees the review button"
+    );
+    let r = c
+        .post(app.url("/catalog/datasets/2/review"))
+        .form(&[("_csrf", csrf.as_str()), ("note", "路線無異動")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = c
+        .get(app.url("/catalog/datasets/2"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("已更新"), "reviewed: fresh again");
+    assert!(html.contains("已記錄"), "the flash says so");
+    let review = app
+        .actions()
+        .await
+        .into_iter()
+        .filter(|a| a == "dataset.review")
+        .count();
+    assert_eq!(review, 1, "the review is in the audit trail");
+
+    // Another agency's steward cannot review 交通局's data.
+    let (m, mcsrf) = app.browser("museum.steward").await;
+    let r = m
+        .post(app.url("/catalog/datasets/2/review"))
+        .form(&[("_csrf", mcsrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let html = m
+        .get(app.url("/catalog/datasets/2"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("記錄已確認"),
+        "no button where the action would be refused"
+    );
+}
+
+#[tokio::test]
+async fn scripts_search_and_edit_through_the_api_and_edits_are_versions() {
+    let app = TestApp::spawn().await;
+    let token = app.token("admin").await;
+    let c = client();
+    let found: Value = c
+        .get(app.url("/api/v1/datasets?q=停車&per_page=5"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["hits"][0]["title_zh"], "桃園市公有停車場資訊");
+    let facets = found["facets"].as_array().unwrap();
+    assert!(
+        facets
+            .iter()
+            .any(|f| f[0] == "agency" && f[1][0]["value"] == "380290000H")
+    );
+    let both: Value = c
+        .get(app.url("/api/v1/datasets?format=CSV&format=JSON"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        both["total"], 3,
+        "several values of one facet mean any of them"
+    );
+
+    let mut d: Value = c
+        .get(app.url("/api/v1/datasets/1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["version"], 1);
+    assert_eq!(d["record"]["fields"][1]["label"], "車位數");
+    let data_clock = d["data_updated_at"].clone();
+    d["record"]["title_en"] = json!("Public car parks");
+    let r = c
+        .put(app.url("/api/v1/datasets/1"))
+        .bearer_auth(&token)
+        .json(&d["record"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let after: Value = r.json().await.unwrap();
+    assert_eq!(after["version"], 2);
+    assert_eq!(
+        after["data_updated_at"], data_clock,
+        "a description edit never counts as new data"
+    );
+    let versions: Value = c
+        .get(app.url("/api/v1/datasets/1/versions"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        versions[0]["changes"]["title_en"],
+        json!([null, "Public car parks"])
+    );
+    let english: Value = c
+        .get(app.url("/api/v1/datasets?q=car%20parks"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(english["total"], 1);
+
+    // Unknown fields in a record are refused, not ignored.
+    let mut bad = d["record"].clone();
+    bad["surprise"] = json!(1);
+    let r = c
+        .put(app.url("/api/v1/datasets/1"))
+        .bearer_auth(&token)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn an_import_through_the_api_reconciles_and_a_second_run_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let token = app.token("admin").await;
+    let c = client();
+    let csv = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/catalog/taoyuan_open_data_supply_list_2018.nocontact.csv"
+    ))
+    .unwrap();
+    let post = || {
+        c.post(app.url("/api/v1/catalog/import?format=taoyuan-supply-list&source=tycg-2018"))
+            .bearer_auth(&token)
+            .header("content-type", "text/csv")
+            .body(csv.clone())
+            .send()
+    };
+    let first: Value = post().await.unwrap().json().await.unwrap();
+    assert_eq!(first["received"], 1429);
+    assert_eq!(first["created"], 1429);
+    assert_eq!(first["encoding"], "UTF-8");
+    assert_eq!(
+        first["withdrawn"], 3,
+        "the portal's complete list no longer has the three test datasets"
+    );
+    let second: Value = post().await.unwrap().json().await.unwrap();
+    assert_eq!(second["unchanged"], 1429);
+    assert_eq!(second["created"], 0);
+    let all: Value = c
+        .get(app.url("/api/v1/datasets?per_page=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        all["total"], 1429,
+        "the supply list, no duplicates; the withdrawn ones are kept but not listed"
+    );
+    let with: Value = c
+        .get(app.url("/api/v1/datasets?per_page=1&withdrawn=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(with["total"], 1432);
+}
