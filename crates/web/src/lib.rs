@@ -4,6 +4,7 @@
 pub mod api;
 mod assets;
 pub mod auth;
+mod ckan;
 pub mod error;
 pub mod extract;
 pub mod i18n;
@@ -58,6 +59,7 @@ pub fn app(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let router = Router::new()
         .nest("/api/v1", api)
         .merge(ui::routes(settings.max_upload_bytes))
+        .merge(ckan::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics_authenticated))

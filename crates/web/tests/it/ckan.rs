@@ -1,0 +1,1 @@
+//! CKAN clients read civitas through the CKAN-compatible API.
