@@ -246,6 +246,11 @@ impl Settings {
             login_failures_per_ip: self.security.login_failures_per_ip,
             login_window: time::Duration::minutes(self.security.login_window_minutes.max(1)),
             request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds.max(1)),
+            public_base: if self.public_url.is_empty() {
+                format!("http://{}", self.listen)
+            } else {
+                self.public_url.trim_end_matches('/').to_string()
+            },
         }
     }
 }

@@ -223,6 +223,8 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// Store recomputed snapshots (no audit: a recomputation changes no one's data).
     async fn store_freshness(&self, snapshots: &[(i64, FreshnessSnapshot)]) -> DomainResult<u64>;
     async fn count_datasets(&self) -> DomainResult<u64>;
+    /// Every active dataset, in id order (for exports).
+    async fn active_datasets(&self) -> DomainResult<Vec<Dataset>>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

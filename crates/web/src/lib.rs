@@ -64,6 +64,8 @@ pub fn app(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics_authenticated))
         .route("/static/{*path}", get(assets::serve))
+        .route("/catalog.ttl", get(api::public_dcat))
+        .route("/catalog.jsonld", get(api::public_dcat))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))

@@ -26,6 +26,8 @@ pub struct WebSettings {
     pub login_failures_per_ip: usize,
     pub login_window: time::Duration,
     pub request_timeout: std::time::Duration,
+    /// The address people and harvesters use, for links and linked-data identifiers.
+    pub public_base: String,
 }
 
 impl Default for WebSettings {
@@ -39,6 +41,7 @@ impl Default for WebSettings {
             login_failures_per_ip: 20,
             login_window: time::Duration::minutes(15),
             request_timeout: std::time::Duration::from_secs(60),
+            public_base: "http://127.0.0.1:8080".into(),
         }
     }
 }

@@ -415,6 +415,65 @@ impl<'a> CatalogService<'a> {
             .await
     }
 
+    /// The catalogue in DCAT-AP 3 (Turtle or JSON-LD). Without a caller (an anonymous
+    /// harvester) only open datasets are listed; staff see every active dataset.
+    pub async fn dcat(
+        &self,
+        caller: Option<&Caller>,
+        base: &str,
+        turtle: bool,
+    ) -> DomainResult<String> {
+        if let Some(caller) = caller {
+            self.require_read(caller)?;
+        }
+        let agencies = self.p.stores.agencies.agencies().await?;
+        let publisher = agencies
+            .iter()
+            .find(|a| a.kind == AgencyKind::CityGovernment)
+            .map(|a| a.code.clone())
+            .ok_or_else(|| {
+                DomainError::conflict(
+                    "尚未建立市政府機關",
+                    "the city government agency does not exist yet",
+                )
+            })?;
+        let datasets: Vec<Dataset> = self
+            .p
+            .stores
+            .catalog
+            .active_datasets()
+            .await?
+            .into_iter()
+            .filter(|d| {
+                caller.is_some() || d.record.access_level == super::model::AccessLevel::Open
+            })
+            .collect();
+        let base = base.trim_end_matches('/');
+        let info = super::dcat::CatalogInfo {
+            title: Text::new("桃園市政府資料目錄", "Taoyuan City Government data catalogue"),
+            description: Text::new(
+                "桃園市政府各機關的資料集清冊，含更新頻率與更新狀態。",
+                "The datasets of Taoyuan City Government's agencies, with their update frequency and freshness.",
+            ),
+            publisher,
+            homepage: format!("{base}/catalog"),
+            issued: None,
+            licence_url: Some("https://data.gov.tw/license".into()),
+            // Taoyuan City's extent, approximately (WGS 84).
+            place: Some(super::dcat::Place {
+                slug: "taoyuan".into(),
+                name: Text::new("桃園市", "Taoyuan City"),
+                bbox_wkt: Some("POLYGON((120.98 24.59, 121.49 24.59, 121.49 25.12, 120.98 25.12, 120.98 24.59))".into()),
+                centroid_wkt: Some("POINT(121.23 24.90)".into()),
+            }),
+        };
+        Ok(if turtle {
+            super::dcat::catalog_turtle(&info, &agencies, &datasets, base)
+        } else {
+            super::dcat::catalog_jsonld(&info, &agencies, &datasets, base).to_string()
+        })
+    }
+
     /// Reassess every dataset as of `now`; the nightly job and imports call this.
     pub async fn recompute_freshness(&self, now: Timestamp) -> DomainResult<u64> {
         let rows = self.p.stores.catalog.freshness_rows().await?;

@@ -391,6 +391,22 @@ impl CatalogStore for SqliteStore {
             .await
     }
 
+    async fn active_datasets(&self) -> DomainResult<Vec<Dataset>> {
+        self.pool
+            .read(|conn| {
+                let mut stmt = conn
+                    .prepare(&format!(
+                        "SELECT {COLUMNS} FROM datasets WHERE status = 'active' ORDER BY id"
+                    ))
+                    .map_err(db_err)?;
+                stmt.query_map([], dataset)
+                    .map_err(db_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(db_err)
+            })
+            .await
+    }
+
     async fn count_datasets(&self) -> DomainResult<u64> {
         self.pool
             .read(|conn| {

@@ -242,3 +242,63 @@ pub async fn import(
     dto.rejected_records = Some(rejected_dtos(&report));
     Ok(Json(dto))
 }
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DcatQuery {
+    /// `turtle` (default) or `jsonld`.
+    pub format: Option<String>,
+}
+
+/// The catalogue as DCAT-AP 3; the same documents are public at `/catalog.ttl` and
+/// `/catalog.jsonld` (open datasets only there).
+#[utoipa::path(get, path = "/catalog/dcat", tag = "catalog", params(DcatQuery),
+    responses((status = 200, content_type = "text/turtle", body = String, description = "DCAT-AP 3 (Turtle or JSON-LD)"),
+              (status = 403, body = ErrorBody)))]
+pub async fn dcat(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiQuery(q): ApiQuery<DcatQuery>,
+) -> ApiResult<axum::response::Response> {
+    let turtle = !matches!(q.format.as_deref(), Some("jsonld") | Some("json-ld"));
+    let body = state
+        .platform
+        .catalog()
+        .dcat(Some(&caller), &state.settings.public_base, turtle)
+        .await?;
+    Ok(rdf_response(body, turtle))
+}
+
+pub fn rdf_response(body: String, turtle: bool) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let mut r = body.into_response();
+    let kind = if turtle {
+        "text/turtle; charset=utf-8"
+    } else {
+        "application/ld+json"
+    };
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    r
+}
+
+/// The public DCAT documents for harvesters (open datasets; staff signed in see all).
+pub async fn public_dcat(
+    State(state): State<AppState>,
+    ctx: crate::auth::RequestContext,
+    uri: axum::http::Uri,
+) -> ApiResult<axum::response::Response> {
+    let turtle = uri.path().ends_with(".ttl");
+    // Anyone gets the open catalogue; staff who may read the catalogue get all of it.
+    let caller = ctx.caller().filter(|c| {
+        c.principal
+            .can_somewhere(civitas_core::authz::Permission::ReadCatalog)
+    });
+    let body = state
+        .platform
+        .catalog()
+        .dcat(caller.as_ref(), &state.settings.public_base, turtle)
+        .await?;
+    Ok(rdf_response(body, turtle))
+}

@@ -24,6 +24,7 @@ use utoipa_axum::routes;
 use crate::error::ERROR_CODES;
 use crate::state::AppState;
 
+pub use catalog::public_dcat;
 pub use dto::Paged;
 
 #[derive(OpenApi)]
@@ -81,6 +82,7 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(catalog::get_one, catalog::update))
         .routes(routes!(catalog::review))
         .routes(routes!(catalog::versions))
+        .routes(routes!(catalog::dcat))
         .routes(routes!(imports::list))
         .routes(routes!(imports::get_one))
         .merge(uploads)

@@ -324,3 +324,88 @@ async fn an_import_through_the_api_reconciles_and_a_second_run_changes_nothing()
         .unwrap();
     assert_eq!(with["total"], 1432);
 }
+
+#[tokio::test]
+async fn harvesters_read_the_open_catalogue_as_dcat_ap_and_it_passes_the_official_shapes() {
+    let app = TestApp::spawn().await;
+    let r = client().get(app.url("/catalog.ttl")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/turtle")
+    );
+    let turtle = r.text().await.unwrap();
+    assert!(turtle.contains("dcat:Catalog"));
+    assert!(turtle.contains("桃園市公有停車場資訊"));
+    let jsonld: Value = client()
+        .get(app.url("/catalog.jsonld"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(jsonld.to_string().contains("dcat:Dataset"));
+
+    // A restricted dataset is not published to anonymous harvesters; staff still see it.
+    let token = app.token("admin").await;
+    let c = client();
+    let mut d: Value = c
+        .get(app.url("/api/v1/datasets/1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    d["record"]["access_level"] = json!("restricted");
+    assert_eq!(
+        c.put(app.url("/api/v1/datasets/1"))
+            .bearer_auth(&token)
+            .json(&d["record"])
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let public = client()
+        .get(app.url("/catalog.ttl"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!public.contains("桃園市公有停車場資訊"));
+    let staff = c
+        .get(app.url("/api/v1/catalog/dcat"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(staff.contains("桃園市公有停車場資訊"));
+
+    // The official DCAT-AP 3 shapes, checked by an independent validator (pyshacl).
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let file = app.dir.path().join("catalog.ttl");
+    std::fs::write(&file, &staff).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(format!("{root}/scripts/dcat-validate.py"))
+        .arg(&file)
+        .arg(format!("{root}/fixtures/dcat/shapes.ttl"))
+        .output()
+        .expect("python3 with pyshacl (pip install pyshacl==0.40.1)");
+    assert!(
+        out.status.success(),
+        "DCAT-AP shapes:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -168,6 +168,13 @@ fn api_routes() -> Vec<Route> {
             Some(json!("csv")),
             Perm(ManageCatalog),
         ),
+        r(
+            Method::GET,
+            "/api/v1/catalog/dcat?format=jsonld",
+            None,
+            Perm(ReadCatalog),
+        ),
+        r(Method::GET, "/catalog.ttl", None, Public),
         r(Method::GET, "/api/v1/imports", None, Perm(ReadImports)),
         r(Method::GET, "/api/v1/imports/1", None, Perm(ReadImports)),
         r(Method::GET, "/api/v1/openapi.json", None, Public),
