@@ -10,7 +10,9 @@ use civitas_core::Platform;
 use civitas_core::accounts::NewUserRequest;
 use civitas_core::agencies::{AgencyCode, AgencyImportFormat};
 use civitas_core::authz::{Grant, Role, Scope};
+use civitas_core::catalog::CatalogFormat;
 use civitas_core::clock::{Clock, ManualClock, SystemClock};
+use civitas_core::freshness::{PeriodUnit, UpdateFrequency};
 use civitas_core::time::{DateStyle, Language, TAIPEI, Timestamp};
 use time::Duration;
 
@@ -20,6 +22,9 @@ use crate::runtime;
 pub const PASSWORD_FILE: &str = "demo-admin-password.txt";
 pub const ADMIN: &str = "admin";
 const AGENCIES: &[u8] = include_bytes!("../demo/agencies.csv");
+/// Taoyuan's real open-data supply list of 民國107年3月 (see fixtures/catalog/README.md).
+const SUPPLY_LIST: &[u8] =
+    include_bytes!("../../../fixtures/catalog/taoyuan_open_data_supply_list_2018.nocontact.csv");
 
 /// (user name, display name, role, scope agency, home agency)
 const STAFF: &[(&str, &str, Role, Option<&str>, &str)] = &[
@@ -138,8 +143,8 @@ async fn load(
     let op = runtime::operator();
     let err = |e: civitas_core::DomainError| anyhow::anyhow!("{e}");
 
-    // The organisation tree as it stood before the merger.
-    clock.set(taipei(time::macros::date!(2023 - 12 - 01), 9, 0));
+    // The organisation tree and the city's dataset inventory as taken on 民國107年3月20日.
+    clock.set(taipei(time::macros::date!(2018 - 03 - 20), 9, 0));
     let (_, report) = p
         .agencies()
         .import(
@@ -155,6 +160,26 @@ async fn load(
         "demo agencies rejected: {:?}",
         report.rejected
     );
+    clock.set(taipei(time::macros::date!(2018 - 03 - 20), 10, 0));
+    let (_, report) = p
+        .catalog()
+        .import(
+            &op,
+            SUPPLY_LIST,
+            CatalogFormat::TaoyuanSupplyList,
+            "桃園市政府開放資料供應清單（民國107年3月）",
+        )
+        .await
+        .map_err(err)?;
+    anyhow::ensure!(
+        report.rejected.is_empty(),
+        "demo datasets rejected: {:?}",
+        report.rejected
+    );
+    p.catalog()
+        .recompute_freshness(clock.now())
+        .await
+        .map_err(err)?;
 
     // 民國113年1月1日: 資訊科技局 and 研考會 merge into 智慧城鄉發展委員會.
     clock.set(taipei(time::macros::date!(2024 - 01 - 01), 9, 0));
@@ -241,6 +266,8 @@ async fn load(
             p.accounts().unlock(&admin, "viewer").await.map_err(err)?;
         }
     }
+    replay_updates(p, clock, now).await?;
+
     // Leave no demo session behind: the replayed sign-ins are history, not live sessions.
     p.stores
         .sessions
@@ -267,4 +294,109 @@ async fn admin_caller(p: &Platform) -> anyhow::Result<civitas_core::Caller> {
         principal,
         Some("10.20.1.10".into()),
     ))
+}
+
+/// A stable small number from text, to pick which agencies and datasets keep their schedules.
+fn spread(text: &str, modulo: u64) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    }) % modulo
+}
+
+/// A year of monthly harvests of the supply list in which most agencies publish on schedule and
+/// some fall behind: each harvest moves 最後更新時間 forward for the datasets updated that month.
+/// Simulated activity, so that freshness has a history; the datasets themselves are real.
+async fn replay_updates(p: &Platform, clock: &ManualClock, now: Timestamp) -> anyhow::Result<()> {
+    let op = runtime::operator();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(SUPPLY_LIST);
+    let headers = reader.headers()?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .context("a supply-list column is missing")
+    };
+    let (updated_col, url_col, freq_col, agency_col) = (
+        col("最後更新時間")?,
+        col("資料連結網址")?,
+        col("更新頻率")?,
+        col("資料集提供機關")?,
+    );
+    let mut rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>()?;
+    let today = now.taipei_date();
+    let first_of_month = today.replace_day(1).unwrap_or(today);
+    for back in (1..=12u64).rev() {
+        let month = first_of_month - Duration::days(30 * back as i64);
+        let harvest = taipei(month.replace_day(5).unwrap_or(month), 10, 0);
+        let published = harvest.sub(Duration::days(1)).in_taipei();
+        let stamp = format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:00",
+            published.year(),
+            u8::from(published.month()),
+            published.day(),
+            9 + spread(&harvest.to_rfc3339(), 8),
+            spread(&back.to_string(), 60)
+        );
+        for row in rows.iter_mut() {
+            let url = row.get(url_col).unwrap_or("").to_string();
+            let agency = row.get(agency_col).unwrap_or("").to_string();
+            // Seven agencies in ten keep their schedules, and most of their datasets with them.
+            if spread(&agency, 10) < 3 || spread(&url, 10) >= 8 {
+                continue;
+            }
+            let due = match UpdateFrequency::parse(row.get(freq_col).unwrap_or("")) {
+                UpdateFrequency::Continuous => true,
+                UpdateFrequency::Regular(period) => match period.unit {
+                    PeriodUnit::Minute | PeriodUnit::Hour | PeriodUnit::Day | PeriodUnit::Week => {
+                        true
+                    }
+                    PeriodUnit::Month => back % u64::from(period.count.max(1)) == 0,
+                    PeriodUnit::Year => period.count == 1 && back == 1 + spread(&url, 12),
+                },
+                UpdateFrequency::Irregular => back % 4 == spread(&url, 4),
+                _ => false,
+            };
+            if due {
+                let mut fields: Vec<String> = row.iter().map(str::to_string).collect();
+                if let Some(cell) = fields.get_mut(updated_col) {
+                    cell.clone_from(&stamp);
+                }
+                *row = csv::StringRecord::from(fields);
+            }
+        }
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(&headers)?;
+        for row in &rows {
+            writer.write_record(row)?;
+        }
+        let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+        clock.set(harvest);
+        let (_, report) = p
+            .catalog()
+            .import(
+                &op,
+                &bytes,
+                CatalogFormat::TaoyuanSupplyList,
+                "data.tycg.gov.tw 每月同步 / monthly harvest",
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        anyhow::ensure!(
+            report.rejected.is_empty(),
+            "a replayed harvest was rejected: {:?}",
+            report.rejected.first()
+        );
+        p.catalog()
+            .recompute_freshness(harvest)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    clock.set(now);
+    p.catalog()
+        .recompute_freshness(now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
 }

@@ -172,10 +172,24 @@ pub trait ImportStore: Send + Sync + 'static {
     async fn import_run(&self, id: i64) -> DomainResult<Option<ImportRun>>;
 }
 
+/// One day's count of active datasets of an agency in one frequency class and state.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FreshnessHistoryRow {
+    pub day: String,
+    pub agency: String,
+    pub frequency_class: String,
+    pub state: String,
+    pub count: u64,
+}
+
 /// The inputs of a freshness assessment for one dataset.
 #[derive(Debug, Clone)]
 pub struct FreshnessRow {
     pub id: i64,
+    pub agency: String,
+    /// The yearly series it belongs to and the ROC year it covers.
+    pub series: Option<String>,
+    pub series_year: Option<i32>,
     pub frequency: String,
     pub data_updated_at: Option<Timestamp>,
     pub reviewed_at: Option<Timestamp>,
@@ -220,8 +234,15 @@ pub trait CatalogStore: Send + Sync + 'static {
     async fn versions(&self, id: i64) -> DomainResult<Vec<DatasetVersion>>;
     async fn search(&self, query: &SearchQuery) -> DomainResult<SearchResult>;
     async fn freshness_rows(&self) -> DomainResult<Vec<FreshnessRow>>;
-    /// Store recomputed snapshots (no audit: a recomputation changes no one's data).
-    async fn store_freshness(&self, snapshots: &[(i64, FreshnessSnapshot)]) -> DomainResult<u64>;
+    /// Store recomputed snapshots (no audit: a recomputation changes no one's data) and the
+    /// day's counts per agency, frequency class and state for the history.
+    async fn store_freshness(
+        &self,
+        snapshots: &[(i64, FreshnessSnapshot)],
+        day: &str,
+    ) -> DomainResult<u64>;
+    /// The recorded days from `from_day` (ISO date) on.
+    async fn freshness_history(&self, from_day: &str) -> DomainResult<Vec<FreshnessHistoryRow>>;
     async fn count_datasets(&self) -> DomainResult<u64>;
     /// Every active dataset, in id order (for exports).
     async fn active_datasets(&self) -> DomainResult<Vec<Dataset>>;

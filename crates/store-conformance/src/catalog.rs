@@ -297,11 +297,16 @@ pub async fn freshness_as_of_the_inventory_date_matches_the_engine(stores: &Stor
             .map(|c| c.count)
             .unwrap_or(0)
     };
-    assert_eq!(count(FreshnessState::Fresh), 1051);
+    // The engine alone gives 1,051 fresh, 15 due soon, 16 overdue, 149 delinquent and 198 review
+    // due (the core's own test); judging yearly runs (104年…, 105年…) as series retires their 63
+    // past years from the count and judges the latest year by whether the next one appeared.
+    assert_eq!(count(FreshnessState::Fresh), 1013);
     assert_eq!(count(FreshnessState::DueSoon), 15);
-    assert_eq!(count(FreshnessState::Overdue), 16);
-    assert_eq!(count(FreshnessState::Delinquent), 149);
-    assert_eq!(count(FreshnessState::ReviewDue), 198);
+    assert_eq!(count(FreshnessState::Overdue), 17);
+    assert_eq!(count(FreshnessState::Delinquent), 141);
+    assert_eq!(count(FreshnessState::ReviewDue), 180);
+    assert_eq!(count(FreshnessState::NotApplicable), 63);
+    assert_eq!(states.iter().map(|c| c.count).sum::<u64>(), 1429);
     // A steward's "reviewed, nothing new" moves an irregular dataset back to fresh.
     let mut due = SearchQuery::default();
     due.filters.push((Facet::Freshness, "review_due".into()));
@@ -314,7 +319,7 @@ pub async fn freshness_as_of_the_inventory_date_matches_the_engine(stores: &Stor
     assert_eq!(reviewed.freshness.unwrap().state, FreshnessState::Fresh);
     assert_eq!(
         p.catalog().search(&operator(), &due).await.unwrap().total,
-        197
+        179
     );
 }
 

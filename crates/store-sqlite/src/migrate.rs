@@ -16,6 +16,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0001_foundation.sql"),
     ),
     (2, "catalog", include_str!("../migrations/0002_catalog.sql")),
+    (
+        3,
+        "freshness_history",
+        include_str!("../migrations/0003_freshness_history.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

@@ -42,3 +42,21 @@
     new window.uPlot(opts, [xs, logins, changes], activity);
   }
 })();
+
+// On-time rate over time: [[isoDate, percent], ...].
+(function () {
+  "use strict";
+  var el = document.querySelector('[data-chart="ontime"]');
+  var data = document.getElementById("ontime-data");
+  if (!el || !data || !window.uPlot) { return; }
+  var rows = JSON.parse(data.textContent);
+  var xs = rows.map(function (r) { return Date.parse(r[0] + "T00:00:00+08:00") / 1000; });
+  var ys = rows.map(function (r) { return r[1]; });
+  new window.uPlot({
+    width: Math.max(320, el.clientWidth || 640),
+    height: 220,
+    scales: { x: { time: true }, y: { range: [0, 100] } },
+    series: [{}, { label: el.getAttribute("data-label"), stroke: "#1a7f37", width: 2, fill: "rgba(26,127,55,0.08)" }],
+    axes: [{}, { size: 44, values: function (u, v) { return v.map(function (x) { return x + "%"; }); } }]
+  }, [xs, ys], el);
+})();

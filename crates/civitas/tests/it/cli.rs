@@ -228,6 +228,6 @@ fn mistakes_on_the_command_line_get_clear_messages() {
 #[test]
 fn migrate_applies_the_schema_once() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(run_ok(dir.path(), &["migrate"]).contains("[1, 2]"));
+    assert!(run_ok(dir.path(), &["migrate"]).contains("[1, 2, 3]"));
     assert!(run_ok(dir.path(), &["migrate"]).contains("up to date"));
 }

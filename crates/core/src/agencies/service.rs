@@ -378,7 +378,9 @@ impl<'a> AgencyService<'a> {
             }
         };
         let mut report = report;
-        report.encoding = crate::import::decode_text(bytes).ok().map(|(_, e)| e.to_string());
+        report.encoding = crate::import::decode_text(bytes)
+            .ok()
+            .map(|(_, e)| e.to_string());
         let plan = plan_agency_import(&existing, parsed, report);
         let at = self.p.now();
         let mut events = Vec::new();

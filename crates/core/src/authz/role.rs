@@ -140,7 +140,13 @@ impl Role {
                 ReadImports,
                 ReadCatalog,
             ],
-            Role::DataSteward => &[ReadDashboard, ReadAgencies, ReadImports, ReadCatalog, ManageCatalog],
+            Role::DataSteward => &[
+                ReadDashboard,
+                ReadAgencies,
+                ReadImports,
+                ReadCatalog,
+                ManageCatalog,
+            ],
             Role::SocAnalyst | Role::IncidentHandler | Role::SecurityOfficer | Role::Viewer => {
                 &[ReadDashboard, ReadAgencies, ReadCatalog]
             }

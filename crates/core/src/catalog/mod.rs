@@ -6,6 +6,7 @@
 pub mod dcat;
 mod model;
 mod plan;
+pub mod report;
 mod search;
 mod series;
 mod service;

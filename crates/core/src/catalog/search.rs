@@ -122,6 +122,8 @@ pub enum SortOrder {
     Relevance,
     Title,
     RecentlyUpdated,
+    /// Earliest due first (for overdue lists).
+    DueDate,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -151,6 +153,10 @@ pub struct SearchHit {
     pub access: String,
     pub updated_at: Timestamp,
     pub withdrawn: bool,
+    /// The last real data update known and when the next is due, for reports.
+    pub data_updated_at: Option<Timestamp>,
+    pub due_at: Option<Timestamp>,
+    pub freshness_explanation: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! What people may do with the catalogue, with authorisation, freshness and audit.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 
@@ -11,9 +11,13 @@ use super::sources;
 use crate::agencies::{AgencyCode, AgencyImportFormat, AgencyKind};
 use crate::authz::{Permission, Target};
 use crate::error::{DomainError, DomainResult};
-use crate::freshness::{FreshnessInput, Reachability, UpdateFrequency, assess};
+use crate::freshness::{
+    FreshnessInput, FreshnessState, Reachability, SeriesMember, UpdateFrequency, assess,
+    assess_yearly_series,
+};
 use crate::import::ImportReport;
 use crate::platform::{Caller, Platform};
+use crate::ports::FreshnessRow;
 use crate::text::Text;
 use crate::time::Timestamp;
 
@@ -285,6 +289,8 @@ impl<'a> CatalogService<'a> {
                 events,
             )
             .await?;
+        // Series are judged across their members: reassess everything once the import is in.
+        self.recompute_freshness(now).await?;
         Ok((id, plan.report))
     }
 
@@ -474,19 +480,94 @@ impl<'a> CatalogService<'a> {
         })
     }
 
-    /// Reassess every dataset as of `now`; the nightly job and imports call this.
+    /// Reassess every dataset as of `now`; the nightly job and imports call this. Members of a
+    /// yearly series (104年…, 105年…) are judged as a series: past years are complete, and the
+    /// latest year is late when the next year's dataset has not appeared in time.
     pub async fn recompute_freshness(&self, now: Timestamp) -> DomainResult<u64> {
         let rows = self.p.stores.catalog.freshness_rows().await?;
+        let mut series: HashMap<(String, String), Vec<&FreshnessRow>> = HashMap::new();
+        for r in rows.iter().filter(|r| !r.withdrawn) {
+            if let (Some(key), Some(_)) = (&r.series, r.series_year) {
+                series
+                    .entry((r.agency.clone(), key.clone()))
+                    .or_default()
+                    .push(r);
+            }
+        }
+        series.retain(|_, members| members.len() >= 2);
+        let mut judged: HashMap<i64, FreshnessSnapshot> = HashMap::new();
+        for ((_, key), members) in &series {
+            let latest = members.iter().filter_map(|m| m.series_year).max();
+            let assessment = assess_yearly_series(
+                &members
+                    .iter()
+                    .filter_map(|m| {
+                        m.series_year.map(|y| SeriesMember {
+                            roc_year: y,
+                            issued: m.data_updated_at,
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+                &UpdateFrequency::Regular(crate::freshness::Period::YEARLY),
+                &self.p.freshness,
+                now,
+            );
+            for m in members {
+                let snap = if m.series_year == latest {
+                    let own = snapshot(self.p, &m.frequency, m.data_updated_at, m.reviewed_at, now);
+                    if assessment.freshness.state.is_late() && !own.state.is_late() {
+                        FreshnessSnapshot {
+                            state: assessment.freshness.state,
+                            assessed_at: now,
+                            due_at: assessment.freshness.due_at,
+                            explanation: Text::new(
+                                format!(
+                                    "年度系列「{key}」：{}",
+                                    assessment.freshness.explanation.zh
+                                ),
+                                format!(
+                                    "Yearly series '{key}': {}",
+                                    assessment.freshness.explanation.en
+                                ),
+                            ),
+                        }
+                    } else {
+                        own
+                    }
+                } else {
+                    let next = m.series_year.map(|y| y + 1).unwrap_or_default();
+                    FreshnessSnapshot {
+                        state: FreshnessState::NotApplicable,
+                        assessed_at: now,
+                        due_at: None,
+                        explanation: Text::new(
+                            format!(
+                                "屬於年度系列「{key}」的過去年度資料，已由民國{next}年（或更新）的資料接續，不再檢測是否逾期。"
+                            ),
+                            format!(
+                                "A past year of the yearly series '{key}', followed by ROC year {next} or later: no longer judged on its own."
+                            ),
+                        ),
+                    }
+                };
+                judged.insert(m.id, snap);
+            }
+        }
         let snapshots: Vec<(i64, FreshnessSnapshot)> = rows
             .iter()
             .map(|r| {
-                (
-                    r.id,
-                    snapshot(self.p, &r.frequency, r.data_updated_at, r.reviewed_at, now),
-                )
+                let snap = judged.remove(&r.id).unwrap_or_else(|| {
+                    snapshot(self.p, &r.frequency, r.data_updated_at, r.reviewed_at, now)
+                });
+                (r.id, snap)
             })
             .collect();
-        self.p.stores.catalog.store_freshness(&snapshots).await
+        let day = crate::time::iso_date(now.taipei_date());
+        self.p
+            .stores
+            .catalog
+            .store_freshness(&snapshots, &day)
+            .await
     }
 }
 

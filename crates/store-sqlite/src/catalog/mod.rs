@@ -13,7 +13,7 @@ use civitas_core::catalog::{
 };
 use civitas_core::error::{DomainError, DomainResult};
 use civitas_core::freshness::FreshnessState;
-use civitas_core::ports::{CatalogStore, FreshnessRow};
+use civitas_core::ports::{CatalogStore, FreshnessHistoryRow, FreshnessRow};
 use civitas_core::text::Text;
 use civitas_core::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
@@ -330,7 +330,10 @@ impl CatalogStore for SqliteStore {
         self.pool
             .read(|conn| {
                 let mut stmt = conn
-                    .prepare_cached("SELECT id, frequency, data_updated_at, reviewed_at, status = 'withdrawn' FROM datasets")
+                    .prepare_cached(
+                        "SELECT id, frequency, data_updated_at, reviewed_at, status = 'withdrawn', agency, series, series_year
+                         FROM datasets",
+                    )
                     .map_err(db_err)?;
                 stmt.query_map([], |r| {
                     Ok(FreshnessRow {
@@ -339,6 +342,9 @@ impl CatalogStore for SqliteStore {
                         data_updated_at: opt_ts(r.get(2)?)?,
                         reviewed_at: opt_ts(r.get(3)?)?,
                         withdrawn: r.get(4)?,
+                        agency: r.get(5)?,
+                        series: r.get(6)?,
+                        series_year: r.get(7)?,
                     })
                 })
                 .map_err(db_err)?
@@ -348,8 +354,13 @@ impl CatalogStore for SqliteStore {
             .await
     }
 
-    async fn store_freshness(&self, snapshots: &[(i64, FreshnessSnapshot)]) -> DomainResult<u64> {
+    async fn store_freshness(
+        &self,
+        snapshots: &[(i64, FreshnessSnapshot)],
+        day: &str,
+    ) -> DomainResult<u64> {
         let snapshots = snapshots.to_vec();
+        let day = day.to_string();
         self.pool
             .write(move |tx| {
                 let mut current: HashMap<i64, (Option<String>, bool)> = HashMap::new();
@@ -359,10 +370,7 @@ impl CatalogStore for SqliteStore {
                         .map_err(db_err)?;
                     let rows = stmt
                         .query_map([], |r| {
-                            Ok((
-                                r.get::<_, i64>(0)?,
-                                (r.get::<_, Option<String>>(1)?, r.get::<_, bool>(2)?),
-                            ))
+                            Ok((r.get::<_, i64>(0)?, (r.get::<_, Option<String>>(1)?, r.get::<_, bool>(2)?)))
                         })
                         .map_err(db_err)?;
                     for row in rows {
@@ -377,16 +385,46 @@ impl CatalogStore for SqliteStore {
                         if old.as_deref() != Some(snap.state.code()) {
                             changed += 1;
                         }
-                        write::refresh_freshness_facet(
-                            tx,
-                            *id,
-                            old.as_deref(),
-                            snap.state.code(),
-                            *active,
-                        )?;
+                        write::refresh_freshness_facet(tx, *id, old.as_deref(), snap.state.code(), *active)?;
                     }
                 }
+                tx.execute("DELETE FROM freshness_history WHERE day = ?1", [&day]).map_err(db_err)?;
+                tx.execute(
+                    "INSERT INTO freshness_history (day, agency, frequency_class, state, count)
+                     SELECT ?1, d.agency, f.value, COALESCE(d.freshness_state, 'unknown'), COUNT(*)
+                     FROM datasets d JOIN dataset_facets f ON f.dataset_id = d.id AND f.facet = 'frequency'
+                     WHERE d.status = 'active'
+                     GROUP BY d.agency, f.value, COALESCE(d.freshness_state, 'unknown')",
+                    [&day],
+                )
+                .map_err(db_err)?;
                 Ok(changed)
+            })
+            .await
+    }
+
+    async fn freshness_history(&self, from_day: &str) -> DomainResult<Vec<FreshnessHistoryRow>> {
+        let from = from_day.to_string();
+        self.pool
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT day, agency, frequency_class, state, count FROM freshness_history
+                         WHERE day >= ?1 ORDER BY day, agency",
+                    )
+                    .map_err(db_err)?;
+                stmt.query_map([from], |r| {
+                    Ok(FreshnessHistoryRow {
+                        day: r.get(0)?,
+                        agency: r.get(1)?,
+                        frequency_class: r.get(2)?,
+                        state: r.get(3)?,
+                        count: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                    })
+                })
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db_err)
             })
             .await
     }

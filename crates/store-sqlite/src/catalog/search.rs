@@ -8,7 +8,7 @@ use civitas_core::catalog::{
 use civitas_core::error::DomainResult;
 use rusqlite::Connection;
 
-use crate::convert::{Params, db_err, param_refs, ts};
+use crate::convert::{Params, db_err, opt_ts, param_refs, ts};
 
 /// The FTS5 expression for the query's words, or `None` when there are none.
 fn match_expression(q: &SearchQuery) -> Option<String> {
@@ -154,6 +154,10 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> DomainResult<SearchR
             )
         }
         (_, SortOrder::Title) => ("datasets d".to_string(), "d.title_zh, d.id"),
+        (_, SortOrder::DueDate) => (
+            "datasets d".to_string(),
+            "d.freshness_due_at IS NULL, d.freshness_due_at, d.id",
+        ),
         _ => ("datasets d".to_string(), "d.updated_at DESC, d.id DESC"),
     };
     params.push(Box::new(q.page.limit() as i64));
@@ -162,7 +166,8 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> DomainResult<SearchR
     let offset = params.len();
     let sql = format!(
         "SELECT d.id, d.identifier, d.title_zh, d.title_en, d.agency, d.description_zh, d.formats, d.frequency,
-                d.freshness_state, d.access_level, d.updated_at, d.status = 'withdrawn'
+                d.freshness_state, d.access_level, d.updated_at, d.status = 'withdrawn',
+                d.data_updated_at, d.freshness_due_at, d.freshness_explanation_zh, d.freshness_explanation_en
          FROM {from} WHERE {cond} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}"
     );
     let mut stmt = conn.prepare(&sql).map_err(db_err)?;
@@ -186,6 +191,15 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> DomainResult<SearchR
                 access: r.get(9)?,
                 updated_at: ts(r.get(10)?)?,
                 withdrawn: r.get(11)?,
+                data_updated_at: opt_ts(r.get(12)?)?,
+                due_at: opt_ts(r.get(13)?)?,
+                freshness_explanation: match (
+                    r.get::<_, Option<String>>(14)?,
+                    r.get::<_, Option<String>>(15)?,
+                ) {
+                    (Some(zh), Some(en)) => Some(civitas_core::text::Text::new(zh, en)),
+                    _ => None,
+                },
             })
         })
         .map_err(db_err)?

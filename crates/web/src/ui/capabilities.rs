@@ -18,11 +18,6 @@ pub struct Capability {
 
 pub const DATA: &[Capability] = &[
     Capability {
-        href: "/freshness",
-        slug: "freshness",
-        nav_key: "nav.freshness",
-    },
-    Capability {
         href: "/sharing",
         slug: "sharing",
         nav_key: "nav.sharing",

@@ -7,6 +7,8 @@ mod audit;
 mod capabilities;
 mod catalog;
 mod dashboard;
+mod freshness;
+mod spreadsheet;
 mod imports;
 mod login;
 mod tokens;
@@ -75,6 +77,11 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .route("/catalog", get(catalog::search))
         .route("/catalog/datasets/{id}", get(catalog::dataset))
         .route("/catalog/datasets/{id}/review", post(catalog::review))
+        .route("/freshness", get(freshness::show))
+        .route("/freshness/recompute", post(freshness::recompute))
+        .route("/freshness/late.csv", get(freshness::export))
+        .route("/freshness/late.xlsx", get(freshness::export))
+        .route("/freshness/late.ods", get(freshness::export))
         .route("/imports", get(imports::list))
         .route("/imports/{id}", get(imports::show))
         .route("/{capability}", get(capabilities::show))
@@ -225,7 +232,8 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
         },
         NavGroup {
             label: t("nav.group_data"),
-            items: std::iter::once(item("/catalog", "nav.catalog", false))
+            items: [item("/catalog", "nav.catalog", false), item("/freshness", "nav.freshness", false)]
+                .into_iter()
                 .chain(
                     capabilities::DATA
                         .iter()

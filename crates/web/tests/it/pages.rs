@@ -109,6 +109,7 @@ async fn every_page_in_the_navigation_opens_without_missing_text() {
         "/imports",
         "/catalog",
         "/catalog?q=parking",
+        "/freshness",
         "/catalog/datasets/1",
     ] {
         let (status, html) = get(&c, &app, link).await;
@@ -122,7 +123,6 @@ async fn pages_not_built_yet_say_what_is_coming_and_show_no_data() {
     let app = TestApp::spawn().await;
     let (c, _) = app.browser("admin").await;
     for path in [
-        "/freshness",
         "/sharing",
         "/exchange",
         "/geo",
