@@ -115,6 +115,20 @@ try {
   check(await page.getByText("桃園市政府文化局").isVisible(), "the organisation tree lists the bureaus");
   await page.screenshot({ path: `${shots}/agencies.png`, fullPage: true });
 
+  await page.goto(`${demo.url}/catalog?q=停車`);
+  const found = await page.textContent("#results .hits p.muted");
+  check(/找到 \d+ 筆資料集/.test(found), `searching 停車 finds parking datasets (${found.trim()})`);
+  await page.screenshot({ path: `${shots}/catalog.png`, fullPage: false });
+  await page.locator("#results .hit h3 a").first().click();
+  await page.waitForURL(/\/catalog\/datasets\/\d+$/);
+  check(await page.locator(".freshness .state").count() === 1, "a dataset page shows its freshness");
+  await page.screenshot({ path: `${shots}/dataset.png`, fullPage: true });
+  await page.goto(`${demo.url}/freshness`);
+  await page.waitForSelector('[data-chart="ontime"] canvas', { timeout: 10_000 });
+  check(true, "the on-time trend draws from a year of history");
+  await page.screenshot({ path: `${shots}/freshness.png`, fullPage: false });
+
+  await page.goto(`${demo.url}/agencies`);
   await page.getByRole("button", { name: "English" }).click();
   await page.waitForLoadState();
   check((await page.getAttribute("html", "lang")) === "en", "the English switch works");

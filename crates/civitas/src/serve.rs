@@ -93,6 +93,26 @@ fn start_jobs(state: &AppState, tracker: &TaskTracker, cancel: &CancellationToke
             }
         }
     });
+    // Freshness is reassessed every hour (the day's history row is replaced, so the history
+    // holds one point per day) so that due-soon and overdue states appear without anyone asking.
+    let fresh_state = state.clone();
+    let fresh_cancel = cancel.clone();
+    tracker.spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = fresh_cancel.cancelled() => break,
+                _ = tick.tick() => {
+                    let now = fresh_state.platform.now();
+                    match fresh_state.platform.catalog().recompute_freshness(now).await {
+                        Ok(changed) => tracing::info!(changed, "freshness reassessed"),
+                        Err(e) => tracing::error!(error = %e, "freshness reassessment failed"),
+                    }
+                }
+            }
+        }
+    });
     let chain_state = state.clone();
     let chain_cancel = cancel.clone();
     tracker.spawn(async move {

@@ -57,6 +57,6 @@
     height: 220,
     scales: { x: { time: true }, y: { range: [0, 100] } },
     series: [{}, { label: el.getAttribute("data-label"), stroke: "#1a7f37", width: 2, fill: "rgba(26,127,55,0.08)" }],
-    axes: [{}, { size: 44, values: function (u, v) { return v.map(function (x) { return x + "%"; }); } }]
+    axes: [{}, { size: 56, values: function (u, v) { return v.map(function (x) { return x + "%"; }); } }]
   }, [xs, ys], el);
 })();
