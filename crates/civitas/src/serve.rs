@@ -106,7 +106,12 @@ fn start_jobs(state: &AppState, tracker: &TaskTracker, cancel: &CancellationToke
                 _ = tick.tick() => {
                     let now = fresh_state.platform.now();
                     match fresh_state.platform.catalog().recompute_freshness(now).await {
-                        Ok(changed) => tracing::info!(changed, "freshness reassessed"),
+                        Ok(run) => tracing::info!(
+                            changed = run.changed,
+                            notices = run.notified.notifications,
+                            deliveries = run.notified.deliveries,
+                            "freshness reassessed"
+                        ),
                         Err(e) => tracing::error!(error = %e, "freshness reassessment failed"),
                     }
                 }

@@ -167,6 +167,7 @@ fn what_zh(what: &str) -> &str {
         "grant" => "角色授權",
         "token" => "API 權杖",
         "import" => "匯入紀錄",
+        "notification" => "通知",
         other => other,
     }
 }

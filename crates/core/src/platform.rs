@@ -44,6 +44,7 @@ pub struct Platform {
     pub clock: Arc<dyn Clock>,
     pub policy: SecurityPolicy,
     pub freshness: crate::freshness::FreshnessPolicy,
+    pub notify: crate::notify::NotifyPolicy,
 }
 
 /// Who is asking, and from where: passed to every service call.
@@ -114,7 +115,13 @@ impl Platform {
             clock,
             policy,
             freshness: crate::freshness::FreshnessPolicy::default(),
+            notify: crate::notify::NotifyPolicy::default(),
         }
+    }
+
+    pub fn with_notify(mut self, notify: crate::notify::NotifyPolicy) -> Self {
+        self.notify = notify;
+        self
     }
 
     pub fn with_freshness(mut self, freshness: crate::freshness::FreshnessPolicy) -> Self {
@@ -124,6 +131,10 @@ impl Platform {
 
     pub fn catalog(&self) -> crate::catalog::CatalogService<'_> {
         crate::catalog::CatalogService::new(self)
+    }
+
+    pub fn notifications(&self) -> crate::notify::NotificationService<'_> {
+        crate::notify::NotificationService::new(self)
     }
 
     pub fn now(&self) -> Timestamp {

@@ -12,13 +12,16 @@ use crate::accounts::{
 };
 use crate::agencies::{Agency, AgencyCode, AgencyImportPlan, AgencyInput, AgencyRecord};
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter, ChainHead};
-use crate::authz::Grant;
+use crate::authz::{Grant, Role};
 use crate::catalog::{
     CatalogImportPlan, Dataset, DatasetRecord, DatasetVersion, FreshnessSnapshot, SearchQuery,
     SearchResult,
 };
 use crate::error::DomainResult;
 use crate::import::{ImportReport, ImportRun};
+use crate::notify::{
+    Delivery, DeliveryUpdate, Notification, NoticeBatch, NotificationFilter, Queued, RoleHolder,
+};
 use crate::page::{Page, PageRequest};
 use crate::time::Timestamp;
 
@@ -196,6 +199,28 @@ pub struct FreshnessRow {
     pub withdrawn: bool,
 }
 
+/// An active dataset whose stored state changed into one a steward must hear about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreshnessTransition {
+    pub id: i64,
+    pub identifier: String,
+    pub agency: String,
+    pub title_zh: String,
+    /// `None` when the dataset had never been assessed.
+    pub old_state: Option<crate::freshness::FreshnessState>,
+    pub new_state: crate::freshness::FreshnessState,
+    pub due_at: Option<Timestamp>,
+}
+
+/// What storing a reassessment changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FreshnessStored {
+    /// Datasets whose state differs from the one stored before.
+    pub changed: u64,
+    /// Those of them now in a state for which `notify::wants_notice` holds.
+    pub transitions: Vec<FreshnessTransition>,
+}
+
 #[async_trait]
 pub trait CatalogStore: Send + Sync + 'static {
     /// Every dataset held from one source (for planning a harvest of it).
@@ -235,17 +260,55 @@ pub trait CatalogStore: Send + Sync + 'static {
     async fn search(&self, query: &SearchQuery) -> DomainResult<SearchResult>;
     async fn freshness_rows(&self) -> DomainResult<Vec<FreshnessRow>>;
     /// Store recomputed snapshots (no audit: a recomputation changes no one's data) and the
-    /// day's counts per agency, frequency class and state for the history.
+    /// day's counts per agency, frequency class and state for the history; report the changes.
     async fn store_freshness(
         &self,
         snapshots: &[(i64, FreshnessSnapshot)],
         day: &str,
-    ) -> DomainResult<u64>;
+    ) -> DomainResult<FreshnessStored>;
     /// The recorded days from `from_day` (ISO date) on.
     async fn freshness_history(&self, from_day: &str) -> DomainResult<Vec<FreshnessHistoryRow>>;
     async fn count_datasets(&self) -> DomainResult<u64>;
     /// Every active dataset, in id order (for exports).
     async fn active_datasets(&self) -> DomainResult<Vec<Dataset>>;
+}
+
+/// Notifications and their outbox. Like sessions and freshness snapshots they record what
+/// the platform told someone, not a change to anyone's data, so they carry no audit events.
+#[async_trait]
+pub trait NotificationStore: Send + Sync + 'static {
+    /// Active users holding `role`, each with every scope they hold it in.
+    async fn role_holders(&self, role: Role) -> DomainResult<Vec<RoleHolder>>;
+    /// In one transaction: each notice whose key is new, with its deliveries, and each
+    /// broadcast delivery whose key is new. Known keys are skipped, so repeating is harmless.
+    async fn queue_notices(&self, batch: &NoticeBatch, at: Timestamp) -> DomainResult<Queued>;
+    /// One person's notifications, newest first.
+    async fn notifications(
+        &self,
+        filter: &NotificationFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<Notification>>;
+    async fn unread_count(&self, user_id: i64) -> DomainResult<u64>;
+    /// Mark one of `user_id`'s notifications read; `None` when they have no such notification.
+    async fn mark_read(
+        &self,
+        user_id: i64,
+        id: i64,
+        at: Timestamp,
+    ) -> DomainResult<Option<Notification>>;
+    /// Mark all of `user_id`'s unread notifications read; returns how many.
+    async fn mark_all_read(&self, user_id: i64, at: Timestamp) -> DomainResult<u64>;
+    /// Pending deliveries due by `now`, oldest first, at most `limit`; each is leased until
+    /// `lease_until` (so a crash mid-send retries it then, and no second worker takes it).
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> DomainResult<Vec<Delivery>>;
+    async fn update_delivery(&self, id: i64, update: &DeliveryUpdate) -> DomainResult<()>;
+    /// The deliveries queued for one notification, or the broadcasts (`None`), in id order.
+    async fn deliveries(&self, notification_id: Option<i64>) -> DomainResult<Vec<Delivery>>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -278,6 +341,7 @@ pub struct Stores {
     pub audit: Arc<dyn AuditStore>,
     pub imports: Arc<dyn ImportStore>,
     pub catalog: Arc<dyn CatalogStore>,
+    pub notifications: Arc<dyn NotificationStore>,
     pub admin: Arc<dyn StoreAdmin>,
 }
 
@@ -290,6 +354,7 @@ impl Stores {
             + SessionStore
             + TokenStore
             + CatalogStore
+            + NotificationStore
             + AuditStore
             + ImportStore
             + StoreAdmin,
@@ -302,6 +367,7 @@ impl Stores {
             audit: backend.clone(),
             imports: backend.clone(),
             catalog: backend.clone(),
+            notifications: backend.clone(),
             admin: backend,
         }
     }

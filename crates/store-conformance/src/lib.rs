@@ -27,6 +27,8 @@ use serde_json::json;
 
 mod catalog;
 pub use catalog::*;
+mod notifications;
+pub use notifications::*;
 
 /// Generates one `#[tokio::test]` per story for the given store factory.
 #[macro_export]
@@ -51,7 +53,11 @@ macro_rules! suite {
             two_character_chinese_words_are_found_and_faceted,
             datasets_gone_from_their_source_are_withdrawn_not_deleted,
             freshness_as_of_the_inventory_date_matches_the_engine,
-            a_stewards_edit_is_a_new_version_and_does_not_reset_the_clock
+            a_stewards_edit_is_a_new_version_and_does_not_reset_the_clock,
+            a_notice_is_stored_once_per_key_and_only_its_owner_reads_it,
+            stewards_are_found_with_every_scope_they_hold,
+            deliveries_are_claimed_when_due_leased_and_retried,
+            storing_freshness_reports_the_datasets_that_became_due
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

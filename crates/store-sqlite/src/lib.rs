@@ -9,6 +9,7 @@ mod catalog;
 mod convert;
 mod imports;
 mod migrate;
+mod notifications;
 mod pool;
 mod sessions;
 mod tokens;

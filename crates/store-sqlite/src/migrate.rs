@@ -21,6 +21,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "freshness_history",
         include_str!("../migrations/0003_freshness_history.sql"),
     ),
+    (
+        4,
+        "notifications",
+        include_str!("../migrations/0004_notifications.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

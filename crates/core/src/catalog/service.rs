@@ -16,6 +16,7 @@ use crate::freshness::{
     assess_yearly_series,
 };
 use crate::import::ImportReport;
+use crate::notify::Queued;
 use crate::platform::{Caller, Platform};
 use crate::ports::FreshnessRow;
 use crate::text::Text;
@@ -59,6 +60,14 @@ impl CatalogFormat {
             CatalogFormat::TaoyuanSupplyList => sources::taoyuan::parse(bytes),
         }
     }
+}
+
+/// What a reassessment changed and whom it told.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FreshnessRun {
+    /// Datasets whose state changed.
+    pub changed: u64,
+    pub notified: Queued,
 }
 
 pub struct CatalogService<'a> {
@@ -480,10 +489,11 @@ impl<'a> CatalogService<'a> {
         })
     }
 
-    /// Reassess every dataset as of `now`; the nightly job and imports call this. Members of a
+    /// Reassess every dataset as of `now`; the hourly job and imports call this. Members of a
     /// yearly series (104年…, 105年…) are judged as a series: past years are complete, and the
-    /// latest year is late when the next year's dataset has not appeared in time.
-    pub async fn recompute_freshness(&self, now: Timestamp) -> DomainResult<u64> {
+    /// latest year is late when the next year's dataset has not appeared in time. Stewards
+    /// are told about datasets that became due soon, overdue or due for review.
+    pub async fn recompute_freshness(&self, now: Timestamp) -> DomainResult<FreshnessRun> {
         let rows = self.p.stores.catalog.freshness_rows().await?;
         let mut series: HashMap<(String, String), Vec<&FreshnessRow>> = HashMap::new();
         for r in rows.iter().filter(|r| !r.withdrawn) {
@@ -563,11 +573,30 @@ impl<'a> CatalogService<'a> {
             })
             .collect();
         let day = crate::time::iso_date(now.taipei_date());
-        self.p
+        let stored = self
+            .p
             .stores
             .catalog
             .store_freshness(&snapshots, &day)
+            .await?;
+        // The new states are stored whatever happens next: a failure to write the notices is
+        // logged rather than undoing an import that already succeeded.
+        let notified = match self
+            .p
+            .notifications()
+            .freshness_changed(&stored.transitions, now)
             .await
+        {
+            Ok(queued) => queued,
+            Err(e) => {
+                tracing::error!(error = %e, "freshness notices could not be queued");
+                Queued::default()
+            }
+        };
+        Ok(FreshnessRun {
+            changed: stored.changed,
+            notified,
+        })
     }
 }
 

@@ -13,7 +13,10 @@ use civitas_core::catalog::{
 };
 use civitas_core::error::{DomainError, DomainResult};
 use civitas_core::freshness::FreshnessState;
-use civitas_core::ports::{CatalogStore, FreshnessHistoryRow, FreshnessRow};
+use civitas_core::notify::wants_notice;
+use civitas_core::ports::{
+    CatalogStore, FreshnessHistoryRow, FreshnessRow, FreshnessStored, FreshnessTransition,
+};
 use civitas_core::text::Text;
 use civitas_core::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
@@ -358,7 +361,7 @@ impl CatalogStore for SqliteStore {
         &self,
         snapshots: &[(i64, FreshnessSnapshot)],
         day: &str,
-    ) -> DomainResult<u64> {
+    ) -> DomainResult<FreshnessStored> {
         let snapshots = snapshots.to_vec();
         let day = day.to_string();
         self.pool
@@ -379,11 +382,15 @@ impl CatalogStore for SqliteStore {
                     }
                 }
                 let mut changed = 0u64;
+                let mut transitions = Vec::new();
                 for (id, snap) in &snapshots {
                     write::set_freshness(tx, *id, snap)?;
                     if let Some((old, active)) = current.get(id) {
                         if old.as_deref() != Some(snap.state.code()) {
                             changed += 1;
+                            if *active && wants_notice(snap.state) {
+                                transitions.push(transition(tx, *id, old.as_deref(), snap)?);
+                            }
                         }
                         write::refresh_freshness_facet(tx, *id, old.as_deref(), snap.state.code(), *active)?;
                     }
@@ -398,7 +405,10 @@ impl CatalogStore for SqliteStore {
                     [&day],
                 )
                 .map_err(db_err)?;
-                Ok(changed)
+                Ok(FreshnessStored {
+                    changed,
+                    transitions,
+                })
             })
             .await
     }
@@ -458,4 +468,29 @@ impl CatalogStore for SqliteStore {
             })
             .await
     }
+}
+
+/// A dataset's change of state, with what a notice about it needs.
+fn transition(
+    tx: &Transaction<'_>,
+    id: i64,
+    old: Option<&str>,
+    snap: &FreshnessSnapshot,
+) -> DomainResult<FreshnessTransition> {
+    let (identifier, agency, title_zh) = tx
+        .query_row(
+            "SELECT identifier, agency, title_zh FROM datasets WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .map_err(db_err)?;
+    Ok(FreshnessTransition {
+        id,
+        identifier,
+        agency,
+        title_zh,
+        old_state: old.and_then(|o| FreshnessState::ALL.into_iter().find(|s| s.code() == o)),
+        new_state: snap.state,
+        due_at: snap.due_at,
+    })
 }
