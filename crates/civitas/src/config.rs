@@ -54,6 +54,7 @@ pub struct Settings {
     pub request_timeout_seconds: u64,
     pub security: SecuritySettings,
     pub bootstrap: Bootstrap,
+    pub notify: crate::notify::NotifySettings,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -102,6 +103,7 @@ impl Default for Settings {
             request_timeout_seconds: 60,
             security: SecuritySettings::default(),
             bootstrap: Bootstrap::default(),
+            notify: crate::notify::NotifySettings::default(),
         }
     }
 }
@@ -175,6 +177,29 @@ login_window_minutes = 15
 admin_name = ""
 # Their password. Prefer admin_password_file or CIVITAS_BOOTSTRAP__ADMIN_PASSWORD_FILE.
 admin_password = ""
+
+[notify]
+# Stewards always see notices in civitas (the bell). These settings also send them out.
+# E-mail through this SMTP server; empty: no e-mail.
+smtp_host = ""
+smtp_port = 587
+# "starttls" (port 587), "tls" (TLS from the start, port 465), or "none" (plain text: only
+# for a relay on this machine or a trusted network). Certificates are checked against the
+# system's trust store.
+smtp_security = "starttls"
+# Leave empty when the server needs no sign-in.
+smtp_username = ""
+# Prefer smtp_password_file or CIVITAS_NOTIFY__SMTP_PASSWORD_FILE.
+smtp_password = ""
+# Who e-mails come from, e.g. "civitas <civitas@tycg.gov.tw>" (required with smtp_host).
+from_address = ""
+# Every change of a dataset's freshness state is also POSTed here as JSON; empty: no webhook.
+webhook_url = ""
+# Calls carry X-Civitas-Signature: sha256=<HMAC-SHA256 of the body with this secret>.
+# Required with webhook_url. Prefer webhook_secret_file or CIVITAS_NOTIFY__WEBHOOK_SECRET_FILE.
+webhook_secret = ""
+# Tell stewards before a dataset falls due, not only once it is overdue.
+due_soon_notices = true
 "#;
 
 /// Values given on the command line (highest precedence).

@@ -5,6 +5,7 @@ mod commands;
 mod config;
 mod demo;
 mod logging;
+mod notify;
 mod progress;
 mod runtime;
 mod serve;
@@ -15,6 +16,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // One TLS provider (ring) for every outgoing connection: e-mail, webhooks, harvests.
+    civitas_delivery::install_tls_provider();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

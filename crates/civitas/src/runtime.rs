@@ -22,6 +22,7 @@ pub fn open_store(settings: &Settings, migrate: bool) -> anyhow::Result<Arc<Sqli
 
 pub fn platform(settings: &Settings, store: &Arc<SqliteStore>, clock: Arc<dyn Clock>) -> Platform {
     Platform::new(store.stores(), clock, settings.policy())
+        .with_notify(crate::notify::policy(settings))
 }
 
 pub fn open(settings: &Settings) -> anyhow::Result<(Arc<SqliteStore>, Platform)> {

@@ -73,7 +73,13 @@ pub async fn bootstrap_admin(settings: &Settings, platform: &Platform) -> anyhow
 }
 
 /// Jobs that keep the platform tidy and watched: purge expired sessions, re-verify the chain.
-fn start_jobs(state: &AppState, tracker: &TaskTracker, cancel: &CancellationToken) {
+fn start_jobs(
+    state: &AppState,
+    channels: civitas_delivery::Channels,
+    tracker: &TaskTracker,
+    cancel: &CancellationToken,
+) {
+    crate::notify::start_delivery_job(state, channels, tracker, cancel);
     let purge_state = state.clone();
     let purge_cancel = cancel.clone();
     tracker.spawn(async move {
@@ -138,6 +144,8 @@ pub async fn run(
     platform: Platform,
     on_ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    // Refuse half-configured e-mail or webhooks before anything else happens.
+    let channels = settings.notify.channels()?;
     bootstrap_admin(settings, &platform).await?;
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -171,7 +179,7 @@ pub async fn run(
         });
         tracing::info!(%metrics_addr, "metrics listening");
     }
-    start_jobs(&state, &tracker, &cancel);
+    start_jobs(&state, channels, &tracker, &cancel);
     tracing::info!(%addr, "civitas listening");
     on_ready(addr);
     civitas_web::serve(listener, router, cancel.clone().cancelled_owned()).await?;

@@ -28,6 +28,8 @@ fn start(data: &Path, command: &str, envs: &[(&str, &str)]) -> Server {
 
 /// Like `start`, writing the server's logs to `log`.
 fn start_logging(data: &Path, command: &str, envs: &[(&str, &str)], log: Option<&Path>) -> Server {
+    // Tests reach the server with reqwest, built with rustls (ring) for the whole workspace.
+    civitas_delivery::install_tls_provider();
     let mut cmd = civitas(data);
     let stderr = match log {
         Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),

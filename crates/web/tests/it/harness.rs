@@ -56,6 +56,8 @@ pub fn operator() -> Caller {
 }
 
 pub fn client() -> reqwest::Client {
+    // Built with the workspace's rustls, which needs its provider chosen once per process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
