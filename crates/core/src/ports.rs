@@ -20,7 +20,7 @@ use crate::catalog::{
 use crate::error::DomainResult;
 use crate::import::{ImportReport, ImportRun};
 use crate::notify::{
-    Delivery, DeliveryUpdate, Notification, NoticeBatch, NotificationFilter, Queued, RoleHolder,
+    Delivery, DeliveryUpdate, NoticeBatch, Notification, NotificationFilter, Queued, RoleHolder,
 };
 use crate::page::{Page, PageRequest};
 use crate::time::Timestamp;

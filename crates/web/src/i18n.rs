@@ -50,6 +50,48 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("nav.audit", "稽核軌跡", "Audit trail"),
     ("nav.account", "我的帳號", "My account"),
     ("nav.tokens", "我的 API 權杖", "My API tokens"),
+    // notifications
+    ("notify.title", "通知", "Notifications"),
+    (
+        "notify.lead",
+        "您負責的資料集即將到期、逾期未更新或需要檢視時，civitas 會在這裡通知您。",
+        "civitas tells you here when a dataset you look after is about to fall due, is overdue, or needs a review.",
+    ),
+    ("notify.views", "通知篩選", "Which notifications"),
+    ("notify.all", "全部", "All"),
+    ("notify.unread", "未讀", "Unread"),
+    ("notify.new", "未讀", "New"),
+    ("notify.mark_all", "全部標示為已讀", "Mark all as read"),
+    ("notify.mark_read", "標示為已讀", "Mark as read"),
+    ("notify.read_at", "已讀於", "read on"),
+    ("notify.none", "目前沒有通知。", "No notifications yet."),
+    (
+        "notify.none_explained",
+        "若您是機關資料管理人，當您負責的資料集即將到期（例如每月更新的資料集在到期前 3 天）、逾期未更新，或不定期更新的資料集久未更新而需要檢視時，通知會出現在這裡，並附上該資料集的連結。",
+        "If you are an agency data steward, a notice appears here, linking to the dataset, when a dataset you look after is about to fall due (a monthly one 3 days before), is overdue, or, if it is updated irregularly, has been silent long enough to need a review.",
+    ),
+    (
+        "notify.none_email",
+        "若您的帳號設有電子郵件地址，且平台已設定寄信伺服器，您也會收到內容相同的電子郵件。",
+        "If your account has an e-mail address and the platform has a mail server, the same notice also reaches you by e-mail.",
+    ),
+    (
+        "notify.none_unread",
+        "沒有未讀的通知。",
+        "No unread notifications.",
+    ),
+    ("notify.see_all", "查看全部通知", "See all notifications"),
+    ("notify.bell", "通知", "Notifications"),
+    (
+        "notify.bell_unread",
+        "通知（{} 則未讀）",
+        "Notifications ({} unread)",
+    ),
+    (
+        "flash.notifications_read",
+        "已將 {} 則通知標示為已讀。",
+        "{} notifications marked as read.",
+    ),
     // common words
     ("common.actions", "操作", "Actions"),
     ("common.apply", "套用", "Apply"),

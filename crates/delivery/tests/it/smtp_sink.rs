@@ -108,7 +108,8 @@ pub fn header(data: &str, name: &str) -> Option<String> {
     for word in raw.split_whitespace() {
         let lower = word.to_ascii_lowercase();
         let encoded = lower.starts_with("=?utf-8?b?") && word.ends_with("?=");
-        if !out.is_empty() && !(encoded && last_encoded) {
+        let joined = encoded && last_encoded;
+        if !out.is_empty() && !joined {
             out.push(' ');
         }
         if encoded {

@@ -7,6 +7,7 @@ mod catalog;
 mod dto;
 mod imports;
 mod me;
+mod notifications;
 mod tokens;
 mod users;
 
@@ -48,6 +49,7 @@ pub use dto::Paged;
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "imports", description = "Import runs and their rejected records"),
         (name = "catalog", description = "Datasets: search, records, versions, freshness reviews, imports"),
+        (name = "notifications", description = "The caller's own notifications: datasets falling due, overdue or due for review"),
     )
 )]
 struct ApiDoc;
@@ -85,6 +87,9 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(catalog::dcat))
         .routes(routes!(imports::list))
         .routes(routes!(imports::get_one))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::read))
+        .routes(routes!(notifications::read_all))
         .merge(uploads)
         .split_for_parts();
     let mut table = String::from("\n\n| code | status | meaning |\n|---|---|---|\n");
