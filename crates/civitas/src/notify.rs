@@ -13,9 +13,10 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Secret, Settings};
 
-/// How often the outbox is looked at, and how much is sent in one go.
+/// How often the outbox is looked at, and how much is sent in one go: few enough that a
+/// round with slow servers (30 s each at worst) ends before its 10-minute lease does.
 const EVERY: Duration = Duration::from_secs(30);
-const BATCH: u32 = 100;
+const BATCH: u32 = 20;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
