@@ -148,6 +148,25 @@ try {
   check((await p2.textContent("h1")) === "首頁", "signing in works without JavaScript");
   check(await p2.locator("details table").count() === 1, "without JavaScript the activity is still there as a table");
   await plain.close();
+
+  // A steward of 交通局 sees the bell's count and the notices behind it.
+  const steward = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await steward.goto(`${demo.url}/login`);
+  await steward.fill("#name", "chen.steward");
+  await steward.fill("#password", demo.password);
+  await Promise.all([steward.waitForNavigation(), steward.click("form[action='/login'] button[type=submit]")]);
+  const badge = await steward.textContent("header .bell .badge");
+  check(/^\d+\+?$/.test(badge.trim()), `the bell counts the steward's unread notices (${badge.trim()})`);
+  const badgeColours = await steward.evaluate(() => {
+    const s = getComputedStyle(document.querySelector("header .bell .badge"));
+    return { fg: s.color, bg: s.backgroundColor };
+  });
+  const badgeRatio = contrast(badgeColours.fg, badgeColours.bg);
+  check(badgeRatio >= 4.5, `the bell's count has sufficient contrast (${badgeRatio.toFixed(1)}:1)`);
+  await Promise.all([steward.waitForURL(/\/notifications$/), steward.click("header .bell")]);
+  const first = await steward.textContent(".notice .notice-title a");
+  check(/^(未讀 )?資料集「.+」/.test(first.trim()), `the notices name their datasets (${first.trim()})`);
+  await steward.screenshot({ path: `${shots}/notifications.png`, fullPage: false });
   console.log(`browser smoke test passed; screenshots in ${shots}/`);
 } finally {
   await browser.close();

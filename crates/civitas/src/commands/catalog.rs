@@ -100,7 +100,12 @@ pub async fn run(settings: &Settings, cmd: &CatalogCommand) -> anyhow::Result<Ex
             };
             let clock = Arc::new(ManualClock::new(at));
             let p = runtime::platform(settings, &store, clock);
-            let changed = p.catalog().recompute_freshness(at).await.map_err(domain)?.changed;
+            let changed = p
+                .catalog()
+                .recompute_freshness(at)
+                .await
+                .map_err(domain)?
+                .changed;
             let all = p
                 .catalog()
                 .search(&op, &SearchQuery::default())

@@ -228,7 +228,10 @@ fn mistakes_on_the_command_line_get_clear_messages() {
 #[test]
 fn migrate_applies_the_schema_once() {
     let dir = tempfile::tempdir().unwrap();
-    let every: Vec<i64> = civitas_store_sqlite::MIGRATIONS.iter().map(|m| m.0).collect();
+    let every: Vec<i64> = civitas_store_sqlite::MIGRATIONS
+        .iter()
+        .map(|m| m.0)
+        .collect();
     assert!(run_ok(dir.path(), &["migrate"]).contains(&format!("{every:?}")));
     assert!(run_ok(dir.path(), &["migrate"]).contains("up to date"));
 }

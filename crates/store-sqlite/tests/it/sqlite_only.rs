@@ -90,7 +90,10 @@ async fn opening_without_migrating_refuses_an_outdated_schema() {
     .err()
     .unwrap();
     assert!(err.to_string().contains("civitas migrate"), "{err}");
-    let every: Vec<i64> = civitas_store_sqlite::MIGRATIONS.iter().map(|m| m.0).collect();
+    let every: Vec<i64> = civitas_store_sqlite::MIGRATIONS
+        .iter()
+        .map(|m| m.0)
+        .collect();
     assert_eq!(SqliteStore::migrate_file(&path).unwrap(), every);
     assert!(
         SqliteStore::migrate_file(&path).unwrap().is_empty(),

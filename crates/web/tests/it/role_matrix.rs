@@ -177,7 +177,12 @@ fn api_routes() -> Vec<Route> {
         r(Method::GET, "/catalog.ttl", None, Public),
         r(Method::GET, "/api/v1/imports", None, Perm(ReadImports)),
         r(Method::GET, "/api/v1/imports/1", None, Perm(ReadImports)),
-        r(Method::GET, "/api/v1/notifications?unread=1", None, SignedIn),
+        r(
+            Method::GET,
+            "/api/v1/notifications?unread=1",
+            None,
+            SignedIn,
+        ),
         r(
             Method::POST,
             "/api/v1/notifications/99999/read",
