@@ -37,6 +37,10 @@ pub enum DomainError {
     #[error("you do not have the permission '{needed}' for this")]
     Forbidden { needed: String },
 
+    /// The data of another agency's dataset, without an active sharing grant.
+    #[error("{0}")]
+    NoGrant(Text),
+
     /// The request is valid but clashes with the current state.
     #[error("{0}")]
     Conflict(Text),
@@ -59,6 +63,7 @@ impl DomainError {
             DomainError::AccountLocked { .. } => "account_locked",
             DomainError::AccountDisabled => "account_disabled",
             DomainError::Forbidden { .. } => "forbidden",
+            DomainError::NoGrant(_) => "no_grant",
             DomainError::Conflict(_) => "conflict",
             DomainError::Store(_) => "internal",
         }
@@ -94,6 +99,7 @@ impl DomainError {
                 }
             }
             DomainError::Invalid { reason, .. } => reason.get(lang).to_string(),
+            DomainError::NoGrant(why) => why.get(lang).to_string(),
             DomainError::Unauthenticated => {
                 if zh {
                     "請先登入".into()

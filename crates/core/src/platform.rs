@@ -133,6 +133,10 @@ impl Platform {
         crate::catalog::CatalogService::new(self)
     }
 
+    pub fn sharing(&self) -> crate::sharing::SharingService<'_> {
+        crate::sharing::SharingService::new(self)
+    }
+
     pub fn notifications(&self) -> crate::notify::NotificationService<'_> {
         crate::notify::NotificationService::new(self)
     }

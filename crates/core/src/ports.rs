@@ -23,6 +23,10 @@ use crate::notify::{
     Delivery, DeliveryUpdate, NoticeBatch, Notification, NotificationFilter, Queued, RoleHolder,
 };
 use crate::page::{Page, PageRequest};
+use crate::sharing::{
+    AccessLogEntry, AccessRequest, NewAccessRequest, RequestStatus, SharingGrant, SharingKey,
+    UsageRow,
+};
 use crate::time::Timestamp;
 
 #[async_trait]
@@ -269,8 +273,105 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// The recorded days from `from_day` (ISO date) on.
     async fn freshness_history(&self, from_day: &str) -> DomainResult<Vec<FreshnessHistoryRow>>;
     async fn count_datasets(&self) -> DomainResult<u64>;
+    /// A file was uploaded as a distribution: a new version whose data clock is `at`.
+    async fn record_upload(
+        &self,
+        id: i64,
+        record: &DatasetRecord,
+        at: Timestamp,
+        freshness: &FreshnessSnapshot,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<Dataset>;
     /// Every active dataset, in id order (for exports).
     async fn active_datasets(&self) -> DomainResult<Vec<Dataset>>;
+}
+
+/// Which requests to list: those filed by, or addressed to, some agencies.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    pub requesting_agencies: Option<Vec<AgencyCode>>,
+    pub providing_agencies: Option<Vec<AgencyCode>>,
+    pub dataset_id: Option<i64>,
+    pub open_only: bool,
+}
+
+/// A grant to create with a decision.
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    pub fields: Vec<String>,
+    pub valid_from: Timestamp,
+    pub valid_until: Timestamp,
+    pub approved_by: String,
+    pub second_approved_by: Option<String>,
+}
+
+/// A decision to record on a request.
+#[derive(Debug, Clone)]
+pub struct RecordedDecision {
+    pub status: RequestStatus,
+    pub first_approver: Option<String>,
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
+    pub granted_fields: Vec<String>,
+    pub grant: Option<NewGrant>,
+}
+
+#[async_trait]
+pub trait SharingStore: Send + Sync + 'static {
+    async fn create_request(
+        &self,
+        request: &NewAccessRequest,
+        requester: &str,
+        providing_agency: &AgencyCode,
+        dataset_title: &str,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<AccessRequest>;
+    async fn request(&self, id: i64) -> DomainResult<Option<AccessRequest>>;
+    async fn requests(&self, filter: &RequestFilter) -> DomainResult<Vec<AccessRequest>>;
+    /// Record a decision (and its grant) in one transaction.
+    async fn decide(
+        &self,
+        id: i64,
+        decision: &RecordedDecision,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<(AccessRequest, Option<SharingGrant>)>;
+    async fn grants_for_dataset(&self, dataset_id: i64) -> DomainResult<Vec<SharingGrant>>;
+    async fn grants(
+        &self,
+        grantee: Option<&[AgencyCode]>,
+        provider: Option<&[AgencyCode]>,
+    ) -> DomainResult<Vec<SharingGrant>>;
+    async fn revoke_grant(&self, id: i64, at: Timestamp, audit: AuditEvent) -> DomainResult<()>;
+    async fn grant(&self, id: i64) -> DomainResult<Option<SharingGrant>>;
+    /// Count one access to data (the usage log is itself the record; it is not audited).
+    async fn log_access(&self, entry: &AccessLogEntry) -> DomainResult<()>;
+    /// Use per dataset since `from` (all datasets, or those given).
+    async fn usage(&self, from: Timestamp, datasets: Option<&[i64]>)
+    -> DomainResult<Vec<UsageRow>>;
+    async fn access_log(&self, dataset_id: i64, limit: u32) -> DomainResult<Vec<AccessLogEntry>>;
+    async fn create_key(
+        &self,
+        key: &SharingKey,
+        secret_hash: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<SharingKey>;
+    async fn key_by_hash(&self, secret_hash: &str) -> DomainResult<Option<SharingKey>>;
+    async fn keys_for_grant(&self, grant_id: i64) -> DomainResult<Vec<SharingKey>>;
+    async fn revoke_key(&self, id: i64, at: Timestamp, audit: AuditEvent) -> DomainResult<()>;
+    /// Note a key's use (at most once a minute is enough; not audited).
+    async fn touch_key(&self, id: i64, at: Timestamp) -> DomainResult<()>;
+}
+
+/// Files kept by their SHA-256: the same content is stored once and never overwritten.
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Store bytes; returns their SHA-256 (hex).
+    async fn put_blob(&self, bytes: &[u8], media_type: &str, at: Timestamp)
+    -> DomainResult<String>;
+    async fn blob(&self, sha256: &str) -> DomainResult<Option<Vec<u8>>>;
 }
 
 /// Notifications and their outbox. Like sessions and freshness snapshots they record what
@@ -342,6 +443,8 @@ pub struct Stores {
     pub imports: Arc<dyn ImportStore>,
     pub catalog: Arc<dyn CatalogStore>,
     pub notifications: Arc<dyn NotificationStore>,
+    pub sharing: Arc<dyn SharingStore>,
+    pub blobs: Arc<dyn BlobStore>,
     pub admin: Arc<dyn StoreAdmin>,
 }
 
@@ -355,6 +458,8 @@ impl Stores {
             + TokenStore
             + CatalogStore
             + NotificationStore
+            + SharingStore
+            + BlobStore
             + AuditStore
             + ImportStore
             + StoreAdmin,
@@ -368,6 +473,8 @@ impl Stores {
             imports: backend.clone(),
             catalog: backend.clone(),
             notifications: backend.clone(),
+            sharing: backend.clone(),
+            blobs: backend.clone(),
             admin: backend,
         }
     }

@@ -167,6 +167,12 @@ pub fn roc_date(date: time::Date, lang: Language) -> String {
     }
 }
 
+/// A `YYYY-MM-DD` date.
+pub fn parse_iso_date(text: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &format).ok()
+}
+
 pub fn iso_date(date: time::Date) -> String {
     format!(
         "{:04}-{:02}-{:02}",

@@ -29,6 +29,8 @@ mod catalog;
 pub use catalog::*;
 mod notifications;
 pub use notifications::*;
+mod sharing;
+pub use sharing::*;
 
 /// Generates one `#[tokio::test]` per story for the given store factory.
 #[macro_export]
@@ -57,7 +59,9 @@ macro_rules! suite {
             a_notice_is_stored_once_per_key_and_only_its_owner_reads_it,
             stewards_are_found_with_every_scope_they_hold,
             deliveries_are_claimed_when_due_leased_and_retried,
-            storing_freshness_reports_the_datasets_that_became_due
+            storing_freshness_reports_the_datasets_that_became_due,
+            personal_data_is_shared_only_after_two_approvers_and_only_its_granted_fields,
+            open_and_city_data_need_no_request_and_refusals_say_why
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

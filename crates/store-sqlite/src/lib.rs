@@ -12,6 +12,7 @@ mod migrate;
 mod notifications;
 mod pool;
 mod sessions;
+mod sharing;
 mod tokens;
 
 use std::path::{Path, PathBuf};

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notifications",
         include_str!("../migrations/0004_notifications.sql"),
     ),
+    (5, "sharing", include_str!("../migrations/0005_sharing.sql")),
 ];
 
 fn expected() -> i64 {

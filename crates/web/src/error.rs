@@ -53,6 +53,11 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "The caller's roles do not allow this for this agency.",
     ),
     (
+        "no_grant",
+        403,
+        "Another agency's data without an active sharing grant; file a request for it.",
+    ),
+    (
         "csrf_failed",
         403,
         "A form or request without the page's CSRF token, or from another site.",

@@ -31,6 +31,11 @@ pub enum Permission {
     ReadImports,
     ReadCatalog,
     ManageCatalog,
+    /// Ask another agency for its data (a sharing request).
+    RequestData,
+    /// Read the data itself (not just its description): open data, the agency's own, or
+    /// another agency's under an active sharing grant.
+    ReadSharedData,
 }
 
 impl Permission {
@@ -46,6 +51,8 @@ impl Permission {
         Permission::ReadImports,
         Permission::ReadCatalog,
         Permission::ManageCatalog,
+        Permission::RequestData,
+        Permission::ReadSharedData,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -61,6 +68,8 @@ impl Permission {
             Permission::ReadImports => "read_imports",
             Permission::ReadCatalog => "read_catalog",
             Permission::ManageCatalog => "manage_catalog",
+            Permission::RequestData => "request_data",
+            Permission::ReadSharedData => "read_shared_data",
         }
     }
 
@@ -72,7 +81,14 @@ impl Permission {
                 | Permission::ManageUsers
                 | Permission::ManageAnyToken
                 | Permission::ManageCatalog
+                | Permission::RequestData
         )
+    }
+
+    /// Whether the permission opens agencies' data itself (which may hold personal data):
+    /// auditors review who read what in the access log, they do not read the data.
+    pub fn reads_data(&self) -> bool {
+        matches!(self, Permission::ReadSharedData)
     }
 }
 
@@ -146,8 +162,11 @@ impl Role {
                 ReadImports,
                 ReadCatalog,
                 ManageCatalog,
+                RequestData,
+                ReadSharedData,
             ],
-            Role::SocAnalyst | Role::IncidentHandler | Role::SecurityOfficer | Role::Viewer => {
+            Role::Viewer => &[ReadDashboard, ReadAgencies, ReadCatalog, ReadSharedData],
+            Role::SocAnalyst | Role::IncidentHandler | Role::SecurityOfficer => {
                 &[ReadDashboard, ReadAgencies, ReadCatalog]
             }
         }

@@ -264,6 +264,43 @@ impl CatalogStore for SqliteStore {
             .await
     }
 
+    async fn record_upload(
+        &self,
+        id: i64,
+        record: &DatasetRecord,
+        at: Timestamp,
+        freshness: &FreshnessSnapshot,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<Dataset> {
+        let record = record.clone();
+        let actor = actor.to_string();
+        let freshness = freshness.clone();
+        self.pool
+            .write(move |tx| {
+                let before = must(tx, id)?;
+                let names = agency_names(tx)?;
+                write::update_dataset(
+                    tx,
+                    id,
+                    &record,
+                    &changes(&before.record, &record),
+                    Some(at),
+                    Some(&freshness),
+                    false,
+                    at,
+                    &actor,
+                    &names
+                        .get(record.agency.as_str())
+                        .cloned()
+                        .unwrap_or_default(),
+                )?;
+                append(tx, audit)?;
+                must(tx, id)
+            })
+            .await
+    }
+
     async fn record_evidence(
         &self,
         id: i64,
