@@ -511,10 +511,18 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ),
     ("action.catalog.import", "匯入資料集", "Datasets imported"),
     ("fresh.title", "逾期更新檢測", "Overdue update detection"),
-    ("fresh.lead", "依各資料集宣告的更新頻率，比對實際更新的證據：哪些即將到期、哪些已逾期，以及各機關的準時更新率。", "Each dataset's declared frequency against evidence of real updates: what is due soon, what is overdue, and each agency's on-time rate."),
+    (
+        "fresh.lead",
+        "依各資料集宣告的更新頻率，比對實際更新的證據：哪些即將到期、哪些已逾期，以及各機關的準時更新率。",
+        "Each dataset's declared frequency against evidence of real updates: what is due soon, what is overdue, and each agency's on-time rate.",
+    ),
     ("fresh.all_agencies", "全市所有機關", "All agencies"),
     ("fresh.recompute", "立即重新檢測", "Reassess now"),
-    ("fresh.never_assessed", "尚未檢測：請按「立即重新檢測」。", "Not assessed yet: press Reassess now."),
+    (
+        "fresh.never_assessed",
+        "尚未檢測：請按「立即重新檢測」。",
+        "Not assessed yet: press Reassess now.",
+    ),
     ("fresh.datasets", "資料集", "Datasets"),
     ("fresh.fresh", "已更新", "Up to date"),
     ("fresh.due_soon", "即將到期", "Due soon"),
@@ -522,7 +530,11 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("fresh.delinquent", "嚴重逾期", "Long overdue"),
     ("fresh.review_due", "不定期待檢視", "Irregular, review due"),
     ("fresh.trend", "準時更新率的變化", "On-time rate over time"),
-    ("fresh.trend_empty", "累積兩次以上的檢測後，這裡會顯示趨勢圖。", "The chart appears once there are two or more assessments."),
+    (
+        "fresh.trend_empty",
+        "累積兩次以上的檢測後，這裡會顯示趨勢圖。",
+        "The chart appears once there are two or more assessments.",
+    ),
     ("fresh.on_time", "準時更新率", "On-time rate"),
     ("fresh.scorecards", "各機關成績", "Agency scorecards"),
     ("fresh.no_scores", "尚無檢測結果。", "No assessment yet."),
@@ -536,7 +548,11 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("fresh.days_late", "逾期天數", "Days late"),
     ("fresh.why", "判斷依據", "Why"),
     ("fresh.state", "狀態", "State"),
-    ("fresh.more", "另有更多筆，請匯出完整清單：", "More not shown; export for the full list:"),
+    (
+        "fresh.more",
+        "另有更多筆，請匯出完整清單：",
+        "More not shown; export for the full list:",
+    ),
     // agencies
     ("agency.title", "機關", "Agencies"),
     (

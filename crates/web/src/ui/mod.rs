@@ -8,10 +8,10 @@ mod capabilities;
 mod catalog;
 mod dashboard;
 mod freshness;
-mod spreadsheet;
 mod imports;
 mod login;
 mod notifications;
+mod spreadsheet;
 mod tokens;
 mod users;
 
@@ -249,14 +249,17 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
         },
         NavGroup {
             label: t("nav.group_data"),
-            items: [item("/catalog", "nav.catalog", false), item("/freshness", "nav.freshness", false)]
-                .into_iter()
-                .chain(
-                    capabilities::DATA
-                        .iter()
-                        .map(|c| item(c.href, c.nav_key, true)),
-                )
-                .collect(),
+            items: [
+                item("/catalog", "nav.catalog", false),
+                item("/freshness", "nav.freshness", false),
+            ]
+            .into_iter()
+            .chain(
+                capabilities::DATA
+                    .iter()
+                    .map(|c| item(c.href, c.nav_key, true)),
+            )
+            .collect(),
         },
         NavGroup {
             label: t("nav.group_security"),

@@ -11,7 +11,13 @@ pub enum Value {
     Int(i64),
 }
 
-pub fn respond(ext: &str, _title: &str, headers: &[&str], rows: Vec<Vec<Value>>, file_stem: &str) -> ApiResult<Response> {
+pub fn respond(
+    ext: &str,
+    _title: &str,
+    headers: &[&str],
+    rows: Vec<Vec<Value>>,
+    file_stem: &str,
+) -> ApiResult<Response> {
     match ext {
         "csv" => {
             let mut out = b"\xEF\xBB\xBF".to_vec();
@@ -28,15 +34,23 @@ pub fn respond(ext: &str, _title: &str, headers: &[&str], rows: Vec<Vec<Value>>,
                 w.flush().map_err(ApiError::internal)?;
             }
             let mut r = out.into_response();
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_stem}.csv\"")) {
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"{file_stem}.csv\""))
+            {
                 r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
             }
             Ok(r)
         }
         other => Err(ApiError::new(
             "invalid_input",
-            Text::new(format!("不支援的匯出格式：{other}"), format!("unsupported export format: {other}")),
+            Text::new(
+                format!("不支援的匯出格式：{other}"),
+                format!("unsupported export format: {other}"),
+            ),
         )),
     }
 }

@@ -416,15 +416,39 @@ async fn the_overdue_list_shows_each_agencys_score_and_exports_with_its_evidence
     // 民國113年3月1日 plus four months: the monthly parking data (last 1 Feb) is long overdue.
     app.clock.advance(time::Duration::days(120));
     let (c, csrf) = app.browser("admin").await;
-    let r = c.post(app.url("/freshness/recompute")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    let r = c
+        .post(app.url("/freshness/recompute"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
-    let html = c.get(app.url("/freshness")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(app.url("/freshness"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("各機關成績"));
     assert!(html.contains("交通局"), "{html}");
-    assert!(html.contains("桃園市公有停車場資訊"), "the late dataset is listed");
+    assert!(
+        html.contains("桃園市公有停車場資訊"),
+        "the late dataset is listed"
+    );
     assert!(html.contains("宣告每月更新"), "with the reason");
-    let csv = c.get(app.url("/freshness/late.csv?agency=380290000H")).send().await.unwrap();
-    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = c
+        .get(app.url("/freshness/late.csv?agency=380290000H"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let bytes = csv.bytes().await.unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
     let text = std::str::from_utf8(&bytes[3..]).unwrap();
@@ -433,8 +457,18 @@ async fn the_overdue_list_shows_each_agencys_score_and_exports_with_its_evidence
     let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].get(0), Some("桃園市公有停車場資訊"));
-    assert!(records[0].get(6).unwrap().parse::<i64>().unwrap() > 60, "days late");
+    assert!(
+        records[0].get(6).unwrap().parse::<i64>().unwrap() > 60,
+        "days late"
+    );
     // The museum's quarterly data (last 1 Oct) is late too, but not in 交通局's list.
-    let all = c.get(app.url("/freshness/late.csv")).send().await.unwrap().text().await.unwrap();
+    let all = c
+        .get(app.url("/freshness/late.csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(all.contains("臺灣美術展覽資訊"));
 }

@@ -325,7 +325,12 @@ fn ui_routes() -> Vec<Route> {
         r(Method::GET, "/catalog/datasets/1", None, Perm(ReadCatalog)),
         r(Method::GET, "/freshness", None, Perm(ReadCatalog)),
         r(Method::GET, "/freshness/late.csv", None, Perm(ReadCatalog)),
-        r(Method::POST, "/freshness/recompute", form(&[]), Perm(ManageCatalog)),
+        r(
+            Method::POST,
+            "/freshness/recompute",
+            form(&[]),
+            Perm(ManageCatalog),
+        ),
         r(
             Method::POST,
             "/catalog/datasets/1/review",
