@@ -30,7 +30,6 @@ from referencing.jsonschema import DRAFT7
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMA_DIRS = [
     os.path.join(ROOT, "fixtures", "ckan", "schemas"),
-    "/work/shared/data/catalog/ckan-datagovuk-responses/schemas",
 ]
 SCHEMA_BASE = "http://github.com/alphagov/ckan-functional-tests/api/"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-const bin = process.env.CIVITAS_BIN || "target/debug/civitas";
+const bin = process.env.SMOKE_CIVITAS_BIN || "target/debug/civitas";
 const browserPath = process.env.CHROMIUM || "/usr/bin/chromium";
 const shots = "target/screenshots";
 mkdirSync(shots, { recursive: true });
