@@ -224,6 +224,7 @@ impl<'a> SharingService<'a> {
     }
 
     pub async fn get_request(&self, caller: &Caller, id: i64) -> DomainResult<AccessRequest> {
+        require_somewhere(caller, Permission::ReadCatalog)?;
         let r = self
             .p
             .stores
@@ -300,6 +301,7 @@ impl<'a> SharingService<'a> {
         id: i64,
         decision: Decision,
     ) -> DomainResult<(AccessRequest, Option<SharingGrant>)> {
+        require_somewhere(caller, Permission::ManageCatalog)?;
         let current = self.get_request(caller, id).await?;
         let auth = caller.principal.authorize(
             Permission::ManageCatalog,
@@ -454,18 +456,12 @@ impl<'a> SharingService<'a> {
 
     /// The requester (or a steward of the requesting agency) takes a waiting request back.
     pub async fn withdraw(&self, caller: &Caller, id: i64) -> DomainResult<AccessRequest> {
+        require_somewhere(caller, Permission::RequestData)?;
         let current = self.get_request(caller, id).await?;
-        let auth = if current.requester == caller.principal.user_name {
-            caller.principal.authorize(
-                Permission::RequestData,
-                &self.target(&current.request.requesting_agency).await?,
-            )?
-        } else {
-            caller.principal.authorize(
-                Permission::ManageCatalog,
-                &self.target(&current.request.requesting_agency).await?,
-            )?
-        };
+        let auth = caller.principal.authorize(
+            Permission::RequestData,
+            &self.target(&current.request.requesting_agency).await?,
+        )?;
         if !current.status.is_open() {
             return Err(DomainError::conflict(
                 "只有審核中的申請可以撤回",
@@ -519,6 +515,7 @@ impl<'a> SharingService<'a> {
     }
 
     pub async fn get_grant(&self, caller: &Caller, id: i64) -> DomainResult<SharingGrant> {
+        require_somewhere(caller, Permission::ReadCatalog)?;
         let g = self
             .p
             .stores
@@ -543,6 +540,7 @@ impl<'a> SharingService<'a> {
         id: i64,
         reason: &str,
     ) -> DomainResult<SharingGrant> {
+        require_somewhere(caller, Permission::ManageCatalog)?;
         let g = self.get_grant(caller, id).await?;
         let auth = caller.principal.authorize(
             Permission::ManageCatalog,
@@ -575,6 +573,7 @@ impl<'a> SharingService<'a> {
         grant_id: i64,
         label: &str,
     ) -> DomainResult<(String, SharingKey)> {
+        require_somewhere(caller, Permission::ReadSharedData)?;
         let g = self.get_grant(caller, grant_id).await?;
         let auth = caller.principal.authorize(
             Permission::ReadSharedData,
@@ -643,6 +642,7 @@ impl<'a> SharingService<'a> {
         grant_id: i64,
         key_id: i64,
     ) -> DomainResult<()> {
+        require_somewhere(caller, Permission::ReadSharedData)?;
         let g = self.get_grant(caller, grant_id).await?;
         let key = self
             .p
@@ -776,6 +776,22 @@ impl<'a> SharingService<'a> {
             "貴機關沒有此資料集的有效授權；請在資料集頁面提出資料共享申請",
             "your agency holds no active grant for this dataset; file a sharing request on the dataset's page",
         )))
+    }
+
+    /// Whether the reader may read the dataset's data: `None` when not, `Some(None)` for
+    /// whole access (open, city-shared, own agency), `Some(Some(grant))` under a grant.
+    pub async fn may_read(
+        &self,
+        caller: Option<&Caller>,
+        dataset_id: i64,
+    ) -> DomainResult<Option<Option<i64>>> {
+        let dataset = self.dataset(dataset_id).await?;
+        match self.access(caller, &dataset, None).await {
+            Ok(Access::Whole) => Ok(Some(None)),
+            Ok(Access::Grant(g)) => Ok(Some(Some(g.id))),
+            Err(DomainError::NoGrant(_) | DomainError::Unauthenticated) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// The file currently uploaded for a dataset: (distribution, bytes).
@@ -1126,6 +1142,17 @@ impl<'a> SharingService<'a> {
             .sharing
             .access_log(dataset_id, limit.clamp(1, 1000))
             .await
+    }
+}
+
+/// Refuse early, before looking anything up, when no grant carries the permission at all.
+fn require_somewhere(caller: &Caller, permission: Permission) -> DomainResult<()> {
+    if caller.principal.can_somewhere(permission) {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden {
+            needed: permission.as_str().into(),
+        })
     }
 }
 

@@ -112,6 +112,9 @@ mod tests {
     #[test]
     fn a_broken_file_says_which_line() {
         let err = parse_csv_table("a,b\n1,2\n3,4,5\n".as_bytes()).unwrap_err();
-        assert!(err.message(crate::time::Language::En).contains("line 3"), "{err}");
+        assert!(
+            err.message(crate::time::Language::En).contains("line 3"),
+            "{err}"
+        );
     }
 }

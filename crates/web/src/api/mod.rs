@@ -8,6 +8,7 @@ mod dto;
 mod imports;
 mod me;
 mod notifications;
+mod sharing;
 mod tokens;
 mod users;
 
@@ -27,6 +28,7 @@ use crate::state::AppState;
 
 pub use catalog::public_dcat;
 pub use dto::Paged;
+pub use sharing::{data_reader, file_response};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -49,6 +51,7 @@ pub use dto::Paged;
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "imports", description = "Import runs and their rejected records"),
         (name = "catalog", description = "Datasets: search, records, versions, freshness reviews, imports"),
+        (name = "sharing", description = "Sharing between agencies: requests, decisions, grants, data keys; the data API, files and use counts"),
         (name = "notifications", description = "The caller's own notifications: datasets falling due, overdue or due for review"),
     )
 )]
@@ -60,6 +63,7 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
     let uploads = OpenApiRouter::new()
         .routes(routes!(agencies::import))
         .routes(routes!(catalog::import))
+        .routes(routes!(sharing::upload))
         .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes));
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me::whoami))
@@ -87,6 +91,20 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(catalog::dcat))
         .routes(routes!(imports::list))
         .routes(routes!(imports::get_one))
+        .routes(routes!(sharing::create_request, sharing::list_requests))
+        .routes(routes!(sharing::get_request))
+        .routes(routes!(sharing::decide))
+        .routes(routes!(sharing::withdraw))
+        .routes(routes!(sharing::list_grants))
+        .routes(routes!(sharing::get_grant))
+        .routes(routes!(sharing::revoke_grant))
+        .routes(routes!(sharing::create_key, sharing::list_keys))
+        .routes(routes!(sharing::revoke_key))
+        .routes(routes!(sharing::data))
+        .routes(routes!(sharing::download))
+        .routes(routes!(sharing::usage))
+        .routes(routes!(sharing::dataset_usage))
+        .routes(routes!(sharing::access_log))
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::read))
         .routes(routes!(notifications::read_all))

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use civitas_core::Caller;
 use civitas_core::accounts::{ApiToken, Session, User};
 use civitas_core::authz::Principal;
+use civitas_core::sharing::{KEY_PREFIX, SharingKey};
 use civitas_core::text::Text;
 use civitas_core::time::Language;
 
@@ -30,6 +31,12 @@ pub enum Identity {
     Token {
         token: Box<ApiToken>,
         principal: Principal,
+    },
+    /// A program holding a sharing grant's data key (`civg_…`): it may read that grant's
+    /// data and nothing else, so it is no caller for any other route.
+    DataKey {
+        key: Box<SharingKey>,
+        caller: Box<Caller>,
     },
 }
 
@@ -55,7 +62,7 @@ pub struct RequestContext {
 impl RequestContext {
     pub fn caller(&self) -> Option<Caller> {
         match &self.identity {
-            Identity::Anonymous => None,
+            Identity::Anonymous | Identity::DataKey { .. } => None,
             Identity::Session { principal, .. } | Identity::Token { principal, .. } => {
                 Some(Caller::new(principal.clone(), self.ip.clone()))
             }
@@ -147,6 +154,21 @@ pub async fn authenticate(
     let mut stale_session = false;
 
     match bearer(&headers) {
+        Some(Ok(secret)) if secret.starts_with(KEY_PREFIX) => {
+            match state.platform.sharing().resolve_key(&secret).await {
+                Ok((key, mut caller)) => {
+                    caller.source_ip = ctx.ip.clone();
+                    ctx.identity = Identity::DataKey {
+                        key: Box::new(key),
+                        caller: Box::new(caller),
+                    }
+                }
+                Err(e) => {
+                    ctx.lang = header_lang.unwrap_or(Language::En);
+                    return crate::render::finish(&state, &ctx, ApiError::from(e).into_response());
+                }
+            }
+        }
         Some(Ok(secret)) => match state.platform.tokens().resolve(&secret).await {
             Ok((token, principal)) => {
                 ctx.identity = Identity::Token {
@@ -199,7 +221,10 @@ pub async fn authenticate(
         _ => cookie_lang.unwrap_or(Language::ZhTw),
     };
 
-    let cookie_borne = !matches!(ctx.identity, Identity::Token { .. });
+    let cookie_borne = !matches!(
+        ctx.identity,
+        Identity::Token { .. } | Identity::DataKey { .. }
+    );
     let anonymous_api = is_api && matches!(ctx.identity, Identity::Anonymous);
     if unsafe_method(&ctx.method) && cookie_borne && !anonymous_api {
         let expected = match &ctx.identity {

@@ -18,11 +18,6 @@ pub struct Capability {
 
 pub const DATA: &[Capability] = &[
     Capability {
-        href: "/sharing",
-        slug: "sharing",
-        nav_key: "nav.sharing",
-    },
-    Capability {
         href: "/exchange",
         slug: "exchange",
         nav_key: "nav.exchange",

@@ -264,6 +264,14 @@ struct DatasetPage {
     versions: Vec<(i64, String, String, String)>,
     seen: String,
     can_manage: bool,
+    /// None: may not read the data; Some(None): all of it; Some(Some(id)): under grant id.
+    read: Option<Option<i64>>,
+    has_file: bool,
+    can_request: bool,
+    access_label: String,
+    requests: Vec<super::sharing::RequestRow>,
+    usage: civitas_core::sharing::UsageRow,
+    access_log: Vec<(String, String, String, String, u64)>,
 }
 
 pub async fn dataset(
@@ -329,7 +337,62 @@ pub async fn dataset(
     ];
     let snapshot = d.freshness.clone();
     let target = state.platform.agencies().target(Some(&r.agency)).await?;
+    let sharing = state.platform.sharing();
+    // Counting a view is the usage log's business; a failure to count never hides the page.
+    if let Err(e) = sharing.record_view(Some(&page.caller), id).await {
+        tracing::warn!(error = %e, "a dataset view was not counted");
+    }
+    let read = sharing.may_read(Some(&page.caller), id).await?;
+    let has_file = r
+        .distributions
+        .iter()
+        .any(|x| x.kind == civitas_core::catalog::DistributionKind::Upload);
+    let restricted = matches!(
+        r.access_level,
+        AccessLevel::Restricted | AccessLevel::PersonalData
+    );
+    let can_request = read.is_none()
+        && restricted
+        && page.caller.principal.can_somewhere(Permission::RequestData);
+    let requests = sharing
+        .requests(
+            &page.caller,
+            &civitas_core::ports::RequestFilter {
+                dataset_id: Some(id),
+                ..Default::default()
+            },
+        )
+        .await?
+        .iter()
+        .map(|x| super::sharing::request_row(x, &agencies, &chrome))
+        .collect();
+    let year_ago = state.platform.now().sub(time::Duration::days(365));
+    let usage = sharing.dataset_usage(&page.caller, id, year_ago).await?;
+    let access_log = match sharing.access_log(&page.caller, id, 20).await {
+        Ok(log) => log
+            .into_iter()
+            .map(|e| {
+                (
+                    chrome.datetime(e.at),
+                    e.user_name,
+                    e.agency
+                        .map(|a| agencies.get(&a).cloned().unwrap_or(a))
+                        .unwrap_or_else(|| "—".into()),
+                    chrome.t(&format!("usage.kind_{}", e.kind)).to_string(),
+                    e.rows,
+                )
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     render(&DatasetPage {
+        access_label: r.access_level.label().get(lang).to_string(),
+        read,
+        has_file,
+        can_request,
+        requests,
+        usage,
+        access_log,
         agency_name: agencies
             .get(r.agency.as_str())
             .cloned()

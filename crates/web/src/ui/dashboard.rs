@@ -105,6 +105,24 @@ pub async fn show(State(state): State<AppState>, page: Page) -> ApiResult<Respon
             coming: false,
         },
         Tile {
+            href: "/freshness",
+            title: i18n::t(lang, "nav.freshness"),
+            summary: i18n::t(lang, "cap.freshness.summary"),
+            coming: false,
+        },
+        Tile {
+            href: "/sharing",
+            title: i18n::t(lang, "nav.sharing"),
+            summary: i18n::t(lang, "cap.sharing.summary"),
+            coming: false,
+        },
+        Tile {
+            href: "/usage",
+            title: i18n::t(lang, "nav.usage"),
+            summary: i18n::t(lang, "tile.usage"),
+            coming: false,
+        },
+        Tile {
             href: "/agencies",
             title: i18n::t(lang, "nav.agencies"),
             summary: i18n::t(lang, "tile.agencies"),

@@ -11,8 +11,10 @@ mod freshness;
 mod imports;
 mod login;
 mod notifications;
+mod sharing;
 mod spreadsheet;
 mod tokens;
+mod usage;
 mod users;
 
 use std::collections::HashMap;
@@ -78,6 +80,31 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .route("/catalog", get(catalog::search))
         .route("/catalog/datasets/{id}", get(catalog::dataset))
         .route("/catalog/datasets/{id}/review", post(catalog::review))
+        .route(
+            "/catalog/datasets/{id}/request",
+            get(sharing::request_form).post(sharing::request_submit),
+        )
+        .route(
+            "/catalog/datasets/{id}/upload",
+            post(sharing::upload).layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes)),
+        )
+        .route("/catalog/datasets/{id}/preview", get(sharing::preview))
+        .route("/catalog/datasets/{id}/file", get(sharing::download))
+        .route("/sharing", get(sharing::overview))
+        .route("/sharing/requests/{id}", get(sharing::request_detail))
+        .route("/sharing/requests/{id}/decision", post(sharing::decide))
+        .route("/sharing/requests/{id}/withdraw", post(sharing::withdraw))
+        .route("/sharing/grants/{id}", get(sharing::grant_detail))
+        .route("/sharing/grants/{id}/keys", post(sharing::create_key))
+        .route(
+            "/sharing/grants/{id}/keys/{key}/revoke",
+            post(sharing::revoke_key),
+        )
+        .route("/sharing/grants/{id}/revoke", post(sharing::revoke_grant))
+        .route("/usage", get(usage::show))
+        .route("/usage/datasets.csv", get(usage::export))
+        .route("/usage/datasets.xlsx", get(usage::export))
+        .route("/usage/datasets.ods", get(usage::export))
         .route("/freshness", get(freshness::show))
         .route("/freshness/recompute", post(freshness::recompute))
         .route("/freshness/late.csv", get(freshness::export))
@@ -252,6 +279,8 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
             items: [
                 item("/catalog", "nav.catalog", false),
                 item("/freshness", "nav.freshness", false),
+                item("/sharing", "nav.sharing", false),
+                item("/usage", "nav.usage", false),
             ]
             .into_iter()
             .chain(

@@ -1,8 +1,9 @@
-//! Tables as downloads. CSV is written here; XLSX and ODS arrive with the export crate.
+//! Tables as downloads: CSV (UTF-8 with BOM), XLSX and ODS through `civitas-export`.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use civitas_core::text::Text;
+use civitas_export::{Cell, Column, Format, Table};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -11,46 +12,51 @@ pub enum Value {
     Int(i64),
 }
 
+/// Write `rows` under `headers` in the format named by `ext` (csv, xlsx or ods).
 pub fn respond(
     ext: &str,
-    _title: &str,
+    title: &str,
     headers: &[&str],
     rows: Vec<Vec<Value>>,
     file_stem: &str,
 ) -> ApiResult<Response> {
-    match ext {
-        "csv" => {
-            let mut out = b"\xEF\xBB\xBF".to_vec();
-            {
-                let mut w = csv::Writer::from_writer(&mut out);
-                w.write_record(headers).map_err(ApiError::internal)?;
-                for row in rows {
-                    w.write_record(row.iter().map(|v| match v {
-                        Value::Text(t) => t.clone(),
-                        Value::Int(n) => n.to_string(),
-                    }))
-                    .map_err(ApiError::internal)?;
-                }
-                w.flush().map_err(ApiError::internal)?;
-            }
-            let mut r = out.into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"{file_stem}.csv\""))
-            {
-                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-            }
-            Ok(r)
-        }
-        other => Err(ApiError::new(
+    let format = Format::parse(ext).ok_or_else(|| {
+        ApiError::new(
             "invalid_input",
             Text::new(
-                format!("不支援的匯出格式：{other}"),
-                format!("unsupported export format: {other}"),
+                format!("不支援的匯出格式：{ext}；可用 csv、xlsx、ods"),
+                format!("unsupported export format: {ext}; use csv, xlsx or ods"),
             ),
-        )),
+        )
+    })?;
+    let table = Table {
+        title: title.to_string(),
+        columns: headers
+            .iter()
+            .map(|h| Column::new(*h).with_width((h.chars().count() as f64 * 2.2).max(10.0)))
+            .collect(),
+        rows: rows
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|v| match v {
+                        Value::Text(t) => Cell::Text(t),
+                        Value::Int(n) => Cell::Int(n),
+                    })
+                    .collect()
+            })
+            .collect(),
+    };
+    let bytes = civitas_export::write(&table, format).map_err(ApiError::internal)?;
+    let mut r = bytes.into_response();
+    if let Ok(v) = HeaderValue::from_str(format.media_type()) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
     }
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{file_stem}.{}\"",
+        format.extension()
+    )) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
 }

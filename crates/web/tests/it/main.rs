@@ -19,3 +19,4 @@ mod openapi;
 mod pages;
 mod role_matrix;
 mod scoped_admin;
+mod sharing;

@@ -123,7 +123,6 @@ async fn pages_not_built_yet_say_what_is_coming_and_show_no_data() {
     let app = TestApp::spawn().await;
     let (c, _) = app.browser("admin").await;
     for path in [
-        "/sharing",
         "/exchange",
         "/geo",
         "/alerts",

@@ -13,6 +13,8 @@ enum Need {
     Public,
     SignedIn,
     Perm(Permission),
+    /// Either permission is enough.
+    Either(Permission, Permission),
 }
 
 struct Route {
@@ -195,6 +197,100 @@ fn api_routes() -> Vec<Route> {
             None,
             SignedIn,
         ),
+        r(
+            Method::POST,
+            "/api/v1/sharing/requests",
+            Some(
+                json!({"dataset_id": 1, "requesting_agency": "380130000C", "purpose": "路邊停車管理", "days": 30}),
+            ),
+            Perm(RequestData),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/sharing/requests",
+            None,
+            Perm(ReadCatalog),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/sharing/requests/99999",
+            None,
+            Perm(ReadCatalog),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/sharing/requests/99999/decision",
+            Some(json!({"decision": "approve"})),
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/sharing/requests/99999/withdraw",
+            None,
+            Perm(RequestData),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/sharing/grants",
+            None,
+            Perm(ReadCatalog),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/sharing/grants/99999",
+            None,
+            Perm(ReadCatalog),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/sharing/grants/99999/revoke",
+            Some(json!({"reason": "不再需要"})),
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/sharing/grants/99999/keys",
+            Some(json!({"label": "系統"})),
+            Perm(ReadSharedData),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/sharing/grants/99999/keys",
+            None,
+            Perm(ReadCatalog),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/sharing/grants/99999/keys/1/revoke",
+            None,
+            Perm(ReadSharedData),
+        ),
+        r(Method::GET, "/api/v1/datasets/1/data", None, Public),
+        r(Method::GET, "/api/v1/datasets/1/file", None, Public),
+        r(
+            Method::POST,
+            "/api/v1/datasets/1/file?name=parking.csv",
+            Some(json!("csv")),
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/usage?days=30",
+            None,
+            Perm(ReadCatalog),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/datasets/1/usage",
+            None,
+            Perm(ReadCatalog),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/datasets/1/access-log",
+            None,
+            Either(ManageCatalog, ReadAudit),
+        ),
         r(Method::GET, "/api/v1/openapi.json", None, Public),
         r(Method::GET, "/healthz", None, Public),
         r(Method::GET, "/readyz", None, Public),
@@ -337,6 +433,75 @@ fn ui_routes() -> Vec<Route> {
             form(&[("note", "checked")]),
             Perm(ManageCatalog),
         ),
+        r(Method::GET, "/sharing", None, Perm(ReadCatalog)),
+        r(
+            Method::GET,
+            "/sharing/requests/99999",
+            None,
+            Perm(ReadCatalog),
+        ),
+        r(
+            Method::POST,
+            "/sharing/requests/99999/decision",
+            form(&[("decision", "approve")]),
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::POST,
+            "/sharing/requests/99999/withdraw",
+            form(&[]),
+            Perm(RequestData),
+        ),
+        r(
+            Method::GET,
+            "/sharing/grants/99999",
+            None,
+            Perm(ReadCatalog),
+        ),
+        r(
+            Method::POST,
+            "/sharing/grants/99999/keys",
+            form(&[("label", "系統")]),
+            Perm(ReadSharedData),
+        ),
+        r(
+            Method::POST,
+            "/sharing/grants/99999/keys/1/revoke",
+            form(&[]),
+            Perm(ReadSharedData),
+        ),
+        r(
+            Method::POST,
+            "/sharing/grants/99999/revoke",
+            form(&[("reason", "不再需要")]),
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::GET,
+            "/catalog/datasets/1/request",
+            None,
+            Perm(RequestData),
+        ),
+        r(
+            Method::POST,
+            "/catalog/datasets/1/request",
+            form(&[
+                ("requesting_agency", "380130000C"),
+                ("purpose", "路邊停車管理"),
+                ("days", "30"),
+            ]),
+            Perm(RequestData),
+        ),
+        r(
+            Method::POST,
+            "/catalog/datasets/1/upload",
+            form(&[]),
+            Perm(ManageCatalog),
+        ),
+        r(Method::GET, "/catalog/datasets/1/preview", None, SignedIn),
+        r(Method::GET, "/catalog/datasets/1/file", None, Public),
+        r(Method::GET, "/usage", None, Perm(ReadCatalog)),
+        r(Method::GET, "/usage/datasets.xlsx", None, Perm(ReadCatalog)),
         r(Method::GET, "/alerts", None, Perm(ReadDashboard)),
         r(Method::GET, "/assets", None, Perm(ReadDashboard)),
     ]
@@ -356,6 +521,8 @@ fn allowed(who: Who, need: Need) -> bool {
         (_, Need::SignedIn) => true,
         (Who::NoRoles, Need::Perm(_)) => false,
         (Who::Role(role), Need::Perm(p)) => role.has(p),
+        (Who::NoRoles, Need::Either(..)) => false,
+        (Who::Role(role), Need::Either(a, b)) => role.has(a) || role.has(b),
     }
 }
 
@@ -379,6 +546,7 @@ async fn send(
     if let Some(body) = &route.body {
         req = if route.path.starts_with("/api/v1/agencies/import")
             || route.path.starts_with("/api/v1/catalog/import")
+            || route.path.starts_with("/api/v1/datasets/1/file")
         {
             req.header("content-type", "text/csv")
                 .body("code,name_zh\n")
