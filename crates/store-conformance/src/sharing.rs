@@ -197,6 +197,19 @@ pub async fn personal_data_is_shared_only_after_two_approvers_and_only_its_grant
         after.version
     );
 
+    // The next harvest of the supply list keeps what civitas holds: the file and the access level.
+    let (_, report) = import_list(&p, &std::fs::read(SUPPLY_LIST).unwrap()).await;
+    assert_eq!(report.updated, 0, "a harvest does not undo local decisions");
+    let kept = stores.catalog.dataset(dengue).await.unwrap().unwrap();
+    assert_eq!(kept.record.access_level, AccessLevel::PersonalData);
+    assert_eq!(kept.version, after.version);
+    assert!(
+        kept.record
+            .distributions
+            .iter()
+            .any(|d| d.checksum_sha256.as_deref() == Some(up.sha256.as_str()))
+    );
+
     // The grantee reads only the granted fields; the provider reads everything.
     let page = sharing
         .read_rows(Some(&social), dengue, 1, 10, None)

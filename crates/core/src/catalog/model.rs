@@ -202,6 +202,40 @@ impl DatasetRecord {
         UpdateFrequency::parse(&self.frequency)
     }
 
+    /// Keep what civitas itself holds about a dataset when its source describes it again:
+    /// files uploaded here, an access level a steward set (sources only publish open data, so
+    /// "open" from a source is no decision), and English text or contacts the source lacks.
+    pub fn keep_local(&mut self, held: &DatasetRecord) {
+        let uploads = held
+            .distributions
+            .iter()
+            .filter(|d| d.kind == DistributionKind::Upload)
+            .cloned();
+        self.distributions
+            .retain(|d| d.kind != DistributionKind::Upload);
+        self.distributions.extend(uploads);
+        if self.access_level == AccessLevel::Open {
+            self.access_level = held.access_level;
+        }
+        for (mine, theirs) in [
+            (&mut self.title_en, &held.title_en),
+            (&mut self.description_en, &held.description_en),
+            (&mut self.contact_name, &held.contact_name),
+            (&mut self.contact_email, &held.contact_email),
+            (&mut self.contact_phone, &held.contact_phone),
+        ] {
+            if mine.is_none() {
+                mine.clone_from(theirs);
+            }
+        }
+        if self.fields.is_empty() {
+            self.fields.clone_from(&held.fields);
+        }
+        if self.record_count.is_none() {
+            self.record_count = held.record_count;
+        }
+    }
+
     /// Formats of all distributions, upper case, without repeats.
     pub fn formats(&self) -> Vec<String> {
         let mut out: Vec<String> = self

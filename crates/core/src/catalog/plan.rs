@@ -148,6 +148,8 @@ pub fn plan_catalog_import(
                 });
             }
             Some(current) => {
+                let mut record = record;
+                record.keep_local(&current.record);
                 let withdrawn = matches!(current.status, DatasetStatus::Withdrawn { .. });
                 if current.record == record && !withdrawn {
                     report.unchanged += 1;
