@@ -344,6 +344,40 @@ async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese()
         agencies.contains("桃園市政府資訊科技局"),
         "the 民國113年 merger is in the demo"
     );
+    // Sharing has a history: requests in every state, grants, and a month of use.
+    let sharing = c
+        .get(format!("{}/sharing", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for seen in [
+        "桃園市登革熱確診個案分布",
+        "部分核准",
+        "不予核准",
+        "待第二位核准",
+        "待審核",
+    ] {
+        assert!(
+            sharing.contains(seen),
+            "{seen} missing from the demo's sharing page"
+        );
+    }
+    let usage = c
+        .get(format!("{}/usage", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(usage.contains("使用最多的資料集") && usage.contains("桃園市登革熱確診個案分布"));
+    assert!(
+        !usage.contains("期間內還沒有任何使用紀錄"),
+        "the demo has use to show"
+    );
     assert_eq!(stop(server), 0);
 
     // Running the demo again reuses the data and prints the same login.
