@@ -1304,6 +1304,44 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "{} 與目前的檔案內容相同，未視為資料更新。",
         "{} has the same content as the current file; not counted as a data update.",
     ),
+    ("work.title", "我的待辦", "My worklist"),
+    ("work.lead", "您負責的機關：", "Agencies you look after:"),
+    (
+        "work.requests",
+        "待我審核的共享申請",
+        "Sharing requests waiting for me",
+    ),
+    (
+        "work.due",
+        "需要更新或確認的資料集",
+        "Datasets to update or confirm",
+    ),
+    (
+        "work.due_none",
+        "您負責的資料集都已按時更新，目前沒有需要處理的項目。",
+        "Every dataset you look after is up to date; nothing needs doing.",
+    ),
+    (
+        "work.due_help",
+        "最急的在前：已嚴重逾期、逾期、連結失效、即將到期、待確認。更新資料後上傳新檔，或在資料集頁面按「已確認，無新資料」。",
+        "Most urgent first: delinquent, overdue, unreachable, due soon, review due. Upload the new file after updating, or choose \"reviewed, nothing new\" on the dataset's page.",
+    ),
+    (
+        "work.due_more",
+        "只列出前 100 筆，完整清單見",
+        "Only the first 100 are listed; the full list is under",
+    ),
+    (
+        "work.decided",
+        "我提出的申請結果",
+        "Decisions on my requests",
+    ),
+    (
+        "work.decided_none",
+        "您提出的申請還沒有審核結果。",
+        "None of your requests has been decided yet.",
+    ),
+    ("nav.worklist", "我的待辦", "My worklist"),
 ];
 
 static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =

@@ -16,6 +16,7 @@ mod spreadsheet;
 mod tokens;
 mod usage;
 mod users;
+mod worklist;
 
 use std::collections::HashMap;
 
@@ -101,6 +102,7 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
             post(sharing::revoke_key),
         )
         .route("/sharing/grants/{id}/revoke", post(sharing::revoke_grant))
+        .route("/worklist", get(worklist::show))
         .route("/usage", get(usage::show))
         .route("/usage/datasets.csv", get(usage::export))
         .route("/usage/datasets.xlsx", get(usage::export))
@@ -272,7 +274,13 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
     let mut groups = vec![
         NavGroup {
             label: t("nav.group_overview"),
-            items: vec![item("/", "nav.home", false)],
+            items: std::iter::once(item("/", "nav.home", false))
+                .chain(
+                    principal
+                        .can_somewhere(Permission::ManageCatalog)
+                        .then(|| item("/worklist", "nav.worklist", false)),
+                )
+                .collect(),
         },
         NavGroup {
             label: t("nav.group_data"),

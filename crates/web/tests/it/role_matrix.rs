@@ -501,6 +501,7 @@ fn ui_routes() -> Vec<Route> {
         r(Method::GET, "/catalog/datasets/1/preview", None, SignedIn),
         r(Method::GET, "/catalog/datasets/1/file", None, Public),
         r(Method::GET, "/usage", None, Perm(ReadCatalog)),
+        r(Method::GET, "/worklist", None, Perm(ManageCatalog)),
         r(Method::GET, "/usage/datasets.xlsx", None, Perm(ReadCatalog)),
         r(Method::GET, "/alerts", None, Perm(ReadDashboard)),
         r(Method::GET, "/assets", None, Perm(ReadDashboard)),

@@ -496,3 +496,64 @@ async fn open_data_needs_no_grant_and_same_content_is_not_a_data_update() {
     let e: Value = r.json().await.unwrap();
     assert!(e["message"].as_str().unwrap().contains("2"), "{e}");
 }
+
+#[tokio::test]
+async fn a_stewards_worklist_holds_their_late_datasets_and_the_requests_they_must_decide() {
+    let app = TestApp::spawn().await;
+    restricted_bus_routes(&app, AccessLevel::Restricted).await;
+    app.add_user("chang.police", &steward(POLICE), Some(POLICE))
+        .await;
+    app.add_user("lin.transport", &steward(TRANSPORT), Some(TRANSPORT))
+        .await;
+    let police = app.token("chang.police").await;
+    let r = client()
+        .post(app.url("/api/v1/sharing/requests"))
+        .bearer_auth(&police)
+        .json(&json!({"dataset_id": BUS, "purpose": "公車站周邊交通事故分析", "days": 30}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // A month and a half later the monthly parking list is late.
+    app.clock.advance(time::Duration::days(45));
+    app.platform()
+        .catalog()
+        .recompute_freshness(app.platform().now())
+        .await
+        .unwrap();
+    let (lin, _) = app.browser("lin.transport").await;
+    let page = lin
+        .get(app.url("/worklist"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("您負責的機關： 交通局"),
+        "names the steward's agency"
+    );
+    assert!(
+        page.contains("待我審核的共享申請") && page.contains("#1"),
+        "{page}"
+    );
+    assert!(
+        page.contains("桃園市公有停車場資訊"),
+        "the late parking list"
+    );
+    assert!(
+        !page.contains("臺灣美術展覽資訊"),
+        "another agency's datasets stay out"
+    );
+    let (chang, _) = app.browser("chang.police").await;
+    let theirs = chang
+        .get(app.url("/worklist"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(theirs.contains("目前沒有等您審核的申請"));
+}
