@@ -352,6 +352,13 @@ pub trait SharingStore: Send + Sync + 'static {
     async fn usage(&self, from: Timestamp, datasets: Option<&[i64]>)
     -> DomainResult<Vec<UsageRow>>;
     async fn access_log(&self, dataset_id: i64, limit: u32) -> DomainResult<Vec<AccessLogEntry>>;
+    /// Uses per Taipei day from `from` on (ISO date, views, downloads, API calls), for the
+    /// datasets of one agency or all.
+    async fn usage_by_day(
+        &self,
+        from: Timestamp,
+        agency: Option<&AgencyCode>,
+    ) -> DomainResult<Vec<(String, u64, u64, u64)>>;
     async fn create_key(
         &self,
         key: &SharingKey,

@@ -417,4 +417,19 @@ pub async fn open_and_city_data_need_no_request_and_refusals_say_why(stores: &St
         (row.views, row.api_calls, row.consuming_agencies),
         (2, 1, 1)
     );
+    let days = sharing
+        .usage_by_day(&social, Timestamp::from_millis(0).unwrap(), None)
+        .await
+        .unwrap();
+    assert_eq!(days.len(), 1, "all on the inventory day");
+    assert_eq!((days[0].1, days[0].2, days[0].3), (2, 0, 1));
+    let none = sharing
+        .usage_by_day(
+            &social,
+            Timestamp::from_millis(0).unwrap(),
+            Some(&code(SOCIAL)),
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "社會局's own datasets were not used");
 }

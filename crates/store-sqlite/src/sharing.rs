@@ -484,6 +484,37 @@ impl SharingStore for SqliteStore {
             .await
     }
 
+    async fn usage_by_day(
+        &self,
+        from: Timestamp,
+        agency: Option<&AgencyCode>,
+    ) -> DomainResult<Vec<(String, u64, u64, u64)>> {
+        let day = iso_date(from.taipei_date());
+        let agency = agency.map(|a| a.to_string());
+        self.pool
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT u.day, SUM(u.views), SUM(u.downloads), SUM(u.api_calls)
+                         FROM dataset_usage_daily u
+                         WHERE u.day >= ?1
+                           AND (?2 IS NULL OR u.dataset_id IN (SELECT id FROM datasets WHERE agency = ?2))
+                         GROUP BY u.day ORDER BY u.day",
+                    )
+                    .map_err(db_err)?;
+                stmt.query_map(params![day, agency], |r| {
+                    let n = |i: usize| -> rusqlite::Result<u64> {
+                        Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
+                    };
+                    Ok((r.get(0)?, n(1)?, n(2)?, n(3)?))
+                })
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db_err)
+            })
+            .await
+    }
+
     async fn access_log(&self, dataset_id: i64, limit: u32) -> DomainResult<Vec<AccessLogEntry>> {
         self.pool
             .read(move |conn| {

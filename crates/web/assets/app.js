@@ -60,3 +60,26 @@
     axes: [{}, { size: 56, values: function (u, v) { return v.map(function (x) { return x + "%"; }); } }]
   }, [xs, ys], el);
 })();
+
+// Use per day: [[isoDate, views, downloads, apiCalls], ...].
+(function () {
+  "use strict";
+  var el = document.querySelector('[data-chart="usage"]');
+  var data = document.getElementById("usage-data");
+  if (!el || !data || !window.uPlot) { return; }
+  var rows = JSON.parse(data.textContent);
+  var xs = rows.map(function (r) { return Date.parse(r[0] + "T00:00:00+08:00") / 1000; });
+  var col = function (i) { return rows.map(function (r) { return r[i]; }); };
+  new window.uPlot({
+    width: Math.max(320, el.clientWidth || 640),
+    height: 220,
+    scales: { x: { time: true } },
+    series: [
+      {},
+      { label: el.getAttribute("data-label-views"), stroke: "#0b4f8a", width: 2, fill: "rgba(11,79,138,0.08)" },
+      { label: el.getAttribute("data-label-downloads"), stroke: "#a15c00", width: 2 },
+      { label: el.getAttribute("data-label-api"), stroke: "#1a7f37", width: 2 }
+    ],
+    axes: [{}, { size: 48 }]
+  }, [xs, col(1), col(2), col(3)], el);
+})();

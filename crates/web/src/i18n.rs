@@ -1342,6 +1342,12 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "None of your requests has been decided yet.",
     ),
     ("nav.worklist", "我的待辦", "My worklist"),
+    ("usage.trend", "每日使用量", "Use per day"),
+    (
+        "usage.trend_empty",
+        "累積兩天以上的使用紀錄後，這裡會顯示每日趨勢圖。",
+        "Once there are two days of use, the daily trend appears here.",
+    ),
 ];
 
 static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =

@@ -1100,6 +1100,17 @@ impl<'a> SharingService<'a> {
         self.p.stores.sharing.usage(from, None).await
     }
 
+    /// Uses per day since `from`, for one agency's datasets or all.
+    pub async fn usage_by_day(
+        &self,
+        caller: &Caller,
+        from: Timestamp,
+        agency: Option<&AgencyCode>,
+    ) -> DomainResult<Vec<(String, u64, u64, u64)>> {
+        require_somewhere(caller, Permission::ReadCatalog)?;
+        self.p.stores.sharing.usage_by_day(from, agency).await
+    }
+
     pub async fn dataset_usage(
         &self,
         caller: &Caller,

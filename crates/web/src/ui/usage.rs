@@ -63,6 +63,8 @@ struct UsagePage {
     unused: Vec<(i64, String, String)>,
     stats: RequestStats,
     export_query: String,
+    trend: Vec<(String, u64, u64, u64)>,
+    trend_json: String,
 }
 
 struct Report {
@@ -161,7 +163,27 @@ pub async fn show(
         names.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     agency_options.sort();
     let agency = q.agency.clone().unwrap_or_default();
+    let agency_code = civitas_core::agencies::AgencyCode::parse(&agency).ok();
+    let from = state
+        .platform
+        .now()
+        .sub(time::Duration::days(r.months * 30 + r.months / 2));
+    let trend = state
+        .platform
+        .sharing()
+        .usage_by_day(&page.caller, from, agency_code.as_ref())
+        .await?;
+    let trend_json = serde_json::to_string(
+        &trend
+            .iter()
+            .map(|(d, v, dl, a)| serde_json::json!([d, v, dl, a]))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_else(|_| "[]".into())
+    .replace('<', "\\u003c");
     render(&UsagePage {
+        trend,
+        trend_json,
         total_views: rows.iter().map(|(_, u)| u.views).sum(),
         total_downloads: rows.iter().map(|(_, u)| u.downloads).sum(),
         total_api: rows.iter().map(|(_, u)| u.api_calls).sum(),
