@@ -378,6 +378,10 @@ async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese()
         !usage.contains("期間內還沒有任何使用紀錄"),
         "the demo has use to show"
     );
+    assert!(
+        usage.contains("data-chart=\"usage\""),
+        "a month of use draws a trend"
+    );
     assert_eq!(stop(server), 0);
 
     // Running the demo again reuses the data and prints the same login.
