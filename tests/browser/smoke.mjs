@@ -167,6 +167,21 @@ try {
   const first = await steward.textContent(".notice .notice-title a");
   check(/^(未讀 )?資料集「.+」/.test(first.trim()), `the notices name their datasets (${first.trim()})`);
   await steward.screenshot({ path: `${shots}/notifications.png`, fullPage: false });
+
+  // The steward's worklist holds 警察局's request; the decision page offers the three choices.
+  await steward.goto(`${demo.url}/worklist`);
+  check(await steward.getByText("公車即時車輛位置").first().isVisible(), "the worklist shows the request waiting for 交通局");
+  await steward.screenshot({ path: `${shots}/worklist.png`, fullPage: true });
+  await Promise.all([
+    steward.waitForURL(/\/sharing\/requests\/\d+$/),
+    steward.locator("table a[href^='/sharing/requests/']").first().click(),
+  ]);
+  check(await steward.locator("input[name=decision]").count() === 3, "approve, approve in part and refuse are offered");
+  await steward.screenshot({ path: `${shots}/sharing-decision.png`, fullPage: true });
+  await steward.goto(`${demo.url}/usage`);
+  await steward.waitForSelector('[data-chart="usage"] canvas', { timeout: 10_000 });
+  check(true, "the use trend draws from a month of use");
+  await steward.screenshot({ path: `${shots}/usage.png`, fullPage: false });
   console.log(`browser smoke test passed; screenshots in ${shots}/`);
 } finally {
   await browser.close();

@@ -10,11 +10,57 @@ use crate::text::Text;
 
 /// Split a list written with 、 , ， ; or line breaks.
 pub fn split_list(text: &str) -> Vec<String> {
-    text.split(['、', ',', '，', ';', '；', '\n'])
-        .map(str::trim)
+    const SEPARATORS: [char; 6] = ['、', ',', '，', ';', '；', '\n'];
+    // Separators inside brackets belong to the item: `DutyStatus(營運狀態[0=執勤,1=開始])`.
+    let mut items = Vec::new();
+    let mut depth: i32 = 0;
+    let mut current = String::new();
+    for c in text.chars() {
+        match c {
+            '(' | '（' | '[' | '［' | '【' | '{' => depth += 1,
+            ')' | '）' | ']' | '］' | '】' | '}' => depth = (depth - 1).max(0),
+            _ => {}
+        }
+        if depth == 0 && SEPARATORS.contains(&c) {
+            items.push(std::mem::take(&mut current));
+        } else {
+            current.push(c);
+        }
+    }
+    items.push(current);
+    if depth != 0 {
+        // An unclosed bracket: split plainly rather than swallow the rest of the list.
+        items = text.split(SEPARATORS).map(str::to_string).collect();
+    }
+    items
+        .iter()
+        .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::split_list;
+
+    #[test]
+    fn separators_inside_brackets_stay_with_their_field() {
+        assert_eq!(
+            split_list("BusID(車號),DutyStatus(營運狀態[0=執勤,1=開始,2=結束]),Speed"),
+            vec![
+                "BusID(車號)",
+                "DutyStatus(營運狀態[0=執勤,1=開始,2=結束])",
+                "Speed"
+            ]
+        );
+        assert_eq!(split_list("年、月、日"), vec!["年", "月", "日"]);
+        assert_eq!(
+            split_list("分類(境外移入、本土、日期"),
+            vec!["分類(境外移入", "本土", "日期"],
+            "an unclosed bracket splits plainly"
+        );
+    }
 }
 
 /// `year(年度)` or `year（年度）` → ("year", Some("年度")); anything else → (text, None).
