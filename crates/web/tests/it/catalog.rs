@@ -472,3 +472,126 @@ async fn the_overdue_list_shows_each_agencys_score_and_exports_with_its_evidence
         .unwrap();
     assert!(all.contains("臺灣美術展覽資訊"));
 }
+
+/// A Big5 supply list with the faults real lists have: each faulty row gets its own reason,
+/// the counts add up, and a second run changes nothing.
+#[tokio::test]
+async fn a_faulty_big5_list_is_read_row_by_row_with_a_reason_for_every_refusal() {
+    let app = TestApp::spawn().await;
+    let token = app.token("admin").await;
+    let header = "資料名稱,資料集提供機關,更新頻率,資料連結網址,最後更新時間,檔案格式,資料集描述,主要欄位說明,分類及編號\n";
+    let url = |n: u32| {
+        format!(
+            "https://data.tycg.gov.tw/opendata/datalist/datasetMeta?oid=bbbbbbbb-0000-0000-0000-{n:012}"
+        )
+    };
+    let text = format!(
+        "{header}\
+         桃園市路燈位置,380290000H 【交通局】,每月,{u1},2024-02-01 09:00:00,CSV,路燈,編號(編號),交通及通訊 (117)\n\
+         桃園市路燈位置,380290000H 【交通局】,每月,{u1},2024-02-01 09:00:00,CSV,路燈,編號(編號),交通及通訊 (117)\n\
+         桃園市路燈位置（新版）,380290000H 【交通局】,每月,{u1},2024-02-01 09:00:00,CSV,路燈,編號(編號),交通及通訊 (117)\n\
+         ,380290000H 【交通局】,每月,{u2},2024-02-01 09:00:00,CSV,無名,編號(編號),交通及通訊 (117)\n\
+         颱風停班停課,380290000H 【交通局】,每逢颱風,{u3},2024-02-01 09:00:00,CSV,颱風,縣市(縣市),公共資訊 (921)\n\
+         沒有網址的資料,380290000H 【交通局】,每年,https://data.tycg.gov.tw/no-oid-here,2024-02-01 09:00:00,CSV,無,欄(欄),公共資訊 (921)\n\
+         不存在機關的資料,999999999Z 【不存在局】,每年,{u4},2024-02-01 09:00:00,CSV,無,欄(欄),公共資訊 (921)\n",
+        u1 = url(1),
+        u2 = url(2),
+        u3 = url(3),
+        u4 = url(4),
+    );
+    let (big5, _, unmappable) = encoding_rs::BIG5.encode(&text);
+    assert!(!unmappable, "the test text is all Big5");
+    let run = || async {
+        let r = client()
+            .post(app.url("/api/v1/catalog/import?format=taoyuan-supply-list&source=faulty.csv"))
+            .bearer_auth(&token)
+            .header("content-type", "text/csv")
+            .body(big5.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()
+    };
+    let first = run().await;
+    assert_eq!(first["encoding"], "Big5", "{first}");
+    assert_eq!(first["received"], 7);
+    assert_eq!(
+        first["created"], 3,
+        "the street lights, the typhoon list, and the new agency's dataset"
+    );
+    assert_eq!(first["duplicates"], 1, "the same row twice is one dataset");
+    assert_eq!(first["rejected"], 3);
+    let total: u64 = ["created", "updated", "unchanged", "duplicates", "rejected"]
+        .iter()
+        .map(|k| first[k].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        total, 7,
+        "received = created + updated + unchanged + duplicates + rejected"
+    );
+    let reasons: Vec<(u64, String)> = first["rejected_records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(reasons.len(), 3);
+    assert!(reasons[0].1.contains("different values"), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|(_, r)| r.contains("no title")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|(_, r)| r.contains("no-oid-here")),
+        "{reasons:?}"
+    );
+    // An agency the list names but the tree lacks is added from the list (its own import run).
+    let agency = client()
+        .get(app.url("/api/v1/agencies/999999999Z"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(agency.status(), 200);
+    assert!(reasons.iter().all(|(line, _)| *line >= 2), "{reasons:?}");
+    // The unknown frequency is kept, and the dataset says why it cannot be judged.
+    let found: Value = client()
+        .get(app.url("/api/v1/datasets?q=颱風"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = found["hits"][0]["id"].as_i64().unwrap();
+    let d: Value = client()
+        .get(app.url(&format!("/api/v1/datasets/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["record"]["frequency"], "每逢颱風");
+    assert_eq!(d["freshness"]["state"], "unknown", "{d}");
+    assert!(
+        d["freshness"]["explanation"]["zh"]
+            .as_str()
+            .unwrap()
+            .contains("每逢颱風"),
+        "{d}"
+    );
+    // The same file again: nothing new, nothing doubled, the same refusals.
+    let second = run().await;
+    assert_eq!(second["created"], 0);
+    assert_eq!(second["unchanged"], 3);
+    assert_eq!(second["rejected"], 3);
+}
