@@ -40,29 +40,6 @@ pub fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-#[cfg(test)]
-mod split_tests {
-    use super::split_list;
-
-    #[test]
-    fn separators_inside_brackets_stay_with_their_field() {
-        assert_eq!(
-            split_list("BusID(車號),DutyStatus(營運狀態[0=執勤,1=開始,2=結束]),Speed"),
-            vec![
-                "BusID(車號)",
-                "DutyStatus(營運狀態[0=執勤,1=開始,2=結束])",
-                "Speed"
-            ]
-        );
-        assert_eq!(split_list("年、月、日"), vec!["年", "月", "日"]);
-        assert_eq!(
-            split_list("分類(境外移入、本土、日期"),
-            vec!["分類(境外移入", "本土", "日期"],
-            "an unclosed bracket splits plainly"
-        );
-    }
-}
-
 /// `year(年度)` or `year（年度）` → ("year", Some("年度")); anything else → (text, None).
 pub fn name_and_label(text: &str) -> (String, Option<String>) {
     let text = text.trim();
@@ -111,4 +88,27 @@ pub fn parse_count(text: &str) -> Option<u64> {
         .trim_end_matches(['筆', '件', '項', '則', '個', '份'])
         .replace(',', "");
     digits.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::split_list;
+
+    #[test]
+    fn separators_inside_brackets_stay_with_their_field() {
+        assert_eq!(
+            split_list("BusID(車號),DutyStatus(營運狀態[0=執勤,1=開始,2=結束]),Speed"),
+            vec![
+                "BusID(車號)",
+                "DutyStatus(營運狀態[0=執勤,1=開始,2=結束])",
+                "Speed"
+            ]
+        );
+        assert_eq!(split_list("年、月、日"), vec!["年", "月", "日"]);
+        assert_eq!(
+            split_list("分類(境外移入、本土、日期"),
+            vec!["分類(境外移入", "本土", "日期"],
+            "an unclosed bracket splits plainly"
+        );
+    }
 }
