@@ -242,6 +242,19 @@ pub trait CatalogStore: Send + Sync + 'static {
         actor_name: &str,
         audit: Vec<AuditEvent>,
     ) -> DomainResult<i64>;
+    /// A dataset entered by hand (version 1), with its first freshness snapshot and audit
+    /// event; `AlreadyExists` when the identifier is taken.
+    #[allow(clippy::too_many_arguments)]
+    async fn create_dataset(
+        &self,
+        source: &str,
+        record: &DatasetRecord,
+        data_updated_at: Option<Timestamp>,
+        freshness: &FreshnessSnapshot,
+        at: Timestamp,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<Dataset>;
     /// A steward's edit of the description: a new version; data evidence untouched.
     async fn update_dataset(
         &self,

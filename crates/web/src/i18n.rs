@@ -390,6 +390,61 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "Every agency's datasets: search, filters, freshness and history.",
     ),
     ("catalog.title", "資料目錄", "Data catalogue"),
+    // registering datasets by hand or by sheet
+    ("entry.new_title", "新增資料集", "Register a dataset"),
+    ("entry.edit_title", "編輯資料集說明", "Edit the description"),
+    (
+        "entry.new_lead",
+        "沒有自己系統的機關可在這裡登錄資料集；標 * 者必填。若填寫「資料最後更新時間」，逾期檢測即由此起算。",
+        "Agencies with no system of their own register datasets here; * marks what is required. When you give the data's last update, overdue detection counts from it.",
+    ),
+    (
+        "entry.edit_lead",
+        "修改說明會留下新版本與稽核紀錄，但不會改變資料的更新時間；資料有更新時請上傳新檔案或按「已檢視，無新資料」。",
+        "Editing the description keeps a new version and an audit entry but does not change when the data was updated; upload a new file or record a review for that.",
+    ),
+    (
+        "entry.many",
+        "要一次登錄許多資料集？",
+        "Registering many datasets?",
+    ),
+    (
+        "entry.import_title",
+        "批次上傳資料集",
+        "Upload many datasets",
+    ),
+    (
+        "entry.import_lead",
+        "以試算表一次登錄或更新機關的資料集。同一檔案重複上傳不會重複建立；每一列若有問題，會列出列號與原因，其餘各列照常登錄。",
+        "Register or update your agency's datasets from a spreadsheet. Uploading the same file again creates nothing twice; a row with a problem is listed with its line and reason while the others are registered.",
+    ),
+    (
+        "entry.step_template",
+        "下載範本：",
+        "Download the template:",
+    ),
+    (
+        "entry.step_fill",
+        "每列填一個資料集，欄位說明見下表（標 * 者必填）。",
+        "Fill in one dataset per row; the columns are explained below (* is required).",
+    ),
+    (
+        "entry.step_upload",
+        "選擇檔案並上傳，完成後會顯示匯入結果。",
+        "Choose the file and upload it; the result is shown when it is done.",
+    ),
+    (
+        "entry.file_help",
+        "CSV（UTF-8 或 Big5）、XLSX 或 ODS；第一列為欄位名稱，可用中文或英文。",
+        "CSV (UTF-8 or Big5), XLSX or ODS; the first row holds the column names, in Chinese or English.",
+    ),
+    ("entry.columns", "欄位說明", "Columns"),
+    ("entry.column", "欄位", "Column"),
+    ("entry.meaning", "說明", "Meaning"),
+    ("entry.example", "範例", "Example"),
+    ("entry.new", "新增資料集", "Register a dataset"),
+    ("entry.upload", "批次上傳", "Upload many"),
+    ("entry.edit", "編輯說明", "Edit description"),
     (
         "catalog.lead",
         "全市各機關的資料集。可用中文或英文搜尋，例如「停車」「公車」，再以左側條件篩選。",
@@ -895,6 +950,11 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     // messages after a change
     ("flash.signed_out", "您已登出。", "You are signed out."),
     ("flash.saved", "已儲存。", "Saved."),
+    (
+        "flash.dataset_created",
+        "已新增資料集「{}」。",
+        "Dataset registered: {}.",
+    ),
     (
         "flash.agency_created",
         "已新增機關 {}。",

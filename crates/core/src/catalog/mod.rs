@@ -10,7 +10,7 @@ pub mod report;
 mod search;
 mod series;
 mod service;
-pub use service::{CatalogFormat, FreshnessRun, snapshot};
+pub use service::{CatalogFormat, FreshnessRun, resolve_agency, snapshot};
 pub mod sources;
 mod tokens;
 

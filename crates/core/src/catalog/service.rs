@@ -8,7 +8,7 @@ use super::model::{Dataset, DatasetRecord, DatasetVersion, FreshnessSnapshot};
 use super::plan::{ParsedDataset, PlannedChange, plan_catalog_import};
 use super::search::{SearchQuery, SearchResult};
 use super::sources;
-use crate::agencies::{AgencyCode, AgencyImportFormat, AgencyKind};
+use crate::agencies::{Agency, AgencyCode, AgencyImportFormat, AgencyKind};
 use crate::authz::{Permission, Target};
 use crate::error::{DomainError, DomainResult};
 use crate::freshness::{
@@ -27,12 +27,27 @@ use crate::time::Timestamp;
 pub enum CatalogFormat {
     /// 桃園市政府開放資料供應清單 (CSV).
     TaoyuanSupplyList,
+    /// civitas' own dataset sheet (資料集登錄表): CSV, XLSX or ODS, for agencies with no system.
+    Sheet,
 }
 
 impl CatalogFormat {
+    pub const ALL: &'static [CatalogFormat] =
+        &[CatalogFormat::TaoyuanSupplyList, CatalogFormat::Sheet];
+
+    /// Every format's code, for messages: `a, b, c`.
+    pub fn codes() -> String {
+        CatalogFormat::ALL
+            .iter()
+            .map(|f| f.code())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "taoyuan-supply-list" => Some(CatalogFormat::TaoyuanSupplyList),
+            "civitas-sheet" => Some(CatalogFormat::Sheet),
             _ => None,
         }
     }
@@ -40,6 +55,7 @@ impl CatalogFormat {
     pub fn code(&self) -> &'static str {
         match self {
             CatalogFormat::TaoyuanSupplyList => "taoyuan-supply-list",
+            CatalogFormat::Sheet => "civitas-sheet",
         }
     }
 
@@ -47,6 +63,7 @@ impl CatalogFormat {
     pub fn source(&self) -> &'static str {
         match self {
             CatalogFormat::TaoyuanSupplyList => sources::taoyuan::SOURCE,
+            CatalogFormat::Sheet => sources::sheet::SOURCE,
         }
     }
 
@@ -55,11 +72,69 @@ impl CatalogFormat {
         matches!(self, CatalogFormat::TaoyuanSupplyList)
     }
 
-    fn parse_records(&self, bytes: &[u8]) -> Result<Vec<ParsedDataset>, Text> {
+    fn parse_records(&self, bytes: &[u8], agencies: &[Agency]) -> Result<Vec<ParsedDataset>, Text> {
         match self {
             CatalogFormat::TaoyuanSupplyList => sources::taoyuan::parse(bytes),
+            CatalogFormat::Sheet => {
+                sources::sheet::parse(bytes, &|cell| resolve_agency(agencies, cell))
+            }
         }
     }
+}
+
+/// What a person entering a description by hand must get right.
+fn validate_entry(record: &DatasetRecord) -> DomainResult<()> {
+    if record.title_zh.trim().is_empty() {
+        return Err(DomainError::invalid(
+            "title_zh",
+            Text::new("請填寫資料集名稱", "the title is required"),
+        ));
+    }
+    if record.description_zh.trim().is_empty() {
+        return Err(DomainError::invalid(
+            "description_zh",
+            Text::new("請填寫資料集描述", "the description is required"),
+        ));
+    }
+    match UpdateFrequency::parse(&record.frequency) {
+        UpdateFrequency::Unknown(_) | UpdateFrequency::Missing => Err(DomainError::invalid(
+            "frequency",
+            Text::new(
+                format!(
+                    "更新頻率「{}」無法解讀；請選即時、每日、每週、每月、每季、每半年、每年、不定期或不更新，或寫「每3個月」",
+                    record.frequency
+                ),
+                format!(
+                    "the update frequency '{}' cannot be read; choose one from the list or write e.g. 每3個月",
+                    record.frequency
+                ),
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An agency written by its code or its name (Chinese or English, with 臺/台 folded).
+pub fn resolve_agency(agencies: &[Agency], cell: &str) -> Option<AgencyCode> {
+    let cell = cell.trim();
+    if let Ok(code) = AgencyCode::parse(cell)
+        && agencies.iter().any(|a| a.code == code)
+    {
+        return Some(code);
+    }
+    let folded = super::fold(cell);
+    agencies
+        .iter()
+        .find(|a| {
+            super::fold(&a.name_zh) == folded
+                || a.name_en
+                    .as_deref()
+                    .is_some_and(|en| super::fold(en) == folded)
+                || a.short_name_zh
+                    .as_deref()
+                    .is_some_and(|n| super::fold(n) == folded)
+        })
+        .map(|a| a.code.clone())
 }
 
 /// What a reassessment changed and whom it told.
@@ -127,12 +202,28 @@ impl<'a> CatalogService<'a> {
         format: CatalogFormat,
         source_name: &str,
     ) -> DomainResult<(i64, ImportReport)> {
-        let auth = caller
-            .principal
-            .authorize(Permission::ManageCatalog, &Target::City)?;
+        // Harvests of whole catalogues are the platform's; an agency's own sheet may be
+        // uploaded by its stewards, each row checked against the agencies they may manage.
+        let auth = match format {
+            CatalogFormat::Sheet
+                if !caller
+                    .principal
+                    .can(Permission::ManageCatalog, &Target::City) =>
+            {
+                let home = caller.principal.home_agency.clone();
+                let target = self.p.agencies().target(home.as_ref()).await?;
+                caller
+                    .principal
+                    .authorize(Permission::ManageCatalog, &target)?
+            }
+            _ => caller
+                .principal
+                .authorize(Permission::ManageCatalog, &Target::City)?,
+        };
         let started_at = self.p.now();
         let mut report = ImportReport::new("datasets", format.code(), source_name);
-        let parsed = match format.parse_records(bytes) {
+        let tree = self.p.stores.agencies.agencies().await?;
+        let parsed = match format.parse_records(bytes, &tree) {
             Ok(parsed) => parsed,
             Err(why) => {
                 let report = report.unreadable(why);
@@ -153,6 +244,11 @@ impl<'a> CatalogService<'a> {
                     .await?;
                 return Ok((id, report));
             }
+        };
+        let parsed = if format == CatalogFormat::Sheet {
+            self.only_manageable(caller, parsed).await?
+        } else {
+            parsed
         };
         report.encoding = crate::import::decode_text(bytes)
             .ok()
@@ -337,6 +433,39 @@ impl<'a> CatalogService<'a> {
         self.p.stores.catalog.versions(id).await
     }
 
+    /// Rows for agencies the caller may not manage become refusals naming the agency.
+    async fn only_manageable(
+        &self,
+        caller: &Caller,
+        parsed: Vec<ParsedDataset>,
+    ) -> DomainResult<Vec<ParsedDataset>> {
+        let mut allowed: HashMap<AgencyCode, bool> = HashMap::new();
+        let mut out = Vec::with_capacity(parsed.len());
+        for mut row in parsed {
+            if let Ok(record) = &row.result {
+                let agency = record.agency.clone();
+                let ok = match allowed.get(&agency) {
+                    Some(ok) => *ok,
+                    None => {
+                        let ok = self.authorize_manage(caller, &agency).await.is_ok();
+                        allowed.insert(agency.clone(), ok);
+                        ok
+                    }
+                };
+                if !ok {
+                    row.result = Err(Text::new(
+                        format!("您沒有登錄 {agency} 資料集的權限；請由該機關的資料管理員上傳"),
+                        format!(
+                            "you may not register datasets for {agency}; ask that agency's data steward to upload this row"
+                        ),
+                    ));
+                }
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
     async fn authorize_manage(
         &self,
         caller: &Caller,
@@ -346,6 +475,89 @@ impl<'a> CatalogService<'a> {
         caller
             .principal
             .authorize(Permission::ManageCatalog, &target)
+    }
+
+    /// A steward registers a dataset by hand (for agencies with no system of their own).
+    /// An empty identifier is derived from the agency and title. The data's own last update,
+    /// when given, starts the freshness clock; otherwise the dataset is assessed as never updated.
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        mut record: DatasetRecord,
+    ) -> DomainResult<Dataset> {
+        let auth = self.authorize_manage(caller, &record.agency).await?;
+        let agency = self
+            .p
+            .stores
+            .agencies
+            .agency(&record.agency)
+            .await?
+            .ok_or_else(|| DomainError::not_found("agency", record.agency.as_str()))?;
+        if !agency.active {
+            return Err(DomainError::invalid(
+                "agency",
+                Text::new(
+                    format!("{} 已裁撤，請改登錄在承接機關", agency.name_zh),
+                    format!(
+                        "{} is retired; register the dataset under its successor",
+                        agency.code
+                    ),
+                ),
+            ));
+        }
+        record.identifier = record.identifier.trim().to_string();
+        if record.identifier.is_empty() {
+            record.identifier =
+                sources::sheet::derived_identifier(&record.agency, &record.title_zh);
+        }
+        if record.identifier.chars().count() > 200
+            || record
+                .identifier
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(DomainError::invalid(
+                "identifier",
+                Text::new(
+                    "識別碼不可含空白，且不超過 200 字",
+                    "an identifier has no spaces and at most 200 characters",
+                ),
+            ));
+        }
+        validate_entry(&record)?;
+        let now = self.p.now();
+        let data_updated_at = super::plan::data_timestamp(&record);
+        if data_updated_at.is_some_and(|t| t > now) {
+            return Err(DomainError::invalid(
+                "data_updated",
+                Text::new(
+                    "資料更新時間不可晚於現在",
+                    "the data's update time is in the future",
+                ),
+            ));
+        }
+        let snap = snapshot(self.p, &record.frequency, data_updated_at, None, now);
+        let event = caller.event(
+            now,
+            &auth,
+            "dataset.create",
+            "dataset",
+            &record.identifier,
+            json!({ "title": record.title_zh, "agency": record.agency, "source": sources::sheet::SOURCE }),
+        );
+        self.p
+            .stores
+            .catalog
+            .create_dataset(
+                sources::sheet::SOURCE,
+                &record,
+                data_updated_at,
+                &snap,
+                now,
+                &caller.principal.user_name,
+                event,
+            )
+            .await
     }
 
     /// A steward edits the description: a new version; the freshness clock does not move.
@@ -376,6 +588,9 @@ impl<'a> CatalogService<'a> {
                 "title_zh",
                 Text::new("請填寫資料集名稱", "the title is required"),
             ));
+        }
+        if record.frequency != current.record.frequency {
+            validate_entry(&record)?;
         }
         if record == current.record {
             return Ok(current);

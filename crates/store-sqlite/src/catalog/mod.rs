@@ -229,6 +229,55 @@ impl CatalogStore for SqliteStore {
             .await
     }
 
+    async fn create_dataset(
+        &self,
+        source: &str,
+        record: &DatasetRecord,
+        data_updated_at: Option<Timestamp>,
+        freshness: &FreshnessSnapshot,
+        at: Timestamp,
+        actor: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<Dataset> {
+        let record = record.clone();
+        let source = source.to_string();
+        let freshness = freshness.clone();
+        let actor = actor.to_string();
+        self.pool
+            .write(move |tx| {
+                let taken: bool = tx
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM datasets WHERE identifier = ?1)",
+                        params![record.identifier],
+                        |r| r.get(0),
+                    )
+                    .map_err(db_err)?;
+                if taken {
+                    return Err(DomainError::AlreadyExists {
+                        what: "dataset",
+                        key: record.identifier.clone(),
+                    });
+                }
+                let names = agency_names(tx)?;
+                let id = write::insert_dataset(
+                    tx,
+                    &source,
+                    &record,
+                    data_updated_at,
+                    Some(&freshness),
+                    at,
+                    &actor,
+                    &names
+                        .get(record.agency.as_str())
+                        .cloned()
+                        .unwrap_or_default(),
+                )?;
+                append(tx, audit)?;
+                must(tx, id)
+            })
+            .await
+    }
+
     async fn update_dataset(
         &self,
         id: i64,

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
 use civitas_core::DomainError;
 use civitas_core::catalog::{CatalogFormat, Dataset, DatasetRecord, DatasetStatus, SearchResult};
 use civitas_core::text::Text;
@@ -127,6 +128,18 @@ pub async fn get_one(
     ))
 }
 
+#[utoipa::path(post, path = "/datasets", tag = "catalog",
+    request_body(content = Object, description = "a full description (a DatasetDto's `record`); an empty `identifier` is derived from the agency and title"),
+    responses((status = 201, body = DatasetDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiJson(record): ApiJson<DatasetRecord>,
+) -> ApiResult<(StatusCode, Json<DatasetDto>)> {
+    let d = state.platform.catalog().create(&caller, record).await?;
+    Ok((StatusCode::CREATED, Json(d.into())))
+}
+
 #[utoipa::path(put, path = "/datasets/{id}", tag = "catalog", params(("id" = i64, Path, description = "dataset id")),
     request_body(content = Object, description = "the full description (a DatasetDto's `record`)"),
     responses((status = 200, body = DatasetDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -206,14 +219,15 @@ pub async fn versions(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// taoyuan-supply-list.
+    /// taoyuan-supply-list (the platform's), or civitas-sheet (an agency's own dataset sheet:
+    /// CSV, XLSX or ODS; stewards may upload rows for the agencies they manage).
     pub format: String,
     /// A name for where the records came from, kept with the run.
     pub source: Option<String>,
 }
 
 #[utoipa::path(post, path = "/catalog/import", tag = "catalog", params(ImportQuery),
-    request_body(content = String, content_type = "text/csv", description = "the file (UTF-8 or Big5)"),
+    request_body(content = String, content_type = "text/csv", description = "the file (CSV in UTF-8 or Big5; XLSX or ODS for civitas-sheet)"),
     responses((status = 200, body = ImportRunDto, description = "received = created + updated + unchanged + duplicates + rejected"),
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn import(
@@ -226,8 +240,8 @@ pub async fn import(
         DomainError::invalid(
             "format",
             Text::new(
-                "格式須為 taoyuan-supply-list",
-                "format must be taoyuan-supply-list",
+                format!("格式須為下列之一：{}", CatalogFormat::codes()),
+                format!("format must be one of: {}", CatalogFormat::codes()),
             ),
         )
     })?;

@@ -84,7 +84,7 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(audit::list))
         .routes(routes!(audit::export))
         .routes(routes!(audit::verify))
-        .routes(routes!(catalog::search))
+        .routes(routes!(catalog::search, catalog::create))
         .routes(routes!(catalog::get_one, catalog::update))
         .routes(routes!(catalog::review))
         .routes(routes!(catalog::versions))

@@ -480,6 +480,23 @@ pub async fn import_form(page: Page) -> ApiResult<Response> {
     })
 }
 
+/// The multipart form of a request whose caller has already been checked (so a caller who
+/// may not upload is refused before the body is read).
+pub async fn multipart_of(
+    request: axum::extract::Request,
+    state: &AppState,
+) -> ApiResult<Multipart> {
+    <Multipart as axum::extract::FromRequest<AppState>>::from_request(request, state)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                "invalid_input",
+                Text::new("請以檔案上傳表單送出", "send the file with the upload form"),
+            )
+            .with_detail(serde_json::json!({ "reason": e.body_text() }))
+        })
+}
+
 /// Read an uploaded file (and the format field) from a multipart form, within `limit` bytes.
 pub async fn read_upload(
     mut multipart: Multipart,

@@ -61,6 +61,7 @@ struct SearchPage {
     next_href: Option<String>,
     clear_href: String,
     total_datasets: u64,
+    can_register: bool,
 }
 
 /// How a facet value reads to a person.
@@ -234,6 +235,10 @@ pub async fn search(
             .then(|| href(&q, query.fields_only, &active, Some(p + 1))),
         clear_href: href(&q, query.fields_only, &[], None),
         total_datasets: state.platform.stores.catalog.count_datasets().await?,
+        can_register: page
+            .caller
+            .principal
+            .can_somewhere(Permission::ManageCatalog),
         fields_only: query.fields_only,
         q,
         active,

@@ -6,6 +6,7 @@ mod agencies;
 mod audit;
 mod capabilities;
 mod catalog;
+mod catalog_entry;
 mod dashboard;
 mod freshness;
 mod imports;
@@ -79,6 +80,23 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .route("/audit/export.csv", get(audit::export))
         .route("/audit/verify", post(audit::verify))
         .route("/catalog", get(catalog::search))
+        .route(
+            "/catalog/new",
+            get(catalog_entry::new_form).post(catalog_entry::create),
+        )
+        .route(
+            "/catalog/import",
+            get(catalog_entry::import_form)
+                .post(catalog_entry::import)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes)),
+        )
+        .route("/catalog/template.csv", get(catalog_entry::template))
+        .route("/catalog/template.xlsx", get(catalog_entry::template))
+        .route("/catalog/template.ods", get(catalog_entry::template))
+        .route(
+            "/catalog/datasets/{id}/edit",
+            get(catalog_entry::edit_form).post(catalog_entry::update),
+        )
         .route("/catalog/datasets/{id}", get(catalog::dataset))
         .route("/catalog/datasets/{id}/review", post(catalog::review))
         .route(

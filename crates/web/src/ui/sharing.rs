@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use civitas_core::DomainError;
 use civitas_core::agencies::AgencyCode;
@@ -689,16 +689,7 @@ pub async fn upload(
 ) -> ApiResult<Response> {
     // Refuse before reading a large body the caller may not send.
     page.require_somewhere(Permission::ManageCatalog)?;
-    let multipart =
-        <Multipart as axum::extract::FromRequest<AppState>>::from_request(request, &state)
-            .await
-            .map_err(|e| {
-                crate::error::ApiError::new(
-                    "invalid_input",
-                    Text::new("請以檔案上傳表單送出", "send the file with the upload form"),
-                )
-                .with_detail(serde_json::json!({ "reason": e.body_text() }))
-            })?;
+    let multipart = super::agencies::multipart_of(request, &state).await?;
     let (name, bytes, _) =
         super::agencies::read_upload(multipart, state.settings.max_upload_bytes).await?;
     let media = if name.to_ascii_lowercase().ends_with(".csv") {

@@ -12,6 +12,7 @@ mod audit_trail;
 mod auth_flow;
 mod bad_input;
 mod catalog;
+mod catalog_entry;
 mod ckan;
 mod harness;
 mod notifications;

@@ -147,6 +147,12 @@ fn api_routes() -> Vec<Route> {
         ),
         r(Method::GET, "/api/v1/datasets/1", None, Perm(ReadCatalog)),
         r(
+            Method::POST,
+            "/api/v1/datasets",
+            Some(json!("record")),
+            Perm(ManageCatalog),
+        ),
+        r(
             Method::PUT,
             "/api/v1/datasets/1",
             Some(json!("record")),
@@ -419,6 +425,44 @@ fn ui_routes() -> Vec<Route> {
         r(Method::GET, "/imports/1", None, Perm(ReadImports)),
         r(Method::GET, "/catalog?q=停車", None, Perm(ReadCatalog)),
         r(Method::GET, "/catalog/datasets/1", None, Perm(ReadCatalog)),
+        r(Method::GET, "/catalog/new", None, Perm(ManageCatalog)),
+        r(
+            Method::POST,
+            "/catalog/new",
+            form(&[("title_zh", "測試"), ("frequency", "每月")]),
+            Perm(ManageCatalog),
+        ),
+        r(Method::GET, "/catalog/import", None, Perm(ManageCatalog)),
+        r(
+            Method::POST,
+            "/catalog/import",
+            form(&[]),
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::GET,
+            "/catalog/template.xlsx",
+            None,
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::GET,
+            "/catalog/template.csv",
+            None,
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::GET,
+            "/catalog/datasets/1/edit",
+            None,
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::POST,
+            "/catalog/datasets/1/edit",
+            form(&[("title_zh", "桃園市公有停車場資訊"), ("frequency", "每月")]),
+            Perm(ManageCatalog),
+        ),
         r(Method::GET, "/freshness", None, Perm(ReadCatalog)),
         r(Method::GET, "/freshness/late.csv", None, Perm(ReadCatalog)),
         r(

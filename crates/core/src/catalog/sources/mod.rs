@@ -4,6 +4,7 @@
 pub mod ckan;
 pub mod datagovtw;
 pub mod dcat_jsonld;
+pub mod sheet;
 pub mod taoyuan;
 
 use crate::text::Text;
