@@ -208,6 +208,18 @@ pub enum CatalogCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Check every dataset's download addresses (conditional requests): a changed checksum is
+    /// recorded as a data update; an address failing twice in a row makes the dataset unreachable.
+    CheckLinks {
+        /// Only this dataset (its id).
+        #[arg(long)]
+        dataset: Option<i64>,
+        /// Give up on one address after this long, e.g. 30s.
+        #[arg(long, default_value = "30s")]
+        timeout: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Reassess every dataset's freshness and print the counts per state and agency.
     Freshness {
         /// Assess as of this date (YYYY-MM-DD, Taipei) instead of now.

@@ -13,6 +13,7 @@ use crate::accounts::{
 use crate::agencies::{Agency, AgencyCode, AgencyImportPlan, AgencyInput, AgencyRecord};
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter, ChainHead};
 use crate::authz::{Grant, Role};
+use crate::catalog::links::LinkState;
 use crate::catalog::{
     CatalogImportPlan, Dataset, DatasetRecord, DatasetVersion, FreshnessSnapshot, SearchQuery,
     SearchResult,
@@ -201,6 +202,8 @@ pub struct FreshnessRow {
     pub data_updated_at: Option<Timestamp>,
     pub reviewed_at: Option<Timestamp>,
     pub withdrawn: bool,
+    /// Set when every checked address of the dataset is dead: the last check.
+    pub unreachable_at: Option<Timestamp>,
 }
 
 /// An active dataset whose stored state changed into one a steward must hear about.
@@ -255,6 +258,10 @@ pub trait CatalogStore: Send + Sync + 'static {
         actor: &str,
         audit: AuditEvent,
     ) -> DomainResult<Dataset>;
+    /// The last check of each distribution address (all datasets, or one).
+    async fn link_states(&self, dataset: Option<i64>) -> DomainResult<Vec<LinkState>>;
+    /// Keep the results of a round of link checks (replacing each address's previous state).
+    async fn save_link_states(&self, states: &[LinkState]) -> DomainResult<()>;
     /// A steward's edit of the description: a new version; data evidence untouched.
     async fn update_dataset(
         &self,

@@ -4,6 +4,7 @@
 //! [`deliver_due`] every 30 seconds.
 
 mod email;
+mod links;
 mod webhook;
 
 use civitas_core::Platform;
@@ -11,6 +12,7 @@ use civitas_core::error::DomainResult;
 use civitas_core::notify::{Channel, Delivery, DeliveryStatus};
 
 pub use email::{SmtpSecurity, SmtpSender, SmtpSettings};
+pub use links::{HttpProbe, http_date};
 pub use webhook::{DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, WebhookSender, signature};
 
 /// The senders the operator configured; a channel left out fails its deliveries plainly.

@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0004_notifications.sql"),
     ),
     (5, "sharing", include_str!("../migrations/0005_sharing.sql")),
+    (
+        9,
+        "link_checks",
+        include_str!("../migrations/0009_link_checks.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

@@ -390,6 +390,13 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "Every agency's datasets: search, filters, freshness and history.",
     ),
     ("catalog.title", "資料目錄", "Data catalogue"),
+    // link checks
+    ("links.title", "網址檢查", "Address checks"),
+    ("links.url", "網址", "Address"),
+    ("links.result", "結果", "Result"),
+    ("links.checked", "最近檢查", "Last checked"),
+    ("links.last_ok", "最近可連線", "Last answered"),
+    ("links.ok", "可連線", "Answers"),
     // registering datasets by hand or by sheet
     ("entry.new_title", "新增資料集", "Register a dataset"),
     ("entry.edit_title", "編輯資料集說明", "Edit the description"),

@@ -1,4 +1,4 @@
-//! `civitas catalog import|freshness`.
+//! `civitas catalog import|freshness|check-links`.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -14,10 +14,55 @@ use crate::config::Settings;
 use crate::progress::Progress;
 use crate::runtime;
 
+/// Bodies larger than this are not hashed during link checks (their dates still count).
+pub const LINK_CHECK_MAX_BYTES: u64 = 200 * 1024 * 1024;
+
 pub async fn run(settings: &Settings, cmd: &CatalogCommand) -> anyhow::Result<ExitCode> {
     let (store, platform) = runtime::open(settings)?;
     let op = runtime::operator();
     match cmd {
+        CatalogCommand::CheckLinks {
+            dataset,
+            timeout,
+            json,
+        } => {
+            let timeout = civitas_core::time::parse_duration(timeout)
+                .and_then(|d| std::time::Duration::try_from(d).ok())
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--timeout must look like 30s or 2m (got '{timeout}')")
+                })?;
+            let probe = civitas_delivery::HttpProbe::new(timeout, LINK_CHECK_MAX_BYTES)
+                .map_err(|e| anyhow::anyhow!("cannot start the HTTP client: {e}"))?;
+            let run = civitas_core::catalog::links::check_links(&platform, &op, &probe, *dataset)
+                .await
+                .map_err(domain)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&run)?);
+            } else {
+                println!(
+                    "檢查 {} 個資料集的 {} 個網址：未變更 {}，資料有更新 {}，失敗 {}，無法連線的資料集 {}\n\
+                     checked {} addresses of {} datasets: not modified {}, data changed {}, failed {}, unreachable datasets {}",
+                    run.datasets,
+                    run.checked,
+                    run.not_modified,
+                    run.changed,
+                    run.failed,
+                    run.unreachable,
+                    run.checked,
+                    run.datasets,
+                    run.not_modified,
+                    run.changed,
+                    run.failed,
+                    run.unreachable,
+                );
+            }
+            drop(store);
+            Ok(if run.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
         CatalogCommand::Import {
             format,
             files,

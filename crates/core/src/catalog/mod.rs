@@ -4,13 +4,14 @@
 //! Depends on: agencies, audit, import, freshness. Never on HTTP or SQL.
 
 pub mod dcat;
+pub mod links;
 mod model;
 mod plan;
 pub mod report;
 mod search;
 mod series;
 mod service;
-pub use service::{CatalogFormat, FreshnessRun, resolve_agency, snapshot};
+pub use service::{CatalogFormat, FreshnessRun, resolve_agency, snapshot, snapshot_with};
 pub mod sources;
 mod tokens;
 

@@ -82,6 +82,21 @@ impl CatalogFormat {
     }
 }
 
+fn row_snapshot(p: &Platform, r: &FreshnessRow, now: Timestamp) -> FreshnessSnapshot {
+    let reachability = match r.unreachable_at {
+        Some(checked_at) => Reachability::Unreachable { checked_at },
+        None => Reachability::NotChecked,
+    };
+    snapshot_with(
+        p,
+        &r.frequency,
+        r.data_updated_at,
+        r.reviewed_at,
+        reachability,
+        now,
+    )
+}
+
 /// What a person entering a description by hand must get right.
 fn validate_entry(record: &DatasetRecord) -> DomainResult<()> {
     if record.title_zh.trim().is_empty() {
@@ -157,13 +172,32 @@ pub fn snapshot(
     reviewed_at: Option<Timestamp>,
     now: Timestamp,
 ) -> FreshnessSnapshot {
+    snapshot_with(
+        p,
+        frequency,
+        data_updated_at,
+        reviewed_at,
+        Reachability::NotChecked,
+        now,
+    )
+}
+
+/// Assess one dataset's freshness from its evidence and whether its addresses answer.
+pub fn snapshot_with(
+    p: &Platform,
+    frequency: &str,
+    data_updated_at: Option<Timestamp>,
+    reviewed_at: Option<Timestamp>,
+    reachability: Reachability,
+    now: Timestamp,
+) -> FreshnessSnapshot {
     let frequency = UpdateFrequency::parse(frequency);
     let a = assess(
         &FreshnessInput {
             frequency: &frequency,
             last_data_update: data_updated_at,
             last_review: reviewed_at,
-            reachability: Reachability::NotChecked,
+            reachability,
         },
         &p.freshness,
         now,
@@ -739,7 +773,7 @@ impl<'a> CatalogService<'a> {
             );
             for m in members {
                 let snap = if m.series_year == latest {
-                    let own = snapshot(self.p, &m.frequency, m.data_updated_at, m.reviewed_at, now);
+                    let own = row_snapshot(self.p, m, now);
                     if assessment.freshness.state.is_late() && !own.state.is_late() {
                         FreshnessSnapshot {
                             state: assessment.freshness.state,
@@ -781,9 +815,9 @@ impl<'a> CatalogService<'a> {
         let snapshots: Vec<(i64, FreshnessSnapshot)> = rows
             .iter()
             .map(|r| {
-                let snap = judged.remove(&r.id).unwrap_or_else(|| {
-                    snapshot(self.p, &r.frequency, r.data_updated_at, r.reviewed_at, now)
-                });
+                let snap = judged
+                    .remove(&r.id)
+                    .unwrap_or_else(|| row_snapshot(self.p, r, now));
                 (r.id, snap)
             })
             .collect();

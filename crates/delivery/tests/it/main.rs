@@ -10,6 +10,7 @@
 
 mod email;
 mod http_sink;
+mod links;
 mod smtp_sink;
 mod webhook;
 mod world;

@@ -1,5 +1,6 @@
 //! The catalogue on SQLite.
 
+mod links;
 mod search;
 mod write;
 
@@ -7,6 +8,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use civitas_core::audit::{AuditEvent, diff_json};
+use civitas_core::catalog::links::LinkState;
 use civitas_core::catalog::{
     CatalogImportPlan, Dataset, DatasetKey, DatasetRecord, DatasetStatus, DatasetVersion,
     FreshnessSnapshot, PlannedChange, SearchQuery, SearchResult,
@@ -278,6 +280,17 @@ impl CatalogStore for SqliteStore {
             .await
     }
 
+    async fn link_states(&self, dataset: Option<i64>) -> DomainResult<Vec<LinkState>> {
+        self.pool
+            .read(move |conn| links::states(conn, dataset))
+            .await
+    }
+
+    async fn save_link_states(&self, states: &[LinkState]) -> DomainResult<()> {
+        let states = states.to_vec();
+        self.pool.write(move |tx| links::save(tx, &states)).await
+    }
+
     async fn update_dataset(
         &self,
         id: i64,
@@ -420,7 +433,11 @@ impl CatalogStore for SqliteStore {
             .read(|conn| {
                 let mut stmt = conn
                     .prepare_cached(
-                        "SELECT id, frequency, data_updated_at, reviewed_at, status = 'withdrawn', agency, series, series_year
+                        // Unreachable: checked, and no address with fewer than two failures in a row
+                        // (civitas_core::catalog::links::UNREACHABLE_AFTER).
+                        "SELECT id, frequency, data_updated_at, reviewed_at, status = 'withdrawn', agency, series, series_year,
+                                (SELECT CASE WHEN COUNT(*) > 0 AND SUM(l.failures < 2) = 0 THEN MAX(l.checked_at) END
+                                   FROM link_checks l WHERE l.dataset_id = datasets.id)
                          FROM datasets",
                     )
                     .map_err(db_err)?;
@@ -434,6 +451,7 @@ impl CatalogStore for SqliteStore {
                         agency: r.get(5)?,
                         series: r.get(6)?,
                         series_year: r.get(7)?,
+                        unreachable_at: opt_ts(r.get(8)?)?,
                     })
                 })
                 .map_err(db_err)?

@@ -277,6 +277,17 @@ struct DatasetPage {
     requests: Vec<super::sharing::RequestRow>,
     usage: civitas_core::sharing::UsageRow,
     access_log: Vec<(String, String, String, String, u64)>,
+    links: Vec<LinkRow>,
+}
+
+/// One address's last check, as the dataset page shows it.
+pub struct LinkRow {
+    pub url: String,
+    pub ok: bool,
+    pub dead: bool,
+    pub reason: String,
+    pub checked: String,
+    pub last_ok: String,
 }
 
 pub async fn dataset(
@@ -436,6 +447,26 @@ pub async fn dataset(
                     v.actor,
                     v.changes.to_string(),
                 )
+            })
+            .collect(),
+        links: state
+            .platform
+            .stores
+            .catalog
+            .link_states(Some(d.id))
+            .await?
+            .into_iter()
+            .map(|l| LinkRow {
+                ok: l.ok,
+                dead: l.is_dead(),
+                reason: l
+                    .reason
+                    .as_ref()
+                    .map(|r| r.get(chrome.lang).to_string())
+                    .unwrap_or_default(),
+                checked: chrome.datetime(l.checked_at),
+                last_ok: chrome.opt_datetime(l.last_ok_at),
+                url: l.url,
             })
             .collect(),
         seen: chrome.datetime(d.seen_at),
