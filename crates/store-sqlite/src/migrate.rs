@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0004_notifications.sql"),
     ),
     (5, "sharing", include_str!("../migrations/0005_sharing.sql")),
+    (
+        6,
+        "catalog_speed",
+        include_str!("../migrations/0006_catalog_speed.sql"),
+    ),
 ];
 
 fn expected() -> i64 {
