@@ -144,6 +144,8 @@ async fn import_supply_list(
 struct ImportResult {
     first: Latencies,
     second: Latencies,
+    first_cpu: Latencies,
+    second_cpu: Latencies,
     first_report: Option<ImportReport>,
     second_report: Option<ImportReport>,
 }
@@ -153,6 +155,8 @@ async fn bench_import(f: &Fixtures, runs: usize) -> anyhow::Result<ImportResult>
     let mut r = ImportResult {
         first: Latencies::default(),
         second: Latencies::default(),
+        first_cpu: Latencies::default(),
+        second_cpu: Latencies::default(),
         first_report: None,
         second_report: None,
     };
@@ -161,10 +165,14 @@ async fn bench_import(f: &Fixtures, runs: usize) -> anyhow::Result<ImportResult>
         let clock = Arc::new(ManualClock::new(now()));
         let (_store, p) = open(dir.path(), clock)?;
         import_agencies(&p, f).await?;
+        let cpu = stats::cpu_time();
         let (t, report) = import_supply_list(&p, f).await?;
+        r.first_cpu.push(cpu_since(cpu));
         r.first.push(t);
         r.first_report = Some(report);
+        let cpu = stats::cpu_time();
         let (t, report) = import_supply_list(&p, f).await?;
+        r.second_cpu.push(cpu_since(cpu));
         anyhow::ensure!(
             report.created == 0 && report.updated == 0 && report.unchanged == report.received,
             "the second import changed something: {}",
@@ -318,8 +326,9 @@ fn query_sets() -> Vec<QuerySet> {
             ],
         },
         QuerySet {
-            name: "filters only, no words (overdue; one agency; CSV + open)",
+            name: "no words: the first page, newest first; overdue; one agency; CSV + open",
             queries: vec![
+                (None, vec![], false),
                 (None, vec![f(Facet::Freshness, "overdue")], false),
                 (None, vec![f(Facet::Agency, "380290000H")], false),
                 (
@@ -353,6 +362,8 @@ fn search_query(text: Option<&str>, filters: &[(Facet, String)], fields_only: bo
 struct SetResult {
     name: &'static str,
     queries: usize,
+    /// Process CPU time over the measured rounds divided by the searches run.
+    cpu_per_query: Duration,
     civitas: Latencies,
     totals: Vec<u64>,
     trigram: Option<Latencies>,
@@ -378,6 +389,7 @@ async fn bench_search(p: &Platform, rounds: usize) -> anyhow::Result<Vec<SetResu
             );
             totals.push(r.total);
         }
+        let cpu = stats::cpu_time();
         for _ in 0..rounds {
             for (text, filters, fields_only) in &set.queries {
                 let q = search_query(*text, filters, *fields_only);
@@ -387,9 +399,11 @@ async fn bench_search(p: &Platform, rounds: usize) -> anyhow::Result<Vec<SetResu
                 std::hint::black_box(r);
             }
         }
+        let cpu_per_query = cpu_since(cpu) / (lat.len().max(1) as u32);
         out.push(SetResult {
             name: set.name,
             queries: set.queries.len(),
+            cpu_per_query,
             civitas: lat,
             totals,
             trigram: None,
@@ -429,6 +443,14 @@ fn bench_postgres(db: &str, results: &mut [SetResult], rounds: usize) -> anyhow:
         }
     }
     Ok(())
+}
+
+/// CPU time used since `before` (zero when /proc cannot be read).
+fn cpu_since(before: Option<Duration>) -> Duration {
+    match (before, stats::cpu_time()) {
+        (Some(b), Some(a)) => a.saturating_sub(b),
+        _ => Duration::ZERO,
+    }
 }
 
 fn median_u64(v: &[u64]) -> u64 {
@@ -473,12 +495,17 @@ async fn main() -> anyhow::Result<()> {
     let total = p.stores.catalog.count_datasets().await.map_err(err)?;
 
     eprintln!("== freshness");
+    let load_before_freshness = stats::load_average();
+    let cpu = stats::cpu_time();
     let started = Instant::now();
     let first = p.catalog().recompute_freshness(now()).await.map_err(err)?;
     let first_time = started.elapsed();
+    let first_cpu = cpu_since(cpu);
     let mut steady = Latencies::default();
+    let mut steady_cpu = Latencies::default();
     let mut steady_changed = 0;
     for _ in 0..3 {
+        let cpu = stats::cpu_time();
         let started = Instant::now();
         steady_changed = p
             .catalog()
@@ -487,18 +514,25 @@ async fn main() -> anyhow::Result<()> {
             .map_err(err)?
             .changed;
         steady.push(started.elapsed());
+        steady_cpu.push(cpu_since(cpu));
     }
     let later = now().add(time::Duration::days(35));
     clock.set(later);
+    let cpu = stats::cpu_time();
     let started = Instant::now();
     let month = p.catalog().recompute_freshness(later).await.map_err(err)?;
     let month_time = started.elapsed();
+    let month_cpu = cpu_since(cpu);
 
     eprintln!("== search ({} rounds)", a.rounds);
+    let load_before_search = stats::load_average();
     let mut sets = bench_search(&p, a.rounds).await?;
+    let load_after_search = stats::load_average();
 
     eprintln!("== the supply list again, into the full catalogue");
+    let cpu = stats::cpu_time();
     let (big_import, big_report) = import_supply_list(&p, &fixtures).await?;
+    let big_cpu = cpu_since(cpu);
 
     // The same words through civitas, to compare what each engine finds.
     let mut civitas_counts = Vec::new();
@@ -558,16 +592,16 @@ async fn main() -> anyhow::Result<()> {
     println!("#### Search (`CatalogService::search`, first page of 50 with all 8 facet counts)");
     println!();
     println!(
-        "| queries | runs | matches (median) | p50 | p95 | p99 | max | PostgreSQL pg_trgm p50 / p95 | PostgreSQL FTS on civitas tokens p50 / p95 |"
+        "| queries | runs | matches (median) | p50 | p95 | p99 | max | CPU per search (mean) | PostgreSQL pg_trgm p50 / p95 | PostgreSQL FTS on civitas tokens p50 / p95 |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let pg = |l: &Option<Latencies>| match l {
         Some(l) => format!("{} / {}", ms(l.median()), ms(l.percentile(95.0))),
         None => "—".to_string(),
     };
     for s in &sets {
         println!(
-            "| {} | {} × {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} × {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             s.name,
             s.queries,
             s.civitas.len() / s.queries.max(1),
@@ -576,41 +610,53 @@ async fn main() -> anyhow::Result<()> {
             ms(s.civitas.percentile(95.0)),
             ms(s.civitas.percentile(99.0)),
             ms(s.civitas.max()),
+            ms(s.cpu_per_query),
             pg(&s.trigram),
             pg(&s.fulltext),
         );
     }
     println!();
+    println!(
+        "One client, queries one after another; 1-minute load average {load_before_search} before and {load_after_search} after (2 cores shared with other work)."
+    );
+    println!();
     println!("PostgreSQL: {pg_note}");
     println!();
     println!("#### Freshness (`CatalogService::recompute_freshness`, all {total} datasets)");
     println!();
-    println!("| run | changed | time |");
-    println!("|---|---|---|");
+    println!("| run | changed state | wall time | CPU time (process) |");
+    println!("|---|---|---|---|");
     println!(
-        "| first assessment after loading | {} | {} |",
+        "| first assessment after loading | {} | {} | {} |",
         first.changed,
-        ms(first_time)
+        ms(first_time),
+        ms(first_cpu)
     );
     println!(
-        "| again at the same hour (the hourly job, nothing new), median of 3 | {} | {} |",
+        "| again at the same hour (the hourly job, nothing new), median of 3 | {} | {} | {} |",
         steady_changed,
-        ms(steady.median())
+        ms(steady.median()),
+        ms(steady_cpu.median())
     );
     println!(
-        "| 35 days later (states move, notices queued: {}) | {} | {} |",
+        "| 35 days later (states move, notices queued: {}) | {} | {} | {} |",
         month.notified.notifications,
         month.changed,
-        ms(month_time)
+        ms(month_time),
+        ms(month_cpu)
     );
+    println!();
+    println!("1-minute load average before: {load_before_freshness}.");
     println!();
     println!("#### Importing the Taoyuan supply list (`CatalogService::import`)");
     println!();
-    println!("| run | received | created | updated | unchanged | rejected | median | max |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| run | received | created | updated | unchanged | rejected | median | max | CPU time (median) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     if let Some(r) = &import.first_report {
         println!(
-            "| fresh store (agencies CSV loaded first), {} runs | {} | {} | {} | {} | {} | {} | {} |",
+            "| fresh store (agencies CSV loaded first), {} runs | {} | {} | {} | {} | {} | {} | {} | {} |",
             import.first.len(),
             r.received,
             r.created,
@@ -618,12 +664,13 @@ async fn main() -> anyhow::Result<()> {
             r.unchanged,
             r.rejected.len(),
             ms(import.first.median()),
-            ms(import.first.max())
+            ms(import.first.max()),
+            ms(import.first_cpu.median())
         );
     }
     if let Some(r) = &import.second_report {
         println!(
-            "| same file again (idempotent), {} runs | {} | {} | {} | {} | {} | {} | {} |",
+            "| same file again (idempotent), {} runs | {} | {} | {} | {} | {} | {} | {} | {} |",
             import.second.len(),
             r.received,
             r.created,
@@ -631,18 +678,20 @@ async fn main() -> anyhow::Result<()> {
             r.unchanged,
             r.rejected.len(),
             ms(import.second.median()),
-            ms(import.second.max())
+            ms(import.second.max()),
+            ms(import.second_cpu.median())
         );
     }
     println!(
-        "| again, into the {total}-dataset catalogue (includes its freshness recompute), 1 run | {} | {} | {} | {} | {} | {} | {} |",
+        "| again, into the {total}-dataset catalogue (includes its freshness recompute), 1 run | {} | {} | {} | {} | {} | {} | {} | {} |",
         big_report.received,
         big_report.created,
         big_report.updated,
         big_report.unchanged,
         big_report.rejected.len(),
         ms(big_import),
-        ms(big_import)
+        ms(big_import),
+        ms(big_cpu)
     );
     Ok(())
 }
