@@ -60,6 +60,7 @@ macro_rules! suite {
             stewards_are_found_with_every_scope_they_hold,
             deliveries_are_claimed_when_due_leased_and_retried,
             storing_freshness_reports_the_datasets_that_became_due,
+            a_reassessment_that_finds_the_same_leaves_the_dataset_as_it_was,
             personal_data_is_shared_only_after_two_approvers_and_only_its_granted_fields,
             open_and_city_data_need_no_request_and_refusals_say_why
         );

@@ -373,3 +373,54 @@ pub async fn storing_freshness_reports_the_datasets_that_became_due(stores: &Sto
     assert_eq!(late.transitions[0].old_state, Some(FreshnessState::Fresh));
     assert_eq!(late.transitions[0].new_state, FreshnessState::Overdue);
 }
+
+pub async fn a_reassessment_that_finds_the_same_leaves_the_dataset_as_it_was(stores: &Stores) {
+    let (p, _clock) = platform(stores).await;
+    import_list(&p, TWO_DATASETS.as_bytes()).await;
+    let parking = stores
+        .catalog
+        .active_datasets()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.record.title_zh == "桃園市公有停車場資訊")
+        .unwrap();
+    let late = |assessed_ms: i64, days: u32| FreshnessSnapshot {
+        state: FreshnessState::Overdue,
+        assessed_at: at(assessed_ms),
+        due_at: Some(at(0)),
+        explanation: Text::new(format!("已逾期{days}天"), format!("{days} days late")),
+    };
+    let stored_now = |id| async move {
+        stores
+            .catalog
+            .dataset(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .freshness
+            .unwrap()
+    };
+    stores
+        .catalog
+        .store_freshness(&[(parking.id, late(1_000, 3))], "2024-01-01")
+        .await
+        .unwrap();
+    // An hour later the same state, due date and words: nothing to write.
+    let same = stores
+        .catalog
+        .store_freshness(&[(parking.id, late(3_601_000, 3))], "2024-01-01")
+        .await
+        .unwrap();
+    assert_eq!(same.changed, 0);
+    assert_eq!(stored_now(parking.id).await, late(1_000, 3));
+    // A day later only the count of days moved: the words are stored, no one is told again.
+    let next_day = stores
+        .catalog
+        .store_freshness(&[(parking.id, late(86_401_000, 4))], "2024-01-02")
+        .await
+        .unwrap();
+    assert_eq!(next_day.changed, 0);
+    assert!(next_day.transitions.is_empty());
+    assert_eq!(stored_now(parking.id).await, late(86_401_000, 4));
+}

@@ -13,25 +13,31 @@ use crate::SqliteStore;
 use crate::convert::{Params, bad_value, db_err, param_refs, ts};
 
 fn head(conn: &Connection) -> DomainResult<Option<ChainHead>> {
-    conn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
-        Ok(ChainHead {
-            seq: r.get(0)?,
-            hash: r.get(1)?,
+    // Cached statements: an import appends one entry per dataset.
+    conn.prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .and_then(|mut s| {
+            s.query_row([], |r| {
+                Ok(ChainHead {
+                    seq: r.get(0)?,
+                    hash: r.get(1)?,
+                })
+            })
+            .optional()
         })
-    })
-    .optional()
-    .map_err(db_err)
+        .map_err(db_err)
 }
 
 /// Seal `event` after the current head and store it; call inside a write transaction.
 pub(crate) fn append(tx: &Transaction<'_>, event: AuditEvent) -> DomainResult<AuditEntry> {
     let current = head(tx)?.unwrap_or_else(ChainHead::genesis);
     let e = seal(&current, event);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO audit_log (seq, at, actor_user_id, actor_name, acting_agency, action, object_type,
                                 object_id, source_ip, outcome, summary, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        params![
+    )
+    .and_then(|mut s| {
+        s.execute(params![
             e.seq,
             e.at.as_millis(),
             e.actor_user_id,
@@ -45,14 +51,14 @@ pub(crate) fn append(tx: &Transaction<'_>, event: AuditEvent) -> DomainResult<Au
             e.summary,
             e.prev_hash,
             e.hash
-        ],
-    )
+        ])
+    })
     .map_err(db_err)?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2)
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        params![e.seq, e.hash],
     )
+    .and_then(|mut s| s.execute(params![e.seq, e.hash]))
     .map_err(db_err)?;
     Ok(e)
 }

@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (5, "sharing", include_str!("../migrations/0005_sharing.sql")),
     (
+        8,
+        "catalog_speed",
+        include_str!("../migrations/0008_catalog_speed.sql"),
+    ),
+    (
         9,
         "link_checks",
         include_str!("../migrations/0009_link_checks.sql"),

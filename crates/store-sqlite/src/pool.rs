@@ -25,6 +25,8 @@ pub(crate) fn open_writer(path: &Path) -> DomainResult<Connection> {
     let conn = Connection::open(path)
         .map_err(|e| DomainError::store(format!("cannot open {}: {e}", path.display())))?;
     configure(&conn)?;
+    // Imports cycle through a few dozen statements per dataset; keep them all prepared.
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
@@ -49,6 +51,7 @@ fn open_reader(path: &Path) -> DomainResult<Connection> {
     .map_err(|e| DomainError::store(format!("cannot open {} for reading: {e}", path.display())))?;
     conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")
         .map_err(db_err)?;
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 

@@ -265,6 +265,8 @@ pub enum DatasetStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FreshnessSnapshot {
     pub state: FreshnessState,
+    /// When the assessment that gave this state, due date and explanation was made; later
+    /// reassessments that find exactly the same leave it (and the row) untouched.
     pub assessed_at: Timestamp,
     pub due_at: Option<Timestamp>,
     pub explanation: Text,

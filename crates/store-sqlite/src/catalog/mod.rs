@@ -435,10 +435,12 @@ impl CatalogStore for SqliteStore {
                     .prepare_cached(
                         // Unreachable: checked, and no address with fewer than two failures in a row
                         // (civitas_core::catalog::links::UNREACHABLE_AFTER).
-                        "SELECT id, frequency, data_updated_at, reviewed_at, status = 'withdrawn', agency, series, series_year,
-                                (SELECT CASE WHEN COUNT(*) > 0 AND SUM(l.failures < 2) = 0 THEN MAX(l.checked_at) END
-                                   FROM link_checks l WHERE l.dataset_id = datasets.id)
-                         FROM datasets",
+                        "SELECT d.id, d.frequency, d.data_updated_at, d.reviewed_at, d.status = 'withdrawn', d.agency,
+                                d.series, d.series_year, dead.at
+                         FROM datasets d
+                         LEFT JOIN (SELECT dataset_id, MAX(checked_at) AS at FROM link_checks
+                                    GROUP BY dataset_id HAVING SUM(failures < 2) = 0) dead
+                           ON dead.dataset_id = d.id",
                     )
                     .map_err(db_err)?;
                 stmt.query_map([], |r| {
@@ -470,14 +472,30 @@ impl CatalogStore for SqliteStore {
         let day = day.to_string();
         self.pool
             .write(move |tx| {
-                let mut current: HashMap<i64, (Option<String>, bool)> = HashMap::new();
+                // What each dataset holds now (read from the datasets_freshness_inputs index,
+                // not the rows), so that only assessments that differ are written: an hourly
+                // recompute that finds nothing new writes nothing but the day's history.
+                let mut current: HashMap<i64, StoredAssessment> = HashMap::new();
                 {
                     let mut stmt = tx
-                        .prepare("SELECT id, freshness_state, status = 'active' FROM datasets")
+                        .prepare(
+                            "SELECT id, freshness_state, status = 'active', freshness_due_at,
+                                    freshness_explanation_zh, freshness_explanation_en
+                             FROM datasets",
+                        )
                         .map_err(db_err)?;
                     let rows = stmt
                         .query_map([], |r| {
-                            Ok((r.get::<_, i64>(0)?, (r.get::<_, Option<String>>(1)?, r.get::<_, bool>(2)?)))
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                StoredAssessment {
+                                    state: r.get(1)?,
+                                    active: r.get(2)?,
+                                    due_at: r.get(3)?,
+                                    explanation_zh: r.get(4)?,
+                                    explanation_en: r.get(5)?,
+                                },
+                            ))
                         })
                         .map_err(db_err)?;
                     for row in rows {
@@ -488,16 +506,21 @@ impl CatalogStore for SqliteStore {
                 let mut changed = 0u64;
                 let mut transitions = Vec::new();
                 for (id, snap) in &snapshots {
-                    write::set_freshness(tx, *id, snap)?;
-                    if let Some((old, active)) = current.get(id) {
-                        if old.as_deref() != Some(snap.state.code()) {
-                            changed += 1;
-                            if *active && wants_notice(snap.state) {
-                                transitions.push(transition(tx, *id, old.as_deref(), snap)?);
-                            }
-                        }
-                        write::refresh_freshness_facet(tx, *id, old.as_deref(), snap.state.code(), *active)?;
+                    let Some(held) = current.get(id) else {
+                        continue;
+                    };
+                    if held.same_as(snap) {
+                        continue;
                     }
+                    write::set_freshness(tx, *id, snap)?;
+                    let old = held.state.as_deref();
+                    if old != Some(snap.state.code()) {
+                        changed += 1;
+                        if held.active && wants_notice(snap.state) {
+                            transitions.push(transition(tx, *id, old, snap)?);
+                        }
+                    }
+                    write::refresh_freshness_facet(tx, *id, old, snap.state.code(), held.active)?;
                 }
                 tx.execute("DELETE FROM freshness_history WHERE day = ?1", [&day]).map_err(db_err)?;
                 tx.execute(
@@ -571,6 +594,26 @@ impl CatalogStore for SqliteStore {
                 .map_err(db_err)
             })
             .await
+    }
+}
+
+/// The assessment a dataset holds, to tell whether a new one changes anything.
+struct StoredAssessment {
+    state: Option<String>,
+    active: bool,
+    due_at: Option<i64>,
+    explanation_zh: Option<String>,
+    explanation_en: Option<String>,
+}
+
+impl StoredAssessment {
+    /// The same state, due date and explanation: rewriting it would change nothing a person
+    /// sees (the time of assessment stays that of the assessment that first gave this result).
+    fn same_as(&self, snap: &FreshnessSnapshot) -> bool {
+        self.state.as_deref() == Some(snap.state.code())
+            && self.due_at == snap.due_at.map(|t| t.as_millis())
+            && self.explanation_zh.as_deref() == Some(snap.explanation.zh.as_str())
+            && self.explanation_en.as_deref() == Some(snap.explanation.en.as_str())
     }
 }
 

@@ -141,35 +141,47 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> DomainResult<SearchR
         )
         .map_err(db_err)?;
 
-    let (from, order) = match (&matcher, q.sort) {
-        (Some(_), SortOrder::Relevance) => {
-            params.push(Box::new(matcher.clone().unwrap_or_default()));
-            (
-                format!(
-                    "datasets d JOIN (SELECT rowid AS id, bm25(dataset_search, 10.0, 5.0, 2.0, 3.0, 1.0) AS score
-                                      FROM dataset_search WHERE dataset_search MATCH ?{}) s ON s.id = d.id",
-                    params.len()
-                ),
-                "s.score, d.id",
+    let columns = "d.id, d.identifier, d.title_zh, d.title_en, d.agency, d.description_zh, d.formats, d.frequency,
+                   d.freshness_state, d.access_level, d.updated_at, d.status = 'withdrawn',
+                   d.data_updated_at, d.freshness_due_at, d.freshness_explanation_zh, d.freshness_explanation_en";
+    let sql = match (&matcher, q.sort) {
+        (Some(m), SortOrder::Relevance) => {
+            // Rank the matches on the index alone and read the rows of one page only: the
+            // rows are wide (the whole description), the matches can be thousands. The `+`
+            // keeps SQLite from handing the id list to FTS5 as rowid lookups, which would run
+            // the full-text match once per matching dataset.
+            params.push(Box::new(m.clone()));
+            let matched = params.len();
+            params.push(Box::new(q.page.limit() as i64));
+            let limit = params.len();
+            params.push(Box::new(q.page.offset() as i64));
+            let offset = params.len();
+            format!(
+                "SELECT {columns}
+                 FROM (SELECT s.id, s.score
+                       FROM (SELECT rowid AS id, bm25(dataset_search, 10.0, 5.0, 2.0, 3.0, 1.0) AS score
+                             FROM dataset_search WHERE dataset_search MATCH ?{matched}) s
+                       WHERE +s.id IN (SELECT d.id FROM datasets d WHERE {cond})
+                       ORDER BY s.score, s.id LIMIT ?{limit} OFFSET ?{offset}) p
+                 JOIN datasets d ON d.id = p.id
+                 ORDER BY p.score, p.id"
             )
         }
-        (_, SortOrder::Title) => ("datasets d".to_string(), "d.title_zh, d.id"),
-        (_, SortOrder::DueDate) => (
-            "datasets d".to_string(),
-            "d.freshness_due_at IS NULL, d.freshness_due_at, d.id",
-        ),
-        _ => ("datasets d".to_string(), "d.updated_at DESC, d.id DESC"),
+        (_, sort) => {
+            let order = match sort {
+                SortOrder::Title => "d.title_zh, d.id",
+                SortOrder::DueDate => "d.freshness_due_at IS NULL, d.freshness_due_at, d.id",
+                _ => "d.updated_at DESC, d.id DESC",
+            };
+            params.push(Box::new(q.page.limit() as i64));
+            let limit = params.len();
+            params.push(Box::new(q.page.offset() as i64));
+            let offset = params.len();
+            format!(
+                "SELECT {columns} FROM datasets d WHERE {cond} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}"
+            )
+        }
     };
-    params.push(Box::new(q.page.limit() as i64));
-    let limit = params.len();
-    params.push(Box::new(q.page.offset() as i64));
-    let offset = params.len();
-    let sql = format!(
-        "SELECT d.id, d.identifier, d.title_zh, d.title_en, d.agency, d.description_zh, d.formats, d.frequency,
-                d.freshness_state, d.access_level, d.updated_at, d.status = 'withdrawn',
-                d.data_updated_at, d.freshness_due_at, d.freshness_explanation_zh, d.freshness_explanation_en
-         FROM {from} WHERE {cond} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}"
-    );
     let mut stmt = conn.prepare(&sql).map_err(db_err)?;
     let hits = stmt
         .query_map(param_refs(&params).as_slice(), |r| {

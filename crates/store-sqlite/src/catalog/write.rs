@@ -10,6 +10,11 @@ use rusqlite::{Transaction, params};
 
 use crate::convert::db_err;
 
+/// Execute through the connection's statement cache: imports run these per dataset.
+fn run<P: rusqlite::Params>(tx: &Transaction<'_>, sql: &str, params: P) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
+}
+
 /// The facet values a dataset contributes.
 pub(crate) fn facet_values(
     record: &DatasetRecord,
@@ -42,7 +47,8 @@ pub(crate) fn facet_values(
 }
 
 fn bump_total(tx: &Transaction<'_>, facet: &str, value: &str, by: i64) -> DomainResult<()> {
-    tx.execute(
+    run(
+        tx,
         "INSERT INTO dataset_facet_totals (facet, value, count) VALUES (?1, ?2, ?3)
          ON CONFLICT (facet, value) DO UPDATE SET count = count + excluded.count",
         params![facet, value, by],
@@ -66,8 +72,7 @@ pub(crate) fn clear_facets(tx: &Transaction<'_>, id: i64, counted: bool) -> Doma
             bump_total(tx, &facet, &value, -1)?;
         }
     }
-    tx.execute("DELETE FROM dataset_facets WHERE dataset_id = ?1", [id])
-        .map_err(db_err)?;
+    run(tx, "DELETE FROM dataset_facets WHERE dataset_id = ?1", [id]).map_err(db_err)?;
     Ok(())
 }
 
@@ -96,8 +101,7 @@ pub(crate) fn write_search(
     record: &DatasetRecord,
     agency_names: &str,
 ) -> DomainResult<()> {
-    tx.execute("DELETE FROM dataset_search WHERE rowid = ?1", [id])
-        .map_err(db_err)?;
+    run(tx, "DELETE FROM dataset_search WHERE rowid = ?1", [id]).map_err(db_err)?;
     let title = format!(
         "{} {}",
         record.title_zh,
@@ -113,7 +117,8 @@ pub(crate) fn write_search(
         .iter()
         .map(|f| format!("{} {}", f.name, f.label.as_deref().unwrap_or("")))
         .collect();
-    tx.execute(
+    run(
+        tx,
         "INSERT INTO dataset_search (rowid, title, keywords, description, fields, agency) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             id,
@@ -145,7 +150,8 @@ pub(crate) fn insert_dataset(
     agency_names: &str,
 ) -> DomainResult<i64> {
     let series = series_key(&record.title_zh);
-    tx.execute(
+    run(
+        tx,
         "INSERT INTO datasets (source, source_key, identifier, agency, title_zh, title_en, description_zh, frequency,
                                access_level, formats, series, series_year, record, version, status, created_at,
                                updated_at, seen_at, data_updated_at)
@@ -174,7 +180,8 @@ pub(crate) fn insert_dataset(
     }
     write_facets(tx, id, record, freshness.map(|f| f.state.code()), true)?;
     write_search(tx, id, record, agency_names)?;
-    tx.execute(
+    run(
+        tx,
         "INSERT INTO dataset_versions (dataset_id, version, at, actor, changes) VALUES (?1, 1, ?2, ?3, ?4)",
         params![id, at.as_millis(), actor, serde_json::json!({"created": true}).to_string()],
     )
@@ -204,7 +211,8 @@ pub(crate) fn update_dataset(
         )
         .map_err(db_err)?;
     let series = series_key(&record.title_zh);
-    tx.execute(
+    run(
+        tx,
         "UPDATE datasets SET agency = ?2, title_zh = ?3, title_en = ?4, description_zh = ?5, frequency = ?6,
                 access_level = ?7, formats = ?8, series = ?9, series_year = ?10, record = ?11, version = ?12,
                 updated_at = ?13, seen_at = ?13, data_updated_at = COALESCE(?14, data_updated_at)
@@ -228,7 +236,8 @@ pub(crate) fn update_dataset(
     )
     .map_err(db_err)?;
     if reactivate {
-        tx.execute(
+        run(
+            tx,
             "UPDATE datasets SET status = 'active', withdrawn_at = NULL WHERE id = ?1",
             [id],
         )
@@ -247,7 +256,8 @@ pub(crate) fn update_dataset(
     clear_facets(tx, id, was_active)?;
     write_facets(tx, id, record, state.as_deref(), was_active || reactivate)?;
     write_search(tx, id, record, agency_names)?;
-    tx.execute(
+    run(
+        tx,
         "INSERT INTO dataset_versions (dataset_id, version, at, actor, changes) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![id, version + 1, at.as_millis(), actor, changes.to_string()],
     )
@@ -260,7 +270,8 @@ pub(crate) fn set_freshness(
     id: i64,
     f: &FreshnessSnapshot,
 ) -> DomainResult<()> {
-    tx.execute(
+    run(
+        tx,
         "UPDATE datasets SET freshness_state = ?2, freshness_assessed_at = ?3, freshness_due_at = ?4,
                 freshness_explanation_zh = ?5, freshness_explanation_en = ?6
          WHERE id = ?1",
@@ -288,12 +299,14 @@ pub(crate) fn refresh_freshness_facet(
     if old == Some(new) {
         return Ok(());
     }
-    tx.execute(
+    run(
+        tx,
         "DELETE FROM dataset_facets WHERE dataset_id = ?1 AND facet = 'freshness'",
         [id],
     )
     .map_err(db_err)?;
-    tx.execute(
+    run(
+        tx,
         "INSERT INTO dataset_facets (dataset_id, facet, value) VALUES (?1, 'freshness', ?2)",
         params![id, new],
     )
@@ -329,7 +342,8 @@ pub(crate) fn withdraw(tx: &Transaction<'_>, id: i64, at: Timestamp) -> DomainRe
     for (facet, value) in rows {
         bump_total(tx, &facet, &value, -1)?;
     }
-    tx.execute(
+    run(
+        tx,
         "UPDATE datasets SET status = 'withdrawn', withdrawn_at = ?2 WHERE id = ?1",
         params![id, at.as_millis()],
     )
