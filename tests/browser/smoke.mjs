@@ -182,6 +182,22 @@ try {
   await steward.waitForSelector('[data-chart="usage"] canvas', { timeout: 10_000 });
   check(true, "the use trend draws from a month of use");
   await steward.screenshot({ path: `${shots}/usage.png`, fullPage: false });
+
+  // An agency with no system registers a dataset by hand, then finds the bulk upload.
+  await steward.goto(`${demo.url}/catalog/new`);
+  await steward.fill("#f-title_zh", "桃園市公共自行車租賃站（測試登錄）");
+  await steward.fill("#f-description_zh", "公共自行車租賃站位置與車柱數");
+  await steward.fill("#f-frequency", "每月");
+  await steward.fill("#f-data_updated", "113/10/01");
+  await steward.screenshot({ path: `${shots}/dataset-new.png`, fullPage: true });
+  await Promise.all([
+    steward.waitForURL(/\/catalog\/datasets\/\d+$/),
+    steward.click("form.stack button[type=submit]"),
+  ]);
+  check((await steward.textContent("h1")).includes("桃園市公共自行車租賃站"), "a dataset registered in the form opens on its own page");
+  await steward.goto(`${demo.url}/catalog/import`);
+  check(await steward.locator("a[href='/catalog/template.xlsx']").isVisible(), "the bulk upload offers the template");
+  await steward.screenshot({ path: `${shots}/dataset-import.png`, fullPage: true });
   console.log(`browser smoke test passed; screenshots in ${shots}/`);
 } finally {
   await browser.close();
