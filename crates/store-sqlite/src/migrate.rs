@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0004_notifications.sql"),
     ),
     (5, "sharing", include_str!("../migrations/0005_sharing.sql")),
+    (
+        6,
+        "inventory",
+        include_str!("../migrations/0006_inventory.sql"),
+    ),
 ];
 
 fn expected() -> i64 {
