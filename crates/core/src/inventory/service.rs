@@ -267,6 +267,12 @@ impl<'a> InventoryService<'a> {
             .await
     }
 
+    /// A demand the caller may edit (refused before anything is looked up when they may
+    /// edit no agency's demand).
+    pub async fn editable(&self, caller: &Caller, id: i64) -> DomainResult<Demand> {
+        Ok(self.writable(caller, id).await?.0)
+    }
+
     /// Load a demand and check the caller writes for its agency.
     async fn writable(
         &self,
