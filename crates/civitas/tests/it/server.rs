@@ -426,9 +426,10 @@ async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese()
         .unwrap();
     for seen in [
         "交通事故發生地點與時段",
-        "已媒合",
-        "已滿足",
-        "缺口",
+        // Row badges, not the card labels: a matched, a met and a gap demand are listed.
+        "status-matched",
+        "status-met",
+        "<tr class=\"gap\">",
         "獨居長者名冊與居住地址",
     ] {
         assert!(inventory.contains(seen), "{seen} missing from /inventory");
