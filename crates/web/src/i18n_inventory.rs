@@ -264,6 +264,7 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "No dataset has been imported yet.",
     ),
     ("plat.source", "匯入來源", "Source"),
+    ("plat.source_platform", "來源平台", "Source platform"),
     ("plat.map", "指定", "Set"),
     ("plat.enter_cost", "登錄年度經費", "Enter a year's cost"),
     (

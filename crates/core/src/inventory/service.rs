@@ -703,6 +703,26 @@ impl<'a> InventoryService<'a> {
         self.p.stores.inventory.source_mappings().await
     }
 
+    /// The platform a harvest source's datasets come from, for whoever reads the catalogue.
+    pub async fn source_platform(
+        &self,
+        caller: &Caller,
+        source: &str,
+    ) -> DomainResult<Option<DataPlatform>> {
+        require_somewhere(caller, Permission::ReadCatalog)?;
+        let store = &self.p.stores.inventory;
+        let Some(id) = store
+            .source_mappings()
+            .await?
+            .into_iter()
+            .find(|s| s.source == source)
+            .and_then(|s| s.platform_id)
+        else {
+            return Ok(None);
+        };
+        Ok(store.platforms().await?.into_iter().find(|p| p.id == id))
+    }
+
     /// Say which platform a harvest source's datasets come from.
     pub async fn map_source(
         &self,

@@ -334,6 +334,18 @@ async fn the_administrator_registers_a_platform_and_unknown_costs_stay_unknown()
     assert!(od["uses"].as_u64().unwrap() >= 1, "{od}");
     assert_eq!(od["cost"], Value::Null, "not entered stays unknown");
 
+    let dataset = b
+        .get(app.url(&format!("/catalog/datasets/{PARKING}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dataset.contains("來源平台") && dataset.contains("資料開放平台"),
+        "the dataset names the platform it comes from"
+    );
     let page = b
         .get(app.url("/platforms"))
         .send()
