@@ -186,6 +186,18 @@ async fn a_steward_records_a_need_confirms_the_suggested_dataset_and_nobody_else
         .await
         .unwrap();
     assert!(overview.contains("警察局") && overview.contains("交通局"));
+    let agency_page = b
+        .get(app.url(&format!("/inventory/agencies/{TRANSPORT}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        agency_page.contains("桃園市公有停車場資訊") && agency_page.contains("公有停車場車位"),
+        "交通局's page lists its supply and what 警察局 needs from it"
+    );
     let csv = b
         .get(app.url("/inventory/demands.csv"))
         .send()
@@ -245,9 +257,28 @@ async fn the_administrator_registers_a_platform_and_unknown_costs_stay_unknown()
     let app = TestApp::spawn().await;
     app.add_user("lin.transport", &steward(TRANSPORT), Some(TRANSPORT))
         .await;
+    // A platform administrator for one bureau only is no city-wide administrator.
+    app.add_user(
+        "bureau.admin",
+        &[Grant {
+            role: Role::PlatformAdmin,
+            scope: Scope::Agency(civitas_core::agencies::AgencyCode::parse(TRANSPORT).unwrap()),
+        }],
+        Some(TRANSPORT),
+    )
+    .await;
     let admin = app.token("admin").await;
     let steward_token = app.token("lin.transport").await;
+    let bureau_admin = app.token("bureau.admin").await;
     let c = client();
+    let r = c
+        .post(app.url("/api/v1/platforms"))
+        .bearer_auth(&bureau_admin)
+        .json(&json!({"name_zh": "交通局自建平台", "operator": TRANSPORT, "status": "active"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "platforms are registered city-wide only");
     let r = c
         .post(app.url("/api/v1/platforms"))
         .bearer_auth(&admin)
