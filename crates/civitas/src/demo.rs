@@ -268,6 +268,7 @@ async fn load(
     }
     replay_updates(p, clock, now).await?;
     crate::demo_sharing::replay(p, clock, now, password).await?;
+    crate::demo_inventory::replay(p, clock, now).await?;
 
     // Leave no demo session behind: the replayed sign-ins are history, not live sessions.
     p.stores

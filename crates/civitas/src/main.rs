@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod demo_inventory;
 mod demo_sharing;
 mod logging;
 mod notify;

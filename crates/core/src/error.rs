@@ -174,6 +174,10 @@ fn what_zh(what: &str) -> &str {
         "token" => "API 權杖",
         "import" => "匯入紀錄",
         "notification" => "通知",
+        "demand" => "資料需求",
+        "match" => "媒合的資料集",
+        "platform" => "平台",
+        "cost" => "年度經費",
         other => other,
     }
 }

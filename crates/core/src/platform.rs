@@ -137,6 +137,10 @@ impl Platform {
         crate::sharing::SharingService::new(self)
     }
 
+    pub fn inventory(&self) -> crate::inventory::InventoryService<'_> {
+        crate::inventory::InventoryService::new(self)
+    }
+
     pub fn notifications(&self) -> crate::notify::NotificationService<'_> {
         crate::notify::NotificationService::new(self)
     }

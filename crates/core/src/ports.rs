@@ -20,6 +20,10 @@ use crate::catalog::{
 };
 use crate::error::DomainResult;
 use crate::import::{ImportReport, ImportRun};
+use crate::inventory::{
+    DataPlatform, Demand, DemandFilter, DemandInput, DemandMatch, DemandStatus, PlatformCost,
+    PlatformInput, PlatformUse, SourceMapping,
+};
 use crate::notify::{
     Delivery, DeliveryUpdate, NoticeBatch, Notification, NotificationFilter, Queued, RoleHolder,
 };
@@ -392,6 +396,84 @@ pub trait SharingStore: Send + Sync + 'static {
     async fn touch_key(&self, id: i64, at: Timestamp) -> DomainResult<()>;
 }
 
+/// Demand for data and the platform register (issue 3, points 3 and 7).
+#[async_trait]
+pub trait InventoryStore: Send + Sync + 'static {
+    async fn create_demand(
+        &self,
+        input: &DemandInput,
+        created_by: &str,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<Demand>;
+    /// Replace a demand's description and status.
+    async fn update_demand(
+        &self,
+        id: i64,
+        input: &DemandInput,
+        status: DemandStatus,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<Demand>;
+    /// Confirm a dataset for a demand and set the status the domain decided.
+    async fn add_demand_match(
+        &self,
+        id: i64,
+        found: &DemandMatch,
+        status: DemandStatus,
+        audit: AuditEvent,
+    ) -> DomainResult<Demand>;
+    async fn remove_demand_match(
+        &self,
+        id: i64,
+        dataset_id: i64,
+        status: DemandStatus,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<Demand>;
+    async fn demand(&self, id: i64) -> DomainResult<Option<Demand>>;
+    /// Demands, most urgent then newest first.
+    async fn demands(&self, filter: &DemandFilter) -> DomainResult<Vec<Demand>>;
+    async fn create_platform(
+        &self,
+        input: &PlatformInput,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<DataPlatform>;
+    async fn update_platform(
+        &self,
+        id: i64,
+        input: &PlatformInput,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<DataPlatform>;
+    /// Every platform, in id order.
+    async fn platforms(&self) -> DomainResult<Vec<DataPlatform>>;
+    /// Enter (or replace) one year's cost.
+    async fn set_platform_cost(&self, cost: &PlatformCost, audit: AuditEvent) -> DomainResult<()>;
+    /// Remove one year's cost (back to 未填); false when there was none.
+    async fn remove_platform_cost(
+        &self,
+        platform_id: i64,
+        roc_year: i32,
+        audit: AuditEvent,
+    ) -> DomainResult<bool>;
+    /// Every cost, by platform then year.
+    async fn platform_costs(&self) -> DomainResult<Vec<PlatformCost>>;
+    /// Say which platform a harvest source's datasets come from (None: no platform).
+    async fn map_source(
+        &self,
+        source: &str,
+        platform_id: Option<i64>,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<()>;
+    /// Every source of an active dataset and every mapped source, with its active datasets.
+    async fn source_mappings(&self) -> DomainResult<Vec<SourceMapping>>;
+    /// Use of each mapped platform's datasets per ROC year, for years `from..=to`.
+    async fn platform_use(&self, from_year: i32, to_year: i32) -> DomainResult<Vec<PlatformUse>>;
+}
+
 /// Files kept by their SHA-256: the same content is stored once and never overwritten.
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
@@ -471,6 +553,7 @@ pub struct Stores {
     pub catalog: Arc<dyn CatalogStore>,
     pub notifications: Arc<dyn NotificationStore>,
     pub sharing: Arc<dyn SharingStore>,
+    pub inventory: Arc<dyn InventoryStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub admin: Arc<dyn StoreAdmin>,
 }
@@ -486,6 +569,7 @@ impl Stores {
             + CatalogStore
             + NotificationStore
             + SharingStore
+            + InventoryStore
             + BlobStore
             + AuditStore
             + ImportStore
@@ -501,6 +585,7 @@ impl Stores {
             catalog: backend.clone(),
             notifications: backend.clone(),
             sharing: backend.clone(),
+            inventory: backend.clone(),
             blobs: backend.clone(),
             admin: backend,
         }

@@ -27,6 +27,8 @@ use serde_json::json;
 
 mod catalog;
 pub use catalog::*;
+mod inventory;
+pub use inventory::*;
 mod notifications;
 pub use notifications::*;
 mod sharing;
@@ -62,7 +64,9 @@ macro_rules! suite {
             storing_freshness_reports_the_datasets_that_became_due,
             a_reassessment_that_finds_the_same_leaves_the_dataset_as_it_was,
             personal_data_is_shared_only_after_two_approvers_and_only_its_granted_fields,
-            open_and_city_data_need_no_request_and_refusals_say_why
+            open_and_city_data_need_no_request_and_refusals_say_why,
+            demand_is_matched_to_supply_or_listed_as_a_gap,
+            platform_costs_and_use_make_the_benefit_report
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

@@ -8,6 +8,7 @@ mod audit;
 mod catalog;
 mod convert;
 mod imports;
+mod inventory;
 mod migrate;
 mod notifications;
 mod pool;

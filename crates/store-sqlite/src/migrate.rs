@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (5, "sharing", include_str!("../migrations/0005_sharing.sql")),
     (
+        6,
+        "inventory",
+        include_str!("../migrations/0006_inventory.sql"),
+    ),
+    (
         8,
         "catalog_speed",
         include_str!("../migrations/0008_catalog_speed.sql"),

@@ -428,6 +428,13 @@ impl SharingStore for SqliteStore {
                     params![e.dataset_id, day, e.agency],
                 )
                 .map_err(db_err)?;
+                // Active users for the benefit report (migration 6).
+                tx.execute(
+                    "INSERT INTO dataset_usage_users (dataset_id, day, user_name) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO NOTHING",
+                    params![e.dataset_id, day, e.user_name],
+                )
+                .map_err(db_err)?;
                 Ok(())
             })
             .await

@@ -83,3 +83,30 @@
     axes: [{}, { size: 48 }]
   }, [xs, col(1), col(2), col(3)], el);
 })();
+
+// Cost and use per ROC year on /platforms: [[rocYear, costMillions | null, uses], ...].
+(function () {
+  "use strict";
+  var el = document.querySelector('[data-chart="benefit"]');
+  var data = document.getElementById("benefit-data");
+  if (!el || !data || !window.uPlot) { return; }
+  var rows = JSON.parse(data.textContent);
+  if (rows.length === 0) { return; }
+  var xs = rows.map(function (r) { return r[0]; });
+  var bars = window.uPlot.paths && window.uPlot.paths.bars ? window.uPlot.paths.bars({ size: [0.5, 40] }) : undefined;
+  new window.uPlot({
+    width: Math.max(320, el.clientWidth || 640),
+    height: 240,
+    scales: { x: { time: false }, cost: {}, uses: {} },
+    series: [
+      { label: "ROC" },
+      { label: el.getAttribute("data-label-cost"), scale: "cost", stroke: "#a15c00", fill: "rgba(161,92,0,0.35)", paths: bars, spanGaps: false },
+      { label: el.getAttribute("data-label-uses"), scale: "uses", stroke: "#0b4f8a", width: 2 }
+    ],
+    axes: [
+      { values: function (u, vals) { return vals.map(function (v) { return Number.isInteger(v) ? String(v) : ""; }); } },
+      { scale: "cost", size: 56 },
+      { scale: "uses", side: 1, size: 56, grid: { show: false } }
+    ]
+  }, [xs, rows.map(function (r) { return r[1]; }), rows.map(function (r) { return r[2]; })], el);
+})();

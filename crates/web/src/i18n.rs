@@ -1417,8 +1417,15 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ),
 ];
 
-static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
-    LazyLock::new(|| TEXT.iter().map(|(k, zh, en)| (*k, (*zh, *en))).collect());
+#[path = "i18n_inventory.rs"]
+mod inventory_text;
+
+static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {
+    TEXT.iter()
+        .chain(inventory_text::TEXT)
+        .map(|(k, zh, en)| (*k, (*zh, *en)))
+        .collect()
+});
 
 /// The text for `key` in `lang`, if there is any.
 pub fn get(lang: Language, key: &str) -> Option<&'static str> {
@@ -1458,6 +1465,7 @@ mod tests {
             "templates/imports",
             "templates/catalog",
             "templates/sharing",
+            "templates/inventory",
             "src",
             "src/ui",
             "src/api",

@@ -382,6 +382,58 @@ async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese()
         usage.contains("data-chart=\"usage\""),
         "a month of use draws a trend"
     );
+    // The platform register holds the audit's Table 1; the open-data platform's cost is unknown.
+    let platforms = c
+        .get(format!("{}/platforms", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        platforms.contains("89,452,900"),
+        "Table 1 adds up to NT$89,452,900"
+    );
+    for seen in [
+        "智慧運籌管理暨大數據分析平台",
+        "因無法滿足新增需求而於110年度下架",
+        "市政資料治理暨大數據分析平台",
+        "8,492,000",
+        "44,000,000",
+        "未填",
+        "data-chart=\"benefit\"",
+    ] {
+        assert!(platforms.contains(seen), "{seen} missing from /platforms");
+    }
+    let benefit = c
+        .get(format!("{}/platforms/benefit.csv", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(benefit.contains("3432400") && benefit.contains("資料開放平台"));
+    // Needs recorded by stewards: some matched in the catalogue, some gaps.
+    let inventory = c
+        .get(format!("{}/inventory", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for seen in [
+        "交通事故發生地點與時段",
+        // Row badges, not the card labels: a matched, a met and a gap demand are listed.
+        "status-matched",
+        "status-met",
+        "<tr class=\"gap\">",
+        "獨居長者名冊與居住地址",
+    ] {
+        assert!(inventory.contains(seen), "{seen} missing from /inventory");
+    }
     assert_eq!(stop(server), 0);
 
     // Running the demo again reuses the data and prints the same login.

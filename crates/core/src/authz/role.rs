@@ -36,6 +36,10 @@ pub enum Permission {
     /// Read the data itself (not just its description): open data, the agency's own, or
     /// another agency's under an active sharing grant.
     ReadSharedData,
+    /// Read the platform register, its costs and the benefit report.
+    ReadPortfolio,
+    /// Register platforms, enter their costs, map harvest sources to them (city-wide only).
+    ManagePortfolio,
 }
 
 impl Permission {
@@ -53,6 +57,8 @@ impl Permission {
         Permission::ManageCatalog,
         Permission::RequestData,
         Permission::ReadSharedData,
+        Permission::ReadPortfolio,
+        Permission::ManagePortfolio,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -70,6 +76,8 @@ impl Permission {
             Permission::ManageCatalog => "manage_catalog",
             Permission::RequestData => "request_data",
             Permission::ReadSharedData => "read_shared_data",
+            Permission::ReadPortfolio => "read_portfolio",
+            Permission::ManagePortfolio => "manage_portfolio",
         }
     }
 
@@ -82,6 +90,7 @@ impl Permission {
                 | Permission::ManageAnyToken
                 | Permission::ManageCatalog
                 | Permission::RequestData
+                | Permission::ManagePortfolio
         )
     }
 
@@ -155,6 +164,7 @@ impl Role {
                 ReadMetrics,
                 ReadImports,
                 ReadCatalog,
+                ReadPortfolio,
             ],
             Role::DataSteward => &[
                 ReadDashboard,
@@ -164,6 +174,7 @@ impl Role {
                 ManageCatalog,
                 RequestData,
                 ReadSharedData,
+                ReadPortfolio,
             ],
             Role::Viewer => &[ReadDashboard, ReadAgencies, ReadCatalog, ReadSharedData],
             Role::SocAnalyst | Role::IncidentHandler | Role::SecurityOfficer => {

@@ -6,6 +6,7 @@ mod audit;
 mod catalog;
 mod dto;
 mod imports;
+pub(crate) mod inventory;
 mod me;
 mod notifications;
 mod sharing;
@@ -53,6 +54,7 @@ pub use sharing::{data_reader, file_response};
         (name = "catalog", description = "Datasets: search, records, versions, freshness reviews, imports"),
         (name = "sharing", description = "Sharing between agencies: requests, decisions, grants, data keys; the data API, files and use counts"),
         (name = "notifications", description = "The caller's own notifications: datasets falling due, overdue or due for review"),
+        (name = "inventory", description = "Supply and demand: agencies' demand for other agencies' data, matched to datasets or listed as gaps; the city's platforms, their yearly costs and the benefit report"),
     )
 )]
 struct ApiDoc;
@@ -108,6 +110,21 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::read))
         .routes(routes!(notifications::read_all))
+        .routes(routes!(inventory::list_demands, inventory::create_demand))
+        .routes(routes!(inventory::get_demand, inventory::update_demand))
+        .routes(routes!(inventory::set_status))
+        .routes(routes!(inventory::suggestions))
+        .routes(routes!(inventory::confirm_match))
+        .routes(routes!(inventory::remove_match))
+        .routes(routes!(inventory::matrix))
+        .routes(routes!(
+            inventory::list_platforms,
+            inventory::create_platform
+        ))
+        .routes(routes!(inventory::update_platform))
+        .routes(routes!(inventory::set_cost, inventory::remove_cost))
+        .routes(routes!(inventory::list_sources, inventory::map_source))
+        .routes(routes!(inventory::benefit))
         .merge(uploads)
         .split_for_parts();
     let mut table = String::from("\n\n| code | status | meaning |\n|---|---|---|\n");

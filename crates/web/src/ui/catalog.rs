@@ -351,6 +351,16 @@ pub async fn dataset(
         (t("catalog.landing"), or_dash(r.landing_page.as_deref())),
         (t("catalog.notes"), or_dash(r.notes.as_deref())),
     ];
+    // The platform the dataset comes from (its harvest source, as an administrator mapped it).
+    let mut facts = facts;
+    if let Some(platform) = state
+        .platform
+        .inventory()
+        .source_platform(&page.caller, &d.key.source)
+        .await?
+    {
+        facts.push((t("plat.source_platform"), platform.input.name_zh));
+    }
     let snapshot = d.freshness.clone();
     let target = state.platform.agencies().target(Some(&r.agency)).await?;
     let sharing = state.platform.sharing();

@@ -10,8 +10,10 @@ mod catalog_entry;
 mod dashboard;
 mod freshness;
 mod imports;
+mod inventory;
 mod login;
 mod notifications;
+mod platforms;
 mod sharing;
 mod spreadsheet;
 mod tokens;
@@ -125,6 +127,36 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .route("/usage/datasets.csv", get(usage::export))
         .route("/usage/datasets.xlsx", get(usage::export))
         .route("/usage/datasets.ods", get(usage::export))
+        .route("/inventory", get(inventory::overview))
+        .route("/inventory/demands.csv", get(inventory::export))
+        .route("/inventory/demands.xlsx", get(inventory::export))
+        .route("/inventory/demands.ods", get(inventory::export))
+        .route("/inventory/agencies/{code}", get(inventory::agency))
+        .route("/inventory/demands", post(inventory::create))
+        .route("/inventory/demands/new", get(inventory::new_form))
+        .route(
+            "/inventory/demands/{id}",
+            get(inventory::demand).post(inventory::update),
+        )
+        .route("/inventory/demands/{id}/edit", get(inventory::edit_form))
+        .route(
+            "/inventory/demands/{id}/status",
+            post(inventory::set_status),
+        )
+        .route(
+            "/inventory/demands/{id}/matches",
+            post(inventory::confirm_match),
+        )
+        .route(
+            "/inventory/demands/{id}/matches/{dataset_id}/remove",
+            post(inventory::remove_match),
+        )
+        .route("/platforms", get(platforms::show).post(platforms::create))
+        .route("/platforms/benefit.csv", get(platforms::export))
+        .route("/platforms/benefit.xlsx", get(platforms::export))
+        .route("/platforms/benefit.ods", get(platforms::export))
+        .route("/platforms/sources", post(platforms::map_source))
+        .route("/platforms/{id}/costs", post(platforms::set_cost))
         .route("/freshness", get(freshness::show))
         .route("/freshness/recompute", post(freshness::recompute))
         .route("/freshness/late.csv", get(freshness::export))
@@ -306,9 +338,15 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
                 item("/catalog", "nav.catalog", false),
                 item("/freshness", "nav.freshness", false),
                 item("/sharing", "nav.sharing", false),
+                item("/inventory", "nav.inventory", false),
                 item("/usage", "nav.usage", false),
             ]
             .into_iter()
+            .chain(
+                principal
+                    .can_somewhere(Permission::ReadPortfolio)
+                    .then(|| item("/platforms", "nav.platforms", false)),
+            )
             .chain(
                 capabilities::DATA
                     .iter()

@@ -327,13 +327,46 @@ async fn request_form_page(
     })
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct RequestFormQuery {
+    /// A data need (inventory demand) to fill the form from.
+    pub demand: Option<i64>,
+}
+
 pub async fn request_form(
     State(state): State<AppState>,
     page: Page,
     ApiPath(id): ApiPath<i64>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<RequestFormQuery>,
 ) -> ApiResult<Response> {
     page.require_somewhere(Permission::RequestData)?;
-    render(&request_form_page(&state, &page, id, None, FieldErrors::new()).await?)
+    // A matched demand becomes a request: its agency, purpose and legal basis carry over.
+    let prefill: Option<Pairs> = match q.demand {
+        Some(demand) => {
+            let d = state
+                .platform
+                .inventory()
+                .demand(&page.caller, demand)
+                .await?;
+            Some(vec![
+                (
+                    "requesting_agency".into(),
+                    d.input.needing_agency.to_string(),
+                ),
+                (
+                    "purpose".into(),
+                    format!("{}：{}", d.input.title, d.input.purpose),
+                ),
+                (
+                    "legal_basis".into(),
+                    d.input.legal_basis.unwrap_or_default(),
+                ),
+                ("days".into(), "365".into()),
+            ])
+        }
+        None => None,
+    };
+    render(&request_form_page(&state, &page, id, prefill.as_ref(), FieldErrors::new()).await?)
 }
 
 pub async fn request_submit(
