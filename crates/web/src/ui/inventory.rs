@@ -117,6 +117,7 @@ struct OverviewPage {
     q_status: String,
     q_gap: bool,
     export_query: String,
+    statuses: Vec<(&'static str, String)>,
 }
 
 fn holder_key(h: &Option<AgencyCode>) -> String {
@@ -255,6 +256,10 @@ pub async fn overview(
         q_status: q.status.clone().unwrap_or_default(),
         q_gap: q.gap.as_deref() == Some("1"),
         export_query,
+        statuses: DemandStatus::ALL
+            .iter()
+            .map(|s| (s.code(), s.label().get(chrome.lang).to_string()))
+            .collect(),
         chrome,
     })
 }
