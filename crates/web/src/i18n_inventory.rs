@@ -40,8 +40,8 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("inv.matrix", "機關供需矩陣", "Agency × agency matrix"),
     (
         "inv.matrix_help",
-        "列為需要資料的機關，欄為持有資料的機關；數字是進行中的需求數，點選可看清單，紅色標示缺口。",
-        "Rows are the agencies that need data, columns the agencies that hold it; numbers are current demands (click for the list); gaps are marked in red.",
+        "列為需要資料的機關，欄為持有資料的機關；數字是需求數（不含已撤回），點選可看清單，紅色標示缺口。",
+        "Rows are the agencies that need data, columns the agencies that hold it; numbers are demands not withdrawn (click for the list); gaps are marked in red.",
     ),
     (
         "inv.needing_from",
@@ -50,6 +50,7 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ),
     ("inv.total", "合計", "Total"),
     ("inv.list", "需求清單", "Demands"),
+    ("inv.export", "匯出需求清單", "Export the demands"),
     ("inv.id", "編號", "No."),
     ("inv.what", "需要的資料", "Data needed"),
     ("inv.description", "說明", "Description"),
@@ -229,6 +230,7 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "No cost or use to analyse yet. Register platforms and their yearly costs, and say which platform each data source belongs to.",
     ),
     ("plat.year", "年度", "Year"),
+    ("plat.export", "匯出效益分析", "Export the benefit report"),
     ("plat.used_datasets", "有人使用的資料集", "Datasets used"),
     ("plat.uses", "使用次數", "Uses"),
     ("plat.users", "使用者", "Active users"),

@@ -93,7 +93,7 @@ pub struct OverviewQuery {
 pub struct MatrixRow {
     pub code: String,
     pub name: String,
-    /// (count, gaps, link) per column; count 0 means an empty cell.
+    /// (demands not withdrawn, gaps, link) per column; 0 means an empty cell.
     pub cells: Vec<(u64, u64, String)>,
     pub total: u64,
 }
@@ -196,7 +196,7 @@ pub async fn overview(
                         .find(|c| c.needing.as_str() == code && holder_key(&c.holder) == *col)
                         .map(|c| {
                             (
-                                c.demands,
+                                c.demands + c.met,
                                 c.gaps,
                                 format!("/inventory?needing={code}&holder={col}"),
                             )
