@@ -30,7 +30,11 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "寫下貴機關需要其他機關提供的資料、用途與法律依據；系統會到資料目錄找可能符合的資料集。",
         "Say what data your agency needs from others, what for and on what legal basis; civitas looks for datasets that may hold it.",
     ),
-    ("inv.demands", "需求（進行中）", "Demands (current)"),
+    (
+        "inv.demands",
+        "需求（不含已撤回）",
+        "Demands (not withdrawn)",
+    ),
     ("inv.matched", "已媒合", "Matched"),
     ("inv.met", "已滿足", "Met"),
     ("inv.gaps", "缺口", "Gaps"),
