@@ -182,6 +182,16 @@ try {
   await steward.waitForSelector('[data-chart="usage"] canvas', { timeout: 10_000 });
   check(true, "the use trend draws from a month of use");
   await steward.screenshot({ path: `${shots}/usage.png`, fullPage: false });
+  // Platforms and benefit: the audit's Table 1, and cost against use drawn by year.
+  await steward.goto(`${demo.url}/platforms`);
+  await steward.waitForSelector('[data-chart="benefit"] canvas', { timeout: 10_000 });
+  check(await steward.getByText("89,452,900").first().isVisible(), "the platform register adds up the audit's Table 1");
+  await steward.screenshot({ path: `${shots}/platforms.png`, fullPage: false });
+  // Supply and demand: the agency × agency matrix with its gaps.
+  await steward.goto(`${demo.url}/inventory`);
+  check(await steward.locator("table.matrix").isVisible(), "the supply and demand matrix is drawn");
+  check(await steward.locator("td.gap").count() > 0, "gaps are highlighted in the matrix");
+  await steward.screenshot({ path: `${shots}/inventory.png`, fullPage: true });
 
   // An agency with no system registers a dataset by hand, then finds the bulk upload.
   await steward.goto(`${demo.url}/catalog/new`);

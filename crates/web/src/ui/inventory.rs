@@ -93,7 +93,7 @@ pub struct OverviewQuery {
 pub struct MatrixRow {
     pub code: String,
     pub name: String,
-    /// (count, gaps, link) per column; count 0 means an empty cell.
+    /// (demands not withdrawn, gaps, link) per column; 0 means an empty cell.
     pub cells: Vec<(u64, u64, String)>,
     pub total: u64,
 }
@@ -117,6 +117,7 @@ struct OverviewPage {
     q_status: String,
     q_gap: bool,
     export_query: String,
+    statuses: Vec<(&'static str, String)>,
 }
 
 fn holder_key(h: &Option<AgencyCode>) -> String {
@@ -195,7 +196,7 @@ pub async fn overview(
                         .find(|c| c.needing.as_str() == code && holder_key(&c.holder) == *col)
                         .map(|c| {
                             (
-                                c.demands,
+                                c.demands + c.met,
                                 c.gaps,
                                 format!("/inventory?needing={code}&holder={col}"),
                             )
@@ -255,6 +256,10 @@ pub async fn overview(
         q_status: q.status.clone().unwrap_or_default(),
         q_gap: q.gap.as_deref() == Some("1"),
         export_query,
+        statuses: DemandStatus::ALL
+            .iter()
+            .map(|s| (s.code(), s.label().get(chrome.lang).to_string()))
+            .collect(),
         chrome,
     })
 }
