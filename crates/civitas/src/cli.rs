@@ -199,9 +199,15 @@ pub enum AuditCommand {
 pub enum CatalogCommand {
     /// Import dataset descriptions (idempotent: a second run changes only what changed).
     Import {
-        /// taoyuan-supply-list.
+        /// taoyuan-supply-list, ckan-package-search, ckan-package-show, datagovtw-jsonl,
+        /// datagovtw-csv, datagovtw-json or dcat-jsonld. Several package_search files are the
+        /// pages of one listing, read in order.
         #[arg(long, default_value = "taoyuan-supply-list")]
         format: String,
+        /// Keep the records under this source name (a configured source's agency aliases apply);
+        /// default: the format's own (ckan, data.gov.tw, dcat, taoyuan-supply-list).
+        #[arg(long)]
+        source: Option<String>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print the reports as JSON.

@@ -439,6 +439,50 @@ pub trait StoreAdmin: Send + Sync + 'static {
     async fn backup_to(&self, path: &Path) -> DomainResult<()>;
 }
 
+/// Harvest sources (mirrored from the configuration) and their runs. Runs are records of what
+/// the platform did, like deliveries: the imports they make are audited, the run rows are not;
+/// a person's "run now" is.
+#[async_trait]
+pub trait HarvestStore: Send + Sync + 'static {
+    /// Insert or update these sources as configured; mark every other source unconfigured.
+    async fn sync_harvest_sources(
+        &self,
+        sources: &[crate::catalog::schedule::SourceRow],
+        at: Timestamp,
+    ) -> DomainResult<()>;
+    /// Add one source if it is not there yet (a one-off from the command line).
+    async fn add_harvest_source(
+        &self,
+        source: &crate::catalog::schedule::SourceRow,
+        at: Timestamp,
+    ) -> DomainResult<()>;
+    async fn harvest_sources(&self) -> DomainResult<Vec<crate::catalog::schedule::SourceRow>>;
+    async fn request_harvest(
+        &self,
+        source: &str,
+        by: &str,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<()>;
+    /// Record a run as started and clear the source's pending request.
+    async fn start_harvest_run(
+        &self,
+        source: &str,
+        trigger: crate::catalog::schedule::RunTrigger,
+        at: Timestamp,
+    ) -> DomainResult<i64>;
+    async fn finish_harvest_run(
+        &self,
+        run: &crate::catalog::schedule::HarvestRun,
+    ) -> DomainResult<()>;
+    /// The source's latest runs, newest first.
+    async fn harvest_runs(
+        &self,
+        source: &str,
+        limit: u32,
+    ) -> DomainResult<Vec<crate::catalog::schedule::HarvestRun>>;
+}
+
 /// Everything storage offers, as trait objects chosen once at start-up.
 #[derive(Clone)]
 pub struct Stores {
@@ -452,6 +496,7 @@ pub struct Stores {
     pub notifications: Arc<dyn NotificationStore>,
     pub sharing: Arc<dyn SharingStore>,
     pub blobs: Arc<dyn BlobStore>,
+    pub harvest: Arc<dyn HarvestStore>,
     pub admin: Arc<dyn StoreAdmin>,
 }
 
@@ -467,6 +512,7 @@ impl Stores {
             + NotificationStore
             + SharingStore
             + BlobStore
+            + HarvestStore
             + AuditStore
             + ImportStore
             + StoreAdmin,
@@ -482,6 +528,7 @@ impl Stores {
             notifications: backend.clone(),
             sharing: backend.clone(),
             blobs: backend.clone(),
+            harvest: backend.clone(),
             admin: backend,
         }
     }

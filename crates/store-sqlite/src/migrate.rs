@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0004_notifications.sql"),
     ),
     (5, "sharing", include_str!("../migrations/0005_sharing.sql")),
+    (7, "harvest", include_str!("../migrations/0007_harvest.sql")),
 ];
 
 fn expected() -> i64 {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use civitas_core::catalog::{CatalogFormat, Facet, SearchQuery};
+use civitas_core::catalog::{CatalogFormat, Facet, ImportSource, SearchQuery};
 use civitas_core::clock::{Clock, ManualClock, SystemClock};
 use civitas_core::time::{TAIPEI, Timestamp};
 
@@ -20,24 +20,73 @@ pub async fn run(settings: &Settings, cmd: &CatalogCommand) -> anyhow::Result<Ex
     match cmd {
         CatalogCommand::Import {
             format,
+            source,
             files,
             json,
         } => {
             let format = CatalogFormat::parse(format).ok_or_else(|| {
-                anyhow::anyhow!("--format must be taoyuan-supply-list (got '{format}')")
+                anyhow::anyhow!(
+                    "--format must be one of {} (got '{format}')",
+                    CatalogFormat::codes()
+                )
             })?;
-            let progress = Progress::new(files.len() as u64, "匯入資料集 / importing datasets");
+            let configured = match source {
+                Some(name) => settings
+                    .catalog
+                    .sources
+                    .iter()
+                    .find(|s| s.name == *name)
+                    .map(|s| s.harvest_source())
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("catalog.sources: {e}"))?,
+                None => None,
+            };
+            let aliases = configured
+                .as_ref()
+                .map(|c| c.aliases.clone())
+                .unwrap_or_default();
+            let key = source
+                .clone()
+                .unwrap_or_else(|| format.source().to_string());
+            let mut documents = Vec::new();
+            for file in files {
+                documents.push((
+                    file.display().to_string(),
+                    std::fs::read(file)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?,
+                ));
+            }
+            // Pages of one query are one listing; other files are imported one by one.
+            let batches: Vec<Vec<&(String, Vec<u8>)>> = if format.pages_of_one_listing() {
+                vec![documents.iter().collect()]
+            } else {
+                documents.iter().map(|d| vec![d]).collect()
+            };
+            let progress = Progress::new(batches.len() as u64, "匯入資料集 / importing datasets");
             let mut reports = Vec::new();
-            for (i, file) in files.iter().enumerate() {
-                let bytes = std::fs::read(file)
-                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-                let source = file.display().to_string();
+            for (i, batch) in batches.iter().enumerate() {
+                let label = batch
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let bytes: Vec<&[u8]> = batch.iter().map(|(_, b)| b.as_slice()).collect();
                 let (id, report) = platform
                     .catalog()
-                    .import(&op, &bytes, format, &source)
+                    .import_documents(
+                        &op,
+                        &bytes,
+                        format,
+                        &ImportSource {
+                            key: &key,
+                            label: &label,
+                            aliases: &aliases,
+                            default_agency: configured.as_ref().and_then(|c| c.agency.as_deref()),
+                        },
+                    )
                     .await
                     .map_err(domain)?;
-                progress.step(i as u64 + 1, files.len() as u64, &source);
+                progress.step(i as u64 + 1, batches.len() as u64, &label);
                 reports.push((id, report));
             }
             progress.finish();

@@ -3,14 +3,20 @@
 //! harvested from existing sources, versioned, searchable in Chinese and English.
 //! Depends on: agencies, audit, import, freshness. Never on HTTP or SQL.
 
+mod agency_map;
 pub mod dcat;
+mod format;
+pub mod harvest;
 mod model;
 mod plan;
 pub mod report;
+pub mod schedule;
 mod search;
 mod series;
 mod service;
-pub use service::{CatalogFormat, FreshnessRun, snapshot};
+pub use agency_map::AgencyMap;
+pub use format::{CatalogFormat, Listing};
+pub use service::{FreshnessRun, ImportSource, snapshot};
 pub mod sources;
 mod tokens;
 

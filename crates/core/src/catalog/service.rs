@@ -1,13 +1,14 @@
 //! What people may do with the catalogue, with authorisation, freshness and audit.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::json;
 
+use super::agency_map::AgencyMap;
+use super::format::{CatalogFormat, Listing};
 use super::model::{Dataset, DatasetRecord, DatasetVersion, FreshnessSnapshot};
-use super::plan::{ParsedDataset, PlannedChange, plan_catalog_import};
+use super::plan::{PlannedChange, plan_catalog_import};
 use super::search::{SearchQuery, SearchResult};
-use super::sources;
 use crate::agencies::{AgencyCode, AgencyImportFormat, AgencyKind};
 use crate::authz::{Permission, Target};
 use crate::error::{DomainError, DomainResult};
@@ -22,52 +23,21 @@ use crate::ports::FreshnessRow;
 use crate::text::Text;
 use crate::time::Timestamp;
 
-/// The formats civitas can read dataset descriptions from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CatalogFormat {
-    /// 桃園市政府開放資料供應清單 (CSV).
-    TaoyuanSupplyList,
-}
-
-impl CatalogFormat {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "taoyuan-supply-list" => Some(CatalogFormat::TaoyuanSupplyList),
-            _ => None,
-        }
-    }
-
-    pub fn code(&self) -> &'static str {
-        match self {
-            CatalogFormat::TaoyuanSupplyList => "taoyuan-supply-list",
-        }
-    }
-
-    /// The source name datasets from this format are keyed under.
-    pub fn source(&self) -> &'static str {
-        match self {
-            CatalogFormat::TaoyuanSupplyList => sources::taoyuan::SOURCE,
-        }
-    }
-
-    /// Whether a file lists everything its source holds (so absences mean withdrawal).
-    pub fn is_full_listing(&self) -> bool {
-        matches!(self, CatalogFormat::TaoyuanSupplyList)
-    }
-
-    fn parse_records(&self, bytes: &[u8]) -> Result<Vec<ParsedDataset>, Text> {
-        match self {
-            CatalogFormat::TaoyuanSupplyList => sources::taoyuan::parse(bytes),
-        }
-    }
-}
-
 /// What a reassessment changed and whom it told.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FreshnessRun {
     /// Datasets whose state changed.
     pub changed: u64,
     pub notified: Queued,
+}
+
+/// Where imported records come from: the source they are keyed under, a label for the
+/// report (a file name or URL), and how the source names its agencies.
+pub struct ImportSource<'s> {
+    pub key: &'s str,
+    pub label: &'s str,
+    pub aliases: &'s BTreeMap<String, String>,
+    pub default_agency: Option<&'s str>,
 }
 
 pub struct CatalogService<'a> {
@@ -106,6 +76,10 @@ impl<'a> CatalogService<'a> {
         CatalogService { p }
     }
 
+    pub(crate) fn now(&self) -> Timestamp {
+        self.p.now()
+    }
+
     fn require_read(&self, caller: &Caller) -> DomainResult<()> {
         // Descriptions are visible to every member of staff; access to the data itself is
         // decided by the dataset's access level and the sharing grants.
@@ -118,8 +92,9 @@ impl<'a> CatalogService<'a> {
         }
     }
 
-    /// Import dataset descriptions. Agencies a supply list names but the tree lacks are
-    /// imported first (recorded as their own import run).
+    /// Import dataset descriptions from one file, keyed under the format's own source name.
+    /// Agencies a supply list names but the tree lacks are imported first (recorded as their
+    /// own import run).
     pub async fn import(
         &self,
         caller: &Caller,
@@ -127,38 +102,149 @@ impl<'a> CatalogService<'a> {
         format: CatalogFormat,
         source_name: &str,
     ) -> DomainResult<(i64, ImportReport)> {
+        let none = BTreeMap::new();
+        let source = ImportSource {
+            key: format.source(),
+            label: source_name,
+            aliases: &none,
+            default_agency: None,
+        };
+        self.import_documents(caller, &[bytes], format, &source)
+            .await
+    }
+
+    /// The organisation tree and a source's aliases as one lookup, or why the aliases are wrong.
+    pub async fn agency_map(
+        &self,
+        aliases: &BTreeMap<String, String>,
+        default_agency: Option<&str>,
+    ) -> DomainResult<Result<AgencyMap, Text>> {
+        let agencies = self.p.stores.agencies.agencies().await?;
+        Ok(AgencyMap::new(&agencies, aliases, default_agency))
+    }
+
+    /// Record a run that read nothing, with the reason, so that it shows in the import history.
+    pub async fn save_unreadable(
+        &self,
+        caller: &Caller,
+        format: CatalogFormat,
+        label: &str,
+        started_at: Timestamp,
+        why: Text,
+    ) -> DomainResult<(i64, ImportReport)> {
         let auth = caller
             .principal
             .authorize(Permission::ManageCatalog, &Target::City)?;
+        let report = ImportReport::new("datasets", format.code(), label).unreadable(why);
+        let at = self.p.now();
+        let event = caller.event(
+            at,
+            &auth,
+            "catalog.import",
+            "import",
+            label,
+            report.summary(),
+        );
+        let id = self
+            .p
+            .stores
+            .imports
+            .save_import_run(&report, started_at, at, &caller.principal.user_name, event)
+            .await?;
+        Ok((id, report))
+    }
+
+    /// Import one or more documents of `format` (pages of one listing for `package_search`)
+    /// as records of `source`.
+    pub async fn import_documents(
+        &self,
+        caller: &Caller,
+        documents: &[&[u8]],
+        format: CatalogFormat,
+        source: &ImportSource<'_>,
+    ) -> DomainResult<(i64, ImportReport)> {
+        caller
+            .principal
+            .authorize(Permission::ManageCatalog, &Target::City)?;
         let started_at = self.p.now();
-        let mut report = ImportReport::new("datasets", format.code(), source_name);
-        let parsed = match format.parse_records(bytes) {
-            Ok(parsed) => parsed,
+        let map = match self
+            .agency_map(source.aliases, source.default_agency)
+            .await?
+        {
+            Ok(map) => map,
             Err(why) => {
-                let report = report.unreadable(why);
-                let at = self.p.now();
-                let event = caller.event(
-                    at,
-                    &auth,
-                    "catalog.import",
-                    "import",
-                    source_name,
-                    report.summary(),
-                );
-                let id = self
-                    .p
-                    .stores
-                    .imports
-                    .save_import_run(&report, started_at, at, &caller.principal.user_name, event)
-                    .await?;
-                return Ok((id, report));
+                return self
+                    .save_unreadable(caller, format, source.label, started_at, why)
+                    .await;
             }
         };
-        report.encoding = crate::import::decode_text(bytes)
-            .ok()
-            .map(|(_, e)| e.to_string());
+        let resolve = |hint: &super::sources::ckan::AgencyHint| map.resolve(hint);
+        let listing = match format.parse_documents(documents, &resolve) {
+            Ok(listing) => listing,
+            Err(why) => {
+                return self
+                    .save_unreadable(caller, format, source.label, started_at, why)
+                    .await;
+            }
+        };
+        let encoding = match documents {
+            [one] => crate::import::decode_text(one)
+                .ok()
+                .map(|(_, e)| e.to_string()),
+            _ => None,
+        };
+        if let (CatalogFormat::TaoyuanSupplyList, [bytes]) = (format, documents) {
+            self.import_missing_agencies(caller, &listing, bytes, source.label)
+                .await?;
+        }
+        let mut report = ImportReport::new("datasets", format.code(), source.label);
+        report.encoding = encoding;
+        self.import_listing(caller, listing, source.key, started_at, report)
+            .await
+    }
 
-        let mut agencies: HashSet<AgencyCode> = self
+    /// A supply list names its agencies: those the tree lacks are imported from it first.
+    async fn import_missing_agencies(
+        &self,
+        caller: &Caller,
+        listing: &Listing,
+        bytes: &[u8],
+        label: &str,
+    ) -> DomainResult<()> {
+        let agencies: Vec<_> = self.p.stores.agencies.agencies().await?;
+        let known: HashSet<&AgencyCode> = agencies.iter().map(|a| &a.code).collect();
+        let missing = listing
+            .records
+            .iter()
+            .filter_map(|r| r.result.as_ref().ok())
+            .any(|r| !known.contains(&r.agency));
+        let has_root = agencies
+            .iter()
+            .any(|a| a.kind == AgencyKind::CityGovernment);
+        if missing && has_root {
+            self.p
+                .agencies()
+                .import(caller, bytes, AgencyImportFormat::TaoyuanSupplyList, label)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Plan and store parsed records of the source keyed `source_key`: create, update, leave
+    /// unchanged, reject with reasons, and — only for a complete listing — withdraw what the
+    /// source no longer lists. Audited, then freshness is reassessed.
+    pub async fn import_listing(
+        &self,
+        caller: &Caller,
+        listing: Listing,
+        source_key: &str,
+        started_at: Timestamp,
+        report: ImportReport,
+    ) -> DomainResult<(i64, ImportReport)> {
+        let auth = caller
+            .principal
+            .authorize(Permission::ManageCatalog, &Target::City)?;
+        let agencies: HashSet<AgencyCode> = self
             .p
             .stores
             .agencies
@@ -167,52 +253,18 @@ impl<'a> CatalogService<'a> {
             .into_iter()
             .map(|a| a.code)
             .collect();
-        let missing = parsed
-            .iter()
-            .filter_map(|r| r.result.as_ref().ok())
-            .any(|r| !agencies.contains(&r.agency));
-        if missing && format == CatalogFormat::TaoyuanSupplyList {
-            let has_root = self
-                .p
-                .stores
-                .agencies
-                .agencies()
-                .await?
-                .iter()
-                .any(|a| a.kind == AgencyKind::CityGovernment);
-            if has_root {
-                self.p
-                    .agencies()
-                    .import(
-                        caller,
-                        bytes,
-                        AgencyImportFormat::TaoyuanSupplyList,
-                        source_name,
-                    )
-                    .await?;
-                agencies = self
-                    .p
-                    .stores
-                    .agencies
-                    .agencies()
-                    .await?
-                    .into_iter()
-                    .map(|a| a.code)
-                    .collect();
-            }
-        }
-
-        let existing = self.p.stores.catalog.datasets_from(format.source()).await?;
+        let existing = self.p.stores.catalog.datasets_from(source_key).await?;
         let now = self.p.now();
         let plan = plan_catalog_import(
             &existing,
-            parsed,
-            format.source(),
-            format.is_full_listing(),
+            listing.records,
+            source_key,
+            listing.complete,
             &agencies,
             now,
             report,
         );
+        let source_name = plan.report.source.clone();
         let mut freshness = Vec::new();
         let mut events = Vec::new();
         for change in &plan.changes {
@@ -282,7 +334,7 @@ impl<'a> CatalogService<'a> {
             &auth,
             "catalog.import",
             "import",
-            source_name,
+            &source_name,
             plan.report.summary(),
         ));
         let id = self

@@ -206,7 +206,8 @@ pub async fn versions(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// taoyuan-supply-list.
+    /// taoyuan-supply-list, ckan-package-search, ckan-package-show, datagovtw-jsonl,
+    /// datagovtw-csv, datagovtw-json or dcat-jsonld.
     pub format: String,
     /// A name for where the records came from, kept with the run.
     pub source: Option<String>,
@@ -226,8 +227,8 @@ pub async fn import(
         DomainError::invalid(
             "format",
             Text::new(
-                "格式須為 taoyuan-supply-list",
-                "format must be taoyuan-supply-list",
+                format!("格式須為 {} 之一", CatalogFormat::codes()),
+                format!("format must be one of {}", CatalogFormat::codes()),
             ),
         )
     })?;
