@@ -214,6 +214,33 @@ pub enum CatalogCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Harvest a catalogue now: a configured source (`[[catalog.sources]]`), or a one-off CKAN
+    /// portal, DCAT catalogue or data.gov.tw export by URL. A page per step on the progress
+    /// bar. Exit code 0: complete and clean; 2: some records rejected; 3: the source failed
+    /// part-way (what was read is kept, nothing withdrawn; run it again).
+    Harvest {
+        /// The name of a configured source.
+        #[arg(long, conflicts_with_all = ["ckan", "dcat", "datagovtw"], required_unless_present_any = ["ckan", "dcat", "datagovtw"])]
+        source: Option<String>,
+        /// A CKAN portal, e.g. https://data.gov.uk (its Action API is paged with package_search).
+        #[arg(long, conflicts_with_all = ["dcat", "datagovtw"])]
+        ckan: Option<String>,
+        /// A DCAT catalogue in JSON-LD.
+        #[arg(long, conflicts_with = "datagovtw")]
+        dcat: Option<String>,
+        /// A data.gov.tw export (CSV, JSON, or one JSON object a line).
+        #[arg(long)]
+        datagovtw: Option<String>,
+        /// CKAN page size for --ckan (1–1000).
+        #[arg(long, default_value_t = 100)]
+        rows: u64,
+        /// For a one-off URL: the source's name for an agency = agency code (repeatable).
+        #[arg(long = "alias", value_name = "NAME=CODE")]
+        aliases: Vec<String>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Reassess every dataset's freshness and print the counts per state and agency.
     Freshness {
         /// Assess as of this date (YYYY-MM-DD, Taipei) instead of now.

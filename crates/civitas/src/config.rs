@@ -103,6 +103,18 @@ impl SourceSettings {
 }
 
 impl CatalogSettings {
+    pub fn fetch(&self) -> civitas_delivery::FetchSettings {
+        civitas_delivery::FetchSettings {
+            connect_timeout: std::time::Duration::from_secs(
+                self.fetch_connect_timeout_seconds.max(1),
+            ),
+            timeout: std::time::Duration::from_secs(self.fetch_timeout_seconds.max(1)),
+            max_bytes: self.fetch_max_bytes.max(1),
+            retries: self.fetch_retries,
+            backoff: std::time::Duration::from_secs(1),
+        }
+    }
+
     /// The configured sources, checked: each usable and named once.
     pub fn harvest_sources(
         &self,
@@ -112,6 +124,17 @@ impl CatalogSettings {
             let source = s
                 .harvest_source()
                 .map_err(|e| format!("catalog.sources: {e}"))?;
+            // The name is part of web addresses (/catalog/harvest/NAME/run) and log lines.
+            if !source
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(format!(
+                    "catalog.sources: the name '{}' may use only letters, digits, '-', '_' and '.'",
+                    source.name
+                ));
+            }
             if out.iter().any(|o| o.name == source.name) {
                 return Err(format!(
                     "catalog.sources: the name {} is used twice",
@@ -294,7 +317,8 @@ fetch_retries = 3
 # Sources to harvest: `civitas catalog harvest --source NAME` runs one now; `civitas serve`
 # runs each on its interval, one at a time, and lists them with their runs at /catalog/harvest.
 # Repeat the block for each source. Keys:
-#   name     — a short name, also the source records are kept under (rename = a new source)
+#   name     — a short name (letters, digits, - _ .), also the source its records are kept
+#              under (renaming makes a new source)
 #   kind     — "ckan" (Action API, package_search paged until every record is read),
 #              "dcat" (a DCAT catalogue in JSON-LD) or "datagovtw" (data.gov.tw export:
 #              CSV, JSON or one JSON object a line)

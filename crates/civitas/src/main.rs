@@ -5,6 +5,7 @@ mod commands;
 mod config;
 mod demo;
 mod demo_sharing;
+mod harvest;
 mod logging;
 mod notify;
 mod progress;

@@ -75,8 +75,8 @@ impl HarvestSource {
         rows: u64,
     ) -> Result<HarvestSource, String> {
         let name = name.trim();
-        if name.is_empty() || name.len() > 100 {
-            return Err("a source needs a name of 1 to 100 characters".into());
+        if name.is_empty() || name.chars().count() > 300 {
+            return Err("a source needs a name of 1 to 300 characters".into());
         }
         let kind = SourceKind::parse(kind).ok_or_else(|| {
             format!("source {name}: kind must be ckan, dcat or datagovtw (got '{kind}')")

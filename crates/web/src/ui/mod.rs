@@ -8,6 +8,7 @@ mod capabilities;
 mod catalog;
 mod dashboard;
 mod freshness;
+mod harvest;
 mod imports;
 mod login;
 mod notifications;
@@ -79,6 +80,8 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .route("/audit/export.csv", get(audit::export))
         .route("/audit/verify", post(audit::verify))
         .route("/catalog", get(catalog::search))
+        .route("/catalog/harvest", get(harvest::list))
+        .route("/catalog/harvest/{name}/run", post(harvest::run_now))
         .route("/catalog/datasets/{id}", get(catalog::dataset))
         .route("/catalog/datasets/{id}/review", post(catalog::review))
         .route(
@@ -267,6 +270,9 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
     }
     if principal.can_somewhere(Permission::ReadImports) {
         admin.push(item("/imports", "nav.imports", false));
+    }
+    if principal.can(Permission::ManageCatalog, &Target::City) {
+        admin.push(item("/catalog/harvest", "nav.harvest", false));
     }
     if principal.can(Permission::ReadAudit, &Target::City) {
         admin.push(item("/audit", "nav.audit", false));

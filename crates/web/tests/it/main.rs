@@ -14,6 +14,7 @@ mod bad_input;
 mod catalog;
 mod ckan;
 mod harness;
+mod harvest;
 mod notifications;
 mod openapi;
 mod pages;

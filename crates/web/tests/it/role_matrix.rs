@@ -419,6 +419,13 @@ fn ui_routes() -> Vec<Route> {
         r(Method::GET, "/imports/1", None, Perm(ReadImports)),
         r(Method::GET, "/catalog?q=停車", None, Perm(ReadCatalog)),
         r(Method::GET, "/catalog/datasets/1", None, Perm(ReadCatalog)),
+        r(Method::GET, "/catalog/harvest", None, Perm(ManageCatalog)),
+        r(
+            Method::POST,
+            "/catalog/harvest/nowhere/run",
+            form(&[]),
+            Perm(ManageCatalog),
+        ),
         r(Method::GET, "/freshness", None, Perm(ReadCatalog)),
         r(Method::GET, "/freshness/late.csv", None, Perm(ReadCatalog)),
         r(
