@@ -27,6 +27,8 @@ use serde_json::json;
 
 mod catalog;
 pub use catalog::*;
+mod harvest;
+pub use harvest::*;
 mod notifications;
 pub use notifications::*;
 mod sharing;
@@ -61,7 +63,8 @@ macro_rules! suite {
             deliveries_are_claimed_when_due_leased_and_retried,
             storing_freshness_reports_the_datasets_that_became_due,
             personal_data_is_shared_only_after_two_approvers_and_only_its_granted_fields,
-            open_and_city_data_need_no_request_and_refusals_say_why
+            open_and_city_data_need_no_request_and_refusals_say_why,
+            harvest_sources_and_runs_are_kept_with_their_counts_and_reasons
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

@@ -162,11 +162,11 @@ impl<'a> HarvestService<'a> {
     /// Every source with its last run and next run, configured ones first.
     pub async fn sources(&self, caller: &Caller) -> DomainResult<Vec<SourceStatus>> {
         self.require_manage(caller)?;
-        self.statuses().await
+        self.statuses(self.p.now()).await
     }
 
-    async fn statuses(&self) -> DomainResult<Vec<SourceStatus>> {
-        let now = self.p.now();
+    /// Every source's state as of `now` (one instant for all, so "due" compares like with like).
+    async fn statuses(&self, now: Timestamp) -> DomainResult<Vec<SourceStatus>> {
         let mut out = Vec::new();
         for source in self.p.stores.harvest.harvest_sources().await? {
             let last_run = self
@@ -237,7 +237,7 @@ impl<'a> HarvestService<'a> {
     pub async fn due(&self) -> DomainResult<Vec<(String, RunTrigger)>> {
         let now = self.p.now();
         let mut due: Vec<(Timestamp, bool, String)> = self
-            .statuses()
+            .statuses(now)
             .await?
             .into_iter()
             .filter_map(|s| {
