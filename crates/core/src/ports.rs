@@ -475,6 +475,12 @@ pub trait HarvestStore: Send + Sync + 'static {
         &self,
         run: &crate::catalog::schedule::HarvestRun,
     ) -> DomainResult<()>;
+    /// Close every run still open (the server stopped during it) at `at` with `reason`.
+    async fn close_open_harvest_runs(
+        &self,
+        at: Timestamp,
+        reason: &crate::text::Text,
+    ) -> DomainResult<u64>;
     /// The source's latest runs, newest first.
     async fn harvest_runs(
         &self,

@@ -106,6 +106,21 @@ pub async fn harvest_sources_and_runs_are_kept_with_their_counts_and_reasons(s: 
     assert_eq!(h.harvest_runs("uk", 1).await.unwrap().len(), 1);
     assert!(h.harvest_runs("eu", 10).await.unwrap().is_empty());
 
+    // A run the server never finished is closed with the reason when it starts again.
+    let open = h
+        .start_harvest_run("uk", RunTrigger::Schedule, at(9))
+        .await
+        .unwrap();
+    let reason = Text::new("服務停止", "the server stopped");
+    assert_eq!(h.close_open_harvest_runs(at(10), &reason).await.unwrap(), 1);
+    let closed = h.harvest_runs("uk", 1).await.unwrap().remove(0);
+    assert_eq!(closed.id, open);
+    assert_eq!(
+        (closed.finished_at, closed.error),
+        (Some(at(10)), Some(reason))
+    );
+    assert!(!closed.complete);
+
     // A one-off source is added once and never marked configured by it.
     let mut once = source("https://portal.example", None);
     once.configured = false;

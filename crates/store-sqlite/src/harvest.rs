@@ -211,6 +211,22 @@ impl HarvestStore for SqliteStore {
             .await
     }
 
+    async fn close_open_harvest_runs(&self, at: Timestamp, reason: &Text) -> DomainResult<u64> {
+        let reason = reason.clone();
+        self.pool
+            .write(move |tx| {
+                let n = tx
+                    .execute(
+                        "UPDATE harvest_runs SET finished_at = ?1, error_zh = ?2, error_en = ?3
+                         WHERE finished_at IS NULL",
+                        params![at.as_millis(), reason.zh, reason.en],
+                    )
+                    .map_err(db_err)?;
+                Ok(n as u64)
+            })
+            .await
+    }
+
     async fn harvest_runs(&self, source: &str, limit: u32) -> DomainResult<Vec<HarvestRun>> {
         let source = source.to_string();
         self.pool

@@ -149,14 +149,24 @@ impl<'a> HarvestService<'a> {
             .authorize(Permission::ManageCatalog, &Target::City)
     }
 
-    /// Mirror the configuration: these sources are configured, every other one is not.
+    /// Mirror the configuration at start: these sources are configured, every other one is not.
+    /// Runs a stopped server left open are closed with that reason (what they stored stays;
+    /// as incomplete runs they withdrew nothing).
     pub async fn sync_sources(&self, sources: &[HarvestSource]) -> DomainResult<()> {
         let rows: Vec<SourceRow> = sources.iter().map(SourceRow::from_source).collect();
+        let now = self.p.now();
         self.p
             .stores
             .harvest
-            .sync_harvest_sources(&rows, self.p.now())
-            .await
+            .close_open_harvest_runs(
+                now,
+                &Text::new(
+                    "服務在採集途中停止；下次採集會補齊",
+                    "the server stopped during this run; the next run completes it",
+                ),
+            )
+            .await?;
+        self.p.stores.harvest.sync_harvest_sources(&rows, now).await
     }
 
     /// Every source with its last run and next run, configured ones first.
