@@ -89,3 +89,50 @@ async fn a_steward_of_one_agency_and_a_viewer_cannot_run_city_wide_harvests() {
     let r = anon.get(app.url("/catalog/harvest")).send().await.unwrap();
     assert_ne!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn the_sources_and_run_now_are_in_the_json_api() {
+    let app = TestApp::spawn().await;
+    let uk = HarvestSource::new("datagovuk", "ckan", "https://data.gov.uk", "12h", 100).unwrap();
+    app.platform().harvests().sync_sources(&[uk]).await.unwrap();
+    let token = app.token("admin").await;
+    let c = client();
+    let list: serde_json::Value = c
+        .get(app.url("/api/v1/catalog/harvest/sources"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list[0]["name"], "datagovuk");
+    assert_eq!(list[0]["interval_seconds"], 43_200);
+    assert_eq!(list[0]["last_run"], serde_json::Value::Null);
+    let r = c
+        .post(app.url("/api/v1/catalog/harvest/sources/datagovuk/run"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let list: serde_json::Value = c
+        .get(app.url("/api/v1/catalog/harvest/sources"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(list[0]["run_requested_at"].is_string());
+    let r = c
+        .post(app.url("/api/v1/catalog/harvest/sources/nowhere/run"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "not_found");
+}

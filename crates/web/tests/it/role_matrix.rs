@@ -153,6 +153,18 @@ fn api_routes() -> Vec<Route> {
             Perm(ManageCatalog),
         ),
         r(
+            Method::GET,
+            "/api/v1/catalog/harvest/sources",
+            None,
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/catalog/harvest/sources/nowhere/run",
+            Some(json!({})),
+            Perm(ManageCatalog),
+        ),
+        r(
             Method::POST,
             "/api/v1/datasets/1/review",
             Some(json!({"note": "nothing new"})),
