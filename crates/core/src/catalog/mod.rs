@@ -7,6 +7,7 @@ mod agency_map;
 pub mod dcat;
 mod format;
 pub mod harvest;
+pub mod links;
 mod model;
 mod plan;
 pub mod report;
@@ -16,7 +17,7 @@ mod series;
 mod service;
 pub use agency_map::AgencyMap;
 pub use format::{CatalogFormat, Listing};
-pub use service::{FreshnessRun, ImportSource, snapshot};
+pub use service::{FreshnessRun, ImportSource, snapshot, snapshot_reaching};
 pub mod sources;
 mod tokens;
 

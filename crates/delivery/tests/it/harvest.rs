@@ -402,3 +402,160 @@ async fn a_scheduled_source_records_each_run_falls_due_after_its_interval_and_ru
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0].trigger, RunTrigger::Request);
 }
+
+/// A file behind a link: its body and ETag can change, and it can die.
+#[derive(Clone)]
+struct Link {
+    body: Arc<Mutex<(String, String)>>,
+    status: Arc<std::sync::atomic::AtomicU16>,
+    not_modified: Arc<AtomicU32>,
+}
+
+async fn file(State(l): State<Link>, headers: HeaderMap) -> axum::response::Response {
+    let status = l.status.load(Ordering::SeqCst);
+    if status != 200 {
+        return StatusCode::from_u16(status).unwrap().into_response();
+    }
+    let (body, etag) = l.body.lock().unwrap().clone();
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.to_str().unwrap() == etag)
+    {
+        l.not_modified.fetch_add(1, Ordering::SeqCst);
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    ([(header::ETAG, etag)], body).into_response()
+}
+
+#[tokio::test]
+async fn a_link_check_asks_conditionally_counts_a_changed_file_as_new_data_and_a_dead_link_as_unreachable()
+ {
+    use civitas_core::catalog::{CatalogFormat, ImportSource};
+    use civitas_core::freshness::FreshnessState;
+    let w = World::new(NotifyPolicy::default()).await;
+    let link = Link {
+        body: Arc::new(Mutex::new(("year,count\n2024,1\n".into(), "\"v1\"".into()))),
+        status: Arc::new(std::sync::atomic::AtomicU16::new(200)),
+        not_modified: Arc::new(AtomicU32::new(0)),
+    };
+    let app = Router::new()
+        .route("/file.csv", get(file))
+        .with_state(link.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/file.csv", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    // The British Geological Survey's real package_show, its one resource pointed at the file.
+    let mut doc: Value = serde_json::from_slice(&fixture("ckan/package_show.json")).unwrap();
+    doc["result"]["resources"][0]["url"] = url.clone().into();
+    doc["result"]["resources"][0]["format"] = "CSV".into();
+    let op = Caller::new(Principal::operator("test"), None);
+    let aliases = BTreeMap::from([(
+        "british-geological-survey".to_string(),
+        "380330000E".to_string(),
+    )]);
+    let (_, report) = w
+        .platform
+        .catalog()
+        .import_documents(
+            &op,
+            &[doc.to_string().as_bytes()],
+            CatalogFormat::CkanPackageShow,
+            &ImportSource {
+                key: "bgs",
+                label: "package_show.json",
+                aliases: &aliases,
+                default_agency: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.created, 1, "{:?}", report.rejected);
+    let id = doc["result"]["id"].as_str().unwrap().to_string();
+    let dataset = || async {
+        w.platform
+            .stores
+            .catalog
+            .datasets_from("bgs")
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|d| d.record.identifier == id)
+            .unwrap()
+    };
+    let held_before = dataset().await.data_updated_at;
+
+    let catalog = w.platform.catalog();
+    let first = catalog
+        .check_links(&op, &fetcher(), Some("bgs"))
+        .await
+        .unwrap();
+    assert_eq!((first.checked, first.baseline), (1, 1));
+    assert_eq!(
+        dataset().await.data_updated_at,
+        held_before,
+        "first sight of a file is no update"
+    );
+
+    let again = catalog
+        .check_links(&op, &fetcher(), Some("bgs"))
+        .await
+        .unwrap();
+    assert_eq!(again.unchanged, 1);
+    assert_eq!(
+        link.not_modified.load(Ordering::SeqCst),
+        1,
+        "asked with If-None-Match"
+    );
+
+    w.clock.advance(time::Duration::days(3));
+    *link.body.lock().unwrap() = ("year,count\n2024,1\n2025,2\n".into(), "\"v2\"".into());
+    let changed = catalog
+        .check_links(&op, &fetcher(), Some("bgs"))
+        .await
+        .unwrap();
+    assert_eq!(changed.changed, 1);
+    assert_eq!(
+        dataset().await.data_updated_at,
+        Some(civitas_core::clock::Clock::now(w.clock.as_ref()))
+    );
+    let audit = w
+        .platform
+        .stores
+        .audit
+        .entries_after(0, 10_000)
+        .await
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "dataset.data_changed" && e.object_id == id)
+    );
+
+    link.status.store(404, Ordering::SeqCst);
+    let dead = catalog
+        .check_links(&op, &fetcher(), Some("bgs"))
+        .await
+        .unwrap();
+    assert_eq!(dead.unreachable, 1);
+    let d = dataset().await;
+    let fresh = d.freshness.unwrap();
+    assert_eq!(fresh.state, FreshnessState::Unreachable);
+    assert!(
+        fresh.explanation.en.contains("could not be fetched"),
+        "{}",
+        fresh.explanation.en
+    );
+
+    link.status.store(200, Ordering::SeqCst);
+    let back = catalog
+        .check_links(&op, &fetcher(), Some("bgs"))
+        .await
+        .unwrap();
+    assert_eq!((back.unreachable, back.unchanged), (0, 1));
+    assert_ne!(
+        dataset().await.freshness.unwrap().state,
+        FreshnessState::Unreachable,
+        "a link that answers again clears the state"
+    );
+}
