@@ -216,7 +216,7 @@ pub enum CatalogCommand {
     },
     /// Harvest a catalogue now: a configured source (`[[catalog.sources]]`), or a one-off CKAN
     /// portal, DCAT catalogue or data.gov.tw export by URL. A page per step on the progress
-    /// bar. Exit code 0: complete and clean; 2: some records rejected; 3: the source failed
+    /// bar. Exit code 0: read in full and clean; 2: some records rejected; 3: the source failed
     /// part-way (what was read is kept, nothing withdrawn; run it again).
     Harvest {
         /// The name of a configured source.

@@ -687,6 +687,11 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "The source was not read in full: what was read is kept and nothing was withdrawn; the next run completes it.",
     ),
     (
+        "harvest.not_a_listing",
+        "已讀完；此來源格式不是完整清單，因此不會下架任何資料集。",
+        "Read in full; this source's format is not a complete listing, so nothing is withdrawn.",
+    ),
+    (
         "harvest.see_import",
         "查看這次匯入的每筆退回原因",
         "See every rejected record of this run",

@@ -379,7 +379,7 @@ async fn harvest(
             );
         }
     }
-    Ok(if !run.complete {
+    Ok(if run.error.is_some() {
         ExitCode::from(3)
     } else if run.rejected > 0 {
         ExitCode::from(2)

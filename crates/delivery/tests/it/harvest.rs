@@ -81,8 +81,12 @@ async fn dcat() -> axum::response::Response {
         .into_response()
 }
 
+async fn datagovtw() -> axum::response::Response {
+    fixture("catalog/datagovtw_2017_iot_metadata.nocontact.jsonl").into_response()
+}
+
 async fn huge() -> axum::response::Response {
-    vec![b' '; 3 * 1024 * 1024].into_response()
+    vec![b' '; 5 * 1024 * 1024].into_response()
 }
 
 /// The portal's base URL and its controls.
@@ -100,6 +104,7 @@ async fn start_portal() -> (String, Portal) {
         .route("/api/3/action/package_search", get(package_search))
         .route("/catalog.jsonld", get(dcat))
         .route("/huge", get(huge))
+        .route("/datagovtw.jsonl", get(datagovtw))
         .with_state(portal.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -111,7 +116,7 @@ fn fetcher() -> HttpFetcher {
     HttpFetcher::new(FetchSettings {
         connect_timeout: Duration::from_secs(2),
         timeout: Duration::from_secs(1),
-        max_bytes: 1024 * 1024,
+        max_bytes: 4 * 1024 * 1024,
         retries: 2,
         backoff: Duration::from_millis(10),
     })
@@ -302,7 +307,7 @@ async fn a_dcat_catalogue_is_harvested_by_url_and_a_huge_answer_is_refused_with_
     let (refused, _) = harvest(&w, &big).await;
     let why = refused.error.unwrap();
     assert!(
-        why.en.contains("over the limit of 1048576 bytes"),
+        why.en.contains("over the limit of 4194304 bytes"),
         "{}",
         why.en
     );
@@ -557,5 +562,35 @@ async fn a_link_check_asks_conditionally_counts_a_changed_file_as_new_data_and_a
         dataset().await.freshness.unwrap().state,
         FreshnessState::Unreachable,
         "a link that answers again clears the state"
+    );
+}
+
+#[tokio::test]
+async fn a_data_gov_tw_scrape_by_url_is_read_whole_but_withdraws_nothing_and_names_every_unknown_agency()
+ {
+    let w = World::new(NotifyPolicy::default()).await;
+    let (url, _) = start_portal().await;
+    let mut tw = HarvestSource::new(
+        "datagovtw",
+        "datagovtw",
+        &format!("{url}/datagovtw.jsonl"),
+        "1d",
+        0,
+    )
+    .unwrap();
+    tw.aliases = BTreeMap::from([("桃園市政府交通局".to_string(), "380290000H".to_string())]);
+    let (out, _) = harvest(&w, &tw).await;
+    let r = &out.report;
+    assert_eq!(r.format, "datagovtw-jsonl");
+    assert_eq!(out.error, None);
+    assert!(!out.complete, "a scrape is not a complete listing");
+    assert_eq!(r.received, 936);
+    assert!(r.reconciles());
+    assert_eq!(r.withdrawn, 0);
+    assert!(
+        r.rejected
+            .iter()
+            .all(|x| x.reason.zh.contains("提供機關") || x.reason.zh.contains("已在第")),
+        "every rejection names its agency or its earlier line"
     );
 }

@@ -37,6 +37,8 @@ pub struct RunView {
     pub withdrawn: u64,
     pub pages: u64,
     pub complete: bool,
+    /// Read in full, but the source's format is no complete listing (a scrape, a package_show).
+    pub not_a_listing: bool,
     pub error: Option<String>,
 }
 
@@ -104,6 +106,7 @@ fn view(s: SourceStatus, chrome: &Chrome) -> SourceView {
             withdrawn: r.withdrawn,
             pages: r.pages_read,
             complete: r.complete,
+            not_a_listing: !r.complete && r.error.is_none(),
             error: r.error.map(|e| e.get(lang).to_string()),
         }),
         name: s.source.name,
