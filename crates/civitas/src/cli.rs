@@ -241,16 +241,6 @@ pub enum CatalogCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Check every distribution link of the active datasets: a conditional request (ETag,
-    /// If-Modified-Since), the content's SHA-256; a changed file counts as a data update, a
-    /// dead link (after the retries in [catalog]) makes the dataset "unreachable".
-    CheckLinks {
-        /// Only the datasets kept under this source (e.g. a configured source's name).
-        #[arg(long)]
-        source: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
     /// Reassess every dataset's freshness and print the counts per state and agency.
     Freshness {
         /// Assess as of this date (YYYY-MM-DD, Taipei) instead of now.

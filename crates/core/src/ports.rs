@@ -201,8 +201,6 @@ pub struct FreshnessRow {
     pub data_updated_at: Option<Timestamp>,
     pub reviewed_at: Option<Timestamp>,
     pub withdrawn: bool,
-    /// When a link of it last failed, if its latest check failed.
-    pub unreachable_since: Option<Timestamp>,
 }
 
 /// An active dataset whose stored state changed into one a steward must hear about.
@@ -483,16 +481,6 @@ pub trait HarvestStore: Send + Sync + 'static {
         at: Timestamp,
         reason: &crate::text::Text,
     ) -> DomainResult<u64>;
-    /// The latest check of every distribution link.
-    async fn link_checks(&self) -> DomainResult<Vec<crate::catalog::links::LinkCheck>>;
-    /// Keep a link's latest check; with `data_update`, the dataset's data changed then (its
-    /// `data_updated_at` moves forward, never back). Audited with `audit`.
-    async fn record_link_check(
-        &self,
-        check: &crate::catalog::links::LinkCheck,
-        data_update: Option<(i64, Timestamp)>,
-        audit: Vec<AuditEvent>,
-    ) -> DomainResult<()>;
     /// The source's latest runs, newest first.
     async fn harvest_runs(
         &self,

@@ -8,11 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use civitas_core::catalog::harvest::{Fetched, Fetcher};
-use civitas_core::catalog::links::{Probe, Validators};
 use civitas_core::text::Text;
-use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
-use sha2::{Digest, Sha256};
+use reqwest::header::CONTENT_TYPE;
 
 pub const USER_AGENT: &str = concat!(
     "civitas/",
@@ -160,67 +157,16 @@ impl HttpFetcher {
     }
 }
 
-impl HttpFetcher {
-    /// A distribution's content hashed as it arrives (never kept, so no size limit), or 304.
-    async fn probe_once(&self, url: &str, previous: &Validators) -> Result<Probe, Failure> {
-        let mut request = self.client.get(url);
-        if let Some(etag) = &previous.etag {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
-        if let Some(at) = &previous.last_modified {
-            request = request.header(IF_MODIFIED_SINCE, at);
-        }
-        let mut response = request.send().await.map_err(|e| self.failure(e))?;
-        let status = response.status();
-        if status == StatusCode::NOT_MODIFIED {
-            return Ok(Probe::NotModified);
-        }
-        if !status.is_success() {
-            return Err(Failure {
-                why: Text::new(
-                    format!("連結回應 HTTP {status}"),
-                    format!("the link answered HTTP {status}"),
-                ),
-                transient: status.is_server_error() || status.as_u16() == 429,
-            });
-        }
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let validators = Validators {
-            etag: header(ETAG),
-            last_modified: header(LAST_MODIFIED),
-        };
-        let mut hasher = Sha256::new();
-        let mut bytes = 0u64;
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.failure(e))? {
-            bytes += chunk.len() as u64;
-            hasher.update(&chunk);
-        }
-        Ok(Probe::Content {
-            sha256: hex::encode(hasher.finalize()),
-            bytes,
-            validators,
-        })
-    }
-
-    /// Try `attempt` until it succeeds, fails for good, or the retries are spent.
-    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, Text>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, Failure>>,
-    {
+#[async_trait]
+impl Fetcher for HttpFetcher {
+    async fn get(&self, url: &str) -> Result<Fetched, Text> {
         let mut wait = self.settings.backoff;
         let mut tries = 1u32;
         loop {
-            match attempt().await {
-                Ok(value) => return Ok(value),
+            match self.once(url).await {
+                Ok(fetched) => return Ok(fetched),
                 Err(f) if f.transient && tries <= self.settings.retries => {
-                    tracing::warn!(attempt = tries, reason = %f.why.en, "fetch failed; retrying");
+                    tracing::warn!(attempt = tries, reason = %f.why.en, "harvest fetch failed; retrying");
                     tokio::time::sleep(wait).await;
                     wait = wait.saturating_mul(2);
                     tries += 1;
@@ -234,16 +180,5 @@ impl HttpFetcher {
                 Err(f) => return Err(f.why),
             }
         }
-    }
-}
-
-#[async_trait]
-impl Fetcher for HttpFetcher {
-    async fn get(&self, url: &str) -> Result<Fetched, Text> {
-        self.retrying(|| self.once(url)).await
-    }
-
-    async fn probe(&self, url: &str, previous: &Validators) -> Result<Probe, Text> {
-        self.retrying(|| self.probe_once(url, previous)).await
     }
 }

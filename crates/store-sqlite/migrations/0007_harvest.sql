@@ -32,19 +32,3 @@ CREATE TABLE harvest_runs (
     error_en          TEXT
 );
 CREATE INDEX harvest_runs_by_source ON harvest_runs(source, started_at);
-
--- The latest check of each distribution link: validators for the next conditional request,
--- the content's SHA-256, and whether it answered.
-CREATE TABLE link_checks (
-    dataset_id     BIGINT  NOT NULL REFERENCES datasets(id),
-    url            TEXT    NOT NULL,
-    checked_at     BIGINT  NOT NULL,
-    reachable      INTEGER NOT NULL,
-    etag           TEXT,
-    last_modified  TEXT,
-    sha256         TEXT,
-    changed_at     BIGINT,
-    error_zh       TEXT,
-    error_en       TEXT,
-    PRIMARY KEY (dataset_id, url)
-);

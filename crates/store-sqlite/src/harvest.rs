@@ -1,7 +1,6 @@
 //! Harvest sources and runs on SQLite.
 
 use async_trait::async_trait;
-use civitas_core::catalog::links::LinkCheck;
 use civitas_core::catalog::schedule::{HarvestRun, RunTrigger, SourceRow};
 use civitas_core::error::DomainResult;
 use civitas_core::ports::HarvestStore;
@@ -10,7 +9,7 @@ use civitas_core::time::Timestamp;
 use rusqlite::{Row, params};
 
 use crate::SqliteStore;
-use crate::audit::{append, append_all};
+use crate::audit::append;
 use crate::convert::{bad_value, db_err, opt_ts, ts};
 
 const SOURCE_COLUMNS: &str =
@@ -224,86 +223,6 @@ impl HarvestStore for SqliteStore {
                     )
                     .map_err(db_err)?;
                 Ok(n as u64)
-            })
-            .await
-    }
-
-    async fn link_checks(&self) -> DomainResult<Vec<LinkCheck>> {
-        self.pool
-            .read(|conn| {
-                let mut stmt = conn
-                    .prepare(
-                        "SELECT dataset_id, url, checked_at, reachable, etag, last_modified, sha256,
-                                changed_at, error_zh, error_en
-                         FROM link_checks ORDER BY dataset_id, url",
-                    )
-                    .map_err(db_err)?;
-                let rows = stmt
-                    .query_map([], |r| {
-                        let zh: Option<String> = r.get(8)?;
-                        let en: Option<String> = r.get(9)?;
-                        Ok(LinkCheck {
-                            dataset_id: r.get(0)?,
-                            url: r.get(1)?,
-                            checked_at: ts(r.get(2)?)?,
-                            reachable: r.get::<_, i64>(3)? != 0,
-                            etag: r.get(4)?,
-                            last_modified: r.get(5)?,
-                            sha256: r.get(6)?,
-                            changed_at: opt_ts(r.get(7)?)?,
-                            error: zh.zip(en).map(|(zh, en)| Text::new(zh, en)),
-                        })
-                    })
-                    .map_err(db_err)?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                    .map_err(db_err)?;
-                Ok(rows)
-            })
-            .await
-    }
-
-    async fn record_link_check(
-        &self,
-        check: &LinkCheck,
-        data_update: Option<(i64, Timestamp)>,
-        audit: Vec<civitas_core::audit::AuditEvent>,
-    ) -> DomainResult<()> {
-        let c = check.clone();
-        self.pool
-            .write(move |tx| {
-                tx.execute(
-                    "INSERT INTO link_checks (dataset_id, url, checked_at, reachable, etag,
-                         last_modified, sha256, changed_at, error_zh, error_en)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                     ON CONFLICT (dataset_id, url) DO UPDATE SET checked_at = excluded.checked_at,
-                         reachable = excluded.reachable, etag = excluded.etag,
-                         last_modified = excluded.last_modified, sha256 = excluded.sha256,
-                         changed_at = excluded.changed_at, error_zh = excluded.error_zh,
-                         error_en = excluded.error_en",
-                    params![
-                        c.dataset_id,
-                        c.url,
-                        c.checked_at.as_millis(),
-                        i64::from(c.reachable),
-                        c.etag,
-                        c.last_modified,
-                        c.sha256,
-                        c.changed_at.map(|t| t.as_millis()),
-                        c.error.as_ref().map(|e| e.zh.clone()),
-                        c.error.as_ref().map(|e| e.en.clone()),
-                    ],
-                )
-                .map_err(db_err)?;
-                if let Some((id, at)) = data_update {
-                    tx.execute(
-                        "UPDATE datasets SET data_updated_at = ?2
-                         WHERE id = ?1 AND (data_updated_at IS NULL OR data_updated_at < ?2)",
-                        params![id, at.as_millis()],
-                    )
-                    .map_err(db_err)?;
-                }
-                append_all(tx, audit)?;
-                Ok(())
             })
             .await
     }

@@ -1,4 +1,4 @@
-//! `civitas catalog import|harvest|check-links|freshness`.
+//! `civitas catalog import|harvest|freshness`.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -153,28 +153,6 @@ pub async fn run(settings: &Settings, cmd: &CatalogCommand) -> anyhow::Result<Ex
                 *json,
             )
             .await
-        }
-        CatalogCommand::CheckLinks { source, json } => {
-            let fetcher = civitas_delivery::HttpFetcher::new(settings.catalog.fetch())
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let r = platform
-                .catalog()
-                .check_links(&op, &fetcher, source.as_deref())
-                .await
-                .map_err(domain)?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                println!(
-                    "連結檢查 / links checked {}: 首次 baseline {} + 未變更 unchanged {} + 有更新 changed {} + 無法存取 unreachable {}",
-                    r.checked, r.baseline, r.unchanged, r.changed, r.unreachable
-                );
-            }
-            Ok(if r.unreachable > 0 {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            })
         }
         CatalogCommand::Freshness { as_of, json } => {
             let at = match as_of {

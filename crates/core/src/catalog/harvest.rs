@@ -146,13 +146,6 @@ pub struct Fetched {
 #[async_trait]
 pub trait Fetcher: Send + Sync {
     async fn get(&self, url: &str) -> Result<Fetched, Text>;
-    /// A conditional request for a distribution: 304, or the content's SHA-256 (streamed, not
-    /// kept) with its new validators.
-    async fn probe(
-        &self,
-        url: &str,
-        previous: &super::links::Validators,
-    ) -> Result<super::links::Probe, Text>;
 }
 
 /// How far a harvest got, for a progress bar.

@@ -7,7 +7,6 @@ mod agency_map;
 pub mod dcat;
 mod format;
 pub mod harvest;
-pub mod links;
 mod model;
 mod plan;
 pub mod report;
@@ -17,7 +16,7 @@ mod series;
 mod service;
 pub use agency_map::AgencyMap;
 pub use format::{CatalogFormat, Listing};
-pub use service::{FreshnessRun, ImportSource, snapshot, snapshot_reaching};
+pub use service::{FreshnessRun, ImportSource, snapshot};
 pub mod sources;
 mod tokens;
 

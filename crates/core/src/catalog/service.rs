@@ -52,32 +52,13 @@ pub fn snapshot(
     reviewed_at: Option<Timestamp>,
     now: Timestamp,
 ) -> FreshnessSnapshot {
-    snapshot_reaching(
-        p,
-        frequency,
-        data_updated_at,
-        reviewed_at,
-        Reachability::NotChecked,
-        now,
-    )
-}
-
-/// The same, knowing whether its links answered when last checked.
-pub fn snapshot_reaching(
-    p: &Platform,
-    frequency: &str,
-    data_updated_at: Option<Timestamp>,
-    reviewed_at: Option<Timestamp>,
-    reachability: Reachability,
-    now: Timestamp,
-) -> FreshnessSnapshot {
     let frequency = UpdateFrequency::parse(frequency);
     let a = assess(
         &FreshnessInput {
             frequency: &frequency,
             last_data_update: data_updated_at,
             last_review: reviewed_at,
-            reachability,
+            reachability: Reachability::NotChecked,
         },
         &p.freshness,
         now,
@@ -97,10 +78,6 @@ impl<'a> CatalogService<'a> {
 
     pub(crate) fn now(&self) -> Timestamp {
         self.p.now()
-    }
-
-    pub(crate) fn stores(&self) -> &crate::ports::Stores {
-        &self.p.stores
     }
 
     fn require_read(&self, caller: &Caller) -> DomainResult<()> {
@@ -641,23 +618,9 @@ impl<'a> CatalogService<'a> {
         let snapshots: Vec<(i64, FreshnessSnapshot)> = rows
             .iter()
             .map(|r| {
-                let reach = match r.unreachable_since {
-                    Some(checked_at) => Reachability::Unreachable { checked_at },
-                    None => Reachability::NotChecked,
-                };
-                let snap = judged
-                    .remove(&r.id)
-                    .filter(|_| r.unreachable_since.is_none())
-                    .unwrap_or_else(|| {
-                        snapshot_reaching(
-                            self.p,
-                            &r.frequency,
-                            r.data_updated_at,
-                            r.reviewed_at,
-                            reach,
-                            now,
-                        )
-                    });
+                let snap = judged.remove(&r.id).unwrap_or_else(|| {
+                    snapshot(self.p, &r.frequency, r.data_updated_at, r.reviewed_at, now)
+                });
                 (r.id, snap)
             })
             .collect();

@@ -371,9 +371,7 @@ impl CatalogStore for SqliteStore {
             .read(|conn| {
                 let mut stmt = conn
                     .prepare_cached(
-                        "SELECT id, frequency, data_updated_at, reviewed_at, status = 'withdrawn', agency, series, series_year,
-                                (SELECT MAX(c.checked_at) FROM link_checks c
-                                 WHERE c.dataset_id = datasets.id AND c.reachable = 0)
+                        "SELECT id, frequency, data_updated_at, reviewed_at, status = 'withdrawn', agency, series, series_year
                          FROM datasets",
                     )
                     .map_err(db_err)?;
@@ -387,7 +385,6 @@ impl CatalogStore for SqliteStore {
                         agency: r.get(5)?,
                         series: r.get(6)?,
                         series_year: r.get(7)?,
-                        unreachable_since: opt_ts(r.get(8)?)?,
                     })
                 })
                 .map_err(db_err)?
