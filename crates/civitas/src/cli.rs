@@ -199,9 +199,15 @@ pub enum AuditCommand {
 pub enum CatalogCommand {
     /// Import dataset descriptions (idempotent: a second run changes only what changed).
     Import {
-        /// taoyuan-supply-list.
+        /// taoyuan-supply-list, ckan-package-search, ckan-package-show, datagovtw-jsonl,
+        /// datagovtw-csv, datagovtw-json or dcat-jsonld. Several package_search files are the
+        /// pages of one listing, read in order.
         #[arg(long, default_value = "taoyuan-supply-list")]
         format: String,
+        /// Keep the records under this source name (a configured source's agency aliases apply);
+        /// default: the format's own (ckan, data.gov.tw, dcat, taoyuan-supply-list).
+        #[arg(long)]
+        source: Option<String>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print the reports as JSON.
@@ -217,6 +223,33 @@ pub enum CatalogCommand {
         /// Give up on one address after this long, e.g. 30s.
         #[arg(long, default_value = "30s")]
         timeout: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Harvest a catalogue now: a configured source (`[[catalog.sources]]`), or a one-off CKAN
+    /// portal, DCAT catalogue or data.gov.tw export by URL. A page per step on the progress
+    /// bar. Exit code 0: read in full and clean; 2: some records rejected; 3: the source failed
+    /// part-way (what was read is kept, nothing withdrawn; run it again).
+    Harvest {
+        /// The name of a configured source.
+        #[arg(long, conflicts_with_all = ["ckan", "dcat", "datagovtw"], required_unless_present_any = ["ckan", "dcat", "datagovtw"])]
+        source: Option<String>,
+        /// A CKAN portal, e.g. https://data.gov.uk (its Action API is paged with package_search).
+        #[arg(long, conflicts_with_all = ["dcat", "datagovtw"])]
+        ckan: Option<String>,
+        /// A DCAT catalogue in JSON-LD.
+        #[arg(long, conflicts_with = "datagovtw")]
+        dcat: Option<String>,
+        /// A data.gov.tw export (CSV, JSON, or one JSON object a line).
+        #[arg(long)]
+        datagovtw: Option<String>,
+        /// CKAN page size for --ckan (1–1000).
+        #[arg(long, default_value_t = 100)]
+        rows: u64,
+        /// For a one-off URL: the source's name for an agency = agency code (repeatable).
+        #[arg(long = "alias", value_name = "NAME=CODE")]
+        aliases: Vec<String>,
+        /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
     },

@@ -55,6 +55,108 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub bootstrap: Bootstrap,
     pub notify: crate::notify::NotifySettings,
+    pub catalog: CatalogSettings,
+}
+
+/// Catalogue harvests: how sources are fetched, and the sources `civitas serve` harvests.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogSettings {
+    pub fetch_connect_timeout_seconds: u64,
+    pub fetch_timeout_seconds: u64,
+    pub fetch_max_bytes: u64,
+    pub fetch_retries: u32,
+    pub sources: Vec<SourceSettings>,
+}
+
+/// One `[[catalog.sources]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceSettings {
+    pub name: String,
+    /// ckan, dcat or datagovtw.
+    pub kind: String,
+    pub url: String,
+    /// e.g. "1d", "12h", "30m"; empty: only on demand.
+    pub interval: String,
+    /// CKAN page size.
+    pub rows: u64,
+    /// The agency for records that name none.
+    pub agency: String,
+    /// Organisation / publisher name or code as the source writes it → agency code.
+    pub aliases: std::collections::BTreeMap<String, String>,
+}
+
+impl SourceSettings {
+    pub fn harvest_source(&self) -> Result<civitas_core::catalog::harvest::HarvestSource, String> {
+        let mut source = civitas_core::catalog::harvest::HarvestSource::new(
+            &self.name,
+            &self.kind,
+            &self.url,
+            &self.interval,
+            self.rows,
+        )?;
+        source.agency = Some(self.agency.trim().to_string()).filter(|a| !a.is_empty());
+        source.aliases = self.aliases.clone();
+        Ok(source)
+    }
+}
+
+impl CatalogSettings {
+    pub fn fetch(&self) -> civitas_delivery::FetchSettings {
+        civitas_delivery::FetchSettings {
+            connect_timeout: std::time::Duration::from_secs(
+                self.fetch_connect_timeout_seconds.max(1),
+            ),
+            timeout: std::time::Duration::from_secs(self.fetch_timeout_seconds.max(1)),
+            max_bytes: self.fetch_max_bytes.max(1),
+            retries: self.fetch_retries,
+            backoff: std::time::Duration::from_secs(1),
+        }
+    }
+
+    /// The configured sources, checked: each usable and named once.
+    pub fn harvest_sources(
+        &self,
+    ) -> Result<Vec<civitas_core::catalog::harvest::HarvestSource>, String> {
+        let mut out: Vec<civitas_core::catalog::harvest::HarvestSource> = Vec::new();
+        for s in &self.sources {
+            let source = s
+                .harvest_source()
+                .map_err(|e| format!("catalog.sources: {e}"))?;
+            // The name is part of web addresses (/catalog/harvest/NAME/run) and log lines.
+            if !source
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(format!(
+                    "catalog.sources: the name '{}' may use only letters, digits, '-', '_' and '.'",
+                    source.name
+                ));
+            }
+            if out.iter().any(|o| o.name == source.name) {
+                return Err(format!(
+                    "catalog.sources: the name {} is used twice",
+                    source.name
+                ));
+            }
+            out.push(source);
+        }
+        Ok(out)
+    }
+}
+
+impl Default for CatalogSettings {
+    fn default() -> Self {
+        CatalogSettings {
+            fetch_connect_timeout_seconds: 10,
+            fetch_timeout_seconds: 60,
+            fetch_max_bytes: 64 * 1024 * 1024,
+            fetch_retries: 3,
+            sources: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -104,6 +206,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             bootstrap: Bootstrap::default(),
             notify: crate::notify::NotifySettings::default(),
+            catalog: CatalogSettings::default(),
         }
     }
 }
@@ -200,6 +303,41 @@ webhook_url = ""
 webhook_secret = ""
 # Tell stewards before a dataset falls due, not only once it is overdue.
 due_soon_notices = true
+
+[catalog]
+# Harvests read other catalogues over HTTP(S) with these limits. Seconds to connect:
+fetch_connect_timeout_seconds = 10
+# Seconds for a whole response (one page); a slower answer counts as a timeout.
+fetch_timeout_seconds = 60
+# Larger responses are refused (with the reason), not read.
+fetch_max_bytes = 67108864
+# Tries after the first for a timeout, a broken connection or a 5xx answer, waiting
+# 1 s, 2 s, 4 s … in between. A 4xx answer is not retried.
+fetch_retries = 3
+# Sources to harvest: `civitas catalog harvest --source NAME` runs one now; `civitas serve`
+# runs each on its interval, one at a time, and lists them with their runs at /catalog/harvest.
+# Repeat the block for each source. Keys:
+#   name     — a short name (letters, digits, - _ .), also the source its records are kept
+#              under (renaming makes a new source)
+#   kind     — "ckan" (Action API, package_search paged until every record is read),
+#              "dcat" (a DCAT catalogue in JSON-LD) or "datagovtw" (data.gov.tw export:
+#              CSV, JSON or one JSON object a line)
+#   url      — the CKAN portal (e.g. "https://data.gov.uk") or the document's address
+#   interval — how often `civitas serve` harvests it: "30m", "12h", "1d", "1w"; "" = on demand
+#   rows     — CKAN page size (1–1000; default 100)
+#   agency   — agency code for records that name no agency ("" = such records are rejected)
+#   aliases  — the source's organisation/publisher names or codes → agency codes, for names
+#              the organisation tree does not hold (its Chinese, English and short names and
+#              codes are matched without aliases). A record whose agency cannot be found is
+#              rejected with the publisher's name.
+# [[catalog.sources]]
+# name = "datagovtw"
+# kind = "datagovtw"
+# url = "https://data.gov.tw/datasets/export/csv"
+# interval = "1d"
+# rows = 100
+# agency = ""
+# aliases = { "桃園市政府交通局" = "380290000H", "eidc" = "380330000E" }
 "#;
 
 /// Values given on the command line (highest precedence).

@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod demo_inventory;
 mod demo_sharing;
+mod harvest;
 mod logging;
 mod notify;
 mod progress;

@@ -42,6 +42,13 @@ impl Progress {
         }
     }
 
+    /// The total once it is known (a harvest learns its page count from the first page).
+    pub fn set_total(&self, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+        }
+    }
+
     pub fn finish(self) {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();

@@ -144,8 +144,13 @@ pub async fn run(
     platform: Platform,
     on_ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
-    // Refuse half-configured e-mail or webhooks before anything else happens.
+    // Refuse half-configured e-mail or webhooks, or unusable harvest sources, before anything
+    // else happens.
     let channels = settings.notify.channels()?;
+    let sources = settings
+        .catalog
+        .harvest_sources()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     bootstrap_admin(settings, &platform).await?;
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -180,6 +185,13 @@ pub async fn run(
         tracing::info!(%metrics_addr, "metrics listening");
     }
     start_jobs(&state, channels, &tracker, &cancel);
+    crate::harvest::start_harvest_job(
+        &state,
+        sources,
+        settings.catalog.fetch(),
+        &tracker,
+        &cancel,
+    )?;
     tracing::info!(%addr, "civitas listening");
     on_ready(addr);
     civitas_web::serve(listener, router, cancel.clone().cancelled_owned()).await?;

@@ -133,6 +133,10 @@ impl Platform {
         crate::catalog::CatalogService::new(self)
     }
 
+    pub fn harvests(&self) -> crate::catalog::schedule::HarvestService<'_> {
+        crate::catalog::schedule::HarvestService::new(self)
+    }
+
     pub fn sharing(&self) -> crate::sharing::SharingService<'_> {
         crate::sharing::SharingService::new(self)
     }

@@ -541,6 +541,56 @@ pub trait StoreAdmin: Send + Sync + 'static {
     async fn backup_to(&self, path: &Path) -> DomainResult<()>;
 }
 
+/// Harvest sources (mirrored from the configuration) and their runs. Runs are records of what
+/// the platform did, like deliveries: the imports they make are audited, the run rows are not;
+/// a person's "run now" is.
+#[async_trait]
+pub trait HarvestStore: Send + Sync + 'static {
+    /// Insert or update these sources as configured; mark every other source unconfigured.
+    async fn sync_harvest_sources(
+        &self,
+        sources: &[crate::catalog::schedule::SourceRow],
+        at: Timestamp,
+    ) -> DomainResult<()>;
+    /// Add one source if it is not there yet (a one-off from the command line).
+    async fn add_harvest_source(
+        &self,
+        source: &crate::catalog::schedule::SourceRow,
+        at: Timestamp,
+    ) -> DomainResult<()>;
+    async fn harvest_sources(&self) -> DomainResult<Vec<crate::catalog::schedule::SourceRow>>;
+    async fn request_harvest(
+        &self,
+        source: &str,
+        by: &str,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<()>;
+    /// Record a run as started and clear the source's pending request.
+    async fn start_harvest_run(
+        &self,
+        source: &str,
+        trigger: crate::catalog::schedule::RunTrigger,
+        at: Timestamp,
+    ) -> DomainResult<i64>;
+    async fn finish_harvest_run(
+        &self,
+        run: &crate::catalog::schedule::HarvestRun,
+    ) -> DomainResult<()>;
+    /// Close every run still open (the server stopped during it) at `at` with `reason`.
+    async fn close_open_harvest_runs(
+        &self,
+        at: Timestamp,
+        reason: &crate::text::Text,
+    ) -> DomainResult<u64>;
+    /// The source's latest runs, newest first.
+    async fn harvest_runs(
+        &self,
+        source: &str,
+        limit: u32,
+    ) -> DomainResult<Vec<crate::catalog::schedule::HarvestRun>>;
+}
+
 /// Everything storage offers, as trait objects chosen once at start-up.
 #[derive(Clone)]
 pub struct Stores {
@@ -555,6 +605,7 @@ pub struct Stores {
     pub sharing: Arc<dyn SharingStore>,
     pub inventory: Arc<dyn InventoryStore>,
     pub blobs: Arc<dyn BlobStore>,
+    pub harvest: Arc<dyn HarvestStore>,
     pub admin: Arc<dyn StoreAdmin>,
 }
 
@@ -571,6 +622,7 @@ impl Stores {
             + SharingStore
             + InventoryStore
             + BlobStore
+            + HarvestStore
             + AuditStore
             + ImportStore
             + StoreAdmin,
@@ -587,6 +639,7 @@ impl Stores {
             sharing: backend.clone(),
             inventory: backend.clone(),
             blobs: backend.clone(),
+            harvest: backend.clone(),
             admin: backend,
         }
     }

@@ -1,9 +1,11 @@
 //! Sends what the notification outbox holds: e-mail through an SMTP server and JSON webhook
 //! calls signed with HMAC-SHA256. Who is told and how often to retry are the domain's rules
 //! (`civitas_core::notify`); this crate only speaks SMTP and HTTP. The server's worker calls
-//! [`deliver_due`] every 30 seconds.
+//! [`deliver_due`] every 30 seconds. It also reads other catalogues for harvests
+//! ([`HttpFetcher`], the domain's `Fetcher` port).
 
 mod email;
+mod fetch;
 mod links;
 mod webhook;
 
@@ -12,6 +14,7 @@ use civitas_core::error::DomainResult;
 use civitas_core::notify::{Channel, Delivery, DeliveryStatus};
 
 pub use email::{SmtpSecurity, SmtpSender, SmtpSettings};
+pub use fetch::{FetchSettings, HttpFetcher, USER_AGENT};
 pub use links::{HttpProbe, http_date};
 pub use webhook::{DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, WebhookSender, signature};
 

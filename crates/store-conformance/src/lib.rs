@@ -29,6 +29,8 @@ mod catalog;
 pub use catalog::*;
 mod inventory;
 pub use inventory::*;
+mod harvest;
+pub use harvest::*;
 mod notifications;
 pub use notifications::*;
 mod sharing;
@@ -66,7 +68,8 @@ macro_rules! suite {
             personal_data_is_shared_only_after_two_approvers_and_only_its_granted_fields,
             open_and_city_data_need_no_request_and_refusals_say_why,
             demand_is_matched_to_supply_or_listed_as_a_gap,
-            platform_costs_and_use_make_the_benefit_report
+            platform_costs_and_use_make_the_benefit_report,
+            harvest_sources_and_runs_are_kept_with_their_counts_and_reasons
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

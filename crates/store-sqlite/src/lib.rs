@@ -7,6 +7,7 @@ mod agencies;
 mod audit;
 mod catalog;
 mod convert;
+mod harvest;
 mod imports;
 mod inventory;
 mod migrate;

@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "inventory",
         include_str!("../migrations/0006_inventory.sql"),
     ),
+    (7, "harvest", include_str!("../migrations/0007_harvest.sql")),
     (
         8,
         "catalog_speed",

@@ -1,10 +1,12 @@
-//! `civitas catalog import|freshness|check-links`.
+//! `civitas catalog import|harvest|freshness|check-links`.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use civitas_core::catalog::{CatalogFormat, Facet, SearchQuery};
+use civitas_core::catalog::harvest::{HarvestSource, PageProgress};
+use civitas_core::catalog::schedule::RunTrigger;
+use civitas_core::catalog::{CatalogFormat, Facet, ImportSource, SearchQuery};
 use civitas_core::clock::{Clock, ManualClock, SystemClock};
 use civitas_core::time::{TAIPEI, Timestamp};
 
@@ -65,24 +67,73 @@ pub async fn run(settings: &Settings, cmd: &CatalogCommand) -> anyhow::Result<Ex
         }
         CatalogCommand::Import {
             format,
+            source,
             files,
             json,
         } => {
             let format = CatalogFormat::parse(format).ok_or_else(|| {
-                anyhow::anyhow!("--format must be taoyuan-supply-list (got '{format}')")
+                anyhow::anyhow!(
+                    "--format must be one of {} (got '{format}')",
+                    CatalogFormat::codes()
+                )
             })?;
-            let progress = Progress::new(files.len() as u64, "匯入資料集 / importing datasets");
+            let configured = match source {
+                Some(name) => settings
+                    .catalog
+                    .sources
+                    .iter()
+                    .find(|s| s.name == *name)
+                    .map(|s| s.harvest_source())
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("catalog.sources: {e}"))?,
+                None => None,
+            };
+            let aliases = configured
+                .as_ref()
+                .map(|c| c.aliases.clone())
+                .unwrap_or_default();
+            let key = source
+                .clone()
+                .unwrap_or_else(|| format.source().to_string());
+            let mut documents = Vec::new();
+            for file in files {
+                documents.push((
+                    file.display().to_string(),
+                    std::fs::read(file)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?,
+                ));
+            }
+            // Pages of one query are one listing; other files are imported one by one.
+            let batches: Vec<Vec<&(String, Vec<u8>)>> = if format.pages_of_one_listing() {
+                vec![documents.iter().collect()]
+            } else {
+                documents.iter().map(|d| vec![d]).collect()
+            };
+            let progress = Progress::new(batches.len() as u64, "匯入資料集 / importing datasets");
             let mut reports = Vec::new();
-            for (i, file) in files.iter().enumerate() {
-                let bytes = std::fs::read(file)
-                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-                let source = file.display().to_string();
+            for (i, batch) in batches.iter().enumerate() {
+                let label = batch
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let bytes: Vec<&[u8]> = batch.iter().map(|(_, b)| b.as_slice()).collect();
                 let (id, report) = platform
                     .catalog()
-                    .import(&op, &bytes, format, &source)
+                    .import_documents(
+                        &op,
+                        &bytes,
+                        format,
+                        &ImportSource {
+                            key: &key,
+                            label: &label,
+                            aliases: &aliases,
+                            default_agency: configured.as_ref().and_then(|c| c.agency.as_deref()),
+                        },
+                    )
                     .await
                     .map_err(domain)?;
-                progress.step(i as u64 + 1, files.len() as u64, &source);
+                progress.step(i as u64 + 1, batches.len() as u64, &label);
                 reports.push((id, report));
             }
             progress.finish();
@@ -126,6 +177,27 @@ pub async fn run(settings: &Settings, cmd: &CatalogCommand) -> anyhow::Result<Ex
             } else {
                 ExitCode::from(2)
             })
+        }
+        CatalogCommand::Harvest {
+            source,
+            ckan,
+            dcat,
+            datagovtw,
+            rows,
+            aliases,
+            json,
+        } => {
+            harvest(
+                settings,
+                &platform,
+                &op,
+                source.as_deref(),
+                [("ckan", ckan), ("dcat", dcat), ("datagovtw", datagovtw)],
+                *rows,
+                aliases,
+                *json,
+            )
+            .await
         }
         CatalogCommand::Freshness { as_of, json } => {
             let at = match as_of {
@@ -206,4 +278,135 @@ pub async fn run(settings: &Settings, cmd: &CatalogCommand) -> anyhow::Result<Ex
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn harvest(
+    settings: &Settings,
+    platform: &civitas_core::Platform,
+    op: &civitas_core::Caller,
+    name: Option<&str>,
+    one_off: [(&str, &Option<String>); 3],
+    rows: u64,
+    aliases: &[String],
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let source = match name {
+        Some(name) => settings
+            .catalog
+            .sources
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = settings
+                    .catalog
+                    .sources
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect();
+                anyhow::anyhow!(
+                    "no source named '{name}' in catalog.sources (configured: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )
+            })?
+            .harvest_source()
+            .map_err(|e| anyhow::anyhow!("catalog.sources: {e}"))?,
+        None => {
+            let (kind, url) = one_off
+                .iter()
+                .find_map(|(kind, url)| url.as_ref().map(|u| (*kind, u.as_str())))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("give --source NAME, --ckan URL, --dcat URL or --datagovtw URL")
+                })?;
+            // A one-off source is kept under its URL: running the same URL again updates it.
+            let mut source =
+                HarvestSource::new(url, kind, url, "", rows).map_err(|e| anyhow::anyhow!("{e}"))?;
+            for alias in aliases {
+                let (from, to) = alias.split_once('=').ok_or_else(|| {
+                    anyhow::anyhow!("--alias takes NAME=AGENCY_CODE (got '{alias}')")
+                })?;
+                source
+                    .aliases
+                    .insert(from.trim().to_string(), to.trim().to_string());
+            }
+            source
+        }
+    };
+    let fetcher = civitas_delivery::HttpFetcher::new(settings.catalog.fetch())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let progress = Progress::new(1, &format!("採集 / harvesting {}", source.name));
+    let on_page = |p: PageProgress| {
+        let total = p.pages_expected.unwrap_or(p.pages_read).max(p.pages_read);
+        progress.set_total(total);
+        progress.step(
+            p.pages_read,
+            total,
+            &format!("{} 筆 records", p.records_read),
+        );
+    };
+    let (run, outcome) = platform
+        .harvests()
+        .run(op, &source, RunTrigger::Cli, &fetcher, &on_page)
+        .await
+        .map_err(domain)?;
+    progress.finish();
+    let rejected_records = outcome
+        .as_ref()
+        .map(|o| o.report.rejected.clone())
+        .unwrap_or_default();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "source": run.source, "url": source.url, "kind": source.kind.code(),
+                "harvest_run": run.id, "import_run": run.import_run,
+                "complete": run.complete, "pages_read": run.pages_read,
+                "received": run.received, "created": run.created, "updated": run.updated,
+                "unchanged": run.unchanged, "duplicates": run.duplicates,
+                "rejected": run.rejected, "withdrawn": run.withdrawn,
+                "error": run.error, "rejected_records": rejected_records,
+            }))?
+        );
+    } else {
+        println!(
+            "{} ({}): 收到 received {} = 新增 created {} + 更新 updated {} + 未變更 unchanged {} + 重複 duplicates {} + 退回 rejected {}；下架 withdrawn {}；{} 頁 pages (harvest run {}, import run {})",
+            run.source,
+            source.url,
+            run.received,
+            run.created,
+            run.updated,
+            run.unchanged,
+            run.duplicates,
+            run.rejected,
+            run.withdrawn,
+            run.pages_read,
+            run.id,
+            run.import_run
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| "—".into()),
+        );
+        for x in &rejected_records {
+            println!(
+                "  第 {} 筆 record {}: {} / {}",
+                x.line, x.line, x.reason.zh, x.reason.en
+            );
+        }
+        if let Some(e) = &run.error {
+            println!("未完成 / incomplete: {}\n  {}", e.zh, e.en);
+            println!(
+                "已讀取的資料已保存，未下架任何資料集；請稍後再執行一次。 / What was read is kept and nothing was withdrawn; run it again later."
+            );
+        }
+    }
+    Ok(if run.error.is_some() {
+        ExitCode::from(3)
+    } else if run.rejected > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -235,3 +235,123 @@ fn migrate_applies_the_schema_once() {
     assert!(run_ok(dir.path(), &["migrate"]).contains(&format!("{every:?}")));
     assert!(run_ok(dir.path(), &["migrate"]).contains("up to date"));
 }
+
+/// Agencies for harvested catalogues: the city, its transport bureau (whose English name a
+/// CKAN organisation may use) and its cultural affairs bureau.
+const HARVEST_AGENCIES: &str = "code,name_zh,name_en,short_name_zh,parent_code,kind\n\
+    380000000A,桃園市政府,Taoyuan City Government,市政府,,city_government\n\
+    380290000H,桃園市政府交通局,Centre for Environment Fisheries & Aquaculture Science,交通局,380000000A,bureau\n\
+    380330000E,桃園市政府文化局,Department of Cultural Affairs,文化局,380000000A,bureau\n";
+
+#[test]
+fn a_ckan_search_page_imports_with_the_source_s_aliases_and_names_the_publisher_it_cannot_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let agencies = dir.path().join("agencies.csv");
+    std::fs::write(&agencies, HARVEST_AGENCIES).unwrap();
+    run_ok(
+        dir.path(),
+        &["agency", "import", agencies.to_str().unwrap()],
+    );
+    let config = dir.path().join("civitas.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[catalog.sources]]
+name = "datagovuk"
+kind = "ckan"
+url = "https://data.gov.uk"
+interval = "1d"
+aliases = { "eidc" = "380330000E", "Centre for Environment, Fisheries & Aquaculture Science" = "380290000H" }
+"#,
+    )
+    .unwrap();
+    let page = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/ckan/package_search.json"
+    );
+    let import = |expect_created: u64, expect_unchanged: u64| {
+        let out = run(
+            dir.path(),
+            &[
+                "--config",
+                config.to_str().unwrap(),
+                "catalog",
+                "import",
+                "--format",
+                "ckan-package-search",
+                "--source",
+                "datagovuk",
+                "--json",
+                page,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let r: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let r = &r[0];
+        assert_eq!(r["format"], "ckan-package-search");
+        assert_eq!(r["received"], 4);
+        assert_eq!(r["created"], expect_created);
+        assert_eq!(r["unchanged"], expect_unchanged);
+        assert_eq!(r["rejected"], 1);
+        // The page holds 4 of the query's 10 records: nothing may be withdrawn.
+        assert_eq!(r["withdrawn"], 0);
+        let reason = r["rejected_records"][0]["reason"]["en"].as_str().unwrap();
+        assert!(reason.contains("Colchester Borough Council"), "{reason}");
+    };
+    import(3, 0);
+    import(0, 3);
+}
+
+#[test]
+fn a_data_gov_tw_scrape_reconciles_and_rejects_every_agency_outside_the_tree_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let agencies = dir.path().join("agencies.csv");
+    std::fs::write(&agencies, HARVEST_AGENCIES).unwrap();
+    run_ok(
+        dir.path(),
+        &["agency", "import", agencies.to_str().unwrap()],
+    );
+    let scrape = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/catalog/datagovtw_2017_iot_metadata.nocontact.jsonl"
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "catalog",
+            "import",
+            "--format",
+            "datagovtw-jsonl",
+            "--json",
+            scrape,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let r: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let r = &r[0];
+    let n = |k: &str| r[k].as_u64().unwrap();
+    assert_eq!(r["received"], 936);
+    assert_eq!(
+        n("created") + n("updated") + n("unchanged") + n("duplicates") + n("rejected"),
+        936
+    );
+    assert_eq!(n("withdrawn"), 0, "a scrape is never a full listing");
+    for x in r["rejected_records"].as_array().unwrap() {
+        let why = x["reason"]["zh"].as_str().unwrap();
+        assert!(
+            why.contains("提供機關") || why.contains("已在第"),
+            "line {}: {why}",
+            x["line"]
+        );
+    }
+    let bad = run(
+        dir.path(),
+        &["catalog", "import", "--format", "socrata", scrape],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("ckan-package-search"),
+        "the message lists the formats: {}",
+        stderr(&bad)
+    );
+}

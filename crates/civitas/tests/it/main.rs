@@ -11,6 +11,7 @@
 mod backup_restore;
 mod cli;
 mod config;
+mod harvest;
 mod notify;
 mod server;
 mod tamper;

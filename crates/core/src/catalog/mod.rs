@@ -3,15 +3,21 @@
 //! harvested from existing sources, versioned, searchable in Chinese and English.
 //! Depends on: agencies, audit, import, freshness. Never on HTTP or SQL.
 
+mod agency_map;
 pub mod dcat;
+mod format;
+pub mod harvest;
 pub mod links;
 mod model;
 mod plan;
 pub mod report;
+pub mod schedule;
 mod search;
 mod series;
 mod service;
-pub use service::{CatalogFormat, FreshnessRun, resolve_agency, snapshot, snapshot_with};
+pub use agency_map::AgencyMap;
+pub use format::{CatalogFormat, Listing};
+pub use service::{FreshnessRun, ImportSource, resolve_agency, snapshot, snapshot_with};
 pub mod sources;
 mod tokens;
 

@@ -1,9 +1,11 @@
 //! What people may do with the catalogue, with authorisation, freshness and audit.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::json;
 
+use super::agency_map::AgencyMap;
+use super::format::{CatalogFormat, Listing};
 use super::model::{Dataset, DatasetRecord, DatasetVersion, FreshnessSnapshot};
 use super::plan::{ParsedDataset, PlannedChange, plan_catalog_import};
 use super::search::{SearchQuery, SearchResult};
@@ -21,66 +23,6 @@ use crate::platform::{Caller, Platform};
 use crate::ports::FreshnessRow;
 use crate::text::Text;
 use crate::time::Timestamp;
-
-/// The formats civitas can read dataset descriptions from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CatalogFormat {
-    /// 桃園市政府開放資料供應清單 (CSV).
-    TaoyuanSupplyList,
-    /// civitas' own dataset sheet (資料集登錄表): CSV, XLSX or ODS, for agencies with no system.
-    Sheet,
-}
-
-impl CatalogFormat {
-    pub const ALL: &'static [CatalogFormat] =
-        &[CatalogFormat::TaoyuanSupplyList, CatalogFormat::Sheet];
-
-    /// Every format's code, for messages: `a, b, c`.
-    pub fn codes() -> String {
-        CatalogFormat::ALL
-            .iter()
-            .map(|f| f.code())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "taoyuan-supply-list" => Some(CatalogFormat::TaoyuanSupplyList),
-            "civitas-sheet" => Some(CatalogFormat::Sheet),
-            _ => None,
-        }
-    }
-
-    pub fn code(&self) -> &'static str {
-        match self {
-            CatalogFormat::TaoyuanSupplyList => "taoyuan-supply-list",
-            CatalogFormat::Sheet => "civitas-sheet",
-        }
-    }
-
-    /// The source name datasets from this format are keyed under.
-    pub fn source(&self) -> &'static str {
-        match self {
-            CatalogFormat::TaoyuanSupplyList => sources::taoyuan::SOURCE,
-            CatalogFormat::Sheet => sources::sheet::SOURCE,
-        }
-    }
-
-    /// Whether a file lists everything its source holds (so absences mean withdrawal).
-    pub fn is_full_listing(&self) -> bool {
-        matches!(self, CatalogFormat::TaoyuanSupplyList)
-    }
-
-    fn parse_records(&self, bytes: &[u8], agencies: &[Agency]) -> Result<Vec<ParsedDataset>, Text> {
-        match self {
-            CatalogFormat::TaoyuanSupplyList => sources::taoyuan::parse(bytes),
-            CatalogFormat::Sheet => {
-                sources::sheet::parse(bytes, &|cell| resolve_agency(agencies, cell))
-            }
-        }
-    }
-}
 
 fn row_snapshot(p: &Platform, r: &FreshnessRow, now: Timestamp) -> FreshnessSnapshot {
     let reachability = match r.unreachable_at {
@@ -129,27 +71,15 @@ fn validate_entry(record: &DatasetRecord) -> DomainResult<()> {
     }
 }
 
-/// An agency written by its code or its name (Chinese or English, with 臺/台 folded).
+/// An agency written by its code or its name (Chinese, English or short; 臺/台 folded; a
+/// retired agency leads to its successor), by the same rules harvests use.
 pub fn resolve_agency(agencies: &[Agency], cell: &str) -> Option<AgencyCode> {
-    let cell = cell.trim();
-    if let Ok(code) = AgencyCode::parse(cell)
-        && agencies.iter().any(|a| a.code == code)
-    {
-        return Some(code);
-    }
-    let folded = super::fold(cell);
-    agencies
-        .iter()
-        .find(|a| {
-            super::fold(&a.name_zh) == folded
-                || a.name_en
-                    .as_deref()
-                    .is_some_and(|en| super::fold(en) == folded)
-                || a.short_name_zh
-                    .as_deref()
-                    .is_some_and(|n| super::fold(n) == folded)
-        })
-        .map(|a| a.code.clone())
+    let map = AgencyMap::new(agencies, &BTreeMap::new(), None).ok()?;
+    map.resolve(&super::sources::ckan::AgencyHint {
+        code: Some(cell.trim().to_string()),
+        name: Some(cell.trim().to_string()),
+        id: None,
+    })
 }
 
 /// What a reassessment changed and whom it told.
@@ -158,6 +88,15 @@ pub struct FreshnessRun {
     /// Datasets whose state changed.
     pub changed: u64,
     pub notified: Queued,
+}
+
+/// Where imported records come from: the source they are keyed under, a label for the
+/// report (a file name or URL), and how the source names its agencies.
+pub struct ImportSource<'s> {
+    pub key: &'s str,
+    pub label: &'s str,
+    pub aliases: &'s BTreeMap<String, String>,
+    pub default_agency: Option<&'s str>,
 }
 
 pub struct CatalogService<'a> {
@@ -215,6 +154,10 @@ impl<'a> CatalogService<'a> {
         CatalogService { p }
     }
 
+    pub(crate) fn now(&self) -> Timestamp {
+        self.p.now()
+    }
+
     fn require_read(&self, caller: &Caller) -> DomainResult<()> {
         // Descriptions are visible to every member of staff; access to the data itself is
         // decided by the dataset's access level and the sharing grants.
@@ -227,8 +170,9 @@ impl<'a> CatalogService<'a> {
         }
     }
 
-    /// Import dataset descriptions. Agencies a supply list names but the tree lacks are
-    /// imported first (recorded as their own import run).
+    /// Import dataset descriptions from one file, keyed under the format's own source name.
+    /// Agencies a supply list names but the tree lacks are imported first (recorded as their
+    /// own import run).
     pub async fn import(
         &self,
         caller: &Caller,
@@ -236,59 +180,153 @@ impl<'a> CatalogService<'a> {
         format: CatalogFormat,
         source_name: &str,
     ) -> DomainResult<(i64, ImportReport)> {
-        // Harvests of whole catalogues are the platform's; an agency's own sheet may be
-        // uploaded by its stewards, each row checked against the agencies they may manage.
-        let auth = match format {
-            CatalogFormat::Sheet
-                if !caller
-                    .principal
-                    .can(Permission::ManageCatalog, &Target::City) =>
-            {
-                let home = caller.principal.home_agency.clone();
-                let target = self.p.agencies().target(home.as_ref()).await?;
-                caller
-                    .principal
-                    .authorize(Permission::ManageCatalog, &target)?
+        let none = BTreeMap::new();
+        let source = ImportSource {
+            key: format.source(),
+            label: source_name,
+            aliases: &none,
+            default_agency: None,
+        };
+        self.import_documents(caller, &[bytes], format, &source)
+            .await
+    }
+
+    /// The organisation tree and a source's aliases as one lookup, or why the aliases are wrong.
+    pub async fn agency_map(
+        &self,
+        aliases: &BTreeMap<String, String>,
+        default_agency: Option<&str>,
+    ) -> DomainResult<Result<AgencyMap, Text>> {
+        let agencies = self.p.stores.agencies.agencies().await?;
+        Ok(AgencyMap::new(&agencies, aliases, default_agency))
+    }
+
+    /// Record a run that read nothing, with the reason, so that it shows in the import history.
+    pub async fn save_unreadable(
+        &self,
+        caller: &Caller,
+        format: CatalogFormat,
+        label: &str,
+        started_at: Timestamp,
+        why: Text,
+    ) -> DomainResult<(i64, ImportReport)> {
+        let auth = self.authorize_import(caller, format).await?;
+        let report = ImportReport::new("datasets", format.code(), label).unreadable(why);
+        let at = self.p.now();
+        let event = caller.event(
+            at,
+            &auth,
+            "catalog.import",
+            "import",
+            label,
+            report.summary(),
+        );
+        let id = self
+            .p
+            .stores
+            .imports
+            .save_import_run(&report, started_at, at, &caller.principal.user_name, event)
+            .await?;
+        Ok((id, report))
+    }
+
+    /// Import one or more documents of `format` (pages of one listing for `package_search`)
+    /// as records of `source`.
+    pub async fn import_documents(
+        &self,
+        caller: &Caller,
+        documents: &[&[u8]],
+        format: CatalogFormat,
+        source: &ImportSource<'_>,
+    ) -> DomainResult<(i64, ImportReport)> {
+        self.authorize_import(caller, format).await?;
+        let started_at = self.p.now();
+        let map = match self
+            .agency_map(source.aliases, source.default_agency)
+            .await?
+        {
+            Ok(map) => map,
+            Err(why) => {
+                return self
+                    .save_unreadable(caller, format, source.label, started_at, why)
+                    .await;
             }
-            _ => caller
+        };
+        let resolve = |hint: &super::sources::ckan::AgencyHint| map.resolve(hint);
+        let listing = match format.parse_documents(documents, &resolve) {
+            Ok(listing) if format == CatalogFormat::Sheet => Listing {
+                records: self.only_manageable(caller, listing.records).await?,
+                complete: false,
+            },
+            Ok(listing) => listing,
+            Err(why) => {
+                return self
+                    .save_unreadable(caller, format, source.label, started_at, why)
+                    .await;
+            }
+        };
+        let encoding = match documents {
+            [one] => crate::import::decode_text(one)
+                .ok()
+                .map(|(_, e)| e.to_string()),
+            _ => None,
+        };
+        if let (CatalogFormat::TaoyuanSupplyList, [bytes]) = (format, documents) {
+            self.import_missing_agencies(caller, &listing, bytes, source.label)
+                .await?;
+        }
+        let mut report = ImportReport::new("datasets", format.code(), source.label);
+        report.encoding = encoding;
+        self.import_listing(caller, listing, source.key, started_at, report)
+            .await
+    }
+
+    /// A supply list names its agencies: those the tree lacks are imported from it first.
+    async fn import_missing_agencies(
+        &self,
+        caller: &Caller,
+        listing: &Listing,
+        bytes: &[u8],
+        label: &str,
+    ) -> DomainResult<()> {
+        let agencies: Vec<_> = self.p.stores.agencies.agencies().await?;
+        let known: HashSet<&AgencyCode> = agencies.iter().map(|a| &a.code).collect();
+        let missing = listing
+            .records
+            .iter()
+            .filter_map(|r| r.result.as_ref().ok())
+            .any(|r| !known.contains(&r.agency));
+        let has_root = agencies
+            .iter()
+            .any(|a| a.kind == AgencyKind::CityGovernment);
+        if missing && has_root {
+            self.p
+                .agencies()
+                .import(caller, bytes, AgencyImportFormat::TaoyuanSupplyList, label)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Plan and store parsed records of the source keyed `source_key`: create, update, leave
+    /// unchanged, reject with reasons, and — only for a complete listing — withdraw what the
+    /// source no longer lists. Audited, then freshness is reassessed.
+    pub async fn import_listing(
+        &self,
+        caller: &Caller,
+        listing: Listing,
+        source_key: &str,
+        started_at: Timestamp,
+        report: ImportReport,
+    ) -> DomainResult<(i64, ImportReport)> {
+        let format = CatalogFormat::parse(&report.format);
+        let auth = match format {
+            Some(f) => self.authorize_import(caller, f).await?,
+            None => caller
                 .principal
                 .authorize(Permission::ManageCatalog, &Target::City)?,
         };
-        let started_at = self.p.now();
-        let mut report = ImportReport::new("datasets", format.code(), source_name);
-        let tree = self.p.stores.agencies.agencies().await?;
-        let parsed = match format.parse_records(bytes, &tree) {
-            Ok(parsed) => parsed,
-            Err(why) => {
-                let report = report.unreadable(why);
-                let at = self.p.now();
-                let event = caller.event(
-                    at,
-                    &auth,
-                    "catalog.import",
-                    "import",
-                    source_name,
-                    report.summary(),
-                );
-                let id = self
-                    .p
-                    .stores
-                    .imports
-                    .save_import_run(&report, started_at, at, &caller.principal.user_name, event)
-                    .await?;
-                return Ok((id, report));
-            }
-        };
-        let parsed = if format == CatalogFormat::Sheet {
-            self.only_manageable(caller, parsed).await?
-        } else {
-            parsed
-        };
-        report.encoding = crate::import::decode_text(bytes)
-            .ok()
-            .map(|(_, e)| e.to_string());
-
-        let mut agencies: HashSet<AgencyCode> = self
+        let agencies: HashSet<AgencyCode> = self
             .p
             .stores
             .agencies
@@ -297,52 +335,18 @@ impl<'a> CatalogService<'a> {
             .into_iter()
             .map(|a| a.code)
             .collect();
-        let missing = parsed
-            .iter()
-            .filter_map(|r| r.result.as_ref().ok())
-            .any(|r| !agencies.contains(&r.agency));
-        if missing && format == CatalogFormat::TaoyuanSupplyList {
-            let has_root = self
-                .p
-                .stores
-                .agencies
-                .agencies()
-                .await?
-                .iter()
-                .any(|a| a.kind == AgencyKind::CityGovernment);
-            if has_root {
-                self.p
-                    .agencies()
-                    .import(
-                        caller,
-                        bytes,
-                        AgencyImportFormat::TaoyuanSupplyList,
-                        source_name,
-                    )
-                    .await?;
-                agencies = self
-                    .p
-                    .stores
-                    .agencies
-                    .agencies()
-                    .await?
-                    .into_iter()
-                    .map(|a| a.code)
-                    .collect();
-            }
-        }
-
-        let existing = self.p.stores.catalog.datasets_from(format.source()).await?;
+        let existing = self.p.stores.catalog.datasets_from(source_key).await?;
         let now = self.p.now();
         let plan = plan_catalog_import(
             &existing,
-            parsed,
-            format.source(),
-            format.is_full_listing(),
+            listing.records,
+            source_key,
+            listing.complete,
             &agencies,
             now,
             report,
         );
+        let source_name = plan.report.source.clone();
         let mut freshness = Vec::new();
         let mut events = Vec::new();
         for change in &plan.changes {
@@ -412,7 +416,7 @@ impl<'a> CatalogService<'a> {
             &auth,
             "catalog.import",
             "import",
-            source_name,
+            &source_name,
             plan.report.summary(),
         ));
         let id = self
@@ -465,6 +469,29 @@ impl<'a> CatalogService<'a> {
     pub async fn versions(&self, caller: &Caller, id: i64) -> DomainResult<Vec<DatasetVersion>> {
         self.require_read(caller)?;
         self.p.stores.catalog.versions(id).await
+    }
+
+    /// Harvests of whole catalogues are the platform's; an agency's own sheet may be uploaded
+    /// by its stewards (each row is then checked against the agencies they may manage).
+    async fn authorize_import(
+        &self,
+        caller: &Caller,
+        format: CatalogFormat,
+    ) -> DomainResult<crate::authz::Authorization> {
+        if format == CatalogFormat::Sheet
+            && !caller
+                .principal
+                .can(Permission::ManageCatalog, &Target::City)
+        {
+            let home = caller.principal.home_agency.clone();
+            let target = self.p.agencies().target(home.as_ref()).await?;
+            return caller
+                .principal
+                .authorize(Permission::ManageCatalog, &target);
+        }
+        caller
+            .principal
+            .authorize(Permission::ManageCatalog, &Target::City)
     }
 
     /// Rows for agencies the caller may not manage become refusals naming the agency.

@@ -9,6 +9,7 @@
 )]
 
 mod email;
+mod harvest;
 mod http_sink;
 mod links;
 mod smtp_sink;

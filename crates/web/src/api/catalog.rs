@@ -219,8 +219,9 @@ pub async fn versions(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// taoyuan-supply-list (the platform's), or civitas-sheet (an agency's own dataset sheet:
-    /// CSV, XLSX or ODS; stewards may upload rows for the agencies they manage).
+    /// taoyuan-supply-list, ckan-package-search, ckan-package-show, datagovtw-jsonl,
+    /// datagovtw-csv, datagovtw-json, dcat-jsonld (the platform's), or civitas-sheet (an agency's
+    /// own dataset sheet: CSV, XLSX or ODS; stewards may upload rows for the agencies they manage).
     pub format: String,
     /// A name for where the records came from, kept with the run.
     pub source: Option<String>,

@@ -5,6 +5,7 @@ mod agencies;
 mod audit;
 mod catalog;
 mod dto;
+mod harvest;
 mod imports;
 pub(crate) mod inventory;
 mod me;
@@ -65,6 +66,8 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
     let uploads = OpenApiRouter::new()
         .routes(routes!(agencies::import))
         .routes(routes!(catalog::import))
+        .routes(routes!(harvest::sources))
+        .routes(routes!(harvest::run_now))
         .routes(routes!(sharing::upload))
         .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes));
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())

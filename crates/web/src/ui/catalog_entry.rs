@@ -389,11 +389,40 @@ struct ImportPage {
 }
 
 fn format_label(format: CatalogFormat, lang: Language) -> &'static str {
-    match (format, lang) {
-        (CatalogFormat::Sheet, Language::ZhTw) => "資料集登錄表（CSV、XLSX 或 ODS）",
-        (CatalogFormat::Sheet, Language::En) => "Dataset sheet (CSV, XLSX or ODS)",
-        (CatalogFormat::TaoyuanSupplyList, Language::ZhTw) => "桃園市開放資料供應清單（CSV）",
-        (CatalogFormat::TaoyuanSupplyList, Language::En) => "Taoyuan open-data supply list (CSV)",
+    let (zh, en) = match format {
+        CatalogFormat::Sheet => (
+            "資料集登錄表（CSV、XLSX 或 ODS）",
+            "Dataset sheet (CSV, XLSX or ODS)",
+        ),
+        CatalogFormat::TaoyuanSupplyList => (
+            "桃園市開放資料供應清單（CSV）",
+            "Taoyuan open-data supply list (CSV)",
+        ),
+        CatalogFormat::CkanPackageSearch => (
+            "CKAN package_search 回應（JSON）",
+            "CKAN package_search response (JSON)",
+        ),
+        CatalogFormat::CkanPackageShow => (
+            "CKAN package_show 回應（JSON）",
+            "CKAN package_show response (JSON)",
+        ),
+        CatalogFormat::DatagovtwJsonl => (
+            "政府資料開放平臺資料集詮釋資料（每行一筆 JSON）",
+            "data.gov.tw dataset metadata (JSON lines)",
+        ),
+        CatalogFormat::DatagovtwCsv => (
+            "政府資料開放平臺資料集清單（CSV）",
+            "data.gov.tw catalogue export (CSV)",
+        ),
+        CatalogFormat::DatagovtwJson => (
+            "政府資料開放平臺資料集清單（JSON）",
+            "data.gov.tw catalogue export (JSON)",
+        ),
+        CatalogFormat::DcatJsonld => ("DCAT 目錄（JSON-LD）", "DCAT catalogue (JSON-LD)"),
+    };
+    match lang {
+        Language::ZhTw => zh,
+        Language::En => en,
     }
 }
 
@@ -401,8 +430,13 @@ pub async fn import_form(page: Page) -> ApiResult<Response> {
     page.require_somewhere(Permission::ManageCatalog)?;
     let lang = page.ctx.lang;
     let city = page.can(Permission::ManageCatalog, &Target::City);
-    let formats = [CatalogFormat::Sheet, CatalogFormat::TaoyuanSupplyList]
-        .into_iter()
+    // The sheet first (what most people upload); whole catalogues are the platform's.
+    let formats = std::iter::once(CatalogFormat::Sheet)
+        .chain(
+            CatalogFormat::ALL
+                .into_iter()
+                .filter(|f| *f != CatalogFormat::Sheet),
+        )
         .filter(|f| city || *f == CatalogFormat::Sheet)
         .map(|f| (f.code(), format_label(f, lang)))
         .collect();

@@ -9,6 +9,7 @@ mod catalog;
 mod catalog_entry;
 mod dashboard;
 mod freshness;
+mod harvest;
 mod imports;
 mod inventory;
 mod login;
@@ -99,6 +100,8 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
             "/catalog/datasets/{id}/edit",
             get(catalog_entry::edit_form).post(catalog_entry::update),
         )
+        .route("/catalog/harvest", get(harvest::list))
+        .route("/catalog/harvest/{name}/run", post(harvest::run_now))
         .route("/catalog/datasets/{id}", get(catalog::dataset))
         .route("/catalog/datasets/{id}/review", post(catalog::review))
         .route(
@@ -317,6 +320,9 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
     }
     if principal.can_somewhere(Permission::ReadImports) {
         admin.push(item("/imports", "nav.imports", false));
+    }
+    if principal.can(Permission::ManageCatalog, &Target::City) {
+        admin.push(item("/catalog/harvest", "nav.harvest", false));
     }
     if principal.can(Permission::ReadAudit, &Target::City) {
         admin.push(item("/audit", "nav.audit", false));

@@ -15,6 +15,7 @@ mod catalog;
 mod catalog_entry;
 mod ckan;
 mod harness;
+mod harvest;
 mod inventory;
 mod notifications;
 mod openapi;

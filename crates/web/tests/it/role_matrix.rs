@@ -159,6 +159,18 @@ fn api_routes() -> Vec<Route> {
             Perm(ManageCatalog),
         ),
         r(
+            Method::GET,
+            "/api/v1/catalog/harvest/sources",
+            None,
+            Perm(ManageCatalog),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/catalog/harvest/sources/nowhere/run",
+            Some(json!({})),
+            Perm(ManageCatalog),
+        ),
+        r(
             Method::POST,
             "/api/v1/datasets/1/review",
             Some(json!({"note": "nothing new"})),
@@ -557,6 +569,13 @@ fn ui_routes() -> Vec<Route> {
             Method::POST,
             "/catalog/datasets/1/edit",
             form(&[("title_zh", "桃園市公有停車場資訊"), ("frequency", "每月")]),
+            Perm(ManageCatalog),
+        ),
+        r(Method::GET, "/catalog/harvest", None, Perm(ManageCatalog)),
+        r(
+            Method::POST,
+            "/catalog/harvest/nowhere/run",
+            form(&[]),
             Perm(ManageCatalog),
         ),
         r(Method::GET, "/freshness", None, Perm(ReadCatalog)),
