@@ -6,7 +6,9 @@ use civitas_core::catalog::{
     FACETS, Facet, FacetCount, SearchHit, SearchQuery, SearchResult, SortOrder, query_tokens,
 };
 use civitas_core::error::DomainResult;
-use rusqlite::Connection;
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{Connection, Row};
 
 use crate::convert::{Params, db_err, opt_ts, param_refs, ts};
 
@@ -128,8 +130,173 @@ fn group(rows: Vec<(String, String, u64)>) -> Vec<(Facet, Vec<FacetCount>)> {
         .collect()
 }
 
+const HIT_COLUMNS: &str = "d.id, d.identifier, d.title_zh, d.title_en, d.agency, d.description_zh, d.formats, d.frequency,
+     d.freshness_state, d.access_level, d.updated_at, d.status = 'withdrawn',
+     d.data_updated_at, d.freshness_due_at, d.freshness_explanation_zh, d.freshness_explanation_en";
+
+fn hit(r: &Row<'_>) -> rusqlite::Result<SearchHit> {
+    let formats: String = r.get(6)?;
+    Ok(SearchHit {
+        id: r.get(0)?,
+        identifier: r.get(1)?,
+        title_zh: r.get(2)?,
+        title_en: r.get(3)?,
+        agency: r.get(4)?,
+        description_zh: r.get(5)?,
+        formats: formats
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect(),
+        frequency: r.get(7)?,
+        freshness: r.get(8)?,
+        access: r.get(9)?,
+        updated_at: ts(r.get(10)?)?,
+        withdrawn: r.get(11)?,
+        data_updated_at: opt_ts(r.get(12)?)?,
+        due_at: opt_ts(r.get(13)?)?,
+        freshness_explanation: match (
+            r.get::<_, Option<String>>(14)?,
+            r.get::<_, Option<String>>(15)?,
+        ) {
+            (Some(zh), Some(en)) => Some(civitas_core::text::Text::new(zh, en)),
+            _ => None,
+        },
+    })
+}
+
+/// Words ranked by relevance, the common case: one pass over the matches' facet rows (read from
+/// the covering index in dataset order) decides which datasets pass the filters and counts every
+/// facet, the scores come from one BM25 pass, and only the page's rows are read. Filtered
+/// facets are counted without their own filter, as in the general path.
+fn search_ranked(conn: &Connection, q: &SearchQuery, matcher: &str) -> DomainResult<SearchResult> {
+    let active = if q.include_withdrawn {
+        ""
+    } else {
+        "d.status = 'active' AND"
+    };
+    // Each dataset's facet values, in dataset order.
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT f.dataset_id, f.facet, f.value FROM dataset_facets f
+             WHERE f.dataset_id IN (SELECT d.id FROM datasets d
+                                    WHERE {active} d.id IN (SELECT rowid FROM dataset_search WHERE dataset_search MATCH ?1))
+             ORDER BY f.dataset_id"
+        ))
+        .map_err(db_err)?;
+    let mut rows = stmt.query([matcher]).map_err(db_err)?;
+    let filtered: Vec<Facet> = FACETS
+        .into_iter()
+        .filter(|f| q.filters.iter().any(|(g, _)| g == f))
+        .collect();
+    let wanted = |facet: Facet, value: &str| {
+        q.filters
+            .iter()
+            .any(|(f, v)| *f == facet && v.as_str() == value)
+    };
+    // (facet, value) → count, over datasets passing every filter, or all but that facet's own.
+    let mut counted: HashMap<(Facet, String), u64> = HashMap::new();
+    let mut passing: HashSet<i64> = HashSet::new();
+    let mut current: Option<i64> = None;
+    let mut values: Vec<(Facet, String)> = Vec::new();
+    let mut settle = |id: i64, values: &mut Vec<(Facet, String)>| {
+        // Which filtered facets this dataset fails.
+        let failed: Vec<Facet> = filtered
+            .iter()
+            .copied()
+            .filter(|f| !values.iter().any(|(g, v)| g == f && wanted(*f, v)))
+            .collect();
+        if failed.is_empty() {
+            passing.insert(id);
+        }
+        for (facet, value) in values.drain(..) {
+            let counts = match failed.as_slice() {
+                [] => true,
+                [only] => *only == facet,
+                _ => false,
+            };
+            if counts {
+                *counted.entry((facet, value)).or_default() += 1;
+            }
+        }
+    };
+    while let Some(r) = rows.next().map_err(db_err)? {
+        let id: i64 = r.get(0).map_err(db_err)?;
+        let facet: String = r.get(1).map_err(db_err)?;
+        let value: String = r.get(2).map_err(db_err)?;
+        if current != Some(id) {
+            if let Some(previous) = current {
+                settle(previous, &mut values);
+            }
+            current = Some(id);
+        }
+        if let Some(facet) = Facet::parse(&facet) {
+            values.push((facet, value));
+        }
+    }
+    if let Some(last) = current {
+        settle(last, &mut values);
+    }
+
+    // Rank the passing datasets and read the page.
+    let mut scored: Vec<(f64, i64)> = Vec::with_capacity(passing.len());
+    {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT rowid, bm25(dataset_search, 10.0, 5.0, 2.0, 3.0, 1.0) FROM dataset_search
+                 WHERE dataset_search MATCH ?1",
+            )
+            .map_err(db_err)?;
+        let mut rows = stmt.query([matcher]).map_err(db_err)?;
+        while let Some(r) = rows.next().map_err(db_err)? {
+            let id: i64 = r.get(0).map_err(db_err)?;
+            if passing.contains(&id) {
+                scored.push((r.get(1).map_err(db_err)?, id));
+            }
+        }
+    }
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let page: Vec<i64> = scored
+        .iter()
+        .skip(usize::try_from(q.page.offset()).unwrap_or(usize::MAX))
+        .take(usize::try_from(q.page.limit()).unwrap_or(0))
+        .map(|(_, id)| *id)
+        .collect();
+    let mut hits = Vec::with_capacity(page.len());
+    if !page.is_empty() {
+        let marks: Vec<String> = (1..=page.len()).map(|i| format!("?{i}")).collect();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {HIT_COLUMNS} FROM datasets d WHERE d.id IN ({})",
+                marks.join(", ")
+            ))
+            .map_err(db_err)?;
+        let mut found: HashMap<i64, SearchHit> = stmt
+            .query_map(rusqlite::params_from_iter(page.iter()), hit)
+            .map_err(db_err)?
+            .map(|h| h.map(|h| (h.id, h)))
+            .collect::<rusqlite::Result<_>>()
+            .map_err(db_err)?;
+        hits.extend(page.iter().filter_map(|id| found.remove(id)));
+    }
+    Ok(SearchResult {
+        hits,
+        total: passing.len() as u64,
+        page: q.page,
+        facets: group(
+            counted
+                .into_iter()
+                .map(|((f, v), c)| (f.code().to_string(), v, c))
+                .collect(),
+        ),
+    })
+}
+
 pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> DomainResult<SearchResult> {
     let matcher = match_expression(q);
+    if let (Some(m), SortOrder::Relevance) = (&matcher, q.sort) {
+        return search_ranked(conn, q, m);
+    }
     let mut params: Params = Vec::new();
     let cond = conditions(q, matcher.as_deref(), None, &mut params);
 
@@ -184,36 +351,7 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> DomainResult<SearchR
     };
     let mut stmt = conn.prepare(&sql).map_err(db_err)?;
     let hits = stmt
-        .query_map(param_refs(&params).as_slice(), |r| {
-            let formats: String = r.get(6)?;
-            Ok(SearchHit {
-                id: r.get(0)?,
-                identifier: r.get(1)?,
-                title_zh: r.get(2)?,
-                title_en: r.get(3)?,
-                agency: r.get(4)?,
-                description_zh: r.get(5)?,
-                formats: formats
-                    .split(',')
-                    .filter(|f| !f.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-                frequency: r.get(7)?,
-                freshness: r.get(8)?,
-                access: r.get(9)?,
-                updated_at: ts(r.get(10)?)?,
-                withdrawn: r.get(11)?,
-                data_updated_at: opt_ts(r.get(12)?)?,
-                due_at: opt_ts(r.get(13)?)?,
-                freshness_explanation: match (
-                    r.get::<_, Option<String>>(14)?,
-                    r.get::<_, Option<String>>(15)?,
-                ) {
-                    (Some(zh), Some(en)) => Some(civitas_core::text::Text::new(zh, en)),
-                    _ => None,
-                },
-            })
-        })
+        .query_map(param_refs(&params).as_slice(), hit)
         .map_err(db_err)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(db_err)?;
