@@ -66,6 +66,8 @@ pub struct CatalogSettings {
     pub fetch_timeout_seconds: u64,
     pub fetch_max_bytes: u64,
     pub fetch_retries: u32,
+    /// How often `civitas serve` checks every distribution address ("" = never).
+    pub link_check_interval: String,
     pub sources: Vec<SourceSettings>,
 }
 
@@ -115,6 +117,23 @@ impl CatalogSettings {
         }
     }
 
+    /// How often to check distribution addresses, or `None` when switched off.
+    pub fn link_check_every(&self) -> Result<Option<std::time::Duration>, String> {
+        let text = self.link_check_interval.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        civitas_core::catalog::harvest::parse_interval(text)
+            .and_then(|d| std::time::Duration::try_from(d).ok())
+            .filter(|d| d.as_secs() >= 60)
+            .map(Some)
+            .ok_or_else(|| {
+                format!(
+                    "catalog.link_check_interval: '{text}' is not an interval of a minute or more such as \"12h\" or \"1d\" (\"\" switches checks off)"
+                )
+            })
+    }
+
     /// The configured sources, checked: each usable and named once.
     pub fn harvest_sources(
         &self,
@@ -154,6 +173,7 @@ impl Default for CatalogSettings {
             fetch_timeout_seconds: 60,
             fetch_max_bytes: 64 * 1024 * 1024,
             fetch_retries: 3,
+            link_check_interval: "1d".into(),
             sources: Vec::new(),
         }
     }
@@ -314,6 +334,11 @@ fetch_max_bytes = 67108864
 # Tries after the first for a timeout, a broken connection or a 5xx answer, waiting
 # 1 s, 2 s, 4 s … in between. A 4xx answer is not retried.
 fetch_retries = 3
+# How often `civitas serve` checks every dataset's download addresses with conditional
+# requests (a changed content checksum is recorded as a data update; two failures in a row
+# mark the dataset unreachable): "12h", "1d", "1w"; "" = never (e.g. a server without
+# internet access). `civitas catalog check-links` runs one round now.
+link_check_interval = "1d"
 # Sources to harvest: `civitas catalog harvest --source NAME` runs one now; `civitas serve`
 # runs each on its interval, one at a time, and lists them with their runs at /catalog/harvest.
 # Repeat the block for each source. Keys:

@@ -84,3 +84,47 @@ pub fn start_harvest_job(
     });
     Ok(())
 }
+
+/// Check every dataset's download addresses every `every` (the first round one interval after
+/// start, so that restarts do not set off a burst of requests).
+pub fn start_link_check_job(
+    state: &AppState,
+    every: Option<std::time::Duration>,
+    fetch: &FetchSettings,
+    tracker: &TaskTracker,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    let Some(every) = every else {
+        tracing::info!("link checks are switched off (catalog.link_check_interval = \"\")");
+        return Ok(());
+    };
+    let probe = civitas_delivery::HttpProbe::new(fetch.timeout, fetch.max_bytes)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = state.clone();
+    let cancel = cancel.clone();
+    tracker.spawn(async move {
+        let caller = harvester();
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            match civitas_core::catalog::links::check_links(&state.platform, &caller, &probe, None)
+                .await
+            {
+                Ok(run) => tracing::info!(
+                    datasets = run.datasets,
+                    checked = run.checked,
+                    changed = run.changed,
+                    failed = run.failed,
+                    unreachable = run.unreachable,
+                    "distribution addresses checked"
+                ),
+                Err(e) => tracing::error!(error = %e, "link checks failed"),
+            }
+        }
+    });
+    Ok(())
+}

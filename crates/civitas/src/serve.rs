@@ -151,6 +151,10 @@ pub async fn run(
         .catalog
         .harvest_sources()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let link_checks = settings
+        .catalog
+        .link_check_every()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     bootstrap_admin(settings, &platform).await?;
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -185,6 +189,13 @@ pub async fn run(
         tracing::info!(%metrics_addr, "metrics listening");
     }
     start_jobs(&state, channels, &tracker, &cancel);
+    crate::harvest::start_link_check_job(
+        &state,
+        link_checks,
+        &settings.catalog.fetch(),
+        &tracker,
+        &cancel,
+    )?;
     crate::harvest::start_harvest_job(
         &state,
         sources,

@@ -16,9 +16,6 @@ use crate::config::Settings;
 use crate::progress::Progress;
 use crate::runtime;
 
-/// Bodies larger than this are not hashed during link checks (their dates still count).
-pub const LINK_CHECK_MAX_BYTES: u64 = 200 * 1024 * 1024;
-
 pub async fn run(settings: &Settings, cmd: &CatalogCommand) -> anyhow::Result<ExitCode> {
     let (store, platform) = runtime::open(settings)?;
     let op = runtime::operator();
@@ -33,8 +30,9 @@ pub async fn run(settings: &Settings, cmd: &CatalogCommand) -> anyhow::Result<Ex
                 .ok_or_else(|| {
                     anyhow::anyhow!("--timeout must look like 30s or 2m (got '{timeout}')")
                 })?;
-            let probe = civitas_delivery::HttpProbe::new(timeout, LINK_CHECK_MAX_BYTES)
-                .map_err(|e| anyhow::anyhow!("cannot start the HTTP client: {e}"))?;
+            let probe =
+                civitas_delivery::HttpProbe::new(timeout, settings.catalog.fetch().max_bytes)
+                    .map_err(|e| anyhow::anyhow!("cannot start the HTTP client: {e}"))?;
             let run = civitas_core::catalog::links::check_links(&platform, &op, &probe, *dataset)
                 .await
                 .map_err(domain)?;

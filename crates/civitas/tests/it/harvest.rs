@@ -192,9 +192,26 @@ fn the_default_configuration_documents_every_harvest_key() {
         "rows ",
         "agency ",
         "aliases ",
+        "link_check_interval",
     ] {
         assert!(text.contains(key), "{key} is documented");
     }
+}
+
+#[test]
+fn the_server_refuses_an_unreadable_link_check_interval_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::civitas(dir.path())
+        .env("CIVITAS_CATALOG__LINK_CHECK_INTERVAL", "sometimes")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = crate::stderr(&out);
+    assert!(
+        err.contains("catalog.link_check_interval") && err.contains("sometimes"),
+        "{err}"
+    );
 }
 
 struct Killed(std::process::Child);
