@@ -347,7 +347,7 @@ impl super::CatalogService<'_> {
         let complete = listing.complete;
         let report = ImportReport::new("datasets", format.code(), &source.url);
         let (import_run, report) = self
-            .import_listing(caller, listing, &source.name, started_at, report)
+            .import_listing(caller, format, listing, &source.name, started_at, report)
             .await?;
         Ok(HarvestOutcome {
             source: source.name.clone(),

@@ -277,7 +277,7 @@ impl<'a> CatalogService<'a> {
         }
         let mut report = ImportReport::new("datasets", format.code(), source.label);
         report.encoding = encoding;
-        self.import_listing(caller, listing, source.key, started_at, report)
+        self.import_listing(caller, format, listing, source.key, started_at, report)
             .await
     }
 
@@ -314,18 +314,13 @@ impl<'a> CatalogService<'a> {
     pub async fn import_listing(
         &self,
         caller: &Caller,
+        format: CatalogFormat,
         listing: Listing,
         source_key: &str,
         started_at: Timestamp,
         report: ImportReport,
     ) -> DomainResult<(i64, ImportReport)> {
-        let format = CatalogFormat::parse(&report.format);
-        let auth = match format {
-            Some(f) => self.authorize_import(caller, f).await?,
-            None => caller
-                .principal
-                .authorize(Permission::ManageCatalog, &Target::City)?,
-        };
+        let auth = self.authorize_import(caller, format).await?;
         let agencies: HashSet<AgencyCode> = self
             .p
             .stores

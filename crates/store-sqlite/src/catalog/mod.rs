@@ -94,6 +94,19 @@ fn must(conn: &Connection, id: i64) -> DomainResult<Dataset> {
 }
 
 /// Every name an agency goes by, so that searching 社會局 finds its datasets.
+/// One agency's names as the search index holds them (see `agency_names`).
+fn agency_name(tx: &Transaction<'_>, code: &str) -> DomainResult<String> {
+    tx.query_row(
+        "SELECT name_zh || ' ' || COALESCE(short_name_zh, '') || ' ' || COALESCE(name_en, '')
+         FROM agencies WHERE code = ?1",
+        [code],
+        |r| r.get(0),
+    )
+    .optional()
+    .map(Option::unwrap_or_default)
+    .map_err(db_err)
+}
+
 fn agency_names(tx: &Transaction<'_>) -> DomainResult<HashMap<String, String>> {
     let mut stmt = tx
         .prepare("SELECT code, name_zh, COALESCE(short_name_zh, ''), COALESCE(name_en, '') FROM agencies")
@@ -260,7 +273,6 @@ impl CatalogStore for SqliteStore {
                         key: record.identifier.clone(),
                     });
                 }
-                let names = agency_names(tx)?;
                 let id = write::insert_dataset(
                     tx,
                     &source,
@@ -269,10 +281,7 @@ impl CatalogStore for SqliteStore {
                     Some(&freshness),
                     at,
                     &actor,
-                    &names
-                        .get(record.agency.as_str())
-                        .cloned()
-                        .unwrap_or_default(),
+                    &agency_name(tx, record.agency.as_str())?,
                 )?;
                 append(tx, audit)?;
                 must(tx, id)
@@ -304,7 +313,6 @@ impl CatalogStore for SqliteStore {
         self.pool
             .write(move |tx| {
                 let before = must(tx, id)?;
-                let names = agency_names(tx)?;
                 write::update_dataset(
                     tx,
                     id,
@@ -315,10 +323,7 @@ impl CatalogStore for SqliteStore {
                     false,
                     at,
                     &actor,
-                    &names
-                        .get(record.agency.as_str())
-                        .cloned()
-                        .unwrap_or_default(),
+                    &agency_name(tx, record.agency.as_str())?,
                 )?;
                 append(tx, audit)?;
                 must(tx, id)
@@ -341,7 +346,6 @@ impl CatalogStore for SqliteStore {
         self.pool
             .write(move |tx| {
                 let before = must(tx, id)?;
-                let names = agency_names(tx)?;
                 write::update_dataset(
                     tx,
                     id,
@@ -352,10 +356,7 @@ impl CatalogStore for SqliteStore {
                     false,
                     at,
                     &actor,
-                    &names
-                        .get(record.agency.as_str())
-                        .cloned()
-                        .unwrap_or_default(),
+                    &agency_name(tx, record.agency.as_str())?,
                 )?;
                 append(tx, audit)?;
                 must(tx, id)

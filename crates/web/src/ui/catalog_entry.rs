@@ -13,7 +13,6 @@ use civitas_core::authz::{Permission, Target};
 use civitas_core::catalog::sources::sheet::{self, COLUMNS};
 use civitas_core::catalog::{AccessLevel, CatalogFormat, DatasetRecord, resolve_agency};
 use civitas_core::error::DomainError;
-use civitas_core::text::Text;
 use civitas_core::time::Language;
 
 use super::agencies::read_upload;
@@ -210,27 +209,7 @@ async fn record_of(
     values: &HashMap<String, String>,
 ) -> Result<DatasetRecord, DomainError> {
     let tree = state.platform.stores.agencies.agencies().await?;
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    let row = |f: &dyn Fn(&sheet::SheetColumn) -> String| -> Vec<String> {
-        COLUMNS.iter().map(f).collect()
-    };
-    let write_err = |e: csv::Error| DomainError::Store(e.to_string());
-    csv.write_record(row(&|c| c.key.to_string()))
-        .map_err(write_err)?;
-    csv.write_record(row(&|c| values.get(c.key).cloned().unwrap_or_default()))
-        .map_err(write_err)?;
-    let bytes = csv
-        .into_inner()
-        .map_err(|e| DomainError::Store(e.to_string()))?;
-    let parsed = sheet::parse(&bytes, &|cell| resolve_agency(&tree, cell))
-        .map_err(|why| DomainError::invalid("_", why))?;
-    let first = parsed.into_iter().next().ok_or_else(|| {
-        DomainError::invalid(
-            "title_zh",
-            Text::new("請填寫資料集名稱", "the title is required"),
-        )
-    })?;
-    first.result.map_err(|why| {
+    sheet::record_from(values, &|cell| resolve_agency(&tree, cell)).map_err(|why| {
         // Name the input the reason is about, when it names one.
         let field = COLUMNS
             .iter()

@@ -474,6 +474,25 @@ pub fn parse(
     Ok(out)
 }
 
+/// One dataset from values keyed by column key (a web form), by the same rules as a sheet row.
+pub fn record_from(
+    values: &std::collections::HashMap<String, String>,
+    resolve: &dyn Fn(&str) -> Option<AgencyCode>,
+) -> Result<DatasetRecord, Text> {
+    let cells: Vec<String> = COLUMNS
+        .iter()
+        .map(|c| values.get(c.key).cloned().unwrap_or_default())
+        .collect();
+    let index: Vec<Option<usize>> = (0..COLUMNS.len()).map(Some).collect();
+    parse_row(
+        &Row {
+            cells: &cells,
+            index: &index,
+        },
+        resolve,
+    )
+}
+
 fn required(value: &str, key: &str) -> Result<(), Text> {
     if !value.is_empty() {
         return Ok(());
