@@ -15,6 +15,7 @@ pub fn open_store(settings: &Settings, migrate: bool) -> anyhow::Result<Arc<Sqli
         OpenOptions {
             migrate,
             readers: 4,
+            ..OpenOptions::default()
         },
     )
     .with_context(|| format!("opening the data directory {}", settings.data_dir.display()))

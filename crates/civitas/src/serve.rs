@@ -99,6 +99,26 @@ fn start_jobs(
             }
         }
     });
+    // The first search builds the catalogue's in-memory search index (seconds at 100,000
+    // datasets): build it now rather than keep the first visitor waiting.
+    let warm_state = state.clone();
+    tracker.spawn(async move {
+        let started = std::time::Instant::now();
+        let query = civitas_core::catalog::SearchQuery::default();
+        match warm_state
+            .platform
+            .catalog()
+            .search(&crate::runtime::operator(), &query)
+            .await
+        {
+            Ok(r) => tracing::info!(
+                datasets = r.total,
+                millis = started.elapsed().as_millis() as u64,
+                "catalogue search index ready"
+            ),
+            Err(e) => tracing::error!(error = %e, "building the catalogue search index failed"),
+        }
+    });
     // Freshness is reassessed every hour (the day's history row is replaced, so the history
     // holds one point per day) so that due-soon and overdue states appear without anyone asking.
     let fresh_state = state.clone();

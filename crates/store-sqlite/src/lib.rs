@@ -33,6 +33,8 @@ pub const DB_FILE: &str = "civitas.sqlite3";
 pub struct SqliteStore {
     pool: Pool,
     path: PathBuf,
+    /// The catalogue's search index in memory (`None`: every search runs in SQLite).
+    search_index: Option<Arc<catalog::SearchIndex>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +42,9 @@ pub struct OpenOptions {
     /// Apply pending migrations on open (otherwise refuse to open an outdated schema).
     pub migrate: bool,
     pub readers: usize,
+    /// Keep a copy of the catalogue's search index in memory (about 60 MB per 100,000
+    /// datasets; searches and facet counts in milliseconds). Off: FTS5 in SQLite answers.
+    pub search_in_memory: bool,
 }
 
 impl Default for OpenOptions {
@@ -47,6 +52,7 @@ impl Default for OpenOptions {
         OpenOptions {
             migrate: true,
             readers: 4,
+            search_in_memory: true,
         }
     }
 }
@@ -80,6 +86,9 @@ impl SqliteStore {
         Ok(Arc::new(SqliteStore {
             pool,
             path: path.to_path_buf(),
+            search_index: options
+                .search_in_memory
+                .then(|| Arc::new(catalog::SearchIndex::default())),
         }))
     }
 

@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "link_checks",
         include_str!("../migrations/0009_link_checks.sql"),
     ),
+    (
+        10,
+        "search_changes",
+        include_str!("../migrations/0010_search_changes.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

@@ -39,6 +39,7 @@ pub async fn restore(settings: &Settings, input: &Path, force: bool) -> anyhow::
         OpenOptions {
             migrate: false,
             readers: 1,
+            ..OpenOptions::default()
         },
     )
     .map_err(domain)

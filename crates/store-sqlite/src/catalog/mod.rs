@@ -1,7 +1,10 @@
 //! The catalogue on SQLite.
 
+mod index;
 mod links;
 mod search;
+
+pub(crate) use index::SearchIndex;
 mod write;
 
 use std::collections::HashMap;
@@ -424,9 +427,19 @@ impl CatalogStore for SqliteStore {
 
     async fn search(&self, query: &SearchQuery) -> DomainResult<SearchResult> {
         let query = query.clone();
-        self.pool
-            .read(move |conn| search::search(conn, &query))
-            .await
+        match &self.search_index {
+            Some(index) => {
+                let index = index.clone();
+                self.pool
+                    .read(move |conn| search::search_indexed(conn, &index, &query))
+                    .await
+            }
+            None => {
+                self.pool
+                    .read(move |conn| search::search(conn, &query))
+                    .await
+            }
+        }
     }
 
     async fn freshness_rows(&self) -> DomainResult<Vec<FreshnessRow>> {

@@ -1,6 +1,7 @@
 //! Catalogue search on SQLite: FTS5 over civitas' own tokens (two-character pieces for Chinese)
 //! ranked by BM25, facet filters as semi-joins, and facet counts — from the totals kept at
-//! write time when nothing narrows the catalogue, by one GROUP BY otherwise.
+//! write time when nothing narrows the catalogue, by one GROUP BY otherwise. With the
+//! in-memory index (index.rs, the default) only the page's rows are read here.
 
 use civitas_core::catalog::{
     FACETS, Facet, FacetCount, SearchHit, SearchQuery, SearchResult, SortOrder, query_tokens,
@@ -10,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, Row};
 
+use super::index::SearchIndex;
 use crate::convert::{Params, db_err, opt_ts, param_refs, ts};
 
 /// The FTS5 expression for the query's words, or `None` when there are none.
@@ -165,6 +167,44 @@ fn hit(r: &Row<'_>) -> rusqlite::Result<SearchHit> {
     })
 }
 
+/// The rows of `page`'s datasets, in its order.
+fn hits_in_order(conn: &Connection, page: &[i64]) -> DomainResult<Vec<SearchHit>> {
+    let mut hits = Vec::with_capacity(page.len());
+    if !page.is_empty() {
+        let marks: Vec<String> = (1..=page.len()).map(|i| format!("?{i}")).collect();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {HIT_COLUMNS} FROM datasets d WHERE d.id IN ({})",
+                marks.join(", ")
+            ))
+            .map_err(db_err)?;
+        let mut found: HashMap<i64, SearchHit> = stmt
+            .query_map(rusqlite::params_from_iter(page.iter()), hit)
+            .map_err(db_err)?
+            .map(|h| h.map(|h| (h.id, h)))
+            .collect::<rusqlite::Result<_>>()
+            .map_err(db_err)?;
+        hits.extend(page.iter().filter_map(|id| found.remove(id)));
+    }
+    Ok(hits)
+}
+
+/// The in-memory index decides what matches, the order and the counts; the page's rows come
+/// from the database.
+pub(crate) fn search_indexed(
+    conn: &Connection,
+    index: &SearchIndex,
+    q: &SearchQuery,
+) -> DomainResult<SearchResult> {
+    let answer = index.search(conn, q)?;
+    Ok(SearchResult {
+        hits: hits_in_order(conn, &answer.page)?,
+        total: answer.total,
+        page: q.page,
+        facets: answer.facets,
+    })
+}
+
 /// Words ranked by relevance, the common case: one pass over the matches' facet rows (read from
 /// the covering index in dataset order) decides which datasets pass the filters and counts every
 /// facet, the scores come from one BM25 pass, and only the page's rows are read. Filtered
@@ -262,23 +302,7 @@ fn search_ranked(conn: &Connection, q: &SearchQuery, matcher: &str) -> DomainRes
         .take(usize::try_from(q.page.limit()).unwrap_or(0))
         .map(|(_, id)| *id)
         .collect();
-    let mut hits = Vec::with_capacity(page.len());
-    if !page.is_empty() {
-        let marks: Vec<String> = (1..=page.len()).map(|i| format!("?{i}")).collect();
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT {HIT_COLUMNS} FROM datasets d WHERE d.id IN ({})",
-                marks.join(", ")
-            ))
-            .map_err(db_err)?;
-        let mut found: HashMap<i64, SearchHit> = stmt
-            .query_map(rusqlite::params_from_iter(page.iter()), hit)
-            .map_err(db_err)?
-            .map(|h| h.map(|h| (h.id, h)))
-            .collect::<rusqlite::Result<_>>()
-            .map_err(db_err)?;
-        hits.extend(page.iter().filter_map(|id| found.remove(id)));
-    }
+    let hits = hits_in_order(conn, &page)?;
     Ok(SearchResult {
         hits,
         total: passing.len() as u64,

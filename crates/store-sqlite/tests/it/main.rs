@@ -13,6 +13,7 @@ use civitas_core::ports::Stores;
 use civitas_store_sqlite::{OpenOptions, SqliteStore};
 use tempfile::TempDir;
 
+mod search_index;
 mod sqlite_only;
 
 pub async fn fresh() -> (Stores, (Arc<SqliteStore>, TempDir)) {

@@ -85,6 +85,7 @@ async fn opening_without_migrating_refuses_an_outdated_schema() {
         OpenOptions {
             migrate: false,
             readers: 1,
+            ..OpenOptions::default()
         },
     )
     .err()
@@ -104,6 +105,7 @@ async fn opening_without_migrating_refuses_an_outdated_schema() {
         OpenOptions {
             migrate: false,
             readers: 1,
+            ..OpenOptions::default()
         },
     )
     .unwrap();
