@@ -1,0 +1,14 @@
+//! Threat intelligence (issue 4, point 6): STIX 2.1 bundles from the regional exchange and
+//! TAXII 2.1 collections, indicator matching against alert observables, sightings, and
+//! STIX 2.1 export of what the city saw and what it knows. Pure domain: the integrator stores
+//! the objects, does the HTTP and feeds alerts in.
+
+pub mod id;
+pub mod observable;
+pub mod pattern;
+pub mod timestamp;
+
+pub use id::StixId;
+pub use observable::{HashAlgorithm, MatchKey, Observable, ObservableKind};
+pub use pattern::{Matchability, MatchPlan, Pattern, PatternError};
+pub use timestamp::StixTimestamp;
