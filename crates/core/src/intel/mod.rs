@@ -3,12 +3,21 @@
 //! STIX 2.1 export of what the city saw and what it knows. Pure domain: the integrator stores
 //! the objects, does the HTTP and feeds alerts in.
 
+pub mod bundle;
 pub mod id;
+pub mod object;
 pub mod observable;
 pub mod pattern;
 pub mod timestamp;
+pub mod tlp;
+
+#[cfg(test)]
+mod test_support;
 
 pub use id::StixId;
 pub use observable::{HashAlgorithm, MatchKey, Observable, ObservableKind};
 pub use pattern::{Matchability, MatchPlan, Pattern, PatternError};
 pub use timestamp::StixTimestamp;
+pub use bundle::{BundleImport, ObjectVersion, ParsedBundle, StoredVersions, import_bundle, parse_bundle};
+pub use object::{ObjectBody, StixObject};
+pub use tlp::{Tlp, TlpVersion};
