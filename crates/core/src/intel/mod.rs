@@ -5,6 +5,7 @@
 
 pub mod bundle;
 pub mod id;
+pub mod matcher;
 pub mod object;
 pub mod observable;
 pub mod pattern;
@@ -21,3 +22,4 @@ pub use timestamp::StixTimestamp;
 pub use bundle::{BundleImport, ObjectVersion, ParsedBundle, StoredVersions, import_bundle, parse_bundle};
 pub use object::{ObjectBody, StixObject};
 pub use tlp::{Tlp, TlpVersion};
+pub use matcher::{IndicatorEntry, IndicatorIndex, IndicatorMatch};
