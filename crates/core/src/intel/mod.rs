@@ -4,11 +4,14 @@
 //! the objects, does the HTTP and feeds alerts in.
 
 pub mod bundle;
+pub mod export;
 pub mod id;
 pub mod matcher;
 pub mod object;
 pub mod observable;
 pub mod pattern;
+pub mod sighting;
+pub mod taxii;
 pub mod timestamp;
 pub mod tlp;
 
@@ -23,3 +26,6 @@ pub use bundle::{BundleImport, ObjectVersion, ParsedBundle, StoredVersions, impo
 pub use object::{ObjectBody, StixObject};
 pub use tlp::{Tlp, TlpVersion};
 pub use matcher::{IndicatorEntry, IndicatorIndex, IndicatorMatch};
+pub use sighting::{CityIdentity, CitySighting, SightingChange, SightingObservation, record_sighting, sighting_id};
+pub use export::{BundleBuilder, CityExport, IndicatorDraft, city_indicator, export_city_bundle};
+pub use taxii::{CollectionQuery, Page, TaxiiRequest, parse_envelope};
