@@ -103,8 +103,16 @@ pub fn parse_bundle(bytes: &[u8], source: &str) -> ParsedBundle {
             return unreadable(
                 report,
                 Text::new(
-                    format!("不是有效的 JSON（第 {} 行第 {} 欄）：{e}", e.line(), e.column()),
-                    format!("not valid JSON (line {}, column {}): {e}", e.line(), e.column()),
+                    format!(
+                        "不是有效的 JSON（第 {} 行第 {} 欄）：{e}",
+                        e.line(),
+                        e.column()
+                    ),
+                    format!(
+                        "not valid JSON (line {}, column {}): {e}",
+                        e.line(),
+                        e.column()
+                    ),
                 ),
             );
         }
@@ -112,7 +120,10 @@ pub fn parse_bundle(bytes: &[u8], source: &str) -> ParsedBundle {
     let Value::Object(mut bundle) = value else {
         return unreadable(
             report,
-            Text::new("不是 STIX bundle（應為 JSON 物件）", "not a STIX bundle (expected a JSON object)"),
+            Text::new(
+                "不是 STIX bundle（應為 JSON 物件）",
+                "not a STIX bundle (expected a JSON object)",
+            ),
         );
     };
     if bundle.get("type").and_then(Value::as_str) != Some("bundle") {
@@ -142,7 +153,10 @@ pub fn parse_bundle(bytes: &[u8], source: &str) -> ParsedBundle {
         Some(_) => {
             return unreadable(
                 report,
-                Text::new("bundle 的 objects 不是陣列", "the bundle's objects is not an array"),
+                Text::new(
+                    "bundle 的 objects 不是陣列",
+                    "the bundle's objects is not an array",
+                ),
             );
         }
     };
@@ -306,7 +320,10 @@ mod tests {
             let r = &import.report;
             assert_eq!(r.received, count, "{file}");
             assert_eq!(r.created, count, "{file}: {:?}", r.rejected);
-            assert!(r.rejected.is_empty() && r.duplicates == 0 && r.reconciles(), "{file}");
+            assert!(
+                r.rejected.is_empty() && r.duplicates == 0 && r.reconciles(),
+                "{file}"
+            );
             assert_eq!(import.to_store.len() as u64, count);
             assert!(import.bundle_id.is_some());
         }
@@ -370,7 +387,10 @@ mod tests {
         let task = &import.to_store[0].object;
         assert_eq!(task.body, ObjectBody::Other);
         assert_eq!(task.raw["priority"], 30);
-        assert_eq!(task.modified.as_ref().unwrap().as_str(), "2023-04-07T20:00:00.0002Z");
+        assert_eq!(
+            task.modified.as_ref().unwrap().as_str(),
+            "2023-04-07T20:00:00.0002Z"
+        );
         let original: Value = serde_json::from_slice(&fixture(file)).unwrap();
         assert_eq!(task.to_json(), original["objects"][0]);
     }
@@ -427,14 +447,27 @@ mod tests {
 
     #[test]
     fn a_file_that_is_not_json_is_one_rejection_saying_where_it_broke() {
-        let import = import_bundle(b"{\"type\": \"bundle\", \"objects\": [", "broken.json", &NothingStored);
+        let import = import_bundle(
+            b"{\"type\": \"bundle\", \"objects\": [",
+            "broken.json",
+            &NothingStored,
+        );
         let r = &import.report;
         assert_eq!((r.received, r.rejected.len()), (1, 1));
         assert_eq!(r.rejected[0].line, 0);
-        assert!(r.rejected[0].reason.en.contains("not valid JSON (line 1"), "{:?}", r.rejected);
+        assert!(
+            r.rejected[0].reason.en.contains("not valid JSON (line 1"),
+            "{:?}",
+            r.rejected
+        );
         assert!(r.rejected[0].reason.zh.contains("不是有效的 JSON"));
         let not_bundle = import_bundle(br#"{"type": "indicator"}"#, "x.json", &NothingStored);
-        assert!(not_bundle.report.rejected[0].reason.en.contains("not a STIX bundle"));
+        assert!(
+            not_bundle.report.rejected[0]
+                .reason
+                .en
+                .contains("not a STIX bundle")
+        );
     }
 
     #[test]
@@ -456,7 +489,11 @@ mod tests {
         let r = &import.report;
         assert_eq!((r.received, r.rejected.len()), (2, 2));
         assert_eq!(r.rejected[1].line, 2);
-        assert!(r.rejected[0].reason.en.contains("STIX 2.0"), "{:?}", r.rejected[0]);
+        assert!(
+            r.rejected[0].reason.en.contains("STIX 2.0"),
+            "{:?}",
+            r.rejected[0]
+        );
         assert!(r.rejected[0].reason.zh.contains("2.1"));
         // A 2.0 object inside an otherwise 2.1 bundle has no spec_version: refused the same way.
         let mut mixed = bundle.clone();
@@ -485,16 +522,49 @@ mod tests {
             object
         };
         let cases: Vec<(Value, &str)> = vec![
-            (with("id", "indicator--not-a-uuid".into()), "does not end in an RFC 4122 UUID"),
-            (with("id", "malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into()), "does not start with the object's type"),
-            (with("pattern", Value::Null), "the required property pattern is missing"),
-            (with("pattern", "[ipv4-addr:value = '192.0.2.1'".into()), "the pattern cannot be read"),
-            (with("valid_from", "2024-01-01T08:00:00+08:00".into()), "RFC 3339 UTC timestamp ending in Z"),
-            (with("modified", Value::Null), "the required property modified is missing"),
-            (with("modified", "2023-01-01T00:00:00Z".into()), "earlier than created"),
-            (with("valid_until", "2023-01-01T00:00:00Z".into()), "must be later than valid_from"),
-            (with("created_by_ref", "malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into()), "created_by_ref must refer to identity"),
-            (with("spec_version", "2.2".into()), "unsupported spec_version '2.2'"),
+            (
+                with("id", "indicator--not-a-uuid".into()),
+                "does not end in an RFC 4122 UUID",
+            ),
+            (
+                with("id", "malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into()),
+                "does not start with the object's type",
+            ),
+            (
+                with("pattern", Value::Null),
+                "the required property pattern is missing",
+            ),
+            (
+                with("pattern", "[ipv4-addr:value = '192.0.2.1'".into()),
+                "the pattern cannot be read",
+            ),
+            (
+                with("valid_from", "2024-01-01T08:00:00+08:00".into()),
+                "RFC 3339 UTC timestamp ending in Z",
+            ),
+            (
+                with("modified", Value::Null),
+                "the required property modified is missing",
+            ),
+            (
+                with("modified", "2023-01-01T00:00:00Z".into()),
+                "earlier than created",
+            ),
+            (
+                with("valid_until", "2023-01-01T00:00:00Z".into()),
+                "must be later than valid_from",
+            ),
+            (
+                with(
+                    "created_by_ref",
+                    "malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into(),
+                ),
+                "created_by_ref must refer to identity",
+            ),
+            (
+                with("spec_version", "2.2".into()),
+                "unsupported spec_version '2.2'",
+            ),
             (with("type", Value::Null), "the type property is missing"),
             (Value::String("indicator".into()), "not a JSON object"),
             (good.clone(), ""),
@@ -516,7 +586,12 @@ mod tests {
                 index + 1,
                 rejected.reason.en
             );
-            assert!(rejected.reason.en.starts_with(&format!("object {}:", index + 1)));
+            assert!(
+                rejected
+                    .reason
+                    .en
+                    .starts_with(&format!("object {}:", index + 1))
+            );
             assert!(!rejected.reason.zh.is_empty() && rejected.reason.zh != rejected.reason.en);
         }
     }
@@ -536,7 +611,9 @@ mod tests {
         let import = import_bundle(bundle.to_string().as_bytes(), "snort.json", &NothingStored);
         assert_eq!(import.report.created, 1);
         let indicator = import.to_store[0].object.as_indicator().unwrap();
-        let Matchability::Unsupported(why) = &indicator.matchability else { panic!() };
+        let Matchability::Unsupported(why) = &indicator.matchability else {
+            panic!()
+        };
         assert!(why.en.contains("pattern_type 'snort'"), "{}", why.en);
     }
 }

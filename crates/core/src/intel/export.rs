@@ -117,8 +117,11 @@ pub fn city_indicator(
         "valid_from": StixTimestamp::from_timestamp(draft.valid_from),
         "object_marking_refs": [tlp.marking_id(tlp_version)],
     });
-    if let Some(until) = draft.valid_until {
-        object["valid_until"] = json!(StixTimestamp::from_timestamp(until));
+    if let (Some(until), Some(map)) = (draft.valid_until, object.as_object_mut()) {
+        map.insert(
+            "valid_until".into(),
+            json!(StixTimestamp::from_timestamp(until)),
+        );
     }
     StixObject::from_json(object)
 }
@@ -143,10 +146,10 @@ pub fn export_city_bundle(export: &CityExport<'_>) -> Value {
     let mut markings: Vec<(Tlp, TlpVersion)> = vec![(export.tlp, export.tlp_version)];
     for indicator in export.indicators {
         for marking in &indicator.object_marking_refs {
-            if let Some(found) = Tlp::from_marking_id(marking.as_str()) {
-                if !markings.contains(&found) {
-                    markings.push(found);
-                }
+            if let Some(found) = Tlp::from_marking_id(marking.as_str())
+                && !markings.contains(&found)
+            {
+                markings.push(found);
             }
         }
     }
@@ -193,7 +196,8 @@ mod tests {
 
     impl TempBundle {
         fn new(name: &str, bundle: &Value) -> Self {
-            let path = std::env::temp_dir().join(format!("civitas-stix-{}-{name}", std::process::id()));
+            let path =
+                std::env::temp_dir().join(format!("civitas-stix-{}-{name}", std::process::id()));
             std::fs::write(&path, serde_json::to_string_pretty(bundle).unwrap()).unwrap();
             TempBundle(path)
         }
@@ -225,7 +229,10 @@ mod tests {
             "the STIX export is checked with OASIS' stix2-validator, which is not installed: \
              run `python3 -m pip install -r tests/requirements.txt`"
         );
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/stix-validate.py");
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/stix-validate.py"
+        );
         let output = Command::new("python3")
             .arg(script)
             .args(files.iter().map(|f| &f.0))
@@ -236,13 +243,19 @@ mod tests {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-        assert!(output.status.success(), "stix2-validator refuses the export:\n{report}");
+        assert!(
+            output.status.success(),
+            "stix2-validator refuses the export:\n{report}"
+        );
         println!("{report}");
         report
     }
 
     fn city() -> CityIdentity {
-        CityIdentity::new("桃園市政府 Taoyuan City Government", at("2024-01-01T00:00:00Z"))
+        CityIdentity::new(
+            "桃園市政府 Taoyuan City Government",
+            at("2024-01-01T00:00:00Z"),
+        )
     }
 
     /// The city's story: the regional exchange's C2 bundle is imported, two alert groups match
@@ -254,7 +267,11 @@ mod tests {
         let index = IndicatorIndex::build(exchange.to_store.iter().map(|p| &p.object));
         let now = at("2024-06-01T04:00:00Z");
         let groups = [
-            ("police|ET CNC|10.0.0.0/24|2024-06-01", Observable::new(ObservableKind::Ipv4, "10.0.0.0"), 12),
+            (
+                "police|ET CNC|10.0.0.0/24|2024-06-01",
+                Observable::new(ObservableKind::Ipv4, "10.0.0.0"),
+                12,
+            ),
             (
                 "health|EDR|file|2024-06-01",
                 Observable::new(
@@ -275,7 +292,9 @@ mod tests {
                     count,
                     observed_data_refs: Vec::new(),
                 };
-                let SightingChange::Created(sighting) = record_sighting(None, &observation, &city, now) else {
+                let SightingChange::Created(sighting) =
+                    record_sighting(None, &observation, &city, now)
+                else {
                     panic!()
                 };
                 sightings.push(sighting);
@@ -337,10 +356,19 @@ mod tests {
         let warned = warnings(&report);
         // bundle, identity, 2 indicators, 2 sightings (the TLP definitions' ids are OASIS').
         assert_eq!(warned.len(), 6, "{report}");
-        assert!(warned.iter().all(|w| w.contains("{103}") && w.contains("not a valid UUIDv4")), "{report}");
+        assert!(
+            warned
+                .iter()
+                .all(|w| w.contains("{103}") && w.contains("not a valid UUIDv4")),
+            "{report}"
+        );
         // And it reads back through our own importer without a rejection.
         let again = import_bundle(bundle.to_string().as_bytes(), "city.json", &NothingStored);
-        assert_eq!(again.report.created, count as u64, "{:?}", again.report.rejected);
+        assert_eq!(
+            again.report.created, count as u64,
+            "{:?}",
+            again.report.rejected
+        );
     }
 
     #[test]
@@ -363,11 +391,16 @@ mod tests {
             files.push(TempBundle::new(name, &exported));
         }
         let report = validate(&files.iter().collect::<Vec<_>>());
-        assert_eq!(report.matches(": valid,").count(), OASIS_BUNDLES.len(), "{report}");
+        assert_eq!(
+            report.matches(": valid,").count(),
+            OASIS_BUNDLES.len(),
+            "{report}"
+        );
         // Only the derived bundle ids, and the warning OASIS' own task example already has.
         for warning in warnings(&report) {
             let ours = warning.starts_with("bundle--") && warning.contains("{103}");
-            let theirs = warning.starts_with("relationship--b6d792a5-bfff-422e-9f54-0222d9ed788c: {202}");
+            let theirs =
+                warning.starts_with("relationship--b6d792a5-bfff-422e-9f54-0222d9ed788c: {202}");
             assert!(ours || theirs, "{warning}");
         }
     }
@@ -382,8 +415,14 @@ mod tests {
             valid_from: at("2024-06-01T00:00:00Z"),
             valid_until: None,
         };
-        let why = city_indicator(&city(), &draft, Tlp::Green, TlpVersion::V2, at("2024-06-01T00:00:00Z"))
-            .unwrap_err();
+        let why = city_indicator(
+            &city(),
+            &draft,
+            Tlp::Green,
+            TlpVersion::V2,
+            at("2024-06-01T00:00:00Z"),
+        )
+        .unwrap_err();
         assert!(why.en.contains("the pattern cannot be read"), "{}", why.en);
     }
 }

@@ -108,8 +108,7 @@ fn valid_uuid(uuid: &str) -> bool {
     }
     let version = groups.get(2).and_then(|g| g.chars().next());
     let variant = groups.get(3).and_then(|g| g.chars().next());
-    matches!(version, Some('1'..='5'))
-        && matches!(variant, Some('8' | '9' | 'a' | 'b' | 'A' | 'B'))
+    matches!(version, Some('1'..='5')) && matches!(variant, Some('8' | '9' | 'a' | 'b' | 'A' | 'B'))
 }
 
 impl fmt::Display for StixId {

@@ -124,9 +124,10 @@ impl IndicatorIndex {
             return;
         };
         for tests in &entry.plan.alternatives {
-            let (Ok(alternative), Ok(count)) =
-                (u32::try_from(self.alternatives.len()), u8::try_from(tests.len()))
-            else {
+            let (Ok(alternative), Ok(count)) = (
+                u32::try_from(self.alternatives.len()),
+                u8::try_from(tests.len()),
+            ) else {
                 continue;
             };
             if count == 0 {
@@ -321,7 +322,10 @@ mod tests {
         let alert = [
             Observable::new(ObservableKind::Ipv4, "192.0.2.10"),
             Observable::new(ObservableKind::Ipv4, "10.0.0.0"),
-            Observable::new(ObservableKind::FileHash(crate::intel::HashAlgorithm::Sha256), POISON_IVY.to_uppercase()),
+            Observable::new(
+                ObservableKind::FileHash(crate::intel::HashAlgorithm::Sha256),
+                POISON_IVY.to_uppercase(),
+            ),
         ];
         let found = index.matches(&alert, now);
         assert_eq!(ids(&found), [C2_IP, C2_HASH]);
@@ -330,7 +334,10 @@ mod tests {
         let innocent = [
             Observable::new(ObservableKind::Ipv4, "10.0.0.1"),
             Observable::new(ObservableKind::Domain, "10.0.0.0"),
-            Observable::new(ObservableKind::FileHash(crate::intel::HashAlgorithm::Sha256), POISON_IVY.replace('e', "f")),
+            Observable::new(
+                ObservableKind::FileHash(crate::intel::HashAlgorithm::Sha256),
+                POISON_IVY.replace('e', "f"),
+            ),
             Observable::new(ObservableKind::Ipv4, "not an address"),
         ];
         assert!(index.matches(&innocent, now).is_empty());
@@ -341,10 +348,26 @@ mod tests {
     #[test]
     fn an_issubset_block_matches_every_address_inside_it_only() {
         let index = IndicatorIndex::build(&[
-            indicator(1, "[ipv4-addr:value ISSUBSET '198.51.100.0/24']", serde_json::json!({})),
-            indicator(2, "[ipv4-addr:value = '198.51.0.0/16']", serde_json::json!({})),
-            indicator(3, "[ipv6-addr:value ISSUBSET '2001:db8:abcd::/48']", serde_json::json!({})),
-            indicator(4, "[ipv4-addr:value ISSUBSET '0.0.0.0/0']", serde_json::json!({"valid_from": "2030-01-01T00:00:00Z"})),
+            indicator(
+                1,
+                "[ipv4-addr:value ISSUBSET '198.51.100.0/24']",
+                serde_json::json!({}),
+            ),
+            indicator(
+                2,
+                "[ipv4-addr:value = '198.51.0.0/16']",
+                serde_json::json!({}),
+            ),
+            indicator(
+                3,
+                "[ipv6-addr:value ISSUBSET '2001:db8:abcd::/48']",
+                serde_json::json!({}),
+            ),
+            indicator(
+                4,
+                "[ipv4-addr:value ISSUBSET '0.0.0.0/0']",
+                serde_json::json!({"valid_from": "2030-01-01T00:00:00Z"}),
+            ),
         ]);
         let now = at("2024-06-01T00:00:00Z");
         let one = |kind, value: &str| index.matches(&[Observable::new(kind, value)], now);
@@ -360,16 +383,31 @@ mod tests {
         let pattern = "[domain-name:value = 'evil.example']";
         let index = IndicatorIndex::build(&[
             indicator(1, pattern, serde_json::json!({"revoked": true})),
-            indicator(2, pattern, serde_json::json!({"valid_until": "2024-03-01T00:00:00Z"})),
-            indicator(3, pattern, serde_json::json!({"valid_from": "2024-05-01T00:00:00Z"})),
+            indicator(
+                2,
+                pattern,
+                serde_json::json!({"valid_until": "2024-03-01T00:00:00Z"}),
+            ),
+            indicator(
+                3,
+                pattern,
+                serde_json::json!({"valid_from": "2024-05-01T00:00:00Z"}),
+            ),
             indicator(4, "[file:name = 'x.exe']", serde_json::json!({})),
         ]);
         assert_eq!(
             index.summary(),
-            IndexSummary { indexed: 2, revoked: 1, not_matchable: 1 }
+            IndexSummary {
+                indexed: 2,
+                revoked: 1,
+                not_matchable: 1
+            }
         );
         let seen = [Observable::new(ObservableKind::Domain, "EVIL.example.")];
-        assert_eq!(ids(&index.matches(&seen, at("2024-02-01T00:00:00Z"))), ["indicator--00000002-0000-4000-8000-000000000000"]);
+        assert_eq!(
+            ids(&index.matches(&seen, at("2024-02-01T00:00:00Z"))),
+            ["indicator--00000002-0000-4000-8000-000000000000"]
+        );
         // valid_until is exclusive.
         assert!(index.matches(&seen, at("2024-03-01T00:00:00Z")).is_empty());
         assert!(index.matches(&seen, at("2024-04-01T00:00:00Z")).is_empty());
@@ -386,9 +424,12 @@ mod tests {
         let now = at("2024-06-01T00:00:00Z");
         let url = Observable::new(ObservableKind::Url, "HTTP://X4Z9ARB.CN/4712/");
         let ip = Observable::new(ObservableKind::Ipv4, "203.0.113.9");
-        assert!(index.matches(&[url.clone()], now).is_empty());
-        assert!(index.matches(&[ip.clone()], now).is_empty());
-        let both = index.matches(&[ip, Observable::new(ObservableKind::Domain, "x"), url], now);
+        assert!(index.matches(std::slice::from_ref(&url), now).is_empty());
+        assert!(index.matches(std::slice::from_ref(&ip), now).is_empty());
+        let both = index.matches(
+            &[ip, Observable::new(ObservableKind::Domain, "x"), url],
+            now,
+        );
         assert_eq!(both.len(), 1);
         assert_eq!(both[0].observables, [0, 2]);
         let mail = Observable::new(ObservableKind::Email, "Boss@Evil.Example");
@@ -409,15 +450,29 @@ mod tests {
             id: StixId::derived("indicator", &[&n.to_string()]),
             valid_from: from,
             valid_until: None,
-            plan: MatchPlan { alternatives: vec![vec![test]] },
+            plan: MatchPlan {
+                alternatives: vec![vec![test]],
+            },
         };
         let index = IndicatorIndex::from_entries((0..100_000u32).map(|n| match n % 4 {
             // Exact addresses in 10.0.0.0/8, every fourth one.
             0 => entry(n, Test::Equals(MatchKey::Ipv4(0x0a00_0000 | n))),
             // /24 blocks in 172.16.0.0/12.
-            1 => entry(n, Test::InIpv4Network { network: 0xac10_0000 | (n << 8 & 0x000f_ff00), prefix: 24 }),
+            1 => entry(
+                n,
+                Test::InIpv4Network {
+                    network: 0xac10_0000 | (n << 8 & 0x000f_ff00),
+                    prefix: 24,
+                },
+            ),
             2 => entry(n, Test::Equals(MatchKey::Domain(format!("bad{n}.example")))),
-            _ => entry(n, Test::Equals(MatchKey::Hash(crate::intel::HashAlgorithm::Sha256, format!("{n:064x}")))),
+            _ => entry(
+                n,
+                Test::Equals(MatchKey::Hash(
+                    crate::intel::HashAlgorithm::Sha256,
+                    format!("{n:064x}"),
+                )),
+            ),
         }));
         assert_eq!(index.summary().indexed, 100_000);
         let now = at("2024-06-01T00:00:00Z");
@@ -426,7 +481,12 @@ mod tests {
             let n = i % 100_000;
             let keys = [
                 Some(MatchKey::Ipv4(0x0a00_0000 | n)),
-                Some(MatchKey::Ipv4(u32::from(Ipv4Addr::new(192, 0, 2, (i % 250) as u8)))),
+                Some(MatchKey::Ipv4(u32::from(Ipv4Addr::new(
+                    192,
+                    0,
+                    2,
+                    (i % 250) as u8,
+                )))),
             ];
             let matches = index.matches_keys(&keys, now);
             let expected = usize::from(n % 4 == 0);
@@ -435,9 +495,17 @@ mod tests {
         }
         assert_eq!(found, lookups.div_ceil(4).min(lookups));
         // A block and a domain from the far end of the index.
-        let block = index.matches_keys(&[Some(MatchKey::Ipv4(0xac10_0000 | (99_997 << 8 & 0x000f_ff00) | 42))], now);
+        let block = index.matches_keys(
+            &[Some(MatchKey::Ipv4(
+                0xac10_0000 | (99_997 << 8 & 0x000f_ff00) | 42,
+            ))],
+            now,
+        );
         assert!(!block.is_empty());
-        let domain = index.matches(&[Observable::new(ObservableKind::Domain, "BAD99998.example")], now);
+        let domain = index.matches(
+            &[Observable::new(ObservableKind::Domain, "BAD99998.example")],
+            now,
+        );
         assert_eq!(domain.len(), 1);
     }
 }

@@ -18,14 +18,18 @@ pub mod tlp;
 #[cfg(test)]
 mod test_support;
 
-pub use id::StixId;
-pub use observable::{HashAlgorithm, MatchKey, Observable, ObservableKind};
-pub use pattern::{Matchability, MatchPlan, Pattern, PatternError};
-pub use timestamp::StixTimestamp;
-pub use bundle::{BundleImport, ObjectVersion, ParsedBundle, StoredVersions, import_bundle, parse_bundle};
-pub use object::{ObjectBody, StixObject};
-pub use tlp::{Tlp, TlpVersion};
-pub use matcher::{IndicatorEntry, IndicatorIndex, IndicatorMatch};
-pub use sighting::{CityIdentity, CitySighting, SightingChange, SightingObservation, record_sighting, sighting_id};
+pub use bundle::{
+    BundleImport, ObjectVersion, ParsedBundle, StoredVersions, import_bundle, parse_bundle,
+};
 pub use export::{BundleBuilder, CityExport, IndicatorDraft, city_indicator, export_city_bundle};
+pub use id::StixId;
+pub use matcher::{IndicatorEntry, IndicatorIndex, IndicatorMatch};
+pub use object::{ObjectBody, StixObject};
+pub use observable::{HashAlgorithm, MatchKey, Observable, ObservableKind};
+pub use pattern::{MatchPlan, Matchability, Pattern, PatternError};
+pub use sighting::{
+    CityIdentity, CitySighting, SightingChange, SightingObservation, record_sighting, sighting_id,
+};
 pub use taxii::{CollectionQuery, Page, TaxiiRequest, parse_envelope};
+pub use timestamp::StixTimestamp;
+pub use tlp::{Tlp, TlpVersion};

@@ -207,12 +207,7 @@ impl StixObject {
                 format!("id {id} does not start with the object's type '{object_type}'"),
             ));
         }
-        let within = |why: Text| {
-            reason(
-                format!("{id}：{}", why.zh),
-                format!("{id}: {}", why.en),
-            )
-        };
+        let within = |why: Text| reason(format!("{id}：{}", why.zh), format!("{id}: {}", why.en));
         let common: Common = typed(&raw).map_err(within)?;
         let is_observable = OBSERVABLE_TYPES.contains(&object_type)
             || (!raw.contains_key("created") && !KNOWN_DOMAIN_TYPES.contains(&object_type));
@@ -224,13 +219,13 @@ impl StixObject {
                 require(&raw, "modified").map_err(within)?;
             }
         }
-        if let (Some(created), Some(modified)) = (&common.created, &common.modified) {
-            if modified < created {
-                return Err(within(reason(
-                    format!("modified（{modified}）早於 created（{created}）"),
-                    format!("modified ({modified}) is earlier than created ({created})"),
-                )));
-            }
+        if let (Some(created), Some(modified)) = (&common.created, &common.modified)
+            && modified < created
+        {
+            return Err(within(reason(
+                format!("modified（{modified}）早於 created（{created}）"),
+                format!("modified ({modified}) is earlier than created ({created})"),
+            )));
         }
         if let Some(by) = &common.created_by_ref {
             expect_type(by, &["identity"], "created_by_ref").map_err(within)?;
@@ -333,7 +328,10 @@ struct MapRef<'a>(&'a Map<String, Value>);
 impl<'de> serde::Deserializer<'de> for MapRef<'de> {
     type Error = serde_json::Error;
 
-    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
         serde::Deserializer::deserialize_any(
             serde::de::value::MapDeserializer::new(self.0.iter().map(|(k, v)| (k.as_str(), v))),
             visitor,
@@ -413,13 +411,19 @@ fn read_body(object_type: &str, raw: &Map<String, Value>) -> Result<ObjectBody, 
 
 fn read_indicator(raw: &Map<String, Value>) -> Result<Indicator, Text> {
     let wire: IndicatorWire = typed(raw)?;
-    if let Some(until) = &wire.valid_until {
-        if until <= &wire.valid_from {
-            return Err(reason(
-                format!("valid_until（{until}）必須晚於 valid_from（{}）", wire.valid_from),
-                format!("valid_until ({until}) must be later than valid_from ({})", wire.valid_from),
-            ));
-        }
+    if let Some(until) = &wire.valid_until
+        && until <= &wire.valid_from
+    {
+        return Err(reason(
+            format!(
+                "valid_until（{until}）必須晚於 valid_from（{}）",
+                wire.valid_from
+            ),
+            format!(
+                "valid_until ({until}) must be later than valid_from ({})",
+                wire.valid_from
+            ),
+        ));
     }
     let matchability = if wire.pattern_type == "stix" {
         let pattern = Pattern::parse(&wire.pattern).map_err(|e| {
@@ -433,7 +437,9 @@ fn read_indicator(raw: &Map<String, Value>) -> Result<Indicator, Text> {
         let kind = &wire.pattern_type;
         Matchability::Unsupported(Text::new(
             format!("不支援比對：pattern_type「{kind}」（civitas 只比對 STIX 樣式）"),
-            format!("not supported for matching: pattern_type '{kind}' (civitas matches STIX patterns only)"),
+            format!(
+                "not supported for matching: pattern_type '{kind}' (civitas matches STIX patterns only)"
+            ),
         ))
     };
     Ok(Indicator {
@@ -455,13 +461,13 @@ fn check_sighting(sighting: &Sighting) -> Result<(), Text> {
             "count must not exceed 999,999,999",
         ));
     }
-    if let (Some(first), Some(last)) = (&sighting.first_seen, &sighting.last_seen) {
-        if last < first {
-            return Err(reason(
-                "last_seen 早於 first_seen",
-                "last_seen is earlier than first_seen",
-            ));
-        }
+    if let (Some(first), Some(last)) = (&sighting.first_seen, &sighting.last_seen)
+        && last < first
+    {
+        return Err(reason(
+            "last_seen 早於 first_seen",
+            "last_seen is earlier than first_seen",
+        ));
     }
     for observed in &sighting.observed_data_refs {
         expect_type(observed, &["observed-data"], "observed_data_refs")?;

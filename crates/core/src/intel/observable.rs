@@ -116,7 +116,8 @@ impl MatchKey {
             ObservableKind::Email => {
                 let (local, domain) = value.rsplit_once('@')?;
                 let domain = normalise_domain(domain)?;
-                (!local.is_empty()).then(|| Self::Email(format!("{}@{domain}", local.to_lowercase())))
+                (!local.is_empty())
+                    .then(|| Self::Email(format!("{}@{domain}", local.to_lowercase())))
             }
         }
     }

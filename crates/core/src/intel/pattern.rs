@@ -163,7 +163,10 @@ impl Pattern {
             Some(token) => Err(parser.error_at(
                 token.offset,
                 format!("「{}」之後不應還有內容", token.kind.describe()),
-                format!("unexpected '{}' after the end of the pattern", token.kind.describe()),
+                format!(
+                    "unexpected '{}' after the end of the pattern",
+                    token.kind.describe()
+                ),
             )),
         }
     }
@@ -301,7 +304,9 @@ fn lex(text: &str) -> Result<Vec<Token>, PatternError> {
                         break;
                     }
                 }
-                let digits_ok = number.trim_start_matches(['-', '+']).starts_with(|d: char| d.is_ascii_digit())
+                let digits_ok = number
+                    .trim_start_matches(['-', '+'])
+                    .starts_with(|d: char| d.is_ascii_digit())
                     && number.matches('.').count() <= 1
                     && !number.ends_with('.');
                 if !digits_ok {
@@ -638,7 +643,10 @@ impl Parser {
             Some(TokenKind::Word(w)) => w,
             _ => {
                 self.position = self.position.saturating_sub(1);
-                return Err(self.expected("物件路徑（如 ipv4-addr:value）", "an object path (e.g. ipv4-addr:value)"));
+                return Err(self.expected(
+                    "物件路徑（如 ipv4-addr:value）",
+                    "an object path (e.g. ipv4-addr:value)",
+                ));
             }
         };
         self.expect(TokenKind::Colon, "「:」", "':'")?;
@@ -706,10 +714,10 @@ impl Parser {
 }
 
 fn collapse<T>(mut parts: Vec<T>, join: fn(Vec<T>) -> T) -> T {
-    if parts.len() == 1 {
-        if let Some(only) = parts.pop() {
-            return only;
-        }
+    if parts.len() == 1
+        && let Some(only) = parts.pop()
+    {
+        return only;
     }
     join(parts)
 }
@@ -780,7 +788,10 @@ fn plan_pattern(pattern: &Pattern) -> Result<Vec<Vec<Test>>, Text> {
                 Qualifier::Repeats(_) => "REPEATS",
                 Qualifier::StartStop(..) => "START/STOP",
             };
-            Err(unsupported(format!("限定詞 {name}"), format!("the {name} qualifier")))
+            Err(unsupported(
+                format!("限定詞 {name}"),
+                format!("the {name} qualifier"),
+            ))
         }
     }
 }
@@ -792,7 +803,9 @@ fn check_size(alternatives: &[Vec<Test>]) -> Result<(), Text> {
             .any(|a| a.len() > MAX_TESTS_PER_ALTERNATIVE);
     if too_many {
         return Err(unsupported(
-            format!("展開後超過 {MAX_ALTERNATIVES} 種組合或每組 {MAX_TESTS_PER_ALTERNATIVE} 個條件"),
+            format!(
+                "展開後超過 {MAX_ALTERNATIVES} 種組合或每組 {MAX_TESTS_PER_ALTERNATIVE} 個條件"
+            ),
             format!(
                 "the pattern expands to more than {MAX_ALTERNATIVES} alternatives or {MAX_TESTS_PER_ALTERNATIVE} tests in one"
             ),
@@ -853,11 +866,16 @@ fn plan_test(test: &PropertyTest) -> Result<Vec<Vec<Test>>, Text> {
     let Some(kind) = path_kind(&test.path) else {
         return Err(unsupported(
             format!("屬性 {path}（civitas 比對 IP、網域、URL、電子郵件與檔案雜湊）"),
-            format!("the property {path} (civitas matches addresses, domains, URLs, e-mail addresses and file hashes)"),
+            format!(
+                "the property {path} (civitas matches addresses, domains, URLs, e-mail addresses and file hashes)"
+            ),
         ));
     };
     if test.negated {
-        return Err(unsupported(format!("{path} 的 NOT"), format!("NOT on {path}")));
+        return Err(unsupported(
+            format!("{path} 的 NOT"),
+            format!("NOT on {path}"),
+        ));
     }
     let values: Vec<&Literal> = match (&test.operator, &test.value) {
         (Operator::Equal | Operator::IsSubset, Some(value)) => vec![value],
@@ -994,10 +1012,7 @@ mod tests {
                 prefix: 24
             }]]
         );
-        assert_eq!(
-            plan("[ipv6-addr:value ISSUBSET '2001:db8::/32']").len(),
-            1
-        );
+        assert_eq!(plan("[ipv6-addr:value ISSUBSET '2001:db8::/32']").len(), 1);
     }
 
     #[test]
@@ -1038,10 +1053,7 @@ mod tests {
                 "[ipv4-addr:value = '192.0.2.1'] REPEATS 5 TIMES WITHIN 180 SECONDS",
                 "qualifier",
             ),
-            (
-                r"[file:name MATCHES '^Final Report.+\\.exe$']",
-                "file:name",
-            ),
+            (r"[file:name MATCHES '^Final Report.+\\.exe$']", "file:name"),
             ("[domain-name:value LIKE '%.example']", "LIKE"),
             ("[url:value MATCHES '^http://']", "MATCHES"),
             (
@@ -1053,10 +1065,16 @@ mod tests {
                 "[ipv4-addr:value = '192.0.2.1'] AND [domain-name:value = 'a.example']",
                 "AND",
             ),
-            ("[network-traffic:dst_port = 443]", "network-traffic:dst_port"),
+            (
+                "[network-traffic:dst_port = 443]",
+                "network-traffic:dst_port",
+            ),
             ("[file:hashes.SSDEEP = '3:abc:def']", "file:hashes.SSDEEP"),
             ("[ipv4-addr:value = '300.1.1.1']", "not a valid"),
-            ("[email-message:from_ref.value = 'a@b.example']", "from_ref.value"),
+            (
+                "[email-message:from_ref.value = 'a@b.example']",
+                "from_ref.value",
+            ),
         ] {
             let why = why_unsupported(text);
             assert!(why.contains(expected), "{text}: {why}");

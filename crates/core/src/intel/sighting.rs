@@ -155,11 +155,13 @@ impl CitySighting {
             "last_seen": self.last_seen,
             "count": self.count,
         });
-        if !self.observed_data_refs.is_empty() {
-            object["observed_data_refs"] = json!(self.observed_data_refs);
-        }
-        if !marking_refs.is_empty() {
-            object["object_marking_refs"] = json!(marking_refs);
+        if let Some(map) = object.as_object_mut() {
+            if !self.observed_data_refs.is_empty() {
+                map.insert("observed_data_refs".into(), json!(self.observed_data_refs));
+            }
+            if !marking_refs.is_empty() {
+                map.insert("object_marking_refs".into(), json!(marking_refs));
+            }
         }
         object
     }
@@ -175,7 +177,10 @@ mod tests {
     }
 
     fn city() -> CityIdentity {
-        CityIdentity::new("桃園市政府 Taoyuan City Government", at("2024-01-01T00:00:00Z"))
+        CityIdentity::new(
+            "桃園市政府 Taoyuan City Government",
+            at("2024-01-01T00:00:00Z"),
+        )
     }
 
     fn observation(count: u64, last: &str) -> SightingObservation {
@@ -191,12 +196,18 @@ mod tests {
 
     #[test]
     fn the_first_match_of_an_alert_group_creates_a_sighting_by_the_city() {
-        let SightingChange::Created(sighting) =
-            record_sighting(None, &observation(3, "2024-06-01T02:00:00Z"), &city(), at("2024-06-01T03:00:00Z"))
-        else {
+        let SightingChange::Created(sighting) = record_sighting(
+            None,
+            &observation(3, "2024-06-01T02:00:00Z"),
+            &city(),
+            at("2024-06-01T03:00:00Z"),
+        ) else {
             panic!()
         };
-        assert_eq!(sighting.id, sighting_id(&sighting.sighting_of_ref, &sighting.group_key));
+        assert_eq!(
+            sighting.id,
+            sighting_id(&sighting.sighting_of_ref, &sighting.group_key)
+        );
         let stix = sighting.to_stix(&["marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"]);
         assert_eq!(stix["count"], 3);
         assert_eq!(stix["where_sighted_refs"][0], city().id.as_str());
@@ -211,7 +222,9 @@ mod tests {
     #[test]
     fn running_the_matching_again_over_the_same_alerts_adds_nothing() {
         let obs = observation(3, "2024-06-01T02:00:00Z");
-        let SightingChange::Created(stored) = record_sighting(None, &obs, &city(), at("2024-06-01T03:00:00Z")) else {
+        let SightingChange::Created(stored) =
+            record_sighting(None, &obs, &city(), at("2024-06-01T03:00:00Z"))
+        else {
             panic!()
         };
         let again = record_sighting(Some(&stored), &obs, &city(), at("2024-06-02T00:00:00Z"));
@@ -220,16 +233,20 @@ mod tests {
 
     #[test]
     fn a_group_that_grew_updates_the_sighting_as_a_newer_version() {
-        let SightingChange::Created(stored) =
-            record_sighting(None, &observation(3, "2024-06-01T02:00:00Z"), &city(), at("2024-06-01T03:00:00Z"))
-        else {
+        let SightingChange::Created(stored) = record_sighting(
+            None,
+            &observation(3, "2024-06-01T02:00:00Z"),
+            &city(),
+            at("2024-06-01T03:00:00Z"),
+        ) else {
             panic!()
         };
         let mut grown = observation(7, "2024-06-01T05:00:00Z");
         grown.observed_data_refs =
             vec![StixId::parse("observed-data--cf8eaa41-6f4c-482e-89b9-9cd2d6a83cb1").unwrap()];
         // The clock reads earlier than the stored version: the new version is still later.
-        let SightingChange::Updated(next) = record_sighting(Some(&stored), &grown, &city(), at("2024-06-01T02:59:00Z"))
+        let SightingChange::Updated(next) =
+            record_sighting(Some(&stored), &grown, &city(), at("2024-06-01T02:59:00Z"))
         else {
             panic!()
         };
@@ -238,6 +255,12 @@ mod tests {
         assert_eq!(next.last_seen.as_str(), "2024-06-01T05:00:00.000Z");
         assert_eq!(next.created, stored.created);
         assert!(next.modified > stored.modified);
-        assert_eq!(next.to_stix(&[])["observed_data_refs"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            next.to_stix(&[])["observed_data_refs"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

@@ -66,11 +66,17 @@ impl CollectionQuery {
         if !secure && !local {
             return Err(Text::new(
                 format!("TAXII 伺服器位址必須以 https:// 開頭：{}", self.api_root),
-                format!("a TAXII API root must start with https://: {}", self.api_root),
+                format!(
+                    "a TAXII API root must start with https://: {}",
+                    self.api_root
+                ),
             ));
         }
         if self.collection_id.trim().is_empty() {
-            return Err(Text::new("未指定 TAXII collection", "no TAXII collection given"));
+            return Err(Text::new(
+                "未指定 TAXII collection",
+                "no TAXII collection given",
+            ));
         }
         let mut url = format!(
             "{root}/collections/{}/objects/",
@@ -151,7 +157,10 @@ pub fn parse_envelope(body: &[u8], headers: &[(String, String)]) -> Result<Page,
             return Ok(None);
         };
         StixTimestamp::parse(value.trim()).map(Some).map_err(|why| {
-            Text::new(format!("標頭 {name}：{}", why.zh), format!("header {name}: {}", why.en))
+            Text::new(
+                format!("標頭 {name}：{}", why.zh),
+                format!("header {name}: {}", why.en),
+            )
         })
     };
     let next = envelope.next.filter(|n| !n.is_empty());
@@ -225,7 +234,8 @@ mod tests {
     }
 
     fn c2_objects() -> Vec<Value> {
-        let bundle: Value = serde_json::from_slice(&fixture("stix21-indicators-for-C2-with-COA.json")).unwrap();
+        let bundle: Value =
+            serde_json::from_slice(&fixture("stix21-indicators-for-C2-with-COA.json")).unwrap();
         bundle["objects"].as_array().unwrap().clone()
     }
 
@@ -249,10 +259,20 @@ mod tests {
 
     #[test]
     fn plain_http_to_another_machine_is_refused() {
-        let why = CollectionQuery::new("http://taxii.example/api/", "c").request().unwrap_err();
+        let why = CollectionQuery::new("http://taxii.example/api/", "c")
+            .request()
+            .unwrap_err();
         assert!(why.en.contains("https://"), "{}", why.en);
-        assert!(CollectionQuery::new("http://127.0.0.1:8080/api/", "c").request().is_ok());
-        assert!(CollectionQuery::new("http://localhost.evil.example/", "c").request().is_err());
+        assert!(
+            CollectionQuery::new("http://127.0.0.1:8080/api/", "c")
+                .request()
+                .is_ok()
+        );
+        assert!(
+            CollectionQuery::new("http://localhost.evil.example/", "c")
+                .request()
+                .is_err()
+        );
     }
 
     #[test]
@@ -270,7 +290,13 @@ mod tests {
         assert!(first.more);
         let query2 = first.next_query(&query).unwrap();
         assert_eq!(query2.next.as_deref(), Some("cursor-2"));
-        assert!(query2.request().unwrap().url.ends_with("?limit=5&next=cursor-2"));
+        assert!(
+            query2
+                .request()
+                .unwrap()
+                .url
+                .ends_with("?limit=5&next=cursor-2")
+        );
         let parsed = first.parse("taxii c2 page 1");
         assert_eq!(parsed.report.received, 5);
         assert_eq!(parsed.report.format, ENVELOPE_FORMAT);
@@ -282,7 +308,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(last.next_query(&query2), None);
-        assert_eq!(last.resume_after(&query2).unwrap().as_str(), "2024-06-01T00:00:07.500Z");
+        assert_eq!(
+            last.resume_after(&query2).unwrap().as_str(),
+            "2024-06-01T00:00:07.500Z"
+        );
         let import = last.parse("taxii c2 page 2").plan(&NothingStored);
         assert_eq!(import.report.created, 3);
     }
@@ -296,7 +325,10 @@ mod tests {
         )
         .unwrap();
         let next = page.next_query(&query).unwrap();
-        assert_eq!(next.added_after.unwrap().as_str(), "2024-06-01T00:00:01.000Z");
+        assert_eq!(
+            next.added_after.unwrap().as_str(),
+            "2024-06-01T00:00:01.000Z"
+        );
         // Neither a cursor nor a date: stop instead of asking for the same page again.
         let stuck = parse_envelope(&envelope(&[], true, None), &[]).unwrap();
         assert_eq!(stuck.next_query(&query), None);
@@ -309,6 +341,10 @@ mod tests {
         let broken = parse_envelope(b"<html>502 Bad Gateway</html>", &[]).unwrap_err();
         assert!(broken.en.contains("not a valid envelope"), "{}", broken.en);
         let bad_header = parse_envelope(b"{}", &headers("yesterday", "today")).unwrap_err();
-        assert!(bad_header.en.contains("X-TAXII-Date-Added-First"), "{}", bad_header.en);
+        assert!(
+            bad_header.en.contains("X-TAXII-Date-Added-First"),
+            "{}",
+            bad_header.en
+        );
     }
 }

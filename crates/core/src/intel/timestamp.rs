@@ -32,7 +32,9 @@ impl StixTimestamp {
                 text: text.to_string(),
             }),
             None => Err(Text::new(
-                format!("時間「{text}」不是以 Z 結尾的 RFC 3339 UTC 時間（例：2024-01-31T08:00:00.000Z）"),
+                format!(
+                    "時間「{text}」不是以 Z 結尾的 RFC 3339 UTC 時間（例：2024-01-31T08:00:00.000Z）"
+                ),
                 format!(
                     "'{text}' is not an RFC 3339 UTC timestamp ending in Z (e.g. 2024-01-31T08:00:00.000Z)"
                 ),

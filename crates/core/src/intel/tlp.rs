@@ -178,12 +178,20 @@ mod tests {
     #[test]
     fn every_standard_tlp_marking_reads_back_as_its_own_level() {
         for version in [TlpVersion::V1, TlpVersion::V2] {
-            for tlp in [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red] {
+            for tlp in [
+                Tlp::Clear,
+                Tlp::Green,
+                Tlp::Amber,
+                Tlp::AmberStrict,
+                Tlp::Red,
+            ] {
                 let definition = tlp.marking_definition(version);
                 let id = definition["id"].as_str().unwrap();
                 let (read, read_version) = Tlp::from_marking_id(id).unwrap();
                 assert_eq!(read_version, version);
-                let Value::Object(raw) = &definition else { panic!() };
+                let Value::Object(raw) = &definition else {
+                    panic!()
+                };
                 assert_eq!(Tlp::of_marking(raw), Some(read));
             }
         }
