@@ -196,19 +196,18 @@ pub fn parse_objects(objects: Vec<Value>, mut report: ImportReport) -> ParsedBun
     let mut accepted = Vec::with_capacity(objects.len());
     for (index, value) in objects.into_iter().enumerate() {
         report.received += 1;
-        let raw = value.to_string();
-        match StixObject::from_json(value) {
+        match StixObject::read(value) {
             Ok(object) => accepted.push(ReceivedObject {
                 position: position(index),
                 object,
             }),
-            Err(why) => report.reject(
+            Err((why, value)) => report.reject(
                 position(index),
                 Text::new(
                     format!("第 {} 個物件：{}", position(index), why.zh),
                     format!("object {}: {}", position(index), why.en),
                 ),
-                &raw,
+                &value.to_string(),
             ),
         }
     }
@@ -577,6 +576,12 @@ mod tests {
         let r = &import.report;
         assert_eq!(r.received, cases.len() as u64);
         assert_eq!(r.created, 1);
+        // The refused object is kept as received, for the quarantine.
+        assert!(
+            r.rejected[2].raw.contains("\"valid_from\""),
+            "{}",
+            r.rejected[2].raw
+        );
         assert!(r.reconciles());
         for (rejected, (index, (_, expected))) in r.rejected.iter().zip(cases.iter().enumerate()) {
             assert_eq!(rejected.line, index as u64 + 1);

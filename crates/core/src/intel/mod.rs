@@ -2,6 +2,17 @@
 //! TAXII 2.1 collections, indicator matching against alert observables, sightings, and
 //! STIX 2.1 export of what the city saw and what it knows. Pure domain: the integrator stores
 //! the objects, does the HTTP and feeds alerts in.
+//!
+//! How the pieces fit:
+//! - import: [`parse_bundle`] (or a TAXII [`Page::parse`]) → [`ParsedBundle::ids`] to look up
+//!   stored versions → [`ParsedBundle::plan`] → store `to_store` (create or replace by id) and
+//!   the report with its rejections;
+//! - matching: [`IndicatorIndex::build`] over the stored indicators, rebuilt (or
+//!   [`IndicatorIndex::add`]ed to) after an import; [`IndicatorIndex::matches`] per alert with
+//!   its observables and time;
+//! - sightings: per match and alert group, [`sighting_id`] → stored sighting →
+//!   [`record_sighting`] → store what it returns (nothing when `Unchanged`);
+//! - export: [`export_city_bundle`] for sharing, [`BundleBuilder`] to re-export stored objects.
 
 pub mod bundle;
 pub mod export;

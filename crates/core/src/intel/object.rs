@@ -188,63 +188,82 @@ impl StixObject {
     /// Reads one object, checking the properties STIX 2.1 requires of its type. The reason
     /// names the object and the property a person has to fix.
     pub fn from_json(value: Value) -> Result<StixObject, Text> {
-        let Value::Object(raw) = value else {
-            return Err(reason("不是 JSON 物件", "not a JSON object"));
-        };
-        let Some(object_type) = raw.get("type").and_then(Value::as_str) else {
-            return Err(reason("缺少 type 屬性", "the type property is missing"));
-        };
-        let Some(id_text) = raw.get("id").and_then(Value::as_str) else {
-            return Err(reason(
-                format!("{object_type} 物件缺少 id 屬性"),
-                format!("the {object_type} object has no id"),
-            ));
-        };
-        let id = StixId::parse(id_text)?;
-        if id.object_type() != object_type {
-            return Err(reason(
-                format!("識別碼 {id} 的類型與 type「{object_type}」不符"),
-                format!("id {id} does not start with the object's type '{object_type}'"),
-            ));
-        }
-        let within = |why: Text| reason(format!("{id}：{}", why.zh), format!("{id}: {}", why.en));
-        let common: Common = typed(&raw).map_err(within)?;
-        let is_observable = OBSERVABLE_TYPES.contains(&object_type)
-            || (!raw.contains_key("created") && !KNOWN_DOMAIN_TYPES.contains(&object_type));
-        check_spec_version(common.spec_version.as_deref(), is_observable).map_err(within)?;
-        if !is_observable {
-            let needs_modified = object_type != "marking-definition";
-            require(&raw, "created").map_err(within)?;
-            if needs_modified {
-                require(&raw, "modified").map_err(within)?;
-            }
-        }
-        if let (Some(created), Some(modified)) = (&common.created, &common.modified)
-            && modified < created
-        {
-            return Err(within(reason(
-                format!("modified（{modified}）早於 created（{created}）"),
-                format!("modified ({modified}) is earlier than created ({created})"),
-            )));
-        }
-        if let Some(by) = &common.created_by_ref {
-            expect_type(by, &["identity"], "created_by_ref").map_err(within)?;
-        }
-        for marking in &common.object_marking_refs {
-            expect_type(marking, &["marking-definition"], "object_marking_refs").map_err(within)?;
-        }
-        let body = read_body(object_type, &raw).map_err(within)?;
-        Ok(StixObject {
-            id,
-            created: common.created,
-            modified: common.modified,
-            revoked: common.revoked,
-            created_by_ref: common.created_by_ref,
-            object_marking_refs: common.object_marking_refs,
-            body,
-            raw,
-        })
+        Self::read(value).map_err(|(why, _)| why)
     }
+
+    /// As [`StixObject::from_json`], handing the value back with the reason when it is
+    /// refused, so the import can keep it without copying every accepted object.
+    pub fn read(value: Value) -> Result<StixObject, (Text, Value)> {
+        let Value::Object(raw) = value else {
+            return Err((reason("不是 JSON 物件", "not a JSON object"), value));
+        };
+        match checked(&raw) {
+            Ok(Checked { id, common, body }) => Ok(StixObject {
+                id,
+                created: common.created,
+                modified: common.modified,
+                revoked: common.revoked,
+                created_by_ref: common.created_by_ref,
+                object_marking_refs: common.object_marking_refs,
+                body,
+                raw,
+            }),
+            Err(why) => Err((why, Value::Object(raw))),
+        }
+    }
+}
+
+struct Checked {
+    id: StixId,
+    common: Common,
+    body: ObjectBody,
+}
+
+fn checked(raw: &Map<String, Value>) -> Result<Checked, Text> {
+    let Some(object_type) = raw.get("type").and_then(Value::as_str) else {
+        return Err(reason("缺少 type 屬性", "the type property is missing"));
+    };
+    let Some(id_text) = raw.get("id").and_then(Value::as_str) else {
+        return Err(reason(
+            format!("{object_type} 物件缺少 id 屬性"),
+            format!("the {object_type} object has no id"),
+        ));
+    };
+    let id = StixId::parse(id_text)?;
+    if id.object_type() != object_type {
+        return Err(reason(
+            format!("識別碼 {id} 的類型與 type「{object_type}」不符"),
+            format!("id {id} does not start with the object's type '{object_type}'"),
+        ));
+    }
+    let within = |why: Text| reason(format!("{id}：{}", why.zh), format!("{id}: {}", why.en));
+    let common: Common = typed(raw).map_err(within)?;
+    let is_observable = OBSERVABLE_TYPES.contains(&object_type)
+        || (!raw.contains_key("created") && !KNOWN_DOMAIN_TYPES.contains(&object_type));
+    check_spec_version(common.spec_version.as_deref(), is_observable).map_err(within)?;
+    if !is_observable {
+        require(raw, "created").map_err(within)?;
+        // Marking definitions are never modified, so they carry no `modified`.
+        if object_type != "marking-definition" {
+            require(raw, "modified").map_err(within)?;
+        }
+    }
+    if let (Some(created), Some(modified)) = (&common.created, &common.modified)
+        && modified < created
+    {
+        return Err(within(reason(
+            format!("modified（{modified}）早於 created（{created}）"),
+            format!("modified ({modified}) is earlier than created ({created})"),
+        )));
+    }
+    if let Some(by) = &common.created_by_ref {
+        expect_type(by, &["identity"], "created_by_ref").map_err(within)?;
+    }
+    for marking in &common.object_marking_refs {
+        expect_type(marking, &["marking-definition"], "object_marking_refs").map_err(within)?;
+    }
+    let body = read_body(object_type, raw).map_err(within)?;
+    Ok(Checked { id, common, body })
 }
 
 /// SDOs, SROs and meta objects that always carry `created`, so one without it is an error
