@@ -8,6 +8,7 @@ pub mod authz;
 pub mod clock;
 pub mod error;
 pub mod import;
+pub mod intel;
 pub mod inventory;
 pub mod notify;
 pub mod page;
