@@ -648,7 +648,7 @@ async fn main() -> anyhow::Result<()> {
     println!();
     let memory = match (rss_before, rss_after) {
         (Some(before), Some(after)) => {
-            format!("resident memory {before:.0} MiB before and {after:.0} MiB after")
+            format!("heap {before:.0} MiB before and {after:.0} MiB after")
         }
         _ => "resident memory not readable".into(),
     };

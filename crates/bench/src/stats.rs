@@ -71,12 +71,13 @@ pub fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// The process's resident memory in MiB, to show what the in-memory search index costs.
+/// The process's own resident memory (RssAnon: heap, not the mapped database file) in MiB,
+/// to show what the in-memory search index costs.
 pub fn resident_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kib: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .find_map(|l| l.strip_prefix("RssAnon:"))?
         .split_whitespace()
         .next()?
         .parse()

@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "search_changes",
         include_str!("../migrations/0010_search_changes.sql"),
     ),
+    (
+        11,
+        "dataset_freshness",
+        include_str!("../migrations/0011_dataset_freshness.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

@@ -214,7 +214,9 @@ struct Copy {
     dead: usize,
 }
 
-const DOC_COLUMNS: &str = "d.id, d.status = 'active', d.updated_at, d.freshness_due_at, d.title_zh, s.title, s.keywords, s.description, s.fields, s.agency";
+const DOC_COLUMNS: &str = "d.id, d.status = 'active', d.updated_at, a.due_at, d.title_zh, s.title, s.keywords, s.description, s.fields, s.agency";
+/// Each dataset with its text and its assessment.
+const DOC_FROM: &str = "datasets d LEFT JOIN dataset_search s ON s.rowid = d.id LEFT JOIN dataset_freshness a ON a.dataset_id = d.id";
 
 fn doc_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Row)> {
     let text = |i: usize| -> rusqlite::Result<String> {
@@ -272,7 +274,7 @@ impl Copy {
         }
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {DOC_COLUMNS} FROM datasets d LEFT JOIN dataset_search s ON s.rowid = d.id ORDER BY d.id"
+                "SELECT {DOC_COLUMNS} FROM {DOC_FROM} ORDER BY d.id"
             ))
             .map_err(db_err)?;
         let found = stmt.query_map([], doc_row).map_err(db_err)?;
@@ -303,7 +305,7 @@ impl Copy {
         }
         let mut read_row = conn
             .prepare_cached(&format!(
-                "SELECT {DOC_COLUMNS} FROM datasets d LEFT JOIN dataset_search s ON s.rowid = d.id WHERE d.id = ?1"
+                "SELECT {DOC_COLUMNS} FROM {DOC_FROM} WHERE d.id = ?1"
             ))
             .map_err(db_err)?;
         let mut read_facets = conn

@@ -84,7 +84,7 @@ fn dataset(r: &Row<'_>) -> rusqlite::Result<Dataset> {
 
 fn by_id(conn: &Connection, id: i64) -> DomainResult<Option<Dataset>> {
     conn.query_row(
-        &format!("SELECT {COLUMNS} FROM datasets WHERE id = ?1"),
+        &format!("SELECT {COLUMNS} FROM datasets_assessed WHERE id = ?1"),
         [id],
         dataset,
     )
@@ -147,7 +147,7 @@ impl CatalogStore for SqliteStore {
             .read(move |conn| {
                 let mut stmt = conn
                     .prepare(&format!(
-                        "SELECT {COLUMNS} FROM datasets WHERE source = ?1 ORDER BY id"
+                        "SELECT {COLUMNS} FROM datasets_assessed WHERE source = ?1 ORDER BY id"
                     ))
                     .map_err(db_err)?;
                 stmt.query_map([source], dataset)
@@ -167,7 +167,7 @@ impl CatalogStore for SqliteStore {
         self.pool
             .read(move |conn| {
                 conn.query_row(
-                    &format!("SELECT {COLUMNS} FROM datasets WHERE identifier = ?1 ORDER BY status = 'active' DESC, id LIMIT 1"),
+                    &format!("SELECT {COLUMNS} FROM datasets_assessed WHERE identifier = ?1 ORDER BY status = 'active' DESC, id LIMIT 1"),
                     [identifier],
                     dataset,
                 )
@@ -493,9 +493,9 @@ impl CatalogStore for SqliteStore {
                 {
                     let mut stmt = tx
                         .prepare(
-                            "SELECT id, freshness_state, status = 'active', freshness_due_at,
-                                    freshness_explanation_zh, freshness_explanation_en
-                             FROM datasets",
+                            "SELECT d.id, f.state, d.status = 'active', f.due_at,
+                                    f.explanation_zh, f.explanation_en
+                             FROM datasets d LEFT JOIN dataset_freshness f ON f.dataset_id = d.id",
                         )
                         .map_err(db_err)?;
                     let rows = stmt
@@ -539,10 +539,11 @@ impl CatalogStore for SqliteStore {
                 tx.execute("DELETE FROM freshness_history WHERE day = ?1", [&day]).map_err(db_err)?;
                 tx.execute(
                     "INSERT INTO freshness_history (day, agency, frequency_class, state, count)
-                     SELECT ?1, d.agency, f.value, COALESCE(d.freshness_state, 'unknown'), COUNT(*)
+                     SELECT ?1, d.agency, f.value, COALESCE(a.state, 'unknown'), COUNT(*)
                      FROM datasets d JOIN dataset_facets f ON f.dataset_id = d.id AND f.facet = 'frequency'
+                     LEFT JOIN dataset_freshness a ON a.dataset_id = d.id
                      WHERE d.status = 'active'
-                     GROUP BY d.agency, f.value, COALESCE(d.freshness_state, 'unknown')",
+                     GROUP BY d.agency, f.value, COALESCE(a.state, 'unknown')",
                     [&day],
                 )
                 .map_err(db_err)?;
@@ -585,7 +586,7 @@ impl CatalogStore for SqliteStore {
             .read(|conn| {
                 let mut stmt = conn
                     .prepare(&format!(
-                        "SELECT {COLUMNS} FROM datasets WHERE status = 'active' ORDER BY id"
+                        "SELECT {COLUMNS} FROM datasets_assessed WHERE status = 'active' ORDER BY id"
                     ))
                     .map_err(db_err)?;
                 stmt.query_map([], dataset)

@@ -174,7 +174,7 @@ fn hits_in_order(conn: &Connection, page: &[i64]) -> DomainResult<Vec<SearchHit>
         let marks: Vec<String> = (1..=page.len()).map(|i| format!("?{i}")).collect();
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {HIT_COLUMNS} FROM datasets d WHERE d.id IN ({})",
+                "SELECT {HIT_COLUMNS} FROM datasets_assessed d WHERE d.id IN ({})",
                 marks.join(", ")
             ))
             .map_err(db_err)?;
@@ -354,7 +354,7 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> DomainResult<SearchR
                              FROM dataset_search WHERE dataset_search MATCH ?{matched}) s
                        WHERE +s.id IN (SELECT d.id FROM datasets d WHERE {cond})
                        ORDER BY s.score, s.id LIMIT ?{limit} OFFSET ?{offset}) p
-                 JOIN datasets d ON d.id = p.id
+                 JOIN datasets_assessed d ON d.id = p.id
                  ORDER BY p.score, p.id"
             )
         }
@@ -369,7 +369,7 @@ pub(crate) fn search(conn: &Connection, q: &SearchQuery) -> DomainResult<SearchR
             params.push(Box::new(q.page.offset() as i64));
             let offset = params.len();
             format!(
-                "SELECT {columns} FROM datasets d WHERE {cond} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}"
+                "SELECT {columns} FROM datasets_assessed d WHERE {cond} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}"
             )
         }
     };

@@ -6,7 +6,7 @@ use civitas_core::catalog::{
 };
 use civitas_core::error::DomainResult;
 use civitas_core::time::Timestamp;
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::convert::db_err;
 
@@ -248,10 +248,11 @@ pub(crate) fn update_dataset(
     }
     let state: Option<String> = tx
         .query_row(
-            "SELECT freshness_state FROM datasets WHERE id = ?1",
+            "SELECT state FROM dataset_freshness WHERE dataset_id = ?1",
             [id],
             |r| r.get(0),
         )
+        .optional()
         .map_err(db_err)?;
     clear_facets(tx, id, was_active)?;
     write_facets(tx, id, record, state.as_deref(), was_active || reactivate)?;
@@ -272,9 +273,11 @@ pub(crate) fn set_freshness(
 ) -> DomainResult<()> {
     run(
         tx,
-        "UPDATE datasets SET freshness_state = ?2, freshness_assessed_at = ?3, freshness_due_at = ?4,
-                freshness_explanation_zh = ?5, freshness_explanation_en = ?6
-         WHERE id = ?1",
+        "INSERT INTO dataset_freshness (dataset_id, state, assessed_at, due_at, explanation_zh, explanation_en)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (dataset_id) DO UPDATE SET state = excluded.state, assessed_at = excluded.assessed_at,
+             due_at = excluded.due_at, explanation_zh = excluded.explanation_zh,
+             explanation_en = excluded.explanation_en",
         params![
             id,
             f.state.code(),
