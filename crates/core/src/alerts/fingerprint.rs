@@ -18,9 +18,9 @@ impl Fingerprint {
 
     /// For JSON records: the canonical form of the value.
     pub fn of_json(source_name: &str, record: &serde_json::Value) -> Self {
-        let mut canonical = String::new();
+        let mut canonical = Vec::with_capacity(1024);
         write_canonical(record, &mut canonical);
-        Self::digest(source_name, canonical.as_bytes())
+        Self::digest(source_name, &canonical)
     }
 
     fn digest(source_name: &str, record: &[u8]) -> Self {
@@ -72,37 +72,39 @@ impl<'de> Deserialize<'de> for Fingerprint {
     }
 }
 
-/// Keys sorted by byte order at every level, whatever map order serde_json was built with.
-fn write_canonical(value: &serde_json::Value, out: &mut String) {
+/// Keys sorted by byte order at every level, whatever map order serde_json was built with;
+/// compact, with serde_json's own escaping of strings and printing of numbers.
+fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
     use serde_json::Value;
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                if let Some(v) = map.get(key) {
-                    write_canonical(v, out);
-                }
+                // Writing a string into a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut *out, key);
+                out.push(b':');
+                write_canonical(v, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
     }
 }
 

@@ -354,11 +354,8 @@ impl RuleSet {
 
     /// Category, RSIT code and severity, with the reasons for each.
     pub fn classify(&self, alert: &Alert, context: &ScoreContext) -> Classification {
-        let classtype = self.classtype_of(alert);
-        let matched = self
-            .rules
-            .iter()
-            .find(|r| r.matches(alert, classtype.as_deref()));
+        let facts = Facts::of(alert, self.classtype_of(alert));
+        let matched = self.rules.iter().find(|r| r.matches(&facts));
         let mut reasons = Vec::new();
         let (category, sub_bucket, rsit, success, cap) = match matched {
             Some(rule) => {
@@ -597,47 +594,65 @@ fn category_names() -> String {
     Category::ALL.map(|c| c.as_str()).join(", ")
 }
 
-impl Rule {
-    fn matches(&self, alert: &Alert, classtype: Option<&str>) -> bool {
+/// What rules look at, computed once per alert rather than once per rule.
+struct Facts<'a> {
+    alert: &'a Alert,
+    name: &'a str,
+    name_lower: String,
+    groups_lower: Vec<String>,
+    classtype: Option<String>,
+}
+
+impl<'a> Facts<'a> {
+    fn of(alert: &'a Alert, classtype: Option<String>) -> Self {
         let name = alert.rule.name.as_deref().unwrap_or("");
-        let name_lower = name.to_lowercase();
-        let sources_ok = self
-            .sources
+        Facts {
+            alert,
+            name,
+            name_lower: name.to_lowercase(),
+            groups_lower: alert.rule.groups.iter().map(|g| g.to_lowercase()).collect(),
+            classtype,
+        }
+    }
+}
+
+impl Rule {
+    /// Every condition present must hold; cheap ones are checked first and the first
+    /// failure stops the check (the raw record is only searched when all else matched).
+    fn matches(&self, facts: &Facts<'_>) -> bool {
+        let alert = facts.alert;
+        self.sources
             .as_ref()
-            .is_none_or(|s| s.contains(&alert.source_kind));
-        let groups_ok = self.wazuh_groups.as_ref().is_none_or(|wanted| {
-            alert
-                .rule
-                .groups
-                .iter()
-                .any(|g| wanted.contains(&g.to_lowercase()))
-        });
-        let prefix_ok = self
-            .signature_prefixes
-            .as_ref()
-            .is_none_or(|p| p.iter().any(|p| name.starts_with(p.as_str())));
-        let name_ok = self
-            .name_contains
-            .as_ref()
-            .is_none_or(|n| n.iter().any(|n| name_lower.contains(n.as_str())));
-        let classtype_ok = self
-            .classtypes
-            .as_ref()
-            .is_none_or(|c| classtype.is_some_and(|t| c.iter().any(|c| c == t)));
-        let severity_ok = match (&self.severity_scale, &self.native_severity) {
-            (Some(scale), values) => alert.native_severity.as_ref().is_some_and(|s| {
-                s.scale == *scale
-                    && values
-                        .as_ref()
-                        .is_none_or(|v| v.contains(&s.raw.trim().to_lowercase()))
-            }),
-            (None, _) => true,
-        };
-        let raw_ok = self.raw_contains.as_ref().is_none_or(|needles| {
-            let raw = alert.raw.to_lowercase();
-            needles.iter().any(|n| raw.contains(n.as_str()))
-        });
-        sources_ok && groups_ok && prefix_ok && name_ok && classtype_ok && severity_ok && raw_ok
+            .is_none_or(|s| s.contains(&alert.source_kind))
+            && self
+                .signature_prefixes
+                .as_ref()
+                .is_none_or(|p| p.iter().any(|p| facts.name.starts_with(p.as_str())))
+            && self
+                .classtypes
+                .as_ref()
+                .is_none_or(|c| facts.classtype.as_ref().is_some_and(|t| c.contains(t)))
+            && self
+                .wazuh_groups
+                .as_ref()
+                .is_none_or(|wanted| facts.groups_lower.iter().any(|g| wanted.contains(g)))
+            && self.severity_scale.is_none_or(|scale| {
+                alert.native_severity.as_ref().is_some_and(|s| {
+                    s.scale == scale
+                        && self
+                            .native_severity
+                            .as_ref()
+                            .is_none_or(|v| v.contains(&s.raw.trim().to_lowercase()))
+                })
+            })
+            && self
+                .name_contains
+                .as_ref()
+                .is_none_or(|n| n.iter().any(|n| facts.name_lower.contains(n.as_str())))
+            && self.raw_contains.as_ref().is_none_or(|needles| {
+                let raw = alert.raw.to_lowercase();
+                needles.iter().any(|n| raw.contains(n.as_str()))
+            })
     }
 }
 
