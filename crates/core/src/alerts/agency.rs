@@ -104,6 +104,19 @@ pub struct AgencyResolution {
     pub reason: Text,
 }
 
+/// One agency's entries as an administrator writes them in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyEntry {
+    pub agency: String,
+    #[serde(default)]
+    pub ranges: Vec<String>,
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    #[serde(default)]
+    pub agents: Vec<String>,
+}
+
 /// The configured map from ranges, host-name patterns and agent names to agencies.
 #[derive(Debug, Clone, Default)]
 pub struct AgencyDirectory {
@@ -115,6 +128,34 @@ pub struct AgencyDirectory {
 impl AgencyDirectory {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Builds the directory from configuration; an error names the agency and the entry.
+    pub fn from_entries(entries: &[AgencyEntry]) -> Result<Self, Text> {
+        let mut directory = AgencyDirectory::new();
+        for entry in entries {
+            let code = AgencyCode::parse(&entry.agency).map_err(|_| {
+                Text::new(
+                    format!("「{}」不是機關代碼", entry.agency),
+                    format!("\"{}\" is not an agency code", entry.agency),
+                )
+            })?;
+            for range in &entry.ranges {
+                directory.add_range(range, code.clone()).map_err(|why| {
+                    Text::new(
+                        format!("機關 {}：{}", entry.agency, why.zh),
+                        format!("agency {}: {}", entry.agency, why.en),
+                    )
+                })?;
+            }
+            for host in &entry.hosts {
+                directory.add_host_pattern(host, code.clone());
+            }
+            for agent in &entry.agents {
+                directory.add_agent(agent, code.clone());
+            }
+        }
+        Ok(directory)
     }
 
     /// A range may belong to one agency only; a narrower range inside it may belong to another.
@@ -382,6 +423,32 @@ mod tests {
                 .unwrap()
                 .contains("::1".parse().unwrap())
         );
+    }
+
+    #[test]
+    fn the_directory_is_built_from_configuration_and_names_the_entry_at_fault() {
+        let entries: Vec<AgencyEntry> = serde_json::from_value(serde_json::json!([
+            {"agency": "CULTURE", "ranges": ["10.20.30.0/24"], "hosts": ["*.culture.example"]},
+            {"agency": "HEALTH", "agents": ["web-01"]}
+        ]))
+        .unwrap();
+        let d = AgencyDirectory::from_entries(&entries).unwrap();
+        assert_eq!(
+            d.resolve(&alert("1.2.3.4", "10.20.30.9")).agency,
+            Some(code("CULTURE"))
+        );
+        let bad = vec![AgencyEntry {
+            agency: "POLICE".into(),
+            ranges: vec!["10.1.2.3/8".into()],
+            ..AgencyEntry::default()
+        }];
+        let err = AgencyDirectory::from_entries(&bad).unwrap_err();
+        assert!(err.en.starts_with("agency POLICE:"), "{err:?}");
+        let not_code = vec![AgencyEntry {
+            agency: "警察局".into(),
+            ..AgencyEntry::default()
+        }];
+        assert!(AgencyDirectory::from_entries(&not_code).is_err());
     }
 
     #[test]

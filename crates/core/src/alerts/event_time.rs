@@ -176,7 +176,7 @@ fn split_zone(rest: &str) -> (&str, Option<&str>) {
 }
 
 /// `Z`, `+08:00`, `+0800`, `+08`.
-fn offset_from(zone: &str) -> Option<UtcOffset> {
+pub(crate) fn offset_from(zone: &str) -> Option<UtcOffset> {
     if zone == "Z" {
         return Some(UtcOffset::UTC);
     }

@@ -19,7 +19,7 @@ pub mod rules;
 pub mod severity;
 pub mod source;
 
-pub use agency::{AgencyDirectory, AgencyResolution, Cidr, ResolvedBy};
+pub use agency::{AgencyDirectory, AgencyEntry, AgencyResolution, Cidr, ResolvedBy};
 pub use fingerprint::Fingerprint;
 pub use grouping::{
     AlertGroup, GroupField, GroupKey, GroupMember, GroupUpdate, GroupingPolicy, group_alerts,

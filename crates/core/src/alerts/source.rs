@@ -131,4 +131,140 @@ impl SourceConfig {
     pub fn kind(&self) -> SourceKind {
         self.format.kind()
     }
+
+    /// From configuration text: a name, a kind (`suricata`, `wazuh`, `wazuh-ecs`, `cef`,
+    /// `syslog5424`, `syslog3164`, `generic-json`), an optional zone (`+08:00`, `-0600`, `UTC`;
+    /// Taipei when absent) and, for generic JSON only, the field mapping.
+    pub fn from_settings(
+        name: &str,
+        kind: &str,
+        zone: Option<&str>,
+        mapping: Option<GenericMapping>,
+    ) -> Result<Self, Text> {
+        let name = SourceName::parse(name)?;
+        let kind = SourceKind::parse(kind).ok_or_else(|| {
+            let known = SourceKind::ALL.map(|k| k.as_str()).join(", ");
+            Text::new(
+                format!(
+                    "來源「{}」的格式「{kind}」不明；可用：{known}",
+                    name.as_str()
+                ),
+                format!(
+                    "source \"{}\": unknown format \"{kind}\"; use one of {known}",
+                    name.as_str()
+                ),
+            )
+        })?;
+        let format = match (kind, mapping) {
+            (SourceKind::GenericJson, Some(m)) => SourceFormat::GenericJson(Box::new(m)),
+            (SourceKind::GenericJson, None) => {
+                return Err(Text::new(
+                    format!(
+                        "來源「{}」為 generic-json，須設定欄位對應（至少 time）",
+                        name.as_str()
+                    ),
+                    format!(
+                        "source \"{}\" is generic-json and needs a field mapping (at least time)",
+                        name.as_str()
+                    ),
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(Text::new(
+                    format!(
+                        "來源「{}」不是 generic-json，不可設定欄位對應",
+                        name.as_str()
+                    ),
+                    format!(
+                        "source \"{}\" is not generic-json: a field mapping does not apply",
+                        name.as_str()
+                    ),
+                ));
+            }
+            (SourceKind::Suricata, None) => SourceFormat::Suricata,
+            (SourceKind::Wazuh, None) => SourceFormat::Wazuh,
+            (SourceKind::WazuhEcs, None) => SourceFormat::WazuhEcs,
+            (SourceKind::Cef, None) => SourceFormat::Cef,
+            (SourceKind::Syslog5424, None) => SourceFormat::Syslog5424,
+            (SourceKind::Syslog3164, None) => SourceFormat::Syslog3164,
+        };
+        let offset = match zone {
+            None => TAIPEI,
+            Some(z) => parse_zone(z).ok_or_else(|| {
+                Text::new(
+                    format!(
+                        "來源「{}」的時區「{z}」無法辨識：請寫 +08:00、-0600 或 UTC",
+                        name.as_str()
+                    ),
+                    format!(
+                        "source \"{}\": zone \"{z}\" not understood; write +08:00, -0600 or UTC",
+                        name.as_str()
+                    ),
+                )
+            })?,
+        };
+        Ok(SourceConfig::new(name, format).with_offset(offset))
+    }
+}
+
+/// `UTC`, `Z`, `+08:00`, `+0800`, `-06`. Named zones other than UTC are refused: civitas carries
+/// no zone database, and Taiwan's own zone is a fixed +08:00.
+fn parse_zone(text: &str) -> Option<UtcOffset> {
+    let t = text.trim();
+    if ["utc", "z", "gmt"].contains(&t.to_ascii_lowercase().as_str()) {
+        return Some(UtcOffset::UTC);
+    }
+    if t.eq_ignore_ascii_case("Asia/Taipei") {
+        return Some(TAIPEI);
+    }
+    crate::alerts::event_time::offset_from(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_is_configured_from_text_with_its_zone() {
+        let s = SourceConfig::from_settings("ids-dmz", "suricata", Some("-0600"), None).unwrap();
+        assert_eq!(s.kind(), SourceKind::Suricata);
+        assert_eq!(s.default_offset, UtcOffset::from_hms(-6, 0, 0).unwrap());
+        let t = SourceConfig::from_settings("fw", "syslog3164", None, None).unwrap();
+        assert_eq!(t.default_offset, TAIPEI);
+        for (zone, hours) in [("UTC", 0), ("+08:00", 8), ("Asia/Taipei", 8), ("+0530", 5)] {
+            let s = SourceConfig::from_settings("x", "cef", Some(zone), None).unwrap();
+            assert_eq!(s.default_offset.whole_hours(), hours, "{zone}");
+        }
+    }
+
+    #[test]
+    fn a_bad_source_setting_is_refused_saying_which_source_and_why() {
+        let err = |r: Result<SourceConfig, Text>| r.unwrap_err().en;
+        assert!(
+            err(SourceConfig::from_settings("Bad Name", "cef", None, None)).contains("lower-case")
+        );
+        assert!(
+            err(SourceConfig::from_settings("x", "snort", None, None)).contains("unknown format")
+        );
+        assert!(
+            err(SourceConfig::from_settings("x", "generic-json", None, None)).contains("mapping")
+        );
+        let mapping = GenericMapping {
+            time: "t".into(),
+            ..GenericMapping::default()
+        };
+        assert!(
+            err(SourceConfig::from_settings("x", "cef", None, Some(mapping)))
+                .contains("does not apply")
+        );
+        assert!(
+            err(SourceConfig::from_settings(
+                "x",
+                "cef",
+                Some("Europe/Paris"),
+                None
+            ))
+            .contains("zone")
+        );
+    }
 }
