@@ -47,7 +47,8 @@ impl GroupField {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Built only through [`GroupingPolicy::new`], so its window is always sensible.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupingPolicy {
     fields: Vec<GroupField>,
     window_minutes: i64,
@@ -75,6 +76,14 @@ impl GroupingPolicy {
             fields,
             window_minutes: minutes,
         })
+    }
+
+    pub fn fields(&self) -> &[GroupField] {
+        &self.fields
+    }
+
+    pub fn window(&self) -> Duration {
+        Duration::minutes(self.window_minutes)
     }
 
     /// agency + signature + source /24, one hour: the SOC's usual notification.

@@ -138,8 +138,22 @@ impl NativeSeverity {
 
 /// A MITRE ATT&CK technique or sub-technique id, e.g. `T1110` or `T1110.001`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct TechniqueId(String);
+
+impl TryFrom<String> for TechniqueId {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        TechniqueId::parse(&value)
+            .ok_or_else(|| format!("\"{value}\" is not an ATT&CK technique id"))
+    }
+}
+
+impl From<TechniqueId> for String {
+    fn from(value: TechniqueId) -> Self {
+        value.0
+    }
+}
 
 impl TechniqueId {
     pub fn parse(text: &str) -> Option<Self> {
@@ -300,6 +314,8 @@ mod tests {
         assert!(TechniqueId::parse("T111").is_none());
         assert!(TechniqueId::parse("TA0001").is_none());
         assert!(TechniqueId::parse("T1110.1").is_none());
+        let read: Result<TechniqueId, _> = serde_json::from_str("\"T9\"");
+        assert!(read.is_err());
     }
 
     #[test]
