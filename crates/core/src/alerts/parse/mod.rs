@@ -21,7 +21,7 @@ use time::Duration;
 
 use crate::alerts::model::Alert;
 use crate::alerts::source::{SourceConfig, SourceFormat};
-use crate::import::{Rejected, truncate_chars};
+use crate::import::{ImportReport, Rejected, truncate_chars};
 use crate::text::Text;
 use crate::time::Timestamp;
 
@@ -55,6 +55,21 @@ impl ParsedBatch {
                 + self.duplicates
                 + self.rejected.len() as u64
                 + self.skipped_other_events
+    }
+
+    /// The platform's import report once the store has said how many of these alerts it
+    /// already held (fingerprints seen in earlier imports count as duplicates). Non-alert
+    /// events are not records of an alert import: they are left out of `received` and the
+    /// caller shows `skipped_other_events` beside the report.
+    pub fn import_report(&self, format: &str, source: &str, already_stored: u64) -> ImportReport {
+        let mut report = ImportReport::new("alerts", format, source);
+        let parsed = self.alerts.len() as u64;
+        let already_stored = already_stored.min(parsed);
+        report.received = self.received.saturating_sub(self.skipped_other_events);
+        report.created = parsed - already_stored;
+        report.duplicates = self.duplicates + already_stored;
+        report.rejected = self.rejected.clone();
+        report
     }
 
     fn reject(&mut self, line: u64, reason: Text, raw: &str) {
@@ -388,6 +403,32 @@ mod tests {
         assert!(batch.rejected[0].reason.en.contains("not understood"));
         assert!(batch.rejected[1].reason.en.contains("clock"));
         assert!(batch.rejected[1].reason.zh.contains("時鐘"));
+    }
+
+    #[test]
+    fn the_import_report_reconciles_when_some_alerts_were_already_stored() {
+        let flow = r#"{"timestamp":"2025-12-31T10:00:00Z","event_type":"flow"}"#;
+        let second = GOOD_EVE.replace("\"flow_id\":1", "\"flow_id\":2");
+        let input = format!("{GOOD_EVE}\n{GOOD_EVE}\n{second}\n{flow}\n{{\n");
+        let batch = parse_batch(&eve(), input.as_bytes(), now());
+        assert_eq!(
+            (
+                batch.received,
+                batch.alerts.len(),
+                batch.duplicates,
+                batch.rejected.len(),
+                batch.skipped_other_events
+            ),
+            (5, 2, 1, 1, 1)
+        );
+        // Re-importing: the store already holds the first alert.
+        let report = batch.import_report("suricata", "eve.json", 1);
+        assert_eq!(
+            (report.received, report.created, report.duplicates),
+            (4, 1, 2)
+        );
+        assert_eq!(report.rejected[0].line, 5);
+        assert!(report.reconciles());
     }
 
     #[test]
