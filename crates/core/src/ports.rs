@@ -287,12 +287,14 @@ pub trait CatalogStore: Send + Sync + 'static {
     async fn versions(&self, id: i64) -> DomainResult<Vec<DatasetVersion>>;
     async fn search(&self, query: &SearchQuery) -> DomainResult<SearchResult>;
     async fn freshness_rows(&self) -> DomainResult<Vec<FreshnessRow>>;
-    /// Store recomputed snapshots (no audit: a recomputation changes no one's data) and the
-    /// day's counts per agency, frequency class and state for the history; report the changes.
+    /// Store recomputed snapshots (no audit: a recomputation changes no one's data) and
+    /// replace `day`'s counts per agency, frequency class and state in the history with
+    /// `history`; report the changes.
     async fn store_freshness(
         &self,
         snapshots: &[(i64, FreshnessSnapshot)],
         day: &str,
+        history: &[FreshnessHistoryRow],
     ) -> DomainResult<FreshnessStored>;
     /// The recorded days from `from_day` (ISO date) on.
     async fn freshness_history(&self, from_day: &str) -> DomainResult<Vec<FreshnessHistoryRow>>;

@@ -323,6 +323,64 @@ pub async fn freshness_as_of_the_inventory_date_matches_the_engine(stores: &Stor
     );
 }
 
+pub async fn the_daily_history_counts_each_active_dataset_once_by_state(stores: &Stores) {
+    let (p, clock) = platform(stores).await;
+    import_list(&p, &std::fs::read(SUPPLY_LIST).unwrap()).await;
+    let day = |h: &[civitas_core::ports::FreshnessHistoryRow], d: &str, state: &str| -> u64 {
+        h.iter()
+            .filter(|r| r.day == d && (state.is_empty() || r.state == state))
+            .map(|r| r.count)
+            .sum()
+    };
+    clock.set(as_of());
+    p.catalog().recompute_freshness(as_of()).await.unwrap();
+    // Again within the same day: the day's point is replaced, not added to.
+    p.catalog().recompute_freshness(as_of()).await.unwrap();
+    let h = stores
+        .catalog
+        .freshness_history("2018-01-01")
+        .await
+        .unwrap();
+    assert_eq!(day(&h, "2018-03-20", ""), 1429);
+    assert_eq!(day(&h, "2018-03-20", "fresh"), 1013);
+    assert_eq!(day(&h, "2018-03-20", "delinquent"), 141);
+    assert!(
+        h.iter().all(|r| r.frequency_class != "" && r.agency != ""),
+        "every count names its agency and frequency class"
+    );
+    // Forty days on, a second point; datasets withdrawn since are no longer counted.
+    let list = String::from_utf8(std::fs::read(SUPPLY_LIST).unwrap()).unwrap();
+    let starts: Vec<usize> = list
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .filter(|i| {
+            let rest = &list[*i..];
+            let digits = rest.chars().take_while(char::is_ascii_digit).count();
+            digits > 0 && rest[digits..].starts_with(',')
+        })
+        .collect();
+    let later = as_of().add(time::Duration::days(40));
+    clock.set(later);
+    let (_, report) = import_list(&p, &list.as_bytes()[..starts[starts.len() - 10]]).await;
+    assert_eq!(report.withdrawn, 10);
+    p.catalog().recompute_freshness(later).await.unwrap();
+    let h = stores
+        .catalog
+        .freshness_history("2018-01-01")
+        .await
+        .unwrap();
+    assert_eq!(
+        day(&h, "2018-03-20", ""),
+        1429,
+        "past points stay as they were"
+    );
+    assert_eq!(day(&h, "2018-04-29", ""), 1419);
+    assert!(
+        day(&h, "2018-04-29", "fresh") < 1013,
+        "forty days later fewer datasets are fresh"
+    );
+}
+
 pub async fn a_stewards_edit_is_a_new_version_and_does_not_reset_the_clock(stores: &Stores) {
     let (p, _) = platform(stores).await;
     import_list(&p, &std::fs::read(SUPPLY_LIST).unwrap()).await;

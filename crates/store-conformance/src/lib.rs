@@ -59,6 +59,7 @@ macro_rules! suite {
             two_character_chinese_words_are_found_and_faceted,
             datasets_gone_from_their_source_are_withdrawn_not_deleted,
             freshness_as_of_the_inventory_date_matches_the_engine,
+            the_daily_history_counts_each_active_dataset_once_by_state,
             a_stewards_edit_is_a_new_version_and_does_not_reset_the_clock,
             a_notice_is_stored_once_per_key_and_only_its_owner_reads_it,
             stewards_are_found_with_every_scope_they_hold,

@@ -324,7 +324,7 @@ pub async fn storing_freshness_reports_the_datasets_that_became_due(stores: &Sto
     let due = snapshot(FreshnessState::DueSoon, 0);
     let stored = stores
         .catalog
-        .store_freshness(&[(parking.id, due.clone())], "2024-01-01")
+        .store_freshness(&[(parking.id, due.clone())], "2024-01-01", &[])
         .await
         .unwrap();
     if before == Some(FreshnessState::DueSoon) {
@@ -343,7 +343,7 @@ pub async fn storing_freshness_reports_the_datasets_that_became_due(stores: &Sto
     }
     let same = stores
         .catalog
-        .store_freshness(&[(parking.id, due)], "2024-01-01")
+        .store_freshness(&[(parking.id, due)], "2024-01-01", &[])
         .await
         .unwrap();
     assert_eq!(same.changed, 0);
@@ -353,6 +353,7 @@ pub async fn storing_freshness_reports_the_datasets_that_became_due(stores: &Sto
         .store_freshness(
             &[(parking.id, snapshot(FreshnessState::Fresh, 10))],
             "2024-01-01",
+            &[],
         )
         .await
         .unwrap();
@@ -366,6 +367,7 @@ pub async fn storing_freshness_reports_the_datasets_that_became_due(stores: &Sto
         .store_freshness(
             &[(parking.id, snapshot(FreshnessState::Overdue, 20))],
             "2024-01-01",
+            &[],
         )
         .await
         .unwrap();
@@ -403,13 +405,13 @@ pub async fn a_reassessment_that_finds_the_same_leaves_the_dataset_as_it_was(sto
     };
     stores
         .catalog
-        .store_freshness(&[(parking.id, late(1_000, 3))], "2024-01-01")
+        .store_freshness(&[(parking.id, late(1_000, 3))], "2024-01-01", &[])
         .await
         .unwrap();
     // An hour later the same state, due date and words: nothing to write.
     let same = stores
         .catalog
-        .store_freshness(&[(parking.id, late(3_601_000, 3))], "2024-01-01")
+        .store_freshness(&[(parking.id, late(3_601_000, 3))], "2024-01-01", &[])
         .await
         .unwrap();
     assert_eq!(same.changed, 0);
@@ -417,7 +419,7 @@ pub async fn a_reassessment_that_finds_the_same_leaves_the_dataset_as_it_was(sto
     // A day later only the count of days moved: the words are stored, no one is told again.
     let next_day = stores
         .catalog
-        .store_freshness(&[(parking.id, late(86_401_000, 4))], "2024-01-02")
+        .store_freshness(&[(parking.id, late(86_401_000, 4))], "2024-01-02", &[])
         .await
         .unwrap();
     assert_eq!(next_day.changed, 0);

@@ -8,7 +8,7 @@ use super::agency_map::AgencyMap;
 use super::format::{CatalogFormat, Listing};
 use super::model::{Dataset, DatasetRecord, DatasetVersion, FreshnessSnapshot};
 use super::plan::{ParsedDataset, PlannedChange, plan_catalog_import};
-use super::search::{SearchQuery, SearchResult};
+use super::search::{SearchQuery, SearchResult, frequency_class};
 use super::sources;
 use crate::agencies::{Agency, AgencyCode, AgencyImportFormat, AgencyKind};
 use crate::authz::{Permission, Target};
@@ -20,18 +20,37 @@ use crate::freshness::{
 use crate::import::ImportReport;
 use crate::notify::Queued;
 use crate::platform::{Caller, Platform};
-use crate::ports::FreshnessRow;
+use crate::ports::{FreshnessHistoryRow, FreshnessRow};
 use crate::text::Text;
 use crate::time::Timestamp;
 
-fn row_snapshot(p: &Platform, r: &FreshnessRow, now: Timestamp) -> FreshnessSnapshot {
+/// Declared frequencies parsed once each: a catalogue holds a dozen distinct strings.
+#[derive(Default)]
+struct Frequencies(HashMap<String, UpdateFrequency>);
+
+impl Frequencies {
+    fn of(&mut self, declared: &str) -> &UpdateFrequency {
+        if !self.0.contains_key(declared) {
+            self.0
+                .insert(declared.to_string(), UpdateFrequency::parse(declared));
+        }
+        self.0.get(declared).unwrap_or(&UpdateFrequency::Missing)
+    }
+}
+
+fn row_snapshot(
+    p: &Platform,
+    r: &FreshnessRow,
+    frequency: &UpdateFrequency,
+    now: Timestamp,
+) -> FreshnessSnapshot {
     let reachability = match r.unreachable_at {
         Some(checked_at) => Reachability::Unreachable { checked_at },
         None => Reachability::NotChecked,
     };
-    snapshot_with(
+    snapshot_parsed(
         p,
-        &r.frequency,
+        frequency,
         r.data_updated_at,
         r.reviewed_at,
         reachability,
@@ -130,10 +149,27 @@ pub fn snapshot_with(
     reachability: Reachability,
     now: Timestamp,
 ) -> FreshnessSnapshot {
-    let frequency = UpdateFrequency::parse(frequency);
+    snapshot_parsed(
+        p,
+        &UpdateFrequency::parse(frequency),
+        data_updated_at,
+        reviewed_at,
+        reachability,
+        now,
+    )
+}
+
+fn snapshot_parsed(
+    p: &Platform,
+    frequency: &UpdateFrequency,
+    data_updated_at: Option<Timestamp>,
+    reviewed_at: Option<Timestamp>,
+    reachability: Reachability,
+    now: Timestamp,
+) -> FreshnessSnapshot {
     let a = assess(
         &FreshnessInput {
-            frequency: &frequency,
+            frequency,
             last_data_update: data_updated_at,
             last_review: reviewed_at,
             reachability,
@@ -766,6 +802,7 @@ impl<'a> CatalogService<'a> {
     /// are told about datasets that became due soon, overdue or due for review.
     pub async fn recompute_freshness(&self, now: Timestamp) -> DomainResult<FreshnessRun> {
         let rows = self.p.stores.catalog.freshness_rows().await?;
+        let mut frequencies = Frequencies::default();
         let mut series: HashMap<(String, String), Vec<&FreshnessRow>> = HashMap::new();
         for r in rows.iter().filter(|r| !r.withdrawn) {
             if let (Some(key), Some(_)) = (&r.series, r.series_year) {
@@ -795,7 +832,7 @@ impl<'a> CatalogService<'a> {
             );
             for m in members {
                 let snap = if m.series_year == latest {
-                    let own = row_snapshot(self.p, m, now);
+                    let own = row_snapshot(self.p, m, frequencies.of(&m.frequency), now);
                     if assessment.freshness.state.is_late() && !own.state.is_late() {
                         FreshnessSnapshot {
                             state: assessment.freshness.state,
@@ -834,21 +871,39 @@ impl<'a> CatalogService<'a> {
                 judged.insert(m.id, snap);
             }
         }
-        let snapshots: Vec<(i64, FreshnessSnapshot)> = rows
-            .iter()
-            .map(|r| {
-                let snap = judged
-                    .remove(&r.id)
-                    .unwrap_or_else(|| row_snapshot(self.p, r, now));
-                (r.id, snap)
+        let day = crate::time::iso_date(now.taipei_date());
+        // The day's point of the history: active datasets per agency, frequency class and state.
+        let mut counts: HashMap<(&str, &'static str, &'static str), u64> = HashMap::new();
+        let mut snapshots: Vec<(i64, FreshnessSnapshot)> = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let frequency = frequencies.of(&r.frequency);
+            let class = frequency_class(frequency);
+            let snap = match judged.remove(&r.id) {
+                Some(snap) => snap,
+                None => row_snapshot(self.p, r, frequency, now),
+            };
+            if !r.withdrawn {
+                *counts
+                    .entry((r.agency.as_str(), class, snap.state.code()))
+                    .or_default() += 1;
+            }
+            snapshots.push((r.id, snap));
+        }
+        let history: Vec<FreshnessHistoryRow> = counts
+            .into_iter()
+            .map(|((agency, class, state), count)| FreshnessHistoryRow {
+                day: day.clone(),
+                agency: agency.to_string(),
+                frequency_class: class.to_string(),
+                state: state.to_string(),
+                count,
             })
             .collect();
-        let day = crate::time::iso_date(now.taipei_date());
         let stored = self
             .p
             .stores
             .catalog
-            .store_freshness(&snapshots, &day)
+            .store_freshness(&snapshots, &day, &history)
             .await?;
         // The new states are stored whatever happens next: a failure to write the notices is
         // logged rather than undoing an import that already succeeded.

@@ -481,72 +481,103 @@ impl CatalogStore for SqliteStore {
         &self,
         snapshots: &[(i64, FreshnessSnapshot)],
         day: &str,
+        history: &[FreshnessHistoryRow],
     ) -> DomainResult<FreshnessStored> {
         let snapshots = snapshots.to_vec();
         let day = day.to_string();
+        let history = history.to_vec();
         self.pool
             .write(move |tx| {
-                // What each dataset holds now (read from the datasets_freshness_inputs index,
-                // not the rows), so that only assessments that differ are written: an hourly
+                // Compare with what each dataset holds (streamed from the narrow table, no
+                // copies) so that only assessments that differ are written: an hourly
                 // recompute that finds nothing new writes nothing but the day's history.
-                let mut current: HashMap<i64, StoredAssessment> = HashMap::new();
+                let at: HashMap<i64, usize> = snapshots
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (id, _))| (*id, i))
+                    .collect();
+                let mut held: Vec<Option<Option<String>>> = vec![None; snapshots.len()];
                 {
                     let mut stmt = tx
                         .prepare(
-                            "SELECT d.id, f.state, d.status = 'active', f.due_at,
-                                    f.explanation_zh, f.explanation_en
-                             FROM datasets d LEFT JOIN dataset_freshness f ON f.dataset_id = d.id",
+                            "SELECT dataset_id, state, due_at, explanation_zh, explanation_en
+                             FROM dataset_freshness",
                         )
                         .map_err(db_err)?;
-                    let rows = stmt
-                        .query_map([], |r| {
-                            Ok((
-                                r.get::<_, i64>(0)?,
-                                StoredAssessment {
-                                    state: r.get(1)?,
-                                    active: r.get(2)?,
-                                    due_at: r.get(3)?,
-                                    explanation_zh: r.get(4)?,
-                                    explanation_en: r.get(5)?,
-                                },
-                            ))
-                        })
-                        .map_err(db_err)?;
-                    for row in rows {
-                        let (id, v) = row.map_err(db_err)?;
-                        current.insert(id, v);
+                    let mut rows = stmt.query([]).map_err(db_err)?;
+                    while let Some(r) = rows.next().map_err(db_err)? {
+                        let id: i64 = r.get(0).map_err(db_err)?;
+                        let Some((i, (_, snap))) =
+                            at.get(&id).and_then(|i| snapshots.get(*i).map(|s| (*i, s)))
+                        else {
+                            continue;
+                        };
+                        let text = |col: usize| r.get_ref(col).ok().and_then(|v| v.as_str().ok());
+                        let state = text(1);
+                        let same = state == Some(snap.state.code())
+                            && r.get::<_, Option<i64>>(2).map_err(db_err)?
+                                == snap.due_at.map(|t| t.as_millis())
+                            && text(3) == Some(snap.explanation.zh.as_str())
+                            && text(4) == Some(snap.explanation.en.as_str());
+                        if let Some(slot) = held.get_mut(i) {
+                            *slot = if same {
+                                Some(None)
+                            } else {
+                                Some(Some(state.unwrap_or_default().to_string()))
+                            };
+                        }
                     }
                 }
                 let mut changed = 0u64;
                 let mut transitions = Vec::new();
-                for (id, snap) in &snapshots {
-                    let Some(held) = current.get(id) else {
+                for ((id, snap), held) in snapshots.iter().zip(held) {
+                    // None: never assessed; Some(None): unchanged; Some(Some(old)): differs.
+                    let old = match held {
+                        Some(None) => continue,
+                        Some(Some(old)) => Some(old),
+                        None => None,
+                    };
+                    let Some(active) = tx
+                        .query_row(
+                            "SELECT status = 'active' FROM datasets WHERE id = ?1",
+                            [id],
+                            |r| r.get::<_, bool>(0),
+                        )
+                        .optional()
+                        .map_err(db_err)?
+                    else {
                         continue;
                     };
-                    if held.same_as(snap) {
-                        continue;
-                    }
                     write::set_freshness(tx, *id, snap)?;
-                    let old = held.state.as_deref();
+                    let old = old.as_deref();
                     if old != Some(snap.state.code()) {
                         changed += 1;
-                        if held.active && wants_notice(snap.state) {
+                        if active && wants_notice(snap.state) {
                             transitions.push(transition(tx, *id, old, snap)?);
                         }
                     }
-                    write::refresh_freshness_facet(tx, *id, old, snap.state.code(), held.active)?;
+                    write::refresh_freshness_facet(tx, *id, old, snap.state.code(), active)?;
                 }
                 tx.execute("DELETE FROM freshness_history WHERE day = ?1", [&day]).map_err(db_err)?;
-                tx.execute(
-                    "INSERT INTO freshness_history (day, agency, frequency_class, state, count)
-                     SELECT ?1, d.agency, f.value, COALESCE(a.state, 'unknown'), COUNT(*)
-                     FROM datasets d JOIN dataset_facets f ON f.dataset_id = d.id AND f.facet = 'frequency'
-                     LEFT JOIN dataset_freshness a ON a.dataset_id = d.id
-                     WHERE d.status = 'active'
-                     GROUP BY d.agency, f.value, COALESCE(a.state, 'unknown')",
-                    [&day],
-                )
-                .map_err(db_err)?;
+                {
+                    let mut insert = tx
+                        .prepare_cached(
+                            "INSERT INTO freshness_history (day, agency, frequency_class, state, count)
+                             VALUES (?1, ?2, ?3, ?4, ?5)",
+                        )
+                        .map_err(db_err)?;
+                    for h in &history {
+                        insert
+                            .execute(params![
+                                day,
+                                h.agency,
+                                h.frequency_class,
+                                h.state,
+                                i64::try_from(h.count).unwrap_or(i64::MAX)
+                            ])
+                            .map_err(db_err)?;
+                    }
+                }
                 Ok(FreshnessStored {
                     changed,
                     transitions,
@@ -609,26 +640,6 @@ impl CatalogStore for SqliteStore {
                 .map_err(db_err)
             })
             .await
-    }
-}
-
-/// The assessment a dataset holds, to tell whether a new one changes anything.
-struct StoredAssessment {
-    state: Option<String>,
-    active: bool,
-    due_at: Option<i64>,
-    explanation_zh: Option<String>,
-    explanation_en: Option<String>,
-}
-
-impl StoredAssessment {
-    /// The same state, due date and explanation: rewriting it would change nothing a person
-    /// sees (the time of assessment stays that of the assessment that first gave this result).
-    fn same_as(&self, snap: &FreshnessSnapshot) -> bool {
-        self.state.as_deref() == Some(snap.state.code())
-            && self.due_at == snap.due_at.map(|t| t.as_millis())
-            && self.explanation_zh.as_deref() == Some(snap.explanation.zh.as_str())
-            && self.explanation_en.as_deref() == Some(snap.explanation.en.as_str())
     }
 }
 
