@@ -345,7 +345,8 @@ pub async fn the_daily_history_counts_each_active_dataset_once_by_state(stores: 
     assert_eq!(day(&h, "2018-03-20", "fresh"), 1013);
     assert_eq!(day(&h, "2018-03-20", "delinquent"), 141);
     assert!(
-        h.iter().all(|r| !r.frequency_class.is_empty() && !r.agency.is_empty()),
+        h.iter()
+            .all(|r| !r.frequency_class.is_empty() && !r.agency.is_empty()),
         "every count names its agency and frequency class"
     );
     // Forty days on, a second point; datasets withdrawn since are no longer counted.

@@ -91,59 +91,95 @@ pub(super) fn schedule(
     let due = when(d.due_at, with_time);
     let overdue = when(d.overdue_at, with_time);
     let delinquent = when(d.delinquent_at, with_time);
+    // No counts of days here: the words are stored and would change every day. The count is
+    // added when shown (`countdown`).
     let (zh, en) = match state {
         FreshnessState::Fresh => (
             format!("下次應於{}前更新。", due.zh),
             format!("the next update is due by {}.", due.en),
         ),
-        FreshnessState::DueSoon if now < d.due_at => {
-            let left = span(d.due_at.since(now));
-            (
-                format!("應於{}前更新，還有{}。", due.zh, left.zh),
-                format!("the next update is due by {}, in {}.", due.en, left.en),
-            )
-        }
-        FreshnessState::DueSoon => {
-            let late = span(now.since(d.due_at));
-            (
-                format!(
-                    "已過預定更新日{}{}，寬限至{}，之後列為逾期。",
-                    due.zh, late.zh, overdue.zh
-                ),
-                format!(
-                    "the update was due on {}, {} ago; it counts as overdue from {}.",
-                    due.en, late.en, overdue.en
-                ),
-            )
-        }
-        FreshnessState::Overdue => {
-            let late = span(now.since(d.due_at));
-            (
-                format!(
-                    "應於{}前更新，已逾期{}；{}起列為嚴重逾期。",
-                    due.zh, late.zh, delinquent.zh
-                ),
-                format!(
-                    "the update was due by {}, {} ago; it counts as long overdue from {}.",
-                    due.en, late.en, delinquent.en
-                ),
-            )
-        }
-        _ => {
-            let late = span(now.since(d.due_at));
-            (
-                format!("應於{}前更新，已逾期{}，請通報機關主管。", due.zh, late.zh),
-                format!(
-                    "the update was due by {}, {} ago; escalate to the agency's head.",
-                    due.en, late.en
-                ),
-            )
-        }
+        FreshnessState::DueSoon if now < d.due_at => (
+            format!("應於{}前更新。", due.zh),
+            format!("the next update is due by {}.", due.en),
+        ),
+        FreshnessState::DueSoon => (
+            format!(
+                "已過預定更新日{}，寬限至{}，之後列為逾期。",
+                due.zh, overdue.zh
+            ),
+            format!(
+                "the update was due on {}; it counts as overdue from {}.",
+                due.en, overdue.en
+            ),
+        ),
+        FreshnessState::Overdue => (
+            format!(
+                "應於{}前更新，已逾期；{}起列為嚴重逾期。",
+                due.zh, delinquent.zh
+            ),
+            format!(
+                "the update was due by {}; it counts as long overdue from {}.",
+                due.en, delinquent.en
+            ),
+        ),
+        _ => (
+            format!("應於{}前更新，已逾期，請通報機關主管。", due.zh),
+            format!(
+                "the update was due by {}; escalate to the agency's head.",
+                due.en
+            ),
+        ),
     };
     Text::new(
         format!("{}；{}", lead.zh, zh),
         format!("{}; {}", lead.en, en),
     )
+}
+
+/// How long until the due date, or how long past it, as of `now`: added to a stored
+/// explanation when it is shown.
+pub fn countdown(state: FreshnessState, due_at: Option<Timestamp>, now: Timestamp) -> Option<Text> {
+    let due = due_at?;
+    match state {
+        FreshnessState::DueSoon if now < due => {
+            let left = span(due.since(now));
+            Some(Text::new(
+                format!("距到期還有{}。", left.zh),
+                format!("Due in {}.", left.en),
+            ))
+        }
+        FreshnessState::DueSoon => {
+            let late = span(now.since(due));
+            Some(Text::new(
+                format!("已過預定更新日{}。", late.zh),
+                format!("{} past the due date.", late.en),
+            ))
+        }
+        FreshnessState::Overdue | FreshnessState::Delinquent => {
+            let late = span(now.since(due));
+            Some(Text::new(
+                format!("已逾期{}。", late.zh),
+                format!("{} late.", late.en),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A stored explanation as shown at `now`: with the count of days (or hours) that matters.
+pub fn explain_now(
+    explanation: &Text,
+    state: FreshnessState,
+    due_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Text {
+    match countdown(state, due_at, now) {
+        Some(c) => Text::new(
+            format!("{}{}", explanation.zh, c.zh),
+            format!("{} {}", explanation.en, c.en),
+        ),
+        None => explanation.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ mod tests;
 
 pub use aging::{AgingRow, Grace, HDX_AGING_TABLE, grace_for};
 pub use engine::{FreshnessInput, Reachability, assess};
+pub use explain::{countdown, explain_now};
 pub use frequency::{Period, PeriodUnit, UpdateFrequency};
 pub use hdx::{
     HDX_AS_NEEDED, HDX_LIVE, HDX_NEVER, HdxDataset, HdxStatus, hdx_status, hdx_update_frequency,

@@ -434,7 +434,16 @@ pub async fn dataset(
             .unwrap_or_else(|| freshness_label("unknown").get(lang).to_string()),
         freshness_text: snapshot
             .as_ref()
-            .map(|s| s.explanation.get(lang).to_string())
+            .map(|s| {
+                civitas_core::freshness::explain_now(
+                    &s.explanation,
+                    s.state,
+                    s.due_at,
+                    state.platform.now(),
+                )
+                .get(lang)
+                .to_string()
+            })
             .unwrap_or_default(),
         frequency_label: format!(
             "{} （{}）",

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::response::Response;
 use civitas_core::authz::Permission;
 use civitas_core::catalog::{Facet, SearchQuery, SortOrder, freshness_label};
+use civitas_core::freshness::{FreshnessState, explain_now};
 use civitas_core::page::PageRequest;
 use civitas_core::ports::RequestFilter;
 use civitas_core::sharing::RequestStatus;
@@ -104,6 +105,7 @@ pub async fn show(State(state): State<AppState>, page: Page) -> ApiResult<Respon
         .map(|r| request_row(r, &names, &chrome))
         .collect();
     let lang = chrome.lang;
+    let now = state.platform.now();
     let (due, due_total) = match found {
         Some(result) => (
             result
@@ -111,6 +113,10 @@ pub async fn show(State(state): State<AppState>, page: Page) -> ApiResult<Respon
                 .iter()
                 .map(|h| {
                     let code = h.freshness.clone().unwrap_or_else(|| "unknown".into());
+                    let held = FreshnessState::ALL
+                        .into_iter()
+                        .find(|s| s.code() == code)
+                        .unwrap_or(FreshnessState::Unknown);
                     DueRow {
                         id: h.id,
                         title: h.title_zh.clone(),
@@ -124,7 +130,7 @@ pub async fn show(State(state): State<AppState>, page: Page) -> ApiResult<Respon
                         why: h
                             .freshness_explanation
                             .as_ref()
-                            .map(|t| t.get(lang).to_string())
+                            .map(|t| explain_now(t, held, h.due_at, now).get(lang).to_string())
                             .unwrap_or_default(),
                     }
                 })

@@ -3,7 +3,7 @@
 use super::taipei;
 use crate::freshness::{
     EvidenceKind, FreshnessAssessment, FreshnessInput, FreshnessPolicy, FreshnessState,
-    Reachability, UpdateFrequency, assess,
+    Reachability, UpdateFrequency, assess, explain_now,
 };
 
 fn judge(
@@ -20,6 +20,17 @@ fn judge(
         reachability: Reachability::NotChecked,
     };
     assess(&input, &FreshnessPolicy::default(), taipei(now))
+}
+
+/// The explanation as a steward reads it at `now` (stored words plus the count of days).
+fn shown(judged: &FreshnessAssessment, now: &str) -> String {
+    explain_now(
+        &judged.explanation,
+        judged.state,
+        judged.due_at,
+        taipei(now),
+    )
+    .zh
 }
 
 fn state(declared: &str, updated: &str, now: &str) -> FreshnessState {
@@ -59,12 +70,13 @@ fn a_steward_is_told_3_days_before_a_monthly_dataset_falls_due() {
     assert_eq!(judged.notice_from, Some(taipei("2018-03-29 09:00")));
     assert_eq!(judged.state, FreshnessState::DueSoon);
     assert!(
-        judged
-            .explanation
-            .zh
-            .ends_with("應於民國107年4月1日前更新，還有3天。"),
+        shown(&judged, "2018-03-29 09:00").ends_with("應於民國107年4月1日前更新。距到期還有3天。"),
         "{}",
-        judged.explanation.zh
+        shown(&judged, "2018-03-29 09:00")
+    );
+    assert!(
+        !judged.explanation.zh.contains('天'),
+        "the stored words do not count days, so they need not be rewritten daily"
     );
     assert_eq!(
         state("每月", "2018-03-01 09:00", "2018-03-29 08:59"),
@@ -102,9 +114,14 @@ fn an_overdue_dataset_says_how_late_it_is_and_when_it_escalates() {
         judged
             .explanation
             .zh
-            .contains("已逾期47天；民國107年4月2日起列為嚴重逾期"),
+            .contains("已逾期；民國107年4月2日起列為嚴重逾期"),
         "{}",
         judged.explanation.zh
+    );
+    assert!(
+        shown(&judged, "2018-03-20 09:00").ends_with("已逾期47天。"),
+        "{}",
+        shown(&judged, "2018-03-20 09:00")
     );
 }
 
@@ -175,9 +192,9 @@ fn an_hourly_dataset_shows_deadlines_to_the_minute() {
         judged.explanation.zh
     );
     assert!(
-        judged.explanation.zh.contains("已逾期1小時"),
+        shown(&judged, "2018-03-20 10:30").contains("已逾期1小時"),
         "{}",
-        judged.explanation.zh
+        shown(&judged, "2018-03-20 10:30")
     );
 }
 
