@@ -7,7 +7,7 @@ mod search;
 pub(crate) use index::SearchIndex;
 mod write;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use civitas_core::audit::{AuditEvent, diff_json};
@@ -528,6 +528,17 @@ impl CatalogStore for SqliteStore {
                         }
                     }
                 }
+                // Withdrawn datasets, from the narrow status index: the status column sits
+                // after the description, so asking each row would read all of its pages.
+                let withdrawn: HashSet<i64> = {
+                    let mut stmt = tx
+                        .prepare_cached("SELECT id FROM datasets WHERE status != 'active'")
+                        .map_err(db_err)?;
+                    stmt.query_map([], |r| r.get(0))
+                        .map_err(db_err)?
+                        .collect::<rusqlite::Result<_>>()
+                        .map_err(db_err)?
+                };
                 let mut changed = 0u64;
                 let mut transitions = Vec::new();
                 for ((id, snap), held) in snapshots.iter().zip(held) {
@@ -537,17 +548,7 @@ impl CatalogStore for SqliteStore {
                         Some(Some(old)) => Some(old),
                         None => None,
                     };
-                    let Some(active) = tx
-                        .query_row(
-                            "SELECT status = 'active' FROM datasets WHERE id = ?1",
-                            [id],
-                            |r| r.get::<_, bool>(0),
-                        )
-                        .optional()
-                        .map_err(db_err)?
-                    else {
-                        continue;
-                    };
+                    let active = !withdrawn.contains(id);
                     write::set_freshness(tx, *id, snap)?;
                     let old = old.as_deref();
                     if old != Some(snap.state.code()) {
