@@ -1,0 +1,683 @@
+//! An incident (資通安全事件): what happened to which agency's assets, its timeline, the people
+//! involved, its legal level with history, and its status from new to closed.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::accounts::UserName;
+use crate::agencies::AgencyCode;
+use crate::cases::clocks::RuleBook;
+use crate::cases::event::CaseEvent;
+use crate::cases::id::{NotificationRef, RecordId};
+use crate::cases::level::{AssetClass, Effect, IncidentLevel, LevelAssessment, decide_level};
+use crate::error::{DomainError, DomainResult};
+use crate::text::Text;
+use crate::time::Timestamp;
+
+/// The types national incident notifications use (soc.md §2.2; the exact government wording is
+/// unverified, the split follows the common 通報 form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IncidentCategory {
+    IllegalIntrusion,
+    DenialOfService,
+    WebDefacement,
+    MaliciousWebContent,
+    Phishing,
+    DataLeak,
+    Malware,
+    EquipmentFault,
+    Other,
+}
+
+impl IncidentCategory {
+    pub fn label(&self) -> Text {
+        match self {
+            Self::IllegalIntrusion => Text::new("非法入侵", "illegal intrusion"),
+            Self::DenialOfService => Text::new("阻斷服務", "denial of service"),
+            Self::WebDefacement => Text::new("網頁攻擊－網頁置換", "web attack: defacement"),
+            Self::MaliciousWebContent => Text::new(
+                "網頁攻擊－惡意網頁或惡意留言",
+                "web attack: malicious content or links",
+            ),
+            Self::Phishing => Text::new("網頁攻擊－釣魚網頁", "web attack: phishing page"),
+            Self::DataLeak => Text::new("資料外洩", "data leak"),
+            Self::Malware => Text::new("惡意程式", "malware"),
+            Self::EquipmentFault => Text::new("設備問題", "equipment fault"),
+            Self::Other => Text::new("其他", "other"),
+        }
+    }
+
+    /// The ENISA RSIT class the category shares with the alerts capability and STIX exports.
+    pub fn rsit(&self) -> &'static str {
+        match self {
+            Self::IllegalIntrusion => "intrusions:system-compromise",
+            Self::DenialOfService => "availability:dos",
+            Self::WebDefacement | Self::MaliciousWebContent => {
+                "information-content-security:unauthorised-information-modification"
+            }
+            Self::Phishing => "fraud:phishing",
+            Self::DataLeak => "information-content-security:data-leak",
+            Self::Malware => "malicious-code:infected-system",
+            Self::EquipmentFault => "availability:outage",
+            Self::Other => "other:other",
+        }
+    }
+}
+
+/// An asset the incident touches, classed as the agency's maintenance plan classes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffectedAsset {
+    pub name: String,
+    pub class: AssetClass,
+    /// Host name or address, when the asset is one machine (used for recurrence checks).
+    pub host: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Involvement {
+    /// 處理人員
+    Handler,
+    /// 機關資安長或資安聯絡人
+    AgencySecurityOfficer,
+    /// 通報人
+    Reporter,
+    /// 委外廠商（鑑識、維運）
+    Vendor,
+    /// 系統管理者或使用者
+    SystemOwner,
+}
+
+/// Someone involved: staff with an account, or a vendor's engineer without one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonInvolved {
+    pub name: String,
+    pub account: Option<UserName>,
+    pub organisation: Option<String>,
+    pub role: Involvement,
+}
+
+/// Where the incident came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IncidentOrigin {
+    /// Promoted from one or more alert notifications.
+    Alerts { notifications: Vec<NotificationRef> },
+    /// Opened by hand (a phone call, a vendor's report, a citizen's complaint).
+    Manual { how_learned: String },
+}
+
+/// new → triage → contained → recovered → reported → closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStatus {
+    New,
+    Triage,
+    Contained,
+    Recovered,
+    Reported,
+    Closed,
+}
+
+impl IncidentStatus {
+    pub fn label(&self) -> Text {
+        match self {
+            Self::New => Text::new("新事件", "new"),
+            Self::Triage => Text::new("研判中", "triage"),
+            Self::Contained => Text::new("已控制損害", "contained"),
+            Self::Recovered => Text::new("已復原", "recovered"),
+            Self::Reported => Text::new("已提交調查報告", "report submitted"),
+            Self::Closed => Text::new("已結案", "closed"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Determination {
+    #[default]
+    Suspected,
+    Confirmed,
+    FalsePositive,
+    /// Real activity, but authorised or harmless (a sanctioned scan).
+    BenignTruePositive,
+}
+
+/// The moments a legal clock or a report needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    /// 發生
+    Occurred,
+    /// 知悉: starts the legal clocks.
+    Aware,
+    /// 通報 (and 續報 on a level change: may repeat).
+    Notified,
+    /// 等級審核 by the supervising authority.
+    LevelReviewed,
+    /// 完成損害控制
+    Contained,
+    /// 完成復原
+    Recovered,
+    /// 調查、處理及改善報告 submitted.
+    ReportSubmitted,
+    /// The improvement plan (報告 items 6–7) submitted, when it follows the report.
+    ImprovementPlanSubmitted,
+    Closed,
+}
+
+impl TimelineKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Occurred => "occurred",
+            Self::Aware => "aware",
+            Self::Notified => "notified",
+            Self::LevelReviewed => "level_reviewed",
+            Self::Contained => "contained",
+            Self::Recovered => "recovered",
+            Self::ReportSubmitted => "report_submitted",
+            Self::ImprovementPlanSubmitted => "improvement_plan_submitted",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub kind: TimelineKind,
+    /// When it happened (may be earlier than when it was recorded).
+    pub at: Timestamp,
+    pub recorded_at: Timestamp,
+    pub by: UserName,
+    pub note: Option<String>,
+}
+
+/// What a person fills in to open an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewIncident {
+    pub id: RecordId,
+    pub title: String,
+    pub agency: AgencyCode,
+    pub category: IncidentCategory,
+    pub origin: IncidentOrigin,
+    pub assets: Vec<AffectedAsset>,
+    pub occurred_at: Option<Timestamp>,
+    /// 知悉時間: when the agency became aware; every legal clock runs from here.
+    pub aware_at: Timestamp,
+    pub people: Vec<PersonInvolved>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: RecordId,
+    pub title: String,
+    pub agency: AgencyCode,
+    pub category: IncidentCategory,
+    pub origin: IncidentOrigin,
+    pub assets: Vec<AffectedAsset>,
+    pub people: Vec<PersonInvolved>,
+    pub description: String,
+    pub status: IncidentStatus,
+    pub determination: Determination,
+    pub timeline: Vec<TimelineEntry>,
+    pub levels: Vec<LevelAssessment>,
+    /// The legal rule set in force when the agency became aware; pinned so later amendments
+    /// never move this incident's deadlines.
+    pub rule_set: String,
+    pub opened_at: Timestamp,
+    pub opened_by: UserName,
+    /// Bumped by every change, so concurrent edits can be refused.
+    pub revision: u32,
+}
+
+impl Incident {
+    /// Opens an incident. The aware time must not be in the future, and a rule set must be in
+    /// force at that time.
+    pub fn open(
+        new: NewIncident,
+        rules: &RuleBook,
+        by: &UserName,
+        now: Timestamp,
+    ) -> DomainResult<(Incident, Vec<CaseEvent>)> {
+        if new.title.trim().is_empty() {
+            return Err(invalid(
+                "title",
+                "請寫事件標題",
+                "give the incident a title",
+            ));
+        }
+        if let IncidentOrigin::Alerts { notifications } = &new.origin
+            && notifications.is_empty()
+        {
+            return Err(invalid(
+                "origin",
+                "由警訊建立的事件至少要連結一則警訊通報",
+                "an incident opened from alerts needs at least one alert notification",
+            ));
+        }
+        if let IncidentOrigin::Manual { how_learned } = &new.origin
+            && how_learned.trim().is_empty()
+        {
+            return Err(invalid(
+                "origin",
+                "手動建立的事件須說明如何得知（例如廠商來電）",
+                "say how the incident became known (e.g. a vendor's call)",
+            ));
+        }
+        if new.aware_at > now {
+            return Err(invalid(
+                "aware_at",
+                "知悉時間不能晚於現在",
+                "the aware time cannot be in the future",
+            ));
+        }
+        if let Some(occurred) = new.occurred_at
+            && occurred > new.aware_at
+        {
+            return Err(invalid(
+                "occurred_at",
+                "發生時間不能晚於知悉時間",
+                "the incident cannot occur after the agency became aware of it",
+            ));
+        }
+        let rule_set = rules.in_force_at(new.aware_at).ok_or_else(|| {
+            invalid(
+                "aware_at",
+                "知悉時間早於任何已載入的通報應變法規版本",
+                "no loaded legal rule set was in force at the aware time",
+            )
+        })?;
+        let mut timeline = Vec::new();
+        if let Some(at) = new.occurred_at {
+            timeline.push(entry(TimelineKind::Occurred, at, now, by, None));
+        }
+        timeline.push(entry(TimelineKind::Aware, new.aware_at, now, by, None));
+        let incident = Incident {
+            id: new.id,
+            title: new.title.trim().to_string(),
+            agency: new.agency,
+            category: new.category,
+            origin: new.origin,
+            assets: new.assets,
+            people: new.people,
+            description: new.description,
+            status: IncidentStatus::New,
+            determination: Determination::Suspected,
+            timeline,
+            levels: Vec::new(),
+            rule_set: rule_set.id.clone(),
+            opened_at: now,
+            opened_by: by.clone(),
+            revision: 1,
+        };
+        let event = CaseEvent::new(
+            now,
+            Some(by),
+            "incident.open",
+            "incident",
+            &incident.id,
+            json!({
+                "agency": incident.agency,
+                "category": incident.category,
+                "origin": incident.origin,
+                "aware_at": new.aware_at,
+                "rule_set": incident.rule_set,
+            }),
+        );
+        Ok((incident, vec![event]))
+    }
+
+    /// Refuses a change based on an older copy of the incident.
+    pub fn ensure_revision(&self, expected: u32) -> DomainResult<()> {
+        stale_check(self.revision, expected)
+    }
+
+    pub fn level(&self) -> Option<IncidentLevel> {
+        self.levels.last().map(|a| a.decision.level)
+    }
+
+    pub fn aware_at(&self) -> Timestamp {
+        self.first(TimelineKind::Aware).unwrap_or(self.opened_at)
+    }
+
+    /// The first time something of this kind was recorded (by when it happened).
+    pub fn first(&self, kind: TimelineKind) -> Option<Timestamp> {
+        self.timeline
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.at)
+            .min()
+    }
+
+    /// Assesses (or re-assesses) the level. A re-assessment needs a reason; the history keeps
+    /// who, when, the old and new level and why. A new incident moves into triage.
+    pub fn assess_level(
+        &mut self,
+        effects: Vec<Effect>,
+        why: Option<String>,
+        by: &UserName,
+        now: Timestamp,
+    ) -> DomainResult<Vec<CaseEvent>> {
+        self.ensure_open()?;
+        let decision = decide_level(&effects)?;
+        let previous = self.level();
+        let why = why.map(|w| w.trim().to_string()).filter(|w| !w.is_empty());
+        if previous.is_some() && why.is_none() {
+            return Err(invalid(
+                "why",
+                "重新評估事件等級須說明理由",
+                "a re-assessment of the level needs a reason",
+            ));
+        }
+        let mut events = vec![CaseEvent::new(
+            now,
+            Some(by),
+            if previous.is_some() {
+                "incident.level_reassess"
+            } else {
+                "incident.level_assess"
+            },
+            "incident",
+            &self.id,
+            json!({
+                "old": previous,
+                "new": decision.level,
+                "why": why,
+                "reasons": decision.reasons.iter().map(|r| &r.reason.en).collect::<Vec<_>>(),
+            }),
+        )];
+        self.levels.push(LevelAssessment {
+            at: now,
+            by: by.clone(),
+            previous,
+            effects,
+            decision,
+            why,
+        });
+        if self.status == IncidentStatus::New {
+            events.push(self.set_status(IncidentStatus::Triage, by, now));
+        }
+        self.revision += 1;
+        Ok(events)
+    }
+
+    /// Whether the last level change still has to be notified again (續報, Art. 4).
+    pub fn needs_renotification(&self) -> bool {
+        let Some(last) = self.levels.last() else {
+            return false;
+        };
+        let changed = last.previous.is_some_and(|p| p != last.decision.level);
+        changed
+            && !self
+                .timeline
+                .iter()
+                .any(|e| e.kind == TimelineKind::Notified && e.recorded_at >= last.at)
+    }
+
+    /// Records a moment on the timeline. Containment, recovery, the report and closure move the
+    /// status forward and must come in that order; times cannot be in the future or before the
+    /// agency became aware.
+    pub fn record(
+        &mut self,
+        kind: TimelineKind,
+        at: Timestamp,
+        note: Option<String>,
+        by: &UserName,
+        now: Timestamp,
+    ) -> DomainResult<Vec<CaseEvent>> {
+        self.ensure_open()?;
+        if at > now {
+            return Err(invalid(
+                "at",
+                "時間不能晚於現在",
+                "the time cannot be in the future",
+            ));
+        }
+        let aware = self.aware_at();
+        match kind {
+            TimelineKind::Aware => {
+                return Err(invalid(
+                    "kind",
+                    "知悉時間於建立事件時登錄，法定時限由此起算，不能再新增",
+                    "the aware time is set when the incident is opened; the legal clocks run from it",
+                ));
+            }
+            TimelineKind::Occurred => {
+                if at > aware {
+                    return Err(invalid(
+                        "at",
+                        "發生時間不能晚於知悉時間",
+                        "the incident cannot occur after the agency became aware of it",
+                    ));
+                }
+            }
+            _ if at < aware => {
+                return Err(invalid(
+                    "at",
+                    "此時間早於知悉時間，請確認",
+                    "this time is before the agency became aware; check it",
+                ));
+            }
+            _ => {}
+        }
+        let next_status = match kind {
+            TimelineKind::Contained => {
+                Some(self.require(IncidentStatus::Triage, IncidentStatus::Contained)?)
+            }
+            TimelineKind::Recovered => {
+                Some(self.require(IncidentStatus::Contained, IncidentStatus::Recovered)?)
+            }
+            TimelineKind::ReportSubmitted => {
+                Some(self.require(IncidentStatus::Recovered, IncidentStatus::Reported)?)
+            }
+            TimelineKind::Closed => {
+                return Err(invalid(
+                    "kind",
+                    "結案請使用結案功能並填寫研判結果",
+                    "close the incident with its determination instead",
+                ));
+            }
+            _ => None,
+        };
+        if let Some(before) = self.previous_step(kind)
+            && at < before
+        {
+            return Err(invalid(
+                "at",
+                "此時間早於前一階段的時間",
+                "this time is before the previous stage's time",
+            ));
+        }
+        self.timeline.push(entry(kind, at, now, by, note.clone()));
+        let mut events = vec![CaseEvent::new(
+            now,
+            Some(by),
+            &format!("incident.timeline.{}", kind.as_str()),
+            "incident",
+            &self.id,
+            json!({ "at": at, "note": note }),
+        )];
+        if let Some(status) = next_status {
+            events.push(self.set_status(status, by, now));
+        }
+        self.revision += 1;
+        Ok(events)
+    }
+
+    /// Sets the determination (confirmed, false positive …) with a reason.
+    pub fn determine(
+        &mut self,
+        determination: Determination,
+        why: &str,
+        by: &UserName,
+        now: Timestamp,
+    ) -> DomainResult<Vec<CaseEvent>> {
+        self.ensure_open()?;
+        if why.trim().is_empty() {
+            return Err(invalid(
+                "why",
+                "請說明研判理由",
+                "give the reason for the determination",
+            ));
+        }
+        let old = self.determination;
+        self.determination = determination;
+        self.revision += 1;
+        Ok(vec![CaseEvent::new(
+            now,
+            Some(by),
+            "incident.determine",
+            "incident",
+            &self.id,
+            json!({ "old": old, "new": determination, "why": why.trim() }),
+        )])
+    }
+
+    /// Closes the incident: after the report for a real incident, or straight from triage when
+    /// it was a false or benign positive.
+    pub fn close(
+        &mut self,
+        summary: &str,
+        by: &UserName,
+        now: Timestamp,
+    ) -> DomainResult<Vec<CaseEvent>> {
+        self.ensure_open()?;
+        let not_real = matches!(
+            self.determination,
+            Determination::FalsePositive | Determination::BenignTruePositive
+        );
+        let ready = match self.determination {
+            Determination::Suspected => false,
+            Determination::Confirmed => self.status == IncidentStatus::Reported,
+            _ => true,
+        };
+        if !ready {
+            let why = if not_real || self.determination == Determination::Suspected {
+                invalid(
+                    "determination",
+                    "結案前須先確認研判結果（確認、誤報或良性）",
+                    "set the determination (confirmed, false positive or benign) before closing",
+                )
+            } else {
+                invalid(
+                    "status",
+                    "確認的事件須先提交調查、處理及改善報告才能結案",
+                    "a confirmed incident closes only after its investigation report is submitted",
+                )
+            };
+            return Err(why);
+        }
+        if summary.trim().is_empty() {
+            return Err(invalid(
+                "summary",
+                "請寫結案摘要",
+                "write a closing summary",
+            ));
+        }
+        self.timeline.push(entry(
+            TimelineKind::Closed,
+            now,
+            now,
+            by,
+            Some(summary.trim().to_string()),
+        ));
+        let events = vec![
+            CaseEvent::new(
+                now,
+                Some(by),
+                "incident.close",
+                "incident",
+                &self.id,
+                json!({ "determination": self.determination, "summary": summary.trim() }),
+            ),
+            self.set_status(IncidentStatus::Closed, by, now),
+        ];
+        self.revision += 1;
+        Ok(events)
+    }
+
+    fn ensure_open(&self) -> DomainResult<()> {
+        if self.status == IncidentStatus::Closed {
+            return Err(DomainError::conflict(
+                "事件已結案，不能再修改；如有新事證請開立新事件",
+                "the incident is closed; open a new incident for new evidence",
+            ));
+        }
+        Ok(())
+    }
+
+    fn require(&self, from: IncidentStatus, to: IncidentStatus) -> DomainResult<IncidentStatus> {
+        if self.status == from {
+            return Ok(to);
+        }
+        let (from, to) = (from.label(), to.label());
+        Err(DomainError::conflict(
+            format!("事件須先處於「{}」才能進入「{}」", from.zh, to.zh),
+            format!(
+                "the incident must be at '{}' before it can be '{}'",
+                from.en, to.en
+            ),
+        ))
+    }
+
+    fn previous_step(&self, kind: TimelineKind) -> Option<Timestamp> {
+        let before = match kind {
+            TimelineKind::Recovered => TimelineKind::Contained,
+            TimelineKind::ReportSubmitted => TimelineKind::Recovered,
+            TimelineKind::ImprovementPlanSubmitted => TimelineKind::ReportSubmitted,
+            TimelineKind::LevelReviewed => TimelineKind::Notified,
+            _ => return None,
+        };
+        self.first(before)
+    }
+
+    fn set_status(&mut self, status: IncidentStatus, by: &UserName, now: Timestamp) -> CaseEvent {
+        let old = self.status;
+        self.status = status;
+        CaseEvent::new(
+            now,
+            Some(by),
+            "incident.status",
+            "incident",
+            &self.id,
+            json!({ "old": old, "new": status }),
+        )
+    }
+}
+
+fn entry(
+    kind: TimelineKind,
+    at: Timestamp,
+    now: Timestamp,
+    by: &UserName,
+    note: Option<String>,
+) -> TimelineEntry {
+    TimelineEntry {
+        kind,
+        at,
+        recorded_at: now,
+        by: by.clone(),
+        note,
+    }
+}
+
+pub(crate) fn invalid(field: &str, zh: &str, en: &str) -> DomainError {
+    DomainError::invalid(field, Text::new(zh, en))
+}
+
+pub(crate) fn stale_check(current: u32, expected: u32) -> DomainResult<()> {
+    if current == expected {
+        Ok(())
+    } else {
+        Err(DomainError::conflict(
+            format!(
+                "此紀錄已被他人修改（版本 {current}，您看到的是 {expected}），請重新載入後再試"
+            ),
+            format!(
+                "someone else changed this record (revision {current}, you saw {expected}); reload and try again"
+            ),
+        ))
+    }
+}
