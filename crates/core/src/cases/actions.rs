@@ -678,10 +678,10 @@ pub fn check_recurrence(
         .iter()
         .map(|a| a.trim().to_lowercase())
         .collect();
-    let window_end = verified_at.add(Duration::days(i64::from(after_days)));
+    // A check run late still looks at everything seen since verification.
     let evidence: Vec<RecurrenceEvidence> = signals
         .iter()
-        .filter(|s| s.seen_at > verified_at && s.seen_at <= window_end)
+        .filter(|s| s.seen_at > verified_at && s.seen_at <= now)
         .filter_map(|s| {
             let shared = s
                 .observables

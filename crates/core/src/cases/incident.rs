@@ -444,15 +444,14 @@ impl Incident {
                     "the aware time is set when the incident is opened; the legal clocks run from it",
                 ));
             }
-            TimelineKind::Occurred => {
-                if at > aware {
-                    return Err(invalid(
-                        "at",
-                        "發生時間不能晚於知悉時間",
-                        "the incident cannot occur after the agency became aware of it",
-                    ));
-                }
+            TimelineKind::Occurred if at > aware => {
+                return Err(invalid(
+                    "at",
+                    "發生時間不能晚於知悉時間",
+                    "the incident cannot occur after the agency became aware of it",
+                ));
             }
+            TimelineKind::Occurred => {}
             _ if at < aware => {
                 return Err(invalid(
                     "at",

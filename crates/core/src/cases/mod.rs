@@ -47,3 +47,6 @@ pub use level::{
     AssetClass, Effect, Impact, IncidentLevel, LevelAssessment, LevelDecision, LevelReason,
     Sensitivity, Severity, decide_level,
 };
+
+#[cfg(test)]
+mod stories;
