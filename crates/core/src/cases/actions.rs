@@ -148,6 +148,8 @@ pub struct Action {
     pub created_at: Timestamp,
     pub created_by: UserName,
     pub revision: u32,
+    /// When anything last changed (STIX `modified`).
+    pub updated_at: Timestamp,
 }
 
 impl Action {
@@ -200,6 +202,7 @@ impl Action {
             created_at: now,
             created_by: by.clone(),
             revision: 1,
+            updated_at: now,
         };
         let event = action.event(now, Some(by), "action.plan", json!({
             "incident": action.incident, "owner_agency": action.owner_agency, "owner": action.owner,
@@ -262,7 +265,7 @@ impl Action {
             json!({ "name": item.name, "sha256": item.sha256 }),
         );
         self.evidence.push(item);
-        self.revision += 1;
+        self.touch(now);
         Ok(vec![event])
     }
 
@@ -396,7 +399,7 @@ impl Action {
         );
         self.due_at = to;
         self.extensions.push(extension);
-        self.revision += 1;
+        self.touch(now);
         Ok(vec![event])
     }
 
@@ -440,7 +443,7 @@ impl Action {
             at: now,
             evidence: Vec::new(),
         });
-        self.revision += 1;
+        self.touch(now);
         vec![self.event(
             now,
             None,
@@ -451,6 +454,11 @@ impl Action {
 
     pub fn is_overdue(&self, now: Timestamp) -> bool {
         self.status.is_open_work() && now > self.due_at
+    }
+
+    fn touch(&mut self, now: Timestamp) {
+        self.revision += 1;
+        self.updated_at = now;
     }
 
     fn not_owner(&self, verifier: &UserName) -> DomainResult<()> {
@@ -492,7 +500,7 @@ impl Action {
             note: note.clone(),
         });
         self.status = to;
-        self.revision += 1;
+        self.touch(now);
         self.event(
             now,
             by,

@@ -230,6 +230,8 @@ pub struct Incident {
     pub opened_by: UserName,
     /// Bumped by every change, so concurrent edits can be refused.
     pub revision: u32,
+    /// When anything last changed (STIX `modified`).
+    pub updated_at: Timestamp,
 }
 
 impl Incident {
@@ -311,6 +313,7 @@ impl Incident {
             opened_at: now,
             opened_by: by.clone(),
             revision: 1,
+            updated_at: now,
         };
         let event = CaseEvent::new(
             now,
@@ -399,7 +402,7 @@ impl Incident {
         if self.status == IncidentStatus::New {
             events.push(self.set_status(IncidentStatus::Triage, by, now));
         }
-        self.revision += 1;
+        self.touch(now);
         Ok(events)
     }
 
@@ -501,7 +504,7 @@ impl Incident {
         if let Some(status) = next_status {
             events.push(self.set_status(status, by, now));
         }
-        self.revision += 1;
+        self.touch(now);
         Ok(events)
     }
 
@@ -523,7 +526,7 @@ impl Incident {
         }
         let old = self.determination;
         self.determination = determination;
-        self.revision += 1;
+        self.touch(now);
         Ok(vec![CaseEvent::new(
             now,
             Some(by),
@@ -593,8 +596,13 @@ impl Incident {
             ),
             self.set_status(IncidentStatus::Closed, by, now),
         ];
-        self.revision += 1;
+        self.touch(now);
         Ok(events)
+    }
+
+    fn touch(&mut self, now: Timestamp) {
+        self.revision += 1;
+        self.updated_at = now;
     }
 
     fn ensure_open(&self) -> DomainResult<()> {

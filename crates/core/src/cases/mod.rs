@@ -12,7 +12,8 @@
 //!   hashed here, stored by the integrator under their SHA-256) → findings with IOCs for intel;
 //! - actions: [`Action::plan`] from a finding's recommendation → owner works with evidence →
 //!   a different person verifies → [`check_recurrence`] at +30/+90 days may reopen it;
-//! - evidence custody: [`CustodyItem`] and [`custody_log_csv`]; exchange: STIX 2.1 (to come).
+//! - evidence custody: [`CustodyItem`] and [`custody_log_csv`]; exchange: [`stix::export_incident`] and
+//!   [`stix::import_incidents`] (STIX 2.1 Incident Core).
 
 pub mod actions;
 pub mod clocks;
@@ -22,6 +23,7 @@ pub mod forensics;
 pub mod id;
 pub mod incident;
 pub mod level;
+pub mod stix;
 
 pub use actions::{
     Action, ActionStatus, EvidenceItem, Extension, NewAction, Priority, RecurrenceBasis,
