@@ -746,3 +746,99 @@ pub fn check_recurrence(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(s).unwrap()
+    }
+
+    fn new_action() -> NewAction {
+        NewAction {
+            id: RecordId::parse("ACT-1").unwrap(),
+            incident: RecordId::parse("INC-1").unwrap(),
+            finding: None,
+            recommendation: "關閉對外 RDP".into(),
+            owner_agency: AgencyCode::parse("TY-EDU").unwrap(),
+            owner: UserName::parse("edu.it").unwrap(),
+            due_at: t("2025-05-01T17:00:00+08:00"),
+            priority: Priority::High,
+            closure_criteria: "外部掃描 3389 不通".into(),
+            basis: RecurrenceBasis::default(),
+        }
+    }
+
+    fn planned() -> Action {
+        let by = UserName::parse("soc.lin").unwrap();
+        Action::plan(new_action(), &by, t("2025-04-01T09:00:00+08:00"))
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn an_action_without_closure_criteria_is_refused_because_the_verifier_needs_them() {
+        let mut new = NewAction {
+            closure_criteria: " ".into(),
+            ..new_action()
+        };
+        let by = UserName::parse("soc.lin").unwrap();
+        assert!(
+            Action::plan(new.clone(), &by, t("2025-04-01T09:00:00+08:00"))
+                .unwrap_err()
+                .to_string()
+                .contains("closure criteria")
+        );
+        new.closure_criteria = "ok".into();
+        assert!(Action::plan(new, &by, t("2025-04-01T09:00:00+08:00")).is_ok());
+    }
+
+    #[test]
+    fn a_planned_action_cannot_be_submitted_or_verified_and_reminders_stop_once_it_waits_for_verification()
+     {
+        let mut action = planned();
+        let owner = action.owner.clone();
+        let verifier = UserName::parse("soc.chief").unwrap();
+        assert!(
+            action
+                .submit("x", &owner, t("2025-04-02T09:00:00+08:00"))
+                .is_err()
+        );
+        assert!(
+            action
+                .verify("x", &verifier, t("2025-04-02T09:00:00+08:00"))
+                .unwrap_err()
+                .to_string()
+                .contains("planned")
+        );
+        let policy = ReminderPolicy::default();
+        assert_eq!(
+            reminders(&action, &policy, t("2025-04-20T09:00:00+08:00")).len(),
+            0,
+            "more than 7 days before"
+        );
+        assert_eq!(
+            reminders(&action, &policy, t("2025-04-30T18:00:00+08:00")).len(),
+            2,
+            "7-day and 1-day reminders"
+        );
+        action
+            .start(&owner, t("2025-04-29T09:00:00+08:00"))
+            .unwrap();
+        action
+            .add_evidence(
+                "scan.txt",
+                b"3389 closed",
+                None,
+                &owner,
+                t("2025-04-29T10:00:00+08:00"),
+            )
+            .unwrap();
+        action
+            .submit("done", &owner, t("2025-04-29T10:05:00+08:00"))
+            .unwrap();
+        assert!(reminders(&action, &policy, t("2025-05-09T09:00:00+08:00")).is_empty());
+        assert!(!action.is_overdue(t("2025-05-09T09:00:00+08:00")));
+    }
+}

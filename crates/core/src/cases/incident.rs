@@ -688,3 +688,215 @@ pub(crate) fn stale_check(current: u32, expected: u32) -> DomainResult<()> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::clocks::{ClockPolicy, ClockState, Obligation, deadlines};
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(s).unwrap()
+    }
+
+    fn soc() -> UserName {
+        UserName::parse("soc.lin").unwrap()
+    }
+
+    fn new_incident(origin: IncidentOrigin, aware: &str) -> NewIncident {
+        NewIncident {
+            id: RecordId::parse("INC-9").unwrap(),
+            title: "port scan from a school".into(),
+            agency: AgencyCode::parse("TY-EDU").unwrap(),
+            category: IncidentCategory::Other,
+            origin,
+            assets: vec![],
+            occurred_at: None,
+            aware_at: t(aware),
+            people: vec![],
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_incident_from_alerts_needs_a_notification_and_a_manual_one_says_how_it_became_known() {
+        let book = RuleBook::embedded().unwrap();
+        let now = t("2025-04-01T10:00:00+08:00");
+        let none = IncidentOrigin::Alerts {
+            notifications: vec![],
+        };
+        assert!(
+            Incident::open(
+                new_incident(none, "2025-04-01T09:00:00+08:00"),
+                &book,
+                &soc(),
+                now
+            )
+            .is_err()
+        );
+        let blank = IncidentOrigin::Manual {
+            how_learned: " ".into(),
+        };
+        assert!(
+            Incident::open(
+                new_incident(blank, "2025-04-01T09:00:00+08:00"),
+                &book,
+                &soc(),
+                now
+            )
+            .is_err()
+        );
+        let call = IncidentOrigin::Manual {
+            how_learned: "市民來電".into(),
+        };
+        let err = Incident::open(
+            new_incident(call.clone(), "2025-04-01T11:00:00+08:00"),
+            &book,
+            &soc(),
+            now,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("future"));
+        let (incident, events) = Incident::open(
+            new_incident(call, "2025-04-01T09:00:00+08:00"),
+            &book,
+            &soc(),
+            now,
+        )
+        .unwrap();
+        assert_eq!(incident.status, IncidentStatus::New);
+        assert_eq!(events[0].action, "incident.open");
+        assert_eq!(events[0].summary["rule_set"], "2021-08-23");
+    }
+
+    #[test]
+    fn a_false_positive_closes_from_triage_and_its_unmet_clocks_no_longer_count() {
+        let book = RuleBook::embedded().unwrap();
+        let call = IncidentOrigin::Manual {
+            how_learned: "SOC 來電".into(),
+        };
+        let (mut incident, _) = Incident::open(
+            new_incident(call, "2025-04-01T09:00:00+08:00"),
+            &book,
+            &soc(),
+            t("2025-04-01T09:05:00+08:00"),
+        )
+        .unwrap();
+        let err = incident
+            .close("誤報", &soc(), t("2025-04-01T09:20:00+08:00"))
+            .unwrap_err();
+        assert!(err.to_string().contains("determination"));
+        incident
+            .determine(
+                Determination::FalsePositive,
+                "學校授權的弱點掃描",
+                &soc(),
+                t("2025-04-01T09:30:00+08:00"),
+            )
+            .unwrap();
+        let seen = incident.revision;
+        incident
+            .close("授權掃描，非事件", &soc(), t("2025-04-01T09:40:00+08:00"))
+            .unwrap();
+        assert_eq!(incident.status, IncidentStatus::Closed);
+        assert!(
+            incident.ensure_revision(seen).is_err(),
+            "a stale copy cannot be saved over it"
+        );
+        let clocks = deadlines(
+            &incident,
+            &book,
+            &ClockPolicy::standard().unwrap(),
+            t("2025-04-02T09:00:00+08:00"),
+        )
+        .unwrap();
+        assert!(
+            clocks.iter().all(|d| d.state == ClockState::NotApplicable),
+            "{clocks:?}"
+        );
+        assert!(
+            incident
+                .determine(
+                    Determination::Confirmed,
+                    "x",
+                    &soc(),
+                    t("2025-04-02T09:00:00+08:00")
+                )
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_confirmed_incident_closes_only_after_its_report_and_times_must_follow_the_aware_time() {
+        let book = RuleBook::embedded().unwrap();
+        let call = IncidentOrigin::Manual {
+            how_learned: "SOC 來電".into(),
+        };
+        let (mut incident, _) = Incident::open(
+            new_incident(call, "2025-04-01T09:00:00+08:00"),
+            &book,
+            &soc(),
+            t("2025-04-01T09:05:00+08:00"),
+        )
+        .unwrap();
+        let now = t("2025-04-01T12:00:00+08:00");
+        let before_aware = incident.record(
+            TimelineKind::Notified,
+            t("2025-04-01T08:00:00+08:00"),
+            None,
+            &soc(),
+            now,
+        );
+        assert!(
+            before_aware
+                .unwrap_err()
+                .to_string()
+                .contains("before the agency became aware")
+        );
+        assert!(
+            incident
+                .record(
+                    TimelineKind::Occurred,
+                    t("2025-04-01T09:30:00+08:00"),
+                    None,
+                    &soc(),
+                    now
+                )
+                .is_err()
+        );
+        incident
+            .record(
+                TimelineKind::Occurred,
+                t("2025-03-30T22:00:00+08:00"),
+                None,
+                &soc(),
+                now,
+            )
+            .unwrap();
+        let err = incident
+            .record(
+                TimelineKind::Contained,
+                t("2025-04-01T11:00:00+08:00"),
+                None,
+                &soc(),
+                now,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("triage"), "{err}");
+        incident
+            .determine(Determination::Confirmed, "確認", &soc(), now)
+            .unwrap();
+        assert!(
+            incident
+                .close("x", &soc(), now)
+                .unwrap_err()
+                .to_string()
+                .contains("investigation report")
+        );
+        let clocks = deadlines(&incident, &book, &ClockPolicy::standard().unwrap(), now).unwrap();
+        let notify = clocks
+            .iter()
+            .find(|d| d.obligation == Obligation::Notify)
+            .unwrap();
+        assert_eq!(notify.state, ClockState::Overdue);
+    }
+}
