@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::accounts::UserName;
 use crate::agencies::AgencyCode;
+use crate::alerts::rules::Category as AlertCategory;
 use crate::cases::clocks::RuleBook;
 use crate::cases::event::CaseEvent;
 use crate::cases::id::{NotificationRef, RecordId};
@@ -45,6 +46,20 @@ impl IncidentCategory {
             Self::Malware => Text::new("惡意程式", "malware"),
             Self::EquipmentFault => Text::new("設備問題", "equipment fault"),
             Self::Other => Text::new("其他", "other"),
+        }
+    }
+
+    /// The category an incident promoted from alerts of this category starts with; the handler
+    /// changes it once the facts are known.
+    pub fn suggested_for(alert: AlertCategory) -> Self {
+        match alert {
+            AlertCategory::IntrusionAttempt | AlertCategory::CredentialAttack => {
+                Self::IllegalIntrusion
+            }
+            AlertCategory::Malware => Self::Malware,
+            AlertCategory::Dos => Self::DenialOfService,
+            AlertCategory::WebAttack => Self::WebDefacement,
+            AlertCategory::InformationGathering | AlertCategory::Other => Self::Other,
         }
     }
 
@@ -191,6 +206,23 @@ pub struct TimelineEntry {
     pub recorded_at: Timestamp,
     pub by: UserName,
     pub note: Option<String>,
+    /// Set when a later correction replaced this entry; the entry itself is kept.
+    #[serde(default)]
+    pub withdrawn: Option<Withdrawal>,
+}
+
+impl TimelineEntry {
+    pub fn is_live(&self) -> bool {
+        self.withdrawn.is_none()
+    }
+}
+
+/// Who withdrew a timeline entry, when and why (a correction of a mistyped time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    pub by: UserName,
+    pub at: Timestamp,
+    pub why: String,
 }
 
 /// What a person fills in to open an incident.
@@ -349,9 +381,125 @@ impl Incident {
     pub fn first(&self, kind: TimelineKind) -> Option<Timestamp> {
         self.timeline
             .iter()
-            .filter(|e| e.kind == kind)
+            .filter(|e| e.kind == kind && e.is_live())
             .map(|e| e.at)
             .min()
+    }
+
+    /// Corrects a mistyped time: the wrong entry is kept, marked withdrawn with the reason, and
+    /// a new entry carries the right time. Correcting the aware time re-selects the rule set in
+    /// force at the corrected time, since that is the law that applied.
+    #[allow(clippy::too_many_arguments)]
+    pub fn correct(
+        &mut self,
+        kind: TimelineKind,
+        wrong_at: Timestamp,
+        right_at: Timestamp,
+        why: &str,
+        rules: &RuleBook,
+        by: &UserName,
+        now: Timestamp,
+    ) -> DomainResult<Vec<CaseEvent>> {
+        self.ensure_open()?;
+        if why.trim().is_empty() {
+            return Err(invalid(
+                "why",
+                "更正時間須說明理由",
+                "a correction needs a reason",
+            ));
+        }
+        if right_at > now {
+            return Err(invalid(
+                "at",
+                "時間不能晚於現在",
+                "the time cannot be in the future",
+            ));
+        }
+        let Some(index) = self
+            .timeline
+            .iter()
+            .position(|e| e.kind == kind && e.at == wrong_at && e.is_live())
+        else {
+            return Err(invalid(
+                "at",
+                "找不到要更正的時間紀錄",
+                "there is no such time on the timeline to correct",
+            ));
+        };
+        let others = |skip: &[TimelineKind]| {
+            self.timeline
+                .iter()
+                .enumerate()
+                .filter(|(i, e)| *i != index && e.is_live() && !skip.contains(&e.kind))
+                .map(|(_, e)| e.at)
+                .min()
+        };
+        let mut rule_set = None;
+        match kind {
+            TimelineKind::Aware => {
+                let later = others(&[TimelineKind::Occurred, TimelineKind::Aware]);
+                let occurred = self.first(TimelineKind::Occurred);
+                if later.is_some_and(|l| right_at > l) || occurred.is_some_and(|o| right_at < o) {
+                    return Err(invalid(
+                        "at",
+                        "知悉時間須在發生之後、其他各階段之前",
+                        "the aware time must come after the occurrence and before every later stage",
+                    ));
+                }
+                let set = rules.in_force_at(right_at).ok_or_else(|| {
+                    invalid(
+                        "at",
+                        "更正後的知悉時間早於任何已載入的法規版本",
+                        "no loaded legal rule set was in force at the corrected aware time",
+                    )
+                })?;
+                rule_set = Some(set.id.clone());
+            }
+            TimelineKind::Occurred if right_at > self.aware_at() => {
+                return Err(invalid(
+                    "at",
+                    "發生時間不能晚於知悉時間",
+                    "the incident cannot occur after the agency became aware of it",
+                ));
+            }
+            TimelineKind::Occurred => {}
+            _ if right_at < self.aware_at() => {
+                return Err(invalid(
+                    "at",
+                    "此時間早於知悉時間，請確認",
+                    "this time is before the agency became aware; check it",
+                ));
+            }
+            _ => {}
+        }
+        let why = why.trim().to_string();
+        let old = self
+            .timeline
+            .get(index)
+            .map(|e| e.note.clone())
+            .unwrap_or_default();
+        if let Some(entry) = self.timeline.get_mut(index) {
+            entry.withdrawn = Some(Withdrawal {
+                by: by.clone(),
+                at: now,
+                why: why.clone(),
+            });
+        }
+        self.timeline.push(entry(kind, right_at, now, by, old));
+        let old_rules = self.rule_set.clone();
+        if let Some(id) = rule_set.clone() {
+            self.rule_set = id;
+        }
+        self.touch(now);
+        Ok(vec![CaseEvent::new(
+            now,
+            Some(by),
+            &format!("incident.timeline.{}.correct", kind.as_str()),
+            "incident",
+            &self.id,
+            json!({ "old": wrong_at, "new": right_at, "why": why,
+                    "rule_set": rule_set.map(|new| json!({ "old": old_rules, "new": new })) }),
+        )])
     }
 
     /// Assesses (or re-assesses) the level. A re-assessment needs a reason; the history keeps
@@ -413,10 +561,9 @@ impl Incident {
         };
         let changed = last.previous.is_some_and(|p| p != last.decision.level);
         changed
-            && !self
-                .timeline
-                .iter()
-                .any(|e| e.kind == TimelineKind::Notified && e.recorded_at >= last.at)
+            && !self.timeline.iter().any(|e| {
+                e.kind == TimelineKind::Notified && e.is_live() && e.recorded_at >= last.at
+            })
     }
 
     /// Records a moment on the timeline. Containment, recovery, the report and closure move the
@@ -667,6 +814,7 @@ fn entry(
         recorded_at: now,
         by: by.clone(),
         note,
+        withdrawn: None,
     }
 }
 
@@ -822,6 +970,101 @@ mod tests {
                     t("2025-04-02T09:00:00+08:00")
                 )
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn a_mistyped_aware_time_is_corrected_with_a_reason_keeping_the_wrong_entry_and_the_law_of_the_right_time()
+     {
+        let book = RuleBook::embedded().unwrap();
+        let call = IncidentOrigin::Manual {
+            how_learned: "SOC 來電".into(),
+        };
+        // Typed as 2026-01-05 09:00 when it was 2025-01-05 09:00: the wrong year picks the wrong law.
+        let (mut incident, _) = Incident::open(
+            new_incident(call, "2026-01-05T09:00:00+08:00"),
+            &book,
+            &soc(),
+            t("2026-01-05T09:10:00+08:00"),
+        )
+        .unwrap();
+        assert_eq!(incident.rule_set, "2026-01-05");
+        let now = t("2026-01-05T10:00:00+08:00");
+        let wrong = t("2026-01-05T09:00:00+08:00");
+        let right = t("2025-01-05T09:00:00+08:00");
+        assert!(
+            incident
+                .correct(TimelineKind::Aware, wrong, right, " ", &book, &soc(), now)
+                .is_err()
+        );
+        assert!(
+            incident
+                .correct(
+                    TimelineKind::Aware,
+                    right,
+                    right,
+                    "typo",
+                    &book,
+                    &soc(),
+                    now
+                )
+                .is_err(),
+            "no such entry"
+        );
+        let events = incident
+            .correct(
+                TimelineKind::Aware,
+                wrong,
+                right,
+                "年份誤植",
+                &book,
+                &soc(),
+                now,
+            )
+            .unwrap();
+        assert_eq!(incident.aware_at(), right);
+        assert_eq!(incident.rule_set, "2021-08-23");
+        assert_eq!(events[0].summary["rule_set"]["old"], "2026-01-05");
+        let kept: Vec<_> = incident
+            .timeline
+            .iter()
+            .filter(|e| e.kind == TimelineKind::Aware)
+            .collect();
+        assert_eq!(kept.len(), 2, "the wrong entry is kept");
+        assert_eq!(kept[0].withdrawn.as_ref().unwrap().why, "年份誤植");
+        // A later stage cannot be corrected to before the aware time.
+        incident
+            .record(
+                TimelineKind::Notified,
+                t("2025-01-05T09:30:00+08:00"),
+                None,
+                &soc(),
+                now,
+            )
+            .unwrap();
+        let err = incident
+            .correct(
+                TimelineKind::Notified,
+                t("2025-01-05T09:30:00+08:00"),
+                t("2025-01-05T08:00:00+08:00"),
+                "x",
+                &book,
+                &soc(),
+                now,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("before the agency became aware"));
+    }
+
+    #[test]
+    fn alerts_of_an_intrusion_attempt_suggest_an_illegal_intrusion_incident() {
+        assert_eq!(
+            IncidentCategory::suggested_for(AlertCategory::IntrusionAttempt),
+            IncidentCategory::IllegalIntrusion
+        );
+        assert_eq!(
+            IncidentCategory::suggested_for(AlertCategory::WebAttack),
+            IncidentCategory::WebDefacement
         );
     }
 

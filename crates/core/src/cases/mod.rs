@@ -43,7 +43,7 @@ pub use forensics::{
 pub use id::{NotificationRef, RecordId};
 pub use incident::{
     AffectedAsset, Determination, Incident, IncidentCategory, IncidentOrigin, IncidentStatus,
-    Involvement, NewIncident, PersonInvolved, TimelineEntry, TimelineKind,
+    Involvement, NewIncident, PersonInvolved, TimelineEntry, TimelineKind, Withdrawal,
 };
 pub use level::{
     AssetClass, Effect, Impact, IncidentLevel, LevelAssessment, LevelDecision, LevelReason,
