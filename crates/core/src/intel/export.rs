@@ -168,15 +168,12 @@ pub fn export_city_bundle(export: &CityExport<'_>) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-    use std::process::Command;
-
     use super::*;
     use crate::intel::bundle::{NothingStored, import_bundle};
     use crate::intel::matcher::IndicatorIndex;
     use crate::intel::observable::{Observable, ObservableKind};
     use crate::intel::sighting::{SightingChange, SightingObservation, record_sighting};
-    use crate::intel::test_support::fixture;
+    use crate::intel::test_support::{TempBundle, fixture, validate, warnings};
 
     const OASIS_BUNDLES: [&str; 6] = [
         "stix21-incident-core-task-perform-patching.json",
@@ -189,66 +186,6 @@ mod tests {
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).unwrap()
-    }
-
-    /// A bundle written to a temporary file, removed when dropped.
-    struct TempBundle(PathBuf);
-
-    impl TempBundle {
-        fn new(name: &str, bundle: &Value) -> Self {
-            let path =
-                std::env::temp_dir().join(format!("civitas-stix-{}-{name}", std::process::id()));
-            std::fs::write(&path, serde_json::to_string_pretty(bundle).unwrap()).unwrap();
-            TempBundle(path)
-        }
-    }
-
-    impl Drop for TempBundle {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
-
-    /// The warnings (the spec's SHOULDs) in a validator report.
-    fn warnings(report: &str) -> Vec<&str> {
-        report
-            .lines()
-            .filter_map(|l| l.strip_prefix("  warning: "))
-            .collect()
-    }
-
-    /// Runs OASIS' stix2-validator (scripts/stix-validate.py) on the files; panics with its
-    /// report unless every file is valid. Returns the report.
-    fn validate(files: &[&TempBundle]) -> String {
-        let available = Command::new("python3")
-            .args(["-c", "import stix2validator"])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            available,
-            "the STIX export is checked with OASIS' stix2-validator, which is not installed: \
-             run `python3 -m pip install -r tests/requirements.txt`"
-        );
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../scripts/stix-validate.py"
-        );
-        let output = Command::new("python3")
-            .arg(script)
-            .args(files.iter().map(|f| &f.0))
-            .output()
-            .expect("python3 runs");
-        let report = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(
-            output.status.success(),
-            "stix2-validator refuses the export:\n{report}"
-        );
-        println!("{report}");
-        report
     }
 
     fn city() -> CityIdentity {

@@ -27,7 +27,7 @@ pub mod timestamp;
 pub mod tlp;
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use bundle::{
     BundleImport, ObjectVersion, ParsedBundle, StoredVersions, import_bundle, parse_bundle,
