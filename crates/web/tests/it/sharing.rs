@@ -546,6 +546,31 @@ async fn a_stewards_worklist_holds_their_late_datasets_and_the_requests_they_mus
         !page.contains("臺灣美術展覽資訊"),
         "another agency's datasets stay out"
     );
+    // How late it is counts on as days pass, though nothing stored changes.
+    let days_late = |page: &str| -> i64 {
+        let marker = ["已逾期", "已過預定更新日"]
+            .into_iter()
+            .find_map(|m| page.rfind(m).map(|i| (i, m)))
+            .and_then(|(i, m)| {
+                let rest = &page[i + m.len()..];
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                rest[digits.len()..]
+                    .starts_with('天')
+                    .then(|| digits.parse().ok())?
+            });
+        marker.unwrap_or_else(|| panic!("no count of days late in {page}"))
+    };
+    let before = days_late(&page);
+    app.clock.advance(time::Duration::days(3));
+    let later = lin
+        .get(app.url("/worklist"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(days_late(&later), before + 3);
     let (chang, _) = app.browser("chang.police").await;
     let theirs = chang
         .get(app.url("/worklist"))
