@@ -548,17 +548,16 @@ async fn a_stewards_worklist_holds_their_late_datasets_and_the_requests_they_mus
     );
     // How late it is counts on as days pass, though nothing stored changes.
     let days_late = |page: &str| -> i64 {
-        let marker = ["已逾期", "已過預定更新日"]
+        ["已逾期", "已過預定更新日"]
             .into_iter()
-            .find_map(|m| page.rfind(m).map(|i| (i, m)))
-            .and_then(|(i, m)| {
-                let rest = &page[i + m.len()..];
+            .flat_map(|m| page.match_indices(m).map(move |(i, _)| i + m.len()))
+            .find_map(|at| {
+                let rest = &page[at..];
                 let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                rest[digits.len()..]
-                    .starts_with('天')
-                    .then(|| digits.parse().ok())?
-            });
-        marker.unwrap_or_else(|| panic!("no count of days late in {page}"))
+                let days = digits.parse().ok()?;
+                rest[digits.len()..].starts_with('天').then_some(days)
+            })
+            .unwrap_or_else(|| panic!("no count of days late in {page}"))
     };
     let before = days_late(&page);
     app.clock.advance(time::Duration::days(3));
