@@ -561,6 +561,8 @@ async fn a_stewards_worklist_holds_their_late_datasets_and_the_requests_they_mus
     };
     let before = days_late(&page);
     app.clock.advance(time::Duration::days(3));
+    // (Signed in again: three days outlive a session.)
+    let (lin, _) = app.browser("lin.transport").await;
     let later = lin
         .get(app.url("/worklist"))
         .send()
