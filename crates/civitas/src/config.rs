@@ -474,6 +474,7 @@ impl Settings {
             cookie_secure: self.public_url.starts_with("https://"),
             max_body_bytes: self.max_body_bytes,
             max_upload_bytes: self.max_upload_bytes,
+            max_alert_bulk_bytes: self.alerts.bulk_max_bytes,
             metrics_on_main_listener: self.metrics_listen.is_none(),
             trust_forwarded_for: self.trust_forwarded_for,
             login_failures_per_ip: self.security.login_failures_per_ip,
