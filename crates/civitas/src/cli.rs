@@ -47,6 +47,9 @@ pub enum Command {
     /// Import datasets and check how up to date they are.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Import security alerts.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
     /// Write a consistent copy of all data to OUT (safe while the server runs).
     Backup {
         /// The backup file to create (must not exist).
@@ -192,6 +195,26 @@ pub enum AuditCommand {
         action: Option<String>,
         #[arg(long)]
         actor: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AlertsCommand {
+    /// Import alert files, plain or gzip-compressed, one import run each (idempotent: alerts
+    /// already stored count as duplicates). Exit code 0: clean; 2: some lines were rejected.
+    Import {
+        /// A source configured under [[alerts.sources]], or a new name with --kind.
+        #[arg(long)]
+        source: String,
+        /// suricata, wazuh, wazuh-ecs, cef, syslog5424 or syslog3164 (json needs a configured
+        /// source with its field mapping). Default: the configured source's kind.
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -56,6 +56,7 @@ pub struct Settings {
     pub bootstrap: Bootstrap,
     pub notify: crate::notify::NotifySettings,
     pub catalog: CatalogSettings,
+    pub alerts: crate::alerts::AlertsSettings,
 }
 
 /// Catalogue harvests: how sources are fetched, and the sources `civitas serve` harvests.
@@ -227,6 +228,7 @@ impl Default for Settings {
             bootstrap: Bootstrap::default(),
             notify: crate::notify::NotifySettings::default(),
             catalog: CatalogSettings::default(),
+            alerts: crate::alerts::AlertsSettings::default(),
         }
     }
 }
@@ -363,6 +365,46 @@ link_check_interval = "1d"
 # rows = 100
 # agency = ""
 # aliases = { "桃園市政府交通局" = "380290000H", "eidc" = "380330000E" }
+
+[alerts]
+# Security alerts: `civitas alerts import FILE... --source NAME` and the bulk endpoint
+# POST /api/v1/alerts/{source}/bulk (NDJSON, an API token with manage_alerts).
+# A classification rule file replacing the built-in one (same shape as
+# crates/core/src/alerts/rules/default.toml); "" = the built-in rules.
+rules_file = ""
+# Largest body the bulk endpoint accepts, in bytes; a larger one is refused unread.
+bulk_max_bytes = 16777216
+# Alert sources. Repeat the block for each. Keys:
+#   name    — 1–64 of a–z 0–9 - _ . ; part of every alert's fingerprint (renaming a source
+#             makes its alerts new)
+#   kind    — "suricata" (EVE JSON, NDJSON or a JSON array), "wazuh" (4.x alerts.json),
+#             "wazuh-ecs" (5.x), "cef", "syslog5424", "syslog3164" or "json" (any JSON with
+#             a field mapping)
+#   zone    — the zone of times written without an offset: "+08:00", "-0600", "UTC";
+#             "" = Taipei (+08:00)
+#   mapping — for kind = "json" only: dotted paths to each field; time is required, the rest
+#             optional: source_ip, source_port, destination_ip, destination_port, transport,
+#             app_protocol, rule_id, rule_name, category, severity, severity_scale
+#             ("suricata-priority", "wazuh-level", "sigma-level", "cef", "syslog"), action,
+#             host_name, agent_name, sensor, technique, message, source_ref, url, domain,
+#             file_hash
+# [[alerts.sources]]
+# name = "suricata-dmz"
+# kind = "suricata"
+# zone = ""
+# [[alerts.sources]]
+# name = "edr"
+# kind = "json"
+# mapping = { time = "ts", source_ip = "src.ip", rule_name = "detection.name" }
+#
+# Which agency an alert concerns: by the endpoint agent's name, then the host name (patterns
+# with *), then the destination and the source address (the longest matching range wins).
+# Repeat the block for each agency. Keys: agency (its code), ranges (CIDR), hosts, agents.
+# [[alerts.agencies]]
+# agency = "380330000E"
+# ranges = ["10.33.0.0/16", "2001:db8:33::/48"]
+# hosts = ["*.culture.tycg.gov.tw"]
+# agents = ["cul-web-01"]
 "#;
 
 /// Values given on the command line (highest precedence).
@@ -398,13 +440,16 @@ pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Set
     figment = figment
         .merge(FileAdapter::wrap(Env::prefixed("CIVITAS_").split("__")))
         .merge(Serialized::defaults(overrides));
-    figment.extract::<Settings>().map_err(|e| {
+    let settings = figment.extract::<Settings>().map_err(|e| {
         // figment names the key and where its value came from (file, variable or flag).
         e.into_iter()
             .map(|e| e.to_string())
             .collect::<Vec<_>>()
             .join("; ")
-    })
+    })?;
+    // Alert sources, agency ranges and the rule file are checked now, not at the first alert.
+    settings.alerts.domain()?;
+    Ok(settings)
 }
 
 impl Settings {
@@ -429,6 +474,7 @@ impl Settings {
             cookie_secure: self.public_url.starts_with("https://"),
             max_body_bytes: self.max_body_bytes,
             max_upload_bytes: self.max_upload_bytes,
+            max_alert_bulk_bytes: self.alerts.bulk_max_bytes,
             metrics_on_main_listener: self.metrics_listen.is_none(),
             trust_forwarded_for: self.trust_forwarded_for,
             login_failures_per_ip: self.security.login_failures_per_ip,

@@ -120,7 +120,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<DemoLogin> {
     let store = runtime::open_store(settings, true)?;
     let now = SystemClock.now();
     let clock = Arc::new(ManualClock::new(now));
-    let platform = runtime::platform(settings, &store, clock.clone());
+    let platform = runtime::platform(settings, &store, clock.clone())?;
     load(&platform, &clock, now, &password).await?;
     write_private(&password_file, &format!("{password}\n"))?;
     Ok(DemoLogin {

@@ -1,5 +1,6 @@
 //! The `civitas` binary: command line, configuration, and the server's life cycle.
 
+mod alerts;
 mod cli;
 mod commands;
 mod config;

@@ -21,14 +21,23 @@ pub fn open_store(settings: &Settings, migrate: bool) -> anyhow::Result<Arc<Sqli
     .with_context(|| format!("opening the data directory {}", settings.data_dir.display()))
 }
 
-pub fn platform(settings: &Settings, store: &Arc<SqliteStore>, clock: Arc<dyn Clock>) -> Platform {
-    Platform::new(store.stores(), clock, settings.policy())
+pub fn platform(
+    settings: &Settings,
+    store: &Arc<SqliteStore>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Platform> {
+    let alerts = settings
+        .alerts
+        .domain()
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    Ok(Platform::new(store.stores(), clock, settings.policy())
         .with_notify(crate::notify::policy(settings))
+        .with_alerts(alerts))
 }
 
 pub fn open(settings: &Settings) -> anyhow::Result<(Arc<SqliteStore>, Platform)> {
     let store = open_store(settings, true)?;
-    let platform = platform(settings, &store, Arc::new(SystemClock));
+    let platform = platform(settings, &store, Arc::new(SystemClock))?;
     Ok((store, platform))
 }
 

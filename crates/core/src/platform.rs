@@ -45,6 +45,7 @@ pub struct Platform {
     pub policy: SecurityPolicy,
     pub freshness: crate::freshness::FreshnessPolicy,
     pub notify: crate::notify::NotifyPolicy,
+    pub alert_settings: Arc<crate::alerts::AlertSettings>,
 }
 
 /// Who is asking, and from where: passed to every service call.
@@ -116,6 +117,7 @@ impl Platform {
             policy,
             freshness: crate::freshness::FreshnessPolicy::default(),
             notify: crate::notify::NotifyPolicy::default(),
+            alert_settings: Arc::new(crate::alerts::AlertSettings::default()),
         }
     }
 
@@ -127,6 +129,15 @@ impl Platform {
     pub fn with_freshness(mut self, freshness: crate::freshness::FreshnessPolicy) -> Self {
         self.freshness = freshness;
         self
+    }
+
+    pub fn with_alerts(mut self, settings: crate::alerts::AlertSettings) -> Self {
+        self.alert_settings = Arc::new(settings);
+        self
+    }
+
+    pub fn alerts(&self) -> crate::alerts::AlertService<'_> {
+        crate::alerts::AlertService::new(self)
     }
 
     pub fn catalog(&self) -> crate::catalog::CatalogService<'_> {

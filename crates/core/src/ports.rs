@@ -2,6 +2,7 @@
 //! events describing the change and must write them in the same transaction, so there is
 //! never a change without its audit entry or an entry without its change.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -11,6 +12,9 @@ use crate::accounts::{
     ApiToken, NewSession, NewToken, NewUser, RoleGrant, Session, User, UserFilter, UserProfile,
 };
 use crate::agencies::{Agency, AgencyCode, AgencyImportPlan, AgencyInput, AgencyRecord};
+use crate::alerts::ingest::AlertWrite;
+use crate::alerts::query::{AlertFilter, AlertGroupRow, AlertRow, RollupRow};
+use crate::alerts::{Alert, Fingerprint};
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter, ChainHead};
 use crate::authz::{Grant, Role};
 use crate::catalog::links::LinkState;
@@ -593,6 +597,50 @@ pub trait HarvestStore: Send + Sync + 'static {
     ) -> DomainResult<Vec<crate::catalog::schedule::HarvestRun>>;
 }
 
+/// Security alerts (issue 4): stored once by fingerprint, with their notifications and the
+/// per-day counts dashboards read.
+#[async_trait]
+pub trait AlertStore: Send + Sync + 'static {
+    /// Which of these fingerprints are already stored.
+    async fn known_fingerprints(
+        &self,
+        fingerprints: &[Fingerprint],
+    ) -> DomainResult<HashSet<Fingerprint>>;
+    /// In one transaction: the import run with its rejected lines, each alert (linked to the
+    /// run and to its notification), each notification's growth (count added, first/last
+    /// seen widened, severity raised to the highest; category and agency follow the earliest
+    /// member), the rollup counts added, and the audit entry. `AlreadyExists` (nothing
+    /// written) when one of the alerts was stored meanwhile. Returns the run id.
+    async fn store_alert_import(
+        &self,
+        write: AlertWrite,
+        report: &ImportReport,
+        started_at: Timestamp,
+        at: Timestamp,
+        actor_name: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<i64>;
+    /// Alerts, newest first.
+    async fn alerts(&self, filter: &AlertFilter, page: PageRequest)
+    -> DomainResult<Page<AlertRow>>;
+    /// One alert with everything kept about it.
+    async fn alert(&self, id: i64) -> DomainResult<Option<(AlertRow, Alert)>>;
+    /// Notifications, most recent last-seen first (`group_id` is ignored).
+    async fn alert_groups(
+        &self,
+        filter: &AlertFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<AlertGroupRow>>;
+    /// Rollup cells whose day lies in `from_day..=to_day` (ISO dates, both optional), for the
+    /// filter's agencies, category and severity (its times and group are ignored).
+    async fn alert_rollups(
+        &self,
+        filter: &AlertFilter,
+        from_day: Option<&str>,
+        to_day: Option<&str>,
+    ) -> DomainResult<Vec<RollupRow>>;
+}
+
 /// Everything storage offers, as trait objects chosen once at start-up.
 #[derive(Clone)]
 pub struct Stores {
@@ -608,6 +656,7 @@ pub struct Stores {
     pub inventory: Arc<dyn InventoryStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub harvest: Arc<dyn HarvestStore>,
+    pub alerts: Arc<dyn AlertStore>,
     pub admin: Arc<dyn StoreAdmin>,
 }
 
@@ -625,6 +674,7 @@ impl Stores {
             + InventoryStore
             + BlobStore
             + HarvestStore
+            + AlertStore
             + AuditStore
             + ImportStore
             + StoreAdmin,
@@ -642,6 +692,7 @@ impl Stores {
             inventory: backend.clone(),
             blobs: backend.clone(),
             harvest: backend.clone(),
+            alerts: backend.clone(),
             admin: backend,
         }
     }

@@ -25,6 +25,8 @@ use civitas_core::ports::Stores;
 use civitas_core::time::{DateStyle, Language, Timestamp};
 use serde_json::json;
 
+mod alerts;
+pub use alerts::*;
 mod catalog;
 pub use catalog::*;
 mod inventory;
@@ -70,7 +72,10 @@ macro_rules! suite {
             open_and_city_data_need_no_request_and_refusals_say_why,
             demand_is_matched_to_supply_or_listed_as_a_gap,
             platform_costs_and_use_make_the_benefit_report,
-            harvest_sources_and_runs_are_kept_with_their_counts_and_reasons
+            harvest_sources_and_runs_are_kept_with_their_counts_and_reasons,
+            real_suricata_files_import_once_and_their_counts_add_up,
+            an_agency_reader_sees_only_their_agencys_alerts,
+            an_alert_stored_meanwhile_makes_the_whole_write_fail_and_leaves_nothing
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod agencies;
+mod alerts;
 mod audit;
 mod catalog;
 mod convert;

@@ -53,6 +53,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "dataset_freshness",
         include_str!("../migrations/0011_dataset_freshness.sql"),
     ),
+    (12, "alerts", include_str!("../migrations/0012_alerts.sql")),
 ];
 
 fn expected() -> i64 {

@@ -19,6 +19,8 @@ pub struct WebSettings {
     pub max_body_bytes: usize,
     /// Largest uploaded file accepted.
     pub max_upload_bytes: usize,
+    /// Largest body `POST /api/v1/alerts/{source}/bulk` reads.
+    pub max_alert_bulk_bytes: usize,
     /// Serve `/metrics` on the main listener (to holders of `read_metrics`).
     pub metrics_on_main_listener: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
@@ -36,6 +38,7 @@ impl Default for WebSettings {
             cookie_secure: false,
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 64 * 1024 * 1024,
+            max_alert_bulk_bytes: 16 * 1024 * 1024,
             metrics_on_main_listener: true,
             trust_forwarded_for: false,
             login_failures_per_ip: 20,

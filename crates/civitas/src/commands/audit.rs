@@ -16,7 +16,7 @@ pub async fn run(settings: &Settings, cmd: &AuditCommand) -> anyhow::Result<Exit
         settings,
         &store,
         std::sync::Arc::new(civitas_core::clock::SystemClock),
-    );
+    )?;
     match cmd {
         AuditCommand::Verify { json } => {
             let v = platform.audit().verify().await.map_err(domain)?;

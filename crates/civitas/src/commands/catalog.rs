@@ -214,7 +214,7 @@ pub async fn run(settings: &Settings, cmd: &CatalogCommand) -> anyhow::Result<Ex
                 None => SystemClock.now(),
             };
             let clock = Arc::new(ManualClock::new(at));
-            let p = runtime::platform(settings, &store, clock);
+            let p = runtime::platform(settings, &store, clock)?;
             let changed = p
                 .catalog()
                 .recompute_freshness(at)

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod agency;
+mod alerts;
 mod audit;
 mod backup;
 mod catalog;
@@ -55,7 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &settings,
                 &store,
                 std::sync::Arc::new(civitas_core::clock::SystemClock),
-            );
+            )?;
             serve::run(&settings, platform, |addr| {
                 println!("civitas 已啟動 / listening on http://{addr}");
             })
@@ -132,6 +133,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings = settings(&cli, None)?;
             logging::init_quiet();
             catalog::run(&settings, cmd).await
+        }
+        Command::Alerts(cmd) => {
+            let settings = settings(&cli, None)?;
+            logging::init_quiet();
+            alerts::run(&settings, cmd).await
         }
         Command::Backup { out } => {
             let settings = settings(&cli, None)?;

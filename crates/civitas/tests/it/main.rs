@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod alerts;
 mod backup_restore;
 mod cli;
 mod config;

@@ -11,11 +11,15 @@ pub mod agency;
 pub mod event_time;
 pub mod fingerprint;
 pub mod grouping;
+pub mod ingest;
 pub mod model;
 pub mod observables;
 pub mod parse;
+pub mod query;
 pub mod rsit;
 pub mod rules;
+pub mod service;
+pub mod settings;
 pub mod severity;
 pub mod source;
 
@@ -24,14 +28,18 @@ pub use fingerprint::Fingerprint;
 pub use grouping::{
     AlertGroup, GroupField, GroupKey, GroupMember, GroupUpdate, GroupingPolicy, group_alerts,
 };
+pub use ingest::{AlertWrite, ClassifiedAlert, GroupDelta, RollupKey};
 pub use model::{
     Action, Alert, Endpoint, NativeSeverity, Observer, SeverityScale, SourceKind, TechniqueId,
     VendorRule,
 };
 pub use observables::{Observable, ObservableKind};
 pub use parse::{MAX_RECORD_BYTES, ParsedBatch, parse_batch, parse_line};
+pub use query::{AlertFilter, AlertGroupRow, AlertRow, AlertSummary, RollupRow};
 pub use rules::{
     Category, Classification, DEFAULT_RULES, RuleSet, RuleSetError, Severity, SubBucket,
 };
+pub use service::{AlertImport, AlertService};
+pub use settings::AlertSettings;
 pub use severity::{Criticality, ScoreContext, Weights};
 pub use source::{GenericMapping, SourceConfig, SourceFormat, SourceName};

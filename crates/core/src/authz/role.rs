@@ -40,6 +40,10 @@ pub enum Permission {
     ReadPortfolio,
     /// Register platforms, enter their costs, map harvest sources to them (city-wide only).
     ManagePortfolio,
+    /// Read security alerts, their notifications and the counts made from them.
+    ReadAlerts,
+    /// Import alerts (files, the bulk endpoint) and manage how they are classified.
+    ManageAlerts,
 }
 
 impl Permission {
@@ -59,6 +63,8 @@ impl Permission {
         Permission::ReadSharedData,
         Permission::ReadPortfolio,
         Permission::ManagePortfolio,
+        Permission::ReadAlerts,
+        Permission::ManageAlerts,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -78,6 +84,8 @@ impl Permission {
             Permission::ReadSharedData => "read_shared_data",
             Permission::ReadPortfolio => "read_portfolio",
             Permission::ManagePortfolio => "manage_portfolio",
+            Permission::ReadAlerts => "read_alerts",
+            Permission::ManageAlerts => "manage_alerts",
         }
     }
 
@@ -91,6 +99,7 @@ impl Permission {
                 | Permission::ManageCatalog
                 | Permission::RequestData
                 | Permission::ManagePortfolio
+                | Permission::ManageAlerts
         )
     }
 
@@ -165,6 +174,7 @@ impl Role {
                 ReadImports,
                 ReadCatalog,
                 ReadPortfolio,
+                ReadAlerts,
             ],
             Role::DataSteward => &[
                 ReadDashboard,
@@ -177,8 +187,15 @@ impl Role {
                 ReadPortfolio,
             ],
             Role::Viewer => &[ReadDashboard, ReadAgencies, ReadCatalog, ReadSharedData],
-            Role::SocAnalyst | Role::IncidentHandler | Role::SecurityOfficer => {
-                &[ReadDashboard, ReadAgencies, ReadCatalog]
+            Role::SocAnalyst => &[
+                ReadDashboard,
+                ReadAgencies,
+                ReadCatalog,
+                ReadAlerts,
+                ManageAlerts,
+            ],
+            Role::IncidentHandler | Role::SecurityOfficer => {
+                &[ReadDashboard, ReadAgencies, ReadCatalog, ReadAlerts]
             }
         }
     }

@@ -2,6 +2,7 @@
 //! handlers themselves (utoipa), so the description cannot drift from the code.
 
 mod agencies;
+mod alerts;
 mod audit;
 mod catalog;
 mod dto;
@@ -55,6 +56,7 @@ pub use sharing::{data_reader, file_response};
         (name = "catalog", description = "Datasets: search, records, versions, freshness reviews, imports"),
         (name = "sharing", description = "Sharing between agencies: requests, decisions, grants, data keys; the data API, files and use counts"),
         (name = "notifications", description = "The caller's own notifications: datasets falling due, overdue or due for review"),
+        (name = "alerts", description = "Security alerts: the bulk endpoint sensors post to, the alert list, and counts by category and severity"),
         (name = "inventory", description = "Supply and demand: agencies' demand for other agencies' data, matched to datasets or listed as gaps; the city's platforms, their yearly costs and the benefit report"),
     )
 )]
@@ -128,6 +130,9 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(inventory::set_cost, inventory::remove_cost))
         .routes(routes!(inventory::list_sources, inventory::map_source))
         .routes(routes!(inventory::benefit))
+        .routes(routes!(alerts::bulk))
+        .routes(routes!(alerts::list))
+        .routes(routes!(alerts::summary))
         .merge(uploads)
         .split_for_parts();
     let mut table = String::from("\n\n| code | status | meaning |\n|---|---|---|\n");

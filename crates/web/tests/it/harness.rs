@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use civitas_core::accounts::{Argon2Params, NewUserRequest};
-use civitas_core::agencies::AgencyImportFormat;
+use civitas_core::agencies::{AgencyCode, AgencyImportFormat};
+use civitas_core::alerts::{
+    AgencyDirectory, AlertSettings, SourceConfig, SourceFormat, SourceName,
+};
 use civitas_core::authz::{Grant, Principal, Role, Scope};
 use civitas_core::clock::ManualClock;
 use civitas_core::time::{DateStyle, Language, Timestamp};
@@ -65,6 +68,22 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// One Suricata source, `eve`; the Wrccdc network (10.47.0.0/16) is the culture bureau's.
+pub fn alert_settings() -> AlertSettings {
+    let mut agencies = AgencyDirectory::new();
+    agencies
+        .add_range("10.47.0.0/16", AgencyCode::parse("380330000E").unwrap())
+        .unwrap();
+    AlertSettings {
+        sources: vec![SourceConfig::new(
+            SourceName::parse("eve").unwrap(),
+            SourceFormat::Suricata,
+        )],
+        agencies,
+        ..AlertSettings::default()
+    }
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         Self::spawn_with(WebSettings::default()).await
@@ -83,7 +102,8 @@ impl TestApp {
             },
             ..SecurityPolicy::default()
         };
-        let platform = Platform::new(store.stores(), clock.clone(), policy);
+        let platform =
+            Platform::new(store.stores(), clock.clone(), policy).with_alerts(alert_settings());
         platform
             .agencies()
             .import(

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod alerts;
 mod audit_trail;
 mod auth_flow;
 mod bad_input;
