@@ -355,36 +355,19 @@ impl AlertStore for SqliteStore {
             sql.push_str(" AND group_id = ?");
             params.push(Box::new(group));
         }
+        let select = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE 1=1{sql}");
+        let count = format!("SELECT COUNT(*) FROM alerts WHERE 1=1{sql}");
         self.pool
             .read(move |conn| {
-                let total: i64 = conn
-                    .query_row(
-                        &format!("SELECT COUNT(*) FROM alerts WHERE 1=1{sql}"),
-                        param_refs(&params).as_slice(),
-                        |r| r.get(0),
-                    )
-                    .map_err(db_err)?;
-                let mut stmt = conn
-                    .prepare(&format!(
-                        "SELECT {ALERT_COLUMNS} FROM alerts WHERE 1=1{sql}
-                         ORDER BY observed_at DESC, id DESC LIMIT ? OFFSET ?"
-                    ))
-                    .map_err(db_err)?;
-                let mut refs = param_refs(&params);
-                let (limit, offset) = (page.limit() as i64, page.offset() as i64);
-                refs.push(&limit);
-                refs.push(&offset);
-                let items = stmt
-                    .query_map(refs.as_slice(), alert_row)
-                    .map_err(db_err)?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                    .map_err(db_err)?;
-                Ok(Page {
-                    items,
-                    page: page.page,
-                    per_page: page.per_page,
-                    total: u64::try_from(total).unwrap_or(0),
-                })
+                newest_first(
+                    conn,
+                    &count,
+                    &select,
+                    "observed_at",
+                    &params,
+                    page,
+                    alert_row,
+                )
             })
             .await
     }
@@ -421,36 +404,11 @@ impl AlertStore for SqliteStore {
             sql.push_str(" AND severity_rank = ?");
             params.push(Box::new(severity_rank(s)));
         }
+        let select = format!("SELECT {GROUP_COLUMNS} FROM alert_groups WHERE 1=1{sql}");
+        let count = format!("SELECT COUNT(*) FROM alert_groups WHERE 1=1{sql}");
         self.pool
             .read(move |conn| {
-                let total: i64 = conn
-                    .query_row(
-                        &format!("SELECT COUNT(*) FROM alert_groups WHERE 1=1{sql}"),
-                        param_refs(&params).as_slice(),
-                        |r| r.get(0),
-                    )
-                    .map_err(db_err)?;
-                let mut stmt = conn
-                    .prepare(&format!(
-                        "SELECT {GROUP_COLUMNS} FROM alert_groups WHERE 1=1{sql}
-                         ORDER BY last_seen DESC, id DESC LIMIT ? OFFSET ?"
-                    ))
-                    .map_err(db_err)?;
-                let mut refs = param_refs(&params);
-                let (limit, offset) = (page.limit() as i64, page.offset() as i64);
-                refs.push(&limit);
-                refs.push(&offset);
-                let items = stmt
-                    .query_map(refs.as_slice(), group_row)
-                    .map_err(db_err)?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                    .map_err(db_err)?;
-                Ok(Page {
-                    items,
-                    page: page.page,
-                    per_page: page.per_page,
-                    total: u64::try_from(total).unwrap_or(0),
-                })
+                newest_first(conn, &count, &select, "last_seen", &params, page, group_row)
             })
             .await
     }
@@ -495,4 +453,39 @@ impl AlertStore for SqliteStore {
             })
             .await
     }
+}
+
+/// One page of `select`'s rows, newest `time_column` first, with the total `count` gives.
+fn newest_first<T>(
+    conn: &rusqlite::Connection,
+    count: &str,
+    select: &str,
+    time_column: &str,
+    params: &Params,
+    page: PageRequest,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> DomainResult<Page<T>> {
+    let total: i64 = conn
+        .query_row(count, param_refs(params).as_slice(), |r| r.get(0))
+        .map_err(db_err)?;
+    let mut stmt = conn
+        .prepare(&format!(
+            "{select} ORDER BY {time_column} DESC, id DESC LIMIT ? OFFSET ?"
+        ))
+        .map_err(db_err)?;
+    let mut refs = param_refs(params);
+    let (limit, offset) = (page.limit() as i64, page.offset() as i64);
+    refs.push(&limit);
+    refs.push(&offset);
+    let items = stmt
+        .query_map(refs.as_slice(), row)
+        .map_err(db_err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db_err)?;
+    Ok(Page {
+        items,
+        page: page.page,
+        per_page: page.per_page,
+        total: u64::try_from(total).unwrap_or(0),
+    })
 }
