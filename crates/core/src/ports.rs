@@ -639,6 +639,39 @@ pub trait AlertStore: Send + Sync + 'static {
         from_day: Option<&str>,
         to_day: Option<&str>,
     ) -> DomainResult<Vec<RollupRow>>;
+    /// The `limit` values of a dimension with the most alerts in `from_month..=to_month`
+    /// (`YYYY-MM`), for the filter's agencies; ties by value.
+    async fn alert_values(
+        &self,
+        filter: &AlertFilter,
+        dimension: crate::alerts::analysis::Dimension,
+        from_month: &str,
+        to_month: &str,
+        limit: u32,
+    ) -> DomainResult<Vec<crate::alerts::analysis::ValueCount>>;
+    /// Notifications first seen in `from..to`, counted per agency and Taipei day.
+    async fn alert_group_days(
+        &self,
+        filter: &AlertFilter,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> DomainResult<Vec<crate::alerts::analysis::DayCount>>;
+    /// Adds an analyst's note with its audit entry; returns its id.
+    async fn add_alert_note(
+        &self,
+        note: &crate::alerts::analysis::NewAlertNote,
+        author: &str,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<i64>;
+    /// Notes newest first, for the filter's agencies (city-wide notes included), optionally
+    /// for one pattern.
+    async fn alert_notes(
+        &self,
+        filter: &AlertFilter,
+        pattern: Option<(&str, &str)>,
+        limit: u32,
+    ) -> DomainResult<Vec<crate::alerts::analysis::AlertNote>>;
 }
 
 /// Everything storage offers, as trait objects chosen once at start-up.

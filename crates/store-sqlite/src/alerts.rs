@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use civitas_core::agencies::AgencyCode;
+use civitas_core::alerts::analysis::{AlertNote, DayCount, Dimension, NewAlertNote, ValueCount};
 use civitas_core::alerts::{
     Alert, AlertFilter, AlertGroupRow, AlertRow, AlertWrite, Category, Fingerprint, RollupRow,
     Severity, SubBucket,
@@ -150,6 +151,10 @@ fn conditions(
         sql.push_str(" AND category = ?");
         params.push(Box::new(c.as_str()));
     }
+    if let Some(b) = filter.sub_bucket {
+        sql.push_str(" AND sub_bucket = ?");
+        params.push(Box::new(b.as_str()));
+    }
     if with_severity && let Some(s) = filter.severity {
         sql.push_str(" AND severity = ?");
         params.push(Box::new(s.as_str()));
@@ -165,6 +170,15 @@ fn conditions(
         }
     }
     (sql, params)
+}
+
+/// ' T1190 T1059.001 ': spaces at both ends so that `instr` finds whole ids.
+fn techniques(a: &Alert) -> String {
+    if a.techniques.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<&str> = a.techniques.iter().map(|t| t.as_str()).collect();
+    format!(" {} ", ids.join(" "))
 }
 
 fn write_alerts(tx: &Transaction<'_>, write: &AlertWrite, run_id: i64) -> DomainResult<()> {
@@ -211,9 +225,9 @@ fn write_alerts(tx: &Transaction<'_>, write: &AlertWrite, run_id: i64) -> Domain
             "INSERT INTO alerts (fingerprint, import_run_id, group_id, source_name, source_kind, observed_at,
                                  agency, category, sub_bucket, severity, score, rsit, rule_set_version,
                                  matched_rule_id, signature, source_ip, source_port, destination_ip,
-                                 destination_port, reasons, agency_reason, record)
+                                 destination_port, reasons, agency_reason, record, techniques)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-                     ?20, ?21, ?22)",
+                     ?20, ?21, ?22, ?23)",
         )
         .map_err(db_err)?;
     for c in &write.alerts {
@@ -251,6 +265,7 @@ fn write_alerts(tx: &Transaction<'_>, write: &AlertWrite, run_id: i64) -> Domain
             reasons,
             agency_reason,
             record,
+            techniques(a),
         ]);
         match inserted {
             Ok(_) => {}
@@ -273,6 +288,29 @@ fn write_alerts(tx: &Transaction<'_>, write: &AlertWrite, run_id: i64) -> Domain
              DO UPDATE SET alert_count = alert_count + excluded.alert_count",
         )
         .map_err(db_err)?;
+    let mut value_rollup = tx
+        .prepare_cached(
+            "INSERT INTO alert_value_rollups (month, dimension, agency, value, alert_count, first_seen, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (dimension, month, agency, value) DO UPDATE SET
+                 alert_count = alert_count + excluded.alert_count,
+                 first_seen = MIN(first_seen, excluded.first_seen),
+                 last_seen = MAX(last_seen, excluded.last_seen)",
+        )
+        .map_err(db_err)?;
+    for (key, delta) in &write.values {
+        value_rollup
+            .execute(params![
+                key.month,
+                key.dimension.as_str(),
+                key.agency.as_ref().map(|a| a.as_str()).unwrap_or(""),
+                key.value,
+                delta.count as i64,
+                delta.first_seen.as_millis(),
+                delta.last_seen.as_millis(),
+            ])
+            .map_err(db_err)?;
+    }
     for (key, count) in &write.rollups {
         rollup
             .execute(params![
@@ -355,6 +393,20 @@ impl AlertStore for SqliteStore {
             sql.push_str(" AND group_id = ?");
             params.push(Box::new(group));
         }
+        if let Some(source) = &filter.source {
+            sql.push_str(" AND source_name = ?");
+            params.push(Box::new(source.clone()));
+        }
+        if let Some((dimension, value)) = &filter.value {
+            let (clause, bound) = match dimension {
+                Dimension::Signature => (" AND signature = ?", value.clone()),
+                Dimension::SourceIp => (" AND source_ip = ?", value.clone()),
+                Dimension::DestinationIp => (" AND destination_ip = ?", value.clone()),
+                Dimension::Technique => (" AND instr(techniques, ?) > 0", format!(" {value} ")),
+            };
+            sql.push_str(clause);
+            params.push(Box::new(bound));
+        }
         let select = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE 1=1{sql}");
         let count = format!("SELECT COUNT(*) FROM alerts WHERE 1=1{sql}");
         self.pool
@@ -420,6 +472,10 @@ impl AlertStore for SqliteStore {
         to_day: Option<&str>,
     ) -> DomainResult<Vec<RollupRow>> {
         let (mut sql, mut params) = conditions(filter, None, true);
+        if let Some(source) = &filter.source {
+            sql.push_str(" AND source = ?");
+            params.push(Box::new(source.clone()));
+        }
         if let Some(from) = from_day {
             sql.push_str(" AND day >= ?");
             params.push(Box::new(from.to_string()));
@@ -453,6 +509,177 @@ impl AlertStore for SqliteStore {
             })
             .await
     }
+
+    async fn alert_values(
+        &self,
+        filter: &AlertFilter,
+        dimension: Dimension,
+        from_month: &str,
+        to_month: &str,
+        limit: u32,
+    ) -> DomainResult<Vec<ValueCount>> {
+        let (sql, mut params) = agency_conditions(filter);
+        let mut all: Params = vec![
+            Box::new(dimension.as_str()),
+            Box::new(from_month.to_string()),
+            Box::new(to_month.to_string()),
+        ];
+        all.append(&mut params);
+        all.push(Box::new(i64::from(limit)));
+        self.pool
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare(&format!(
+                        "SELECT value, SUM(alert_count) AS n, COUNT(DISTINCT month), MIN(first_seen),
+                                MAX(last_seen)
+                         FROM alert_value_rollups
+                         WHERE dimension = ? AND month >= ? AND month <= ?{sql}
+                         GROUP BY value ORDER BY n DESC, value LIMIT ?"
+                    ))
+                    .map_err(db_err)?;
+                stmt.query_map(param_refs(&all).as_slice(), |r| {
+                    Ok(ValueCount {
+                        value: r.get(0)?,
+                        count: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                        months_seen: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                        first_seen: ts(r.get(3)?)?,
+                        last_seen: ts(r.get(4)?)?,
+                    })
+                })
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn alert_group_days(
+        &self,
+        filter: &AlertFilter,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> DomainResult<Vec<DayCount>> {
+        let (sql, mut params) = agency_conditions(filter);
+        let mut all: Params = vec![Box::new(from.as_millis()), Box::new(to.as_millis())];
+        all.append(&mut params);
+        self.pool
+            .read(move |conn| {
+                // Taipei is UTC+8 all year round.
+                let mut stmt = conn
+                    .prepare(&format!(
+                        "SELECT agency, date(first_seen / 1000 + 28800, 'unixepoch') AS day, COUNT(*)
+                         FROM alert_groups WHERE first_seen >= ? AND first_seen < ?{sql}
+                         GROUP BY agency, day ORDER BY agency, day"
+                    ))
+                    .map_err(db_err)?;
+                stmt.query_map(param_refs(&all).as_slice(), |r| {
+                    Ok(DayCount {
+                        agency: opt_code(r, 0)?,
+                        day: r.get(1)?,
+                        count: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                    })
+                })
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn add_alert_note(
+        &self,
+        note: &NewAlertNote,
+        author: &str,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<i64> {
+        let note = note.clone();
+        let author = author.to_string();
+        self.pool
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO alert_notes (dimension, value, agency, cause, countermeasure, author,
+                                              created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        note.dimension,
+                        note.value,
+                        note.agency.as_ref().map(|a| a.as_str().to_string()),
+                        note.cause,
+                        note.countermeasure,
+                        author,
+                        at.as_millis(),
+                    ],
+                )
+                .map_err(db_err)?;
+                let id = tx.last_insert_rowid();
+                append(tx, audit)?;
+                Ok(id)
+            })
+            .await
+    }
+
+    async fn alert_notes(
+        &self,
+        filter: &AlertFilter,
+        pattern: Option<(&str, &str)>,
+        limit: u32,
+    ) -> DomainResult<Vec<AlertNote>> {
+        let mut sql = String::new();
+        let mut params: Params = Vec::new();
+        if let Some(visible) = &filter.visible {
+            let marks = vec!["?"; visible.len()].join(", ");
+            sql.push_str(&format!(" AND (agency IS NULL OR agency IN ({marks}))"));
+            for code in visible {
+                params.push(Box::new(code.as_str().to_string()));
+            }
+        }
+        if let Some(agency) = &filter.agency {
+            sql.push_str(" AND (agency IS NULL OR agency = ?)");
+            params.push(Box::new(agency.as_str().to_string()));
+        }
+        if let Some((dimension, value)) = pattern {
+            sql.push_str(" AND dimension = ? AND value = ?");
+            params.push(Box::new(dimension.to_string()));
+            params.push(Box::new(value.to_string()));
+        }
+        params.push(Box::new(i64::from(limit)));
+        self.pool
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare(&format!(
+                        "SELECT id, dimension, value, agency, cause, countermeasure, author, created_at
+                         FROM alert_notes WHERE 1=1{sql} ORDER BY created_at DESC, id DESC LIMIT ?"
+                    ))
+                    .map_err(db_err)?;
+                stmt.query_map(param_refs(&params).as_slice(), |r| {
+                    Ok(AlertNote {
+                        id: r.get(0)?,
+                        dimension: r.get(1)?,
+                        value: r.get(2)?,
+                        agency: opt_code(r, 3)?,
+                        cause: r.get(4)?,
+                        countermeasure: r.get(5)?,
+                        author: r.get(6)?,
+                        created_at: ts(r.get(7)?)?,
+                    })
+                })
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db_err)
+            })
+            .await
+    }
+}
+
+/// The agency part of a filter alone, for tables that hold nothing else of it.
+fn agency_conditions(filter: &AlertFilter) -> (String, Params) {
+    let agency_only = AlertFilter {
+        visible: filter.visible.clone(),
+        agency: filter.agency.clone(),
+        ..AlertFilter::default()
+    };
+    conditions(&agency_only, None, false)
 }
 
 /// One page of `select`'s rows, newest `time_column` first, with the total `count` gives.

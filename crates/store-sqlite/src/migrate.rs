@@ -54,6 +54,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0011_dataset_freshness.sql"),
     ),
     (12, "alerts", include_str!("../migrations/0012_alerts.sql")),
+    (
+        13,
+        "alert_analysis",
+        include_str!("../migrations/0013_alert_analysis.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

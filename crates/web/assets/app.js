@@ -110,3 +110,25 @@
     ]
   }, [xs, rows.map(function (r) { return r[1]; }), rows.map(function (r) { return r[2]; })], el);
 })();
+
+// Alerts per month: [[YYYY-MM, total, high, medium], ...].
+(function () {
+  "use strict";
+  var el = document.querySelector('[data-chart="alerts-trend"]');
+  var data = document.getElementById("alerts-trend-data");
+  if (!el || !data || !window.uPlot) { return; }
+  var rows = JSON.parse(data.textContent);
+  var xs = rows.map(function (r) { return Date.parse(r[0] + "-01T00:00:00+08:00") / 1000; });
+  new window.uPlot({
+    width: Math.max(320, el.clientWidth || 640),
+    height: 240,
+    scales: { x: { time: true } },
+    series: [
+      {},
+      { label: el.getAttribute("data-label-total"), stroke: "#3d6fa8", width: 2, fill: "rgba(61,111,168,0.08)" },
+      { label: el.getAttribute("data-label-high"), stroke: "#b42318", width: 2 },
+      { label: el.getAttribute("data-label-medium"), stroke: "#b77900", width: 1 }
+    ],
+    axes: [{}, { size: 56 }]
+  }, [xs, rows.map(function (r) { return r[1]; }), rows.map(function (r) { return r[2]; }), rows.map(function (r) { return r[3]; })], el);
+})();

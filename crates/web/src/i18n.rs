@@ -1488,9 +1488,13 @@ pub const TEXT: &[(&str, &str, &str)] = &[
 #[path = "i18n_inventory.rs"]
 mod inventory_text;
 
+#[path = "i18n_alerts.rs"]
+mod alerts_text;
+
 static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {
     TEXT.iter()
         .chain(inventory_text::TEXT)
+        .chain(alerts_text::TEXT)
         .map(|(k, zh, en)| (*k, (*zh, *en)))
         .collect()
 });
@@ -1534,6 +1538,7 @@ mod tests {
             "templates/catalog",
             "templates/sharing",
             "templates/inventory",
+            "templates/alerts",
             "src",
             "src/ui",
             "src/api",

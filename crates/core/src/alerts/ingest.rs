@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::agencies::AgencyCode;
+use crate::alerts::analysis::{Dimension, ValueDelta, ValueKey, month_of};
 use crate::alerts::model::Alert;
 use crate::alerts::rules::{Category, Classification, Severity, SubBucket};
 use crate::text::Text;
@@ -60,6 +61,8 @@ pub struct AlertWrite {
     pub alerts: Vec<ClassifiedAlert>,
     pub groups: Vec<GroupDelta>,
     pub rollups: Vec<(RollupKey, u64)>,
+    /// Per month: the signatures, addresses and techniques analysts rank.
+    pub values: Vec<(ValueKey, ValueDelta)>,
 }
 
 impl AlertWrite {
@@ -68,8 +71,10 @@ impl AlertWrite {
     pub fn new(alerts: Vec<ClassifiedAlert>) -> Self {
         let mut groups: BTreeMap<(Timestamp, &str), GroupDelta> = BTreeMap::new();
         let mut rollups: BTreeMap<RollupKey, u64> = BTreeMap::new();
+        let mut values: BTreeMap<ValueKey, ValueDelta> = BTreeMap::new();
         for c in &alerts {
             *rollups.entry(rollup_key(c)).or_insert(0) += 1;
+            add_values(&mut values, c);
             let at = c.alert.observed_at;
             let class = &c.classification;
             let group = groups
@@ -98,7 +103,35 @@ impl AlertWrite {
             alerts,
             groups,
             rollups: rollups.into_iter().collect(),
+            values: values.into_iter().collect(),
         }
+    }
+}
+
+fn add_values(values: &mut BTreeMap<ValueKey, ValueDelta>, c: &ClassifiedAlert) {
+    let a = &c.alert;
+    let month = month_of(a.observed_at);
+    let mut add = |dimension: Dimension, value: String| {
+        let key = ValueKey {
+            month: month.clone(),
+            dimension,
+            agency: c.agency.clone(),
+            value,
+        };
+        values
+            .entry(key)
+            .or_insert_with(|| ValueDelta::new(a.observed_at))
+            .add(a.observed_at);
+    };
+    add(Dimension::Signature, a.signature().to_string());
+    if let Some(ip) = a.source.ip {
+        add(Dimension::SourceIp, ip.to_string());
+    }
+    if let Some(ip) = a.destination.ip {
+        add(Dimension::DestinationIp, ip.to_string());
+    }
+    for t in &a.techniques {
+        add(Dimension::Technique, t.as_str().to_string());
     }
 }
 
@@ -192,5 +225,41 @@ mod tests {
             .map(|(k, n)| (k.day.as_str(), *n))
             .collect();
         assert_eq!(days, [("2024-03-14", 1), ("2024-03-15", 2)]);
+    }
+
+    #[test]
+    fn values_count_each_alerts_signature_and_addresses_under_its_taipei_month() {
+        let mut a = classified("2024-03-31T16:30:00Z", "a", "k", Some("CULTURE"));
+        a.alert.source.ip = "203.0.113.9".parse().ok();
+        a.alert.techniques = vec![crate::alerts::TechniqueId::parse("T1190").unwrap()];
+        let mut b = classified("2024-04-02T01:00:00Z", "a", "k", Some("CULTURE"));
+        b.alert.source.ip = "203.0.113.9".parse().ok();
+        let write = AlertWrite::new(vec![a, b]);
+        let source: Vec<(&str, u64)> = write
+            .values
+            .iter()
+            .filter(|(k, _)| k.dimension == Dimension::SourceIp)
+            .map(|(k, d)| (k.month.as_str(), d.count))
+            .collect();
+        assert_eq!(
+            source,
+            [("2024-04", 2)],
+            "16:30 UTC on 31 March is April in Taipei"
+        );
+        let technique = write
+            .values
+            .iter()
+            .find(|(k, _)| k.dimension == Dimension::Technique)
+            .unwrap();
+        assert_eq!(
+            (technique.0.value.as_str(), technique.1.count),
+            ("T1190", 1)
+        );
+        let signatures = write
+            .values
+            .iter()
+            .filter(|(k, _)| k.dimension == Dimension::Signature)
+            .count();
+        assert_eq!(signatures, 1, "both alerts carry the same rule name");
     }
 }

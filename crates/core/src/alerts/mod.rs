@@ -8,6 +8,7 @@
 //! `GroupingPolicy::member` + `group_alerts`.
 
 pub mod agency;
+pub mod analysis;
 pub mod event_time;
 pub mod fingerprint;
 pub mod grouping;

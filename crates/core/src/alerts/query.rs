@@ -25,6 +25,13 @@ pub struct AlertFilter {
     pub to: Option<Timestamp>,
     /// The alerts of one notification.
     pub group_id: Option<i64>,
+    /// For `other`: one sub-bucket.
+    pub sub_bucket: Option<SubBucket>,
+    /// One configured source.
+    pub source: Option<String>,
+    /// One value of a ranked dimension (a signature, an address, a technique): the drill-down
+    /// from the analysis' top lists.
+    pub value: Option<(crate::alerts::analysis::Dimension, String)>,
 }
 
 /// One stored alert as a list shows it.
@@ -135,7 +142,7 @@ pub struct AlertSummary {
 
 const SEVERITIES: [Severity; 3] = [Severity::High, Severity::Medium, Severity::Low];
 
-fn share(count: u64, total: u64) -> Share {
+pub(crate) fn share(count: u64, total: u64) -> Share {
     // Basis points in integers, rounded half up, so 2,237 of 4,611 reads 48.51 exactly.
     let basis_points = if total == 0 {
         0

@@ -7,6 +7,10 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::agencies::{AgencyCode, AgencyTree};
+use crate::alerts::analysis::{
+    AlertAnalysis, AlertNote, Dimension, NewAlertNote, SpikePolicy, TopList, Trend, breakdowns,
+    month_of, months_back, next_month, spikes, top_values,
+};
 use crate::alerts::ingest::{AlertWrite, ClassifiedAlert};
 use crate::alerts::parse::parse_batch;
 use crate::alerts::query::{AlertFilter, AlertGroupRow, AlertRow, AlertSummary};
@@ -213,6 +217,210 @@ impl<'a> AlertService<'a> {
         self.p.stores.alerts.alert_groups(&filter, page).await
     }
 
+    /// The analysis of the months `from_month..=to_month` (`YYYY-MM`; `to_month` defaults to
+    /// this month, `from_month` to eleven months before it): the audit's table, the trend,
+    /// breakdowns, top values with their recurrence, spikes and the analysts' notes.
+    pub async fn analysis(
+        &self,
+        caller: &Caller,
+        filter: &AlertFilter,
+        from_month: Option<&str>,
+        to_month: Option<&str>,
+        top: u32,
+    ) -> DomainResult<AlertAnalysis> {
+        let filter = self.scoped(caller, filter).await?;
+        let now = self.p.now();
+        let this_month = month_of(now);
+        let to_month = match to_month {
+            Some(m) => valid_month(m)?,
+            None => this_month.clone(),
+        };
+        let from_month = match from_month {
+            Some(m) => valid_month(m)?,
+            None => months_back(&to_month, 11).unwrap_or_else(|| to_month.clone()),
+        };
+        if from_month > to_month {
+            return Err(DomainError::Invalid {
+                field: "from".into(),
+                reason: crate::text::Text::new(
+                    format!("起始月份 {from_month} 晚於結束月份 {to_month}"),
+                    format!("the first month {from_month} is after the last month {to_month}"),
+                ),
+            });
+        }
+        let trend_from = months_back(&to_month, 23).unwrap_or_else(|| from_month.clone());
+        let store = &self.p.stores.alerts;
+        let rows = store
+            .alert_rollups(
+                &filter,
+                Some(&format!("{trend_from}-01")),
+                Some(&format!("{to_month}-31")),
+            )
+            .await?;
+        let in_period: Vec<_> = rows
+            .iter()
+            .filter(|r| r.day.get(..7).is_some_and(|m| m >= from_month.as_str()))
+            .cloned()
+            .collect();
+        let summary = AlertSummary::from_rollups(&in_period);
+        let (by_agency, by_source) = breakdowns(&in_period);
+        let mut lists = Vec::new();
+        for dimension in Dimension::ALL {
+            let values = store
+                .alert_values(
+                    &filter,
+                    dimension,
+                    &from_month,
+                    &to_month,
+                    top.clamp(1, 100),
+                )
+                .await?;
+            lists.push(TopList {
+                dimension,
+                label: dimension.label(),
+                values: top_values(values, summary.total),
+            });
+        }
+        // Spikes: the 30 days up to the end of the period, each against its 28 days before.
+        let policy = SpikePolicy::default();
+        let period_end = crate::time::parse_iso_date(&format!(
+            "{}-01",
+            next_month(&to_month).unwrap_or_else(|| to_month.clone())
+        ))
+        .map(|d| d.previous_day().unwrap_or(d))
+        .unwrap_or_else(|| now.taipei_date());
+        let last_day = period_end.min(now.taipei_date());
+        let days: Vec<String> = (0..30)
+            .filter_map(|back| last_day.checked_sub(time::Duration::days(back)))
+            .map(crate::time::iso_date)
+            .collect();
+        let span = i64::from(30 + policy.baseline_days);
+        let window_start = taipei_midnight(last_day.checked_sub(time::Duration::days(span - 1)));
+        let window_end = taipei_midnight(last_day.next_day());
+        let spikes = match (window_start, window_end) {
+            (Some(from), Some(to)) => {
+                let counts = store.alert_group_days(&filter, from, to).await?;
+                spikes(&counts, &days, policy)
+            }
+            _ => Vec::new(),
+        };
+        let notes = store.alert_notes(&filter, None, 50).await?;
+        Ok(AlertAnalysis {
+            trend: Trend::from_rollups(&rows, &trend_from, &to_month),
+            from_month,
+            to_month,
+            summary,
+            by_agency,
+            by_source,
+            top: lists,
+            spikes,
+            notes,
+        })
+    }
+
+    /// Adds an analyst's note on a pattern: the cause found and the countermeasure taken. A
+    /// note about one agency needs `manage_alerts` there; a city-wide one, city-wide.
+    pub async fn add_note(&self, caller: &Caller, note: NewAlertNote) -> DomainResult<i64> {
+        let target = match &note.agency {
+            Some(code) => {
+                let agencies = self.p.stores.agencies.agencies().await?;
+                let tree = AgencyTree::new(&agencies);
+                if !agencies.iter().any(|a| &a.code == code) {
+                    return Err(DomainError::not_found("agency", code.as_str()));
+                }
+                Target::Agency(tree.lineage(code))
+            }
+            None => Target::City,
+        };
+        let auth = caller
+            .principal
+            .authorize(Permission::ManageAlerts, &target)?;
+        let known_dimension = note.dimension == "category"
+            || note.dimension == "agency"
+            || Dimension::parse(&note.dimension).is_some();
+        let invalid = |field: &str, zh: &str, en: &str| DomainError::Invalid {
+            field: field.into(),
+            reason: crate::text::Text::new(zh, en),
+        };
+        if !known_dimension {
+            return Err(invalid(
+                "dimension",
+                "對象須為 category、agency、signature、source_ip、destination_ip 或 technique",
+                "dimension must be category, agency, signature, source_ip, destination_ip or technique",
+            ));
+        }
+        if note.value.trim().is_empty() {
+            return Err(invalid(
+                "value",
+                "請指明是哪一個類別、特徵或位址",
+                "say which category, signature or address",
+            ));
+        }
+        if note.cause.trim().is_empty() && note.countermeasure.trim().is_empty() {
+            return Err(invalid(
+                "cause",
+                "請填寫原因或因應措施（至少一項）",
+                "write the cause or the countermeasure (at least one)",
+            ));
+        }
+        if note.cause.chars().count() > 4000 || note.countermeasure.chars().count() > 4000 {
+            return Err(invalid(
+                "cause",
+                "說明請在 4,000 字以內",
+                "keep each text under 4,000 characters",
+            ));
+        }
+        let at = self.p.now();
+        let event = caller.event(
+            at,
+            &auth,
+            "alerts.note",
+            "alert_pattern",
+            &format!("{}:{}", note.dimension, note.value),
+            serde_json::json!({
+                "agency": note.agency.as_ref().map(|a| a.as_str()),
+                "cause": note.cause,
+                "countermeasure": note.countermeasure,
+            }),
+        );
+        self.p
+            .stores
+            .alerts
+            .add_alert_note(&note, &caller.principal.user_name, at, event)
+            .await
+    }
+
+    /// Notes on one pattern, newest first.
+    pub async fn notes(
+        &self,
+        caller: &Caller,
+        dimension: &str,
+        value: &str,
+    ) -> DomainResult<Vec<AlertNote>> {
+        let filter = self.scoped(caller, &AlertFilter::default()).await?;
+        self.p
+            .stores
+            .alerts
+            .alert_notes(&filter, Some((dimension, value)), 100)
+            .await
+    }
+
+    /// One alert with everything kept about it, if the caller may read its agency.
+    pub async fn alert(&self, caller: &Caller, id: i64) -> DomainResult<(AlertRow, Alert)> {
+        let visible = self.visible(caller).await?;
+        let found = self.p.stores.alerts.alert(id).await?;
+        match found {
+            Some((row, alert))
+                if visible
+                    .as_ref()
+                    .is_none_or(|v| row.agency.as_ref().is_some_and(|a| v.contains(a))) =>
+            {
+                Ok((row, alert))
+            }
+            _ => Err(DomainError::not_found("alert", &id.to_string())),
+        }
+    }
+
     /// Counts and shares by category and severity, from the rollups (never the alerts):
     /// the filter's `from`/`to` select whole Taipei days.
     pub async fn summary(
@@ -235,4 +443,30 @@ impl<'a> AlertService<'a> {
             .await?;
         Ok(AlertSummary::from_rollups(&rows))
     }
+}
+
+/// A `YYYY-MM` month, or a clear refusal.
+fn valid_month(text: &str) -> DomainResult<String> {
+    let ok = text.len() == 7 && crate::time::parse_iso_date(&format!("{text}-01")).is_some();
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(DomainError::Invalid {
+            field: "month".into(),
+            reason: crate::text::Text::new(
+                format!("月份須寫成 2024-03 的形式，收到「{text}」"),
+                format!("a month is written like 2024-03; got \"{text}\""),
+            ),
+        })
+    }
+}
+
+/// The instant a Taipei day begins.
+fn taipei_midnight(date: Option<time::Date>) -> Option<crate::time::Timestamp> {
+    let date = date?;
+    let at = date
+        .with_hms(0, 0, 0)
+        .ok()?
+        .assume_offset(time::UtcOffset::from_hms(8, 0, 0).ok()?);
+    Some(crate::time::Timestamp::from_offset(at))
 }

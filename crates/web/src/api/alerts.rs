@@ -6,7 +6,10 @@ use axum::body::Body;
 use axum::extract::State;
 use civitas_core::DomainError;
 use civitas_core::agencies::AgencyCode;
-use civitas_core::alerts::{AlertFilter, AlertImport, AlertRow, AlertSummary, Category, Severity};
+use civitas_core::alerts::analysis::{AlertAnalysis, Dimension, NewAlertNote};
+use civitas_core::alerts::{
+    AlertFilter, AlertImport, AlertRow, AlertSummary, Category, Severity, SubBucket,
+};
 use civitas_core::page::PageRequest;
 use civitas_core::text::Text;
 use civitas_core::time::Timestamp;
@@ -16,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{Paged, RejectedDto, rejected_dtos};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
 /// What one bulk post did.
@@ -96,10 +99,24 @@ pub struct AlertQuery {
     pub category: Option<String>,
     /// high, medium or low.
     pub severity: Option<String>,
-    /// Observed at or after (RFC 3339).
+    /// Observed at or after: RFC 3339, or a date (2024-03-01, from Taipei midnight).
     pub from: Option<String>,
-    /// Observed before (RFC 3339).
+    /// Observed before: RFC 3339, or a date (2024-03-31, that Taipei day included).
     pub to: Option<String>,
+    /// For `other`: policy, protocol-anomaly, informational or unclassified.
+    pub sub_bucket: Option<String>,
+    /// A configured source name.
+    pub source: Option<String>,
+    /// Exactly this signature (rule name).
+    pub signature: Option<String>,
+    /// Exactly this source address.
+    pub source_ip: Option<String>,
+    /// Exactly this target address.
+    pub destination_ip: Option<String>,
+    /// An ATT&CK technique id, T1190 or T1059.001.
+    pub technique: Option<String>,
+    /// The alerts of one notification.
+    pub notification: Option<i64>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
 }
@@ -108,27 +125,44 @@ fn bad(field: &str, zh: String, en: String) -> DomainError {
     DomainError::invalid(field, Text::new(zh, en))
 }
 
+/// The instant a Taipei day begins; `next` moves to the day after (for an inclusive `to`).
+fn taipei_day_start(text: &str, next: bool) -> Option<Timestamp> {
+    let date = civitas_core::time::parse_iso_date(text)?;
+    let date = if next { date.next_day()? } else { date };
+    let at = date
+        .with_hms(0, 0, 0)
+        .ok()?
+        .assume_offset(time::UtcOffset::from_hms(8, 0, 0).ok()?);
+    Some(Timestamp::from_offset(at))
+}
+
 impl AlertQuery {
-    fn filter(&self) -> Result<AlertFilter, DomainError> {
+    pub(crate) fn filter(&self) -> Result<AlertFilter, DomainError> {
         let time = |field: &str, value: &Option<String>| {
             value
                 .as_deref()
+                .filter(|v| !v.is_empty())
                 .map(|v| {
-                    Timestamp::parse_rfc3339(v).ok_or_else(|| {
-                        bad(
-                            field,
-                            format!("{field} 須為 RFC 3339 時間，例如 2024-12-31T16:00:00Z"),
-                            format!(
-                                "{field} must be an RFC 3339 time such as 2024-12-31T16:00:00Z"
-                            ),
-                        )
-                    })
+                    Timestamp::parse_rfc3339(v)
+                        .or_else(|| taipei_day_start(v, field == "to"))
+                        .ok_or_else(|| {
+                            bad(
+                                field,
+                                format!(
+                                    "{field} 須為日期（2024-12-31）或 RFC 3339 時間（2024-12-31T16:00:00Z）"
+                                ),
+                                format!(
+                                    "{field} must be a date (2024-12-31) or an RFC 3339 time such as 2024-12-31T16:00:00Z"
+                                ),
+                            )
+                        })
                 })
                 .transpose()
         };
         let agency = self
             .agency
             .as_deref()
+            .filter(|v| !v.is_empty())
             .map(|a| {
                 AgencyCode::parse(a).map_err(|_| {
                     bad(
@@ -142,6 +176,7 @@ impl AlertQuery {
         let category = self
             .category
             .as_deref()
+            .filter(|v| !v.is_empty())
             .map(|c| {
                 Category::parse(c).ok_or_else(|| {
                     let known = Category::ALL.map(|c| c.as_str()).join(", ");
@@ -156,6 +191,7 @@ impl AlertQuery {
         let severity = self
             .severity
             .as_deref()
+            .filter(|v| !v.is_empty())
             .map(|s| {
                 Severity::parse(s).ok_or_else(|| {
                     bad(
@@ -166,12 +202,43 @@ impl AlertQuery {
                 })
             })
             .transpose()?;
+        let sub_bucket = self
+            .sub_bucket
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .map(|b| {
+                SubBucket::parse(b).ok_or_else(|| {
+                    let known = SubBucket::ALL.map(|b| b.as_str()).join(", ");
+                    bad(
+                        "sub_bucket",
+                        format!("子類須為下列之一：{known}"),
+                        format!("sub_bucket must be one of: {known}"),
+                    )
+                })
+            })
+            .transpose()?;
+        let value = [
+            (Dimension::Signature, &self.signature),
+            (Dimension::SourceIp, &self.source_ip),
+            (Dimension::DestinationIp, &self.destination_ip),
+            (Dimension::Technique, &self.technique),
+        ]
+        .into_iter()
+        .find_map(|(d, v)| {
+            v.as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| (d, v.trim().to_string()))
+        });
         Ok(AlertFilter {
             agency,
             category,
             severity,
             from: time("from", &self.from)?,
             to: time("to", &self.to)?,
+            sub_bucket,
+            source: self.source.clone().filter(|s| !s.is_empty()),
+            value,
+            group_id: self.notification,
             ..AlertFilter::default()
         })
     }
@@ -370,4 +437,159 @@ pub async fn summary(
     let filter = q.filter()?;
     let summary = state.platform.alerts().summary(&caller, &filter).await?;
     Ok(Json(AlertSummaryDto::from(summary)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AnalysisQuery {
+    /// An agency code.
+    pub agency: Option<String>,
+    /// The first month, 2024-01 (default: eleven months before `to_month`).
+    pub from_month: Option<String>,
+    /// The last month, 2024-12 (default: this month).
+    pub to_month: Option<String>,
+    /// How many values each top list holds (1–100, default 10).
+    pub top: Option<u32>,
+}
+
+impl AnalysisQuery {
+    pub(crate) fn filter(&self) -> Result<AlertFilter, DomainError> {
+        AlertQuery {
+            agency: self.agency.clone(),
+            category: None,
+            severity: None,
+            from: None,
+            to: None,
+            sub_bucket: None,
+            source: None,
+            signature: None,
+            source_ip: None,
+            destination_ip: None,
+            technique: None,
+            notification: None,
+            page: None,
+            per_page: None,
+        }
+        .filter()
+    }
+}
+
+/// The analysis of a period of whole months: the audit's table, the 24-month trend with
+/// month-over-month and year-over-year change, counts by agency and source, the top
+/// signatures, addresses and ATT&CK techniques with how many months each came back in, spikes
+/// in an agency's daily notifications (a Poisson test against its 28 days before), and the
+/// analysts' notes on causes and countermeasures.
+#[utoipa::path(get, path = "/alerts/analysis", tag = "alerts", params(AnalysisQuery),
+    responses((status = 200, body = Object, description = "the analysis (see the alert analysis page for each part)"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn analysis(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiQuery(q): ApiQuery<AnalysisQuery>,
+) -> ApiResult<Json<AlertAnalysis>> {
+    let filter = q.filter()?;
+    let analysis = state
+        .platform
+        .alerts()
+        .analysis(
+            &caller,
+            &filter,
+            q.from_month.as_deref().filter(|m| !m.is_empty()),
+            q.to_month.as_deref().filter(|m| !m.is_empty()),
+            q.top.unwrap_or(10),
+        )
+        .await?;
+    Ok(Json(analysis))
+}
+
+/// One stored alert: the list's fields, and the normalised record with the raw one verbatim.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertDetailDto {
+    #[serde(flatten)]
+    pub alert: AlertDto,
+    /// The normalised alert (ECS-aligned fields), its `raw` field the record as received.
+    #[schema(value_type = Object)]
+    pub record: civitas_core::alerts::Alert,
+}
+
+/// One alert, if the caller reads its agency.
+#[utoipa::path(get, path = "/alerts/{id}", tag = "alerts",
+    params(("id" = i64, Path, description = "the alert's id")),
+    responses((status = 200, body = AlertDetailDto), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<AlertDetailDto>> {
+    let (row, record) = state.platform.alerts().alert(&caller, id).await?;
+    Ok(Json(AlertDetailDto {
+        alert: AlertDto::from(row),
+        record,
+    }))
+}
+
+/// An analyst's note on a pattern.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewNoteDto {
+    /// category, agency, signature, source_ip, destination_ip or technique.
+    pub dimension: String,
+    /// Which one: a category code, a signature, an address, a technique id.
+    pub value: String,
+    /// The agency the note is about; absent for the whole city.
+    pub agency: Option<String>,
+    /// The cause found.
+    #[serde(default)]
+    pub cause: String,
+    /// The countermeasure taken or planned.
+    #[serde(default)]
+    pub countermeasure: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteCreatedDto {
+    pub id: i64,
+}
+
+impl NewNoteDto {
+    pub(crate) fn domain(self) -> Result<NewAlertNote, DomainError> {
+        let agency = self
+            .agency
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                AgencyCode::parse(&a).map_err(|_| {
+                    bad(
+                        "agency",
+                        format!("「{a}」不是機關代碼"),
+                        format!("\"{a}\" is not an agency code"),
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(NewAlertNote {
+            dimension: self.dimension.trim().to_string(),
+            value: self.value.trim().to_string(),
+            agency,
+            cause: self.cause.trim().to_string(),
+            countermeasure: self.countermeasure.trim().to_string(),
+        })
+    }
+}
+
+/// Record the cause found for a pattern and the countermeasure taken, so that the next
+/// report can say what was done. Needs `manage_alerts` for the agency (or city-wide).
+#[utoipa::path(post, path = "/alerts/notes", tag = "alerts", request_body = NewNoteDto,
+    responses((status = 201, body = NoteCreatedDto), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiJson(body): ApiJson<NewNoteDto>,
+) -> ApiResult<(axum::http::StatusCode, Json<NoteCreatedDto>)> {
+    let id = state
+        .platform
+        .alerts()
+        .add_note(&caller, body.domain()?)
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(NoteCreatedDto { id })))
 }

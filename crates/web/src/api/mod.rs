@@ -2,7 +2,7 @@
 //! handlers themselves (utoipa), so the description cannot drift from the code.
 
 mod agencies;
-mod alerts;
+pub(crate) mod alerts;
 mod audit;
 mod catalog;
 mod dto;
@@ -133,6 +133,9 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(alerts::bulk))
         .routes(routes!(alerts::list))
         .routes(routes!(alerts::summary))
+        .routes(routes!(alerts::analysis))
+        .routes(routes!(alerts::add_note))
+        .routes(routes!(alerts::show))
         .merge(uploads)
         .split_for_parts();
     let mut table = String::from("\n\n| code | status | meaning |\n|---|---|---|\n");

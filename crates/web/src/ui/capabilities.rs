@@ -31,11 +31,6 @@ pub const DATA: &[Capability] = &[
 
 pub const SECURITY: &[Capability] = &[
     Capability {
-        href: "/alerts",
-        slug: "alerts",
-        nav_key: "nav.alerts",
-    },
-    Capability {
         href: "/cases",
         slug: "cases",
         nav_key: "nav.cases",

@@ -3,6 +3,7 @@
 
 mod account;
 mod agencies;
+mod alerts;
 mod audit;
 mod capabilities;
 mod catalog;
@@ -170,6 +171,10 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::read_all))
         .route("/notifications/{id}/read", post(notifications::read))
+        .route("/alerts", get(alerts::analysis))
+        .route("/alerts/list", get(alerts::list))
+        .route("/alerts/notes", post(alerts::add_note))
+        .route("/alerts/{id}", get(alerts::show))
         .route("/{capability}", get(capabilities::show))
 }
 
@@ -362,9 +367,15 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
         },
         NavGroup {
             label: t("nav.group_security"),
-            items: capabilities::SECURITY
-                .iter()
-                .map(|c| item(c.href, c.nav_key, true))
+            items: principal
+                .can_somewhere(Permission::ReadAlerts)
+                .then(|| item("/alerts", "nav.alerts", false))
+                .into_iter()
+                .chain(
+                    capabilities::SECURITY
+                        .iter()
+                        .map(|c| item(c.href, c.nav_key, true)),
+                )
                 .collect(),
         },
     ];

@@ -228,3 +228,218 @@ async fn an_agency_reader_lists_only_their_agencys_alerts_and_filters_are_checke
     assert_eq!(r.status(), 400);
     assert_eq!(error_code(r).await, "invalid_input");
 }
+
+async fn get_json(app: &TestApp, token: &str, path: &str) -> Value {
+    let r = client()
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_number_of_the_analysis_drills_down_to_exactly_its_alerts() {
+    let app = TestApp::spawn().await;
+    let analyst = user_token(&app, "analyst", Role::SocAnalyst, Scope::City).await;
+    post(&app, Some(&analyst), "eve", ndjson()).await;
+    let a = get_json(
+        &app,
+        &analyst,
+        "/api/v1/alerts/analysis?from_month=2018-01&to_month=2018-03&top=5",
+    )
+    .await;
+    assert_eq!(a["summary"]["total"], 207);
+    assert_eq!(a["from_month"], "2018-01");
+    let months = a["trend"]["months"].as_array().unwrap();
+    assert_eq!(months.len(), 24, "two years up to the last month");
+    assert_eq!(months[23]["month"], "2018-03");
+    assert_eq!(months[23]["total"], 207);
+    assert_eq!(a["trend"]["month_over_month"]["previous"], 0);
+    let list_total = |query: String| {
+        let app = &app;
+        let analyst = analyst.clone();
+        async move {
+            get_json(app, &analyst, &format!("/api/v1/alerts?{query}&per_page=1")).await["total"]
+                .as_u64()
+                .unwrap()
+        }
+    };
+    let period = "from=2018-01-01&to=2018-03-31";
+    for line in a["summary"]["by_category"].as_array().unwrap() {
+        let code = line["category"].as_str().unwrap();
+        let n = list_total(format!("{period}&category={code}")).await;
+        assert_eq!(line["count"].as_u64().unwrap(), n, "{code}");
+    }
+    // The top values of every dimension, each followed to its alerts.
+    let mut followed = 0;
+    for list in a["top"].as_array().unwrap() {
+        let dimension = list["dimension"].as_str().unwrap();
+        for v in list["values"].as_array().unwrap() {
+            let value = v["value"].as_str().unwrap();
+            let q = serde_urlencoded::to_string([(dimension, value)]).unwrap();
+            let n = list_total(format!("{period}&{q}")).await;
+            assert_eq!(v["count"].as_u64().unwrap(), n, "{dimension} {value}");
+            followed += 1;
+        }
+    }
+    assert!(followed >= 10, "{followed}");
+    let agencies: u64 = a["by_agency"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(agencies, 207);
+    // Two days of alerts after nothing: the first day is unusual for some agency.
+    let spikes = a["spikes"].as_array().unwrap();
+    assert!(!spikes.is_empty());
+    assert!(
+        spikes
+            .iter()
+            .all(|s| s["p_value"].as_f64().unwrap() < 0.001)
+    );
+
+    // A month that is not one is refused with its reason.
+    let r = client()
+        .get(app.url("/api/v1/alerts/analysis?to_month=2018-13"))
+        .bearer_auth(&analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(error_code(r).await, "invalid_input");
+}
+
+#[tokio::test]
+async fn an_analyst_records_a_cause_and_countermeasure_that_the_next_analysis_shows() {
+    let app = TestApp::spawn().await;
+    let analyst = user_token(&app, "analyst", Role::SocAnalyst, Scope::City).await;
+    post(&app, Some(&analyst), "eve", ndjson()).await;
+    let note = serde_json::json!({
+        "dimension": "category",
+        "value": "information-gathering",
+        "agency": "380330000E",
+        "cause": "對外開放的管理介面被掃描",
+        "countermeasure": "關閉對外的管理埠，改由 VPN 連線"
+    });
+    let r = client()
+        .post(app.url("/api/v1/alerts/notes"))
+        .bearer_auth(&analyst)
+        .json(&note)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert!(app.actions().await.iter().any(|a| a == "alerts.note"));
+    let a = get_json(
+        &app,
+        &analyst,
+        "/api/v1/alerts/analysis?from_month=2018-03&to_month=2018-03",
+    )
+    .await;
+    let notes = a["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        notes[0]["countermeasure"],
+        "關閉對外的管理埠，改由 VPN 連線"
+    );
+    assert_eq!(notes[0]["author"], "analyst");
+
+    // Empty notes and unknown patterns are refused; a reader cannot write one.
+    for bad in [
+        serde_json::json!({"dimension": "category", "value": "dos"}),
+        serde_json::json!({"dimension": "colour", "value": "red", "cause": "x"}),
+        serde_json::json!({"dimension": "category", "value": "dos", "cause": "x", "agency": "NOWHERE"}),
+    ] {
+        let r = client()
+            .post(app.url("/api/v1/alerts/notes"))
+            .bearer_auth(&analyst)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(r.status().as_u16(), 400 | 404), "{bad}");
+    }
+    let officer = user_token(
+        &app,
+        "culture.officer",
+        Role::SecurityOfficer,
+        Scope::Agency(AgencyCode::parse("380330000E").unwrap()),
+    )
+    .await;
+    let seen = get_json(
+        &app,
+        &officer,
+        "/api/v1/alerts/analysis?from_month=2018-03&to_month=2018-03",
+    )
+    .await;
+    assert_eq!(
+        seen["notes"].as_array().unwrap().len(),
+        1,
+        "their agency's note"
+    );
+    assert!(seen["summary"]["total"].as_u64().unwrap() < 207);
+}
+
+#[tokio::test]
+async fn the_pages_show_the_analysis_the_list_and_one_alert_with_its_raw_record() {
+    let app = TestApp::spawn().await;
+    let analyst = user_token(&app, "analyst", Role::SocAnalyst, Scope::City).await;
+    post(&app, Some(&analyst), "eve", ndjson()).await;
+    let (browser, _) = app.browser("analyst").await;
+    let text = |path: &'static str| {
+        let browser = browser.clone();
+        let app = &app;
+        async move {
+            let r = browser.get(app.url(path)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            r.text().await.unwrap()
+        }
+    };
+    let page = text("/alerts?from_month=2018-01&to_month=2018-03").await;
+    assert!(page.contains("資安警訊分析"));
+    assert!(page.contains("入侵嘗試"));
+    assert!(page.contains(">207<"), "the total");
+    assert!(
+        page.contains(
+            "/alerts/list?from=2018-01-01&#38;to=2018-03-31&#38;category=intrusion-attempt"
+        ),
+        "each category's count links to its alerts"
+    );
+    assert!(page.contains("alerts-trend-data"));
+    let list = text("/alerts/list?from=2018-03-01&to=2018-03-31&severity=high").await;
+    assert!(list.contains("警訊清單"));
+    let first_id = list
+        .split("href=\"/alerts/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or("")
+        .to_string();
+    let any = text("/alerts/list").await;
+    let id = if first_id.parse::<i64>().is_ok() {
+        first_id
+    } else {
+        any.split("href=\"/alerts/")
+            .filter_map(|s| s.split('"').next())
+            .find(|s| s.parse::<i64>().is_ok())
+            .unwrap()
+            .to_string()
+    };
+    let r = browser
+        .get(app.url(&format!("/alerts/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let one = r.text().await.unwrap();
+    assert!(one.contains("原始紀錄"));
+    assert!(one.contains("event_type"), "the raw EVE record is shown");
+    assert!(one.contains("為何是這個類別與嚴重程度"));
+
+    // Someone without read_alerts is refused; an empty period shows what to do.
+    let empty = text("/alerts?from_month=2020-01&to_month=2020-02").await;
+    assert!(empty.contains("civitas alerts import"));
+}

@@ -423,6 +423,19 @@ fn api_routes() -> Vec<Route> {
             None,
             Perm(ReadAlerts),
         ),
+        r(
+            Method::GET,
+            "/api/v1/alerts/analysis?from_month=2024-01&to_month=2024-03",
+            None,
+            Perm(ReadAlerts),
+        ),
+        r(Method::GET, "/api/v1/alerts/1", None, Perm(ReadAlerts)),
+        r(
+            Method::POST,
+            "/api/v1/alerts/notes",
+            Some(json!({"dimension": "category", "value": "dos", "cause": "a test"})),
+            Perm(ManageAlerts),
+        ),
         r(Method::GET, "/api/v1/openapi.json", None, Public),
         r(Method::GET, "/healthz", None, Public),
         r(Method::GET, "/readyz", None, Public),
@@ -783,7 +796,19 @@ fn ui_routes() -> Vec<Route> {
             form(&[("source", "taoyuan-supply-list"), ("platform_id", "")]),
             Perm(ManagePortfolio),
         ),
-        r(Method::GET, "/alerts", None, Perm(ReadDashboard)),
+        r(Method::GET, "/alerts", None, Perm(ReadAlerts)),
+        r(
+            Method::GET,
+            "/alerts/list?severity=high",
+            None,
+            Perm(ReadAlerts),
+        ),
+        r(
+            Method::POST,
+            "/alerts/notes",
+            form(&[("target", "category|dos"), ("cause", "a test")]),
+            Perm(ManageAlerts),
+        ),
         r(Method::GET, "/assets", None, Perm(ReadDashboard)),
     ]
 }
