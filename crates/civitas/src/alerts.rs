@@ -82,20 +82,21 @@ impl AlertsSettings {
         }
         let agencies = AgencyDirectory::from_entries(&self.agencies)
             .map_err(|e| format!("alerts.agencies: {}", e.en))?;
-        let rules = match self.rules_file.trim() {
-            "" => None,
+        let (rules, rules_text) = match self.rules_file.trim() {
+            "" => (None, None),
             path => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("alerts.rules_file: cannot read {path}: {e}"))?;
                 let rules = RuleSet::parse(&text)
                     .map_err(|e| format!("alerts.rules_file {path}: {}", e.message.en))?;
-                Some(Arc::new(rules))
+                (Some(Arc::new(rules)), Some(text))
             }
         };
         Ok(AlertSettings {
             sources,
             agencies,
             rules,
+            rules_text,
             ..AlertSettings::default()
         })
     }

@@ -664,6 +664,40 @@ pub trait AlertStore: Send + Sync + 'static {
         at: Timestamp,
         audit: AuditEvent,
     ) -> DomainResult<i64>;
+    /// The newest saved classification rule set: (version, rule file text).
+    async fn latest_alert_rules(&self) -> DomainResult<Option<(String, String)>>;
+    /// Saves a rule set, in force from now, with its audit entry; `AlreadyExists` when the
+    /// version was used before.
+    async fn save_alert_rules(
+        &self,
+        version: &str,
+        rules: &str,
+        actor: &str,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<()>;
+    /// Stored alerts observed in `from..to` (either end open) with their current class, in id
+    /// order after `after_id`.
+    async fn stored_classes(
+        &self,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+        after_id: i64,
+        limit: u32,
+    ) -> DomainResult<Vec<crate::alerts::reclassify::StoredClass>>;
+    /// In one transaction: classifies every alert observed in `from..to` again with `rules`,
+    /// rewrites those whose class or version changes, recomputes their notifications'
+    /// severity and category and the rollups of every day a moved alert falls on, records the
+    /// run and the audit entry. A failure leaves everything as it was.
+    async fn reclassify_alerts(
+        &self,
+        rules: Arc<crate::alerts::RuleSet>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+        actor: &str,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<crate::alerts::reclassify::Reclassification>;
     /// Notes newest first, for the filter's agencies (city-wide notes included), optionally
     /// for one pattern.
     async fn alert_notes(

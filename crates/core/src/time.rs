@@ -68,6 +68,15 @@ impl Timestamp {
     }
 
     /// The calendar date in Taipei, e.g. for grouping activity by day.
+    /// The instant a Taipei calendar day begins.
+    pub fn taipei_midnight(date: time::Date) -> Self {
+        Timestamp(
+            date.midnight()
+                .assume_offset(TAIPEI)
+                .to_offset(UtcOffset::UTC),
+        )
+    }
+
     pub fn taipei_date(&self) -> time::Date {
         self.in_taipei().date()
     }

@@ -66,6 +66,7 @@ fn alert_platform(stores: &Stores) -> Platform {
         sources: vec![eve()],
         agencies,
         rules: None,
+        rules_text: None,
         grouping,
     };
     Platform::new(stores.clone(), clock, SecurityPolicy::default()).with_alerts(settings)
@@ -280,6 +281,7 @@ pub async fn an_alert_stored_meanwhile_makes_the_whole_write_fail_and_leaves_not
             agency: None,
             agency_reason: civitas_core::text::Text::new("-", "-"),
             classification: rules.classify(a, &Default::default()),
+            context: Default::default(),
             group_key: "[]".into(),
             window_start: a.observed_at,
         })
@@ -329,4 +331,192 @@ pub async fn an_alert_stored_meanwhile_makes_the_whole_write_fail_and_leaves_not
         .map(|l| (l.category, l.share.count))
         .collect();
     assert_eq!(by_category.values().sum::<u64>(), 44);
+}
+
+/// The built-in rules with one city rule in front: every `ET SCAN` signature is a denial of
+/// service (a deliberately visible change).
+fn city_rules() -> String {
+    let default = civitas_core::alerts::DEFAULT_RULES;
+    let first_rule = default.find("[[rule]]").unwrap();
+    let (head, rules) = default.split_at(first_rule);
+    let head = head.replace("version = \"default-2026.1\"", "version = \"city-2026.2\"");
+    assert!(
+        head.contains("city-2026.2"),
+        "the default rules' version moved"
+    );
+    format!(
+        "{head}[[rule]]\nid = \"city-scan-is-dos\"\ndescription = \"Scans of the city count as denial of service\"\nsignature_prefixes = [\"ET SCAN\"]\ncategory = \"dos\"\n\n{rules}"
+    )
+}
+
+pub async fn changed_rules_reapplied_to_history_move_the_statistics_and_name_their_version(
+    stores: &Stores,
+) {
+    let p = alert_platform(stores);
+    let caller = analyst();
+    for (name, bytes) in EVE_FILES {
+        p.alerts()
+            .import(&caller, &eve(), bytes, name)
+            .await
+            .unwrap();
+    }
+    let all = AlertFilter::default();
+    let page = PageRequest::new(Some(1), Some(500));
+    let before = p.alerts().summary(&caller, &all).await.unwrap();
+    let alerts = p.alerts().list(&caller, &all, page).await.unwrap();
+    let scans = alerts
+        .items
+        .iter()
+        .filter(|a| a.signature.starts_with("ET SCAN") && a.category != Category::Dos)
+        .count() as u64;
+    assert!(scans > 0, "the samples hold scans");
+    let count = |s: &civitas_core::alerts::AlertSummary, c: Category| {
+        s.by_category
+            .iter()
+            .find(|l| l.category == c)
+            .unwrap()
+            .share
+            .count
+    };
+
+    // The preview says what would move, and writes nothing.
+    let text = city_rules();
+    let preview = p
+        .alerts()
+        .preview_rules(&caller, &text, 366 * 20)
+        .await
+        .unwrap();
+    assert_eq!(preview.examined, before.total);
+    assert_eq!(preview.changed, scans, "{:?}", preview.transitions);
+    assert!(
+        preview
+            .transitions
+            .iter()
+            .all(|t| t.to_category == Category::Dos)
+    );
+    let unchanged = p.alerts().summary(&caller, &all).await.unwrap();
+    assert_eq!(unchanged, before);
+
+    // Saved and re-applied to all of history: the statistics move, and say which rules.
+    let done = p
+        .alerts()
+        .save_rules(&caller, &text, None, None)
+        .await
+        .unwrap();
+    assert_eq!(done.changed, scans);
+    assert_eq!(done.rule_set_version, "city-2026.2");
+    let after = p.alerts().summary(&caller, &all).await.unwrap();
+    assert_eq!(after.total, before.total);
+    assert_eq!(
+        count(&after, Category::Dos),
+        count(&before, Category::Dos) + scans
+    );
+    let left: u64 = Category::ALL
+        .iter()
+        .filter(|c| **c != Category::Dos)
+        .map(|c| {
+            assert!(
+                count(&after, *c) <= count(&before, *c),
+                "{c:?} only loses scans"
+            );
+            count(&before, *c) - count(&after, *c)
+        })
+        .sum();
+    assert_eq!(left, scans, "scans left their old categories for dos");
+    for line in &after.by_category {
+        let filter = AlertFilter {
+            category: Some(line.category),
+            ..AlertFilter::default()
+        };
+        let listed = p.alerts().list(&caller, &filter, page).await.unwrap().total;
+        assert_eq!(
+            line.share.count, listed,
+            "rollups agree with alerts: {:?}",
+            line.category
+        );
+    }
+    let relisted = p.alerts().list(&caller, &all, page).await.unwrap();
+    assert!(
+        relisted
+            .items
+            .iter()
+            .all(|a| a.rule_set_version == "city-2026.2"),
+        "every alert names the rules that classify it now"
+    );
+    assert!(
+        relisted
+            .items
+            .iter()
+            .any(|a| a.matched_rule_id.as_deref() == Some("city-scan-is-dos"))
+    );
+    let groups = p.alerts().notifications(&caller, &all, page).await.unwrap();
+    for g in &groups.items {
+        let inside = p
+            .alerts()
+            .list(
+                &caller,
+                &AlertFilter {
+                    group_id: Some(g.id),
+                    ..AlertFilter::default()
+                },
+                page,
+            )
+            .await
+            .unwrap();
+        let highest = inside.items.iter().map(|a| a.severity).max().unwrap();
+        assert_eq!(g.severity, highest);
+        let earliest = inside
+            .items
+            .iter()
+            .min_by_key(|a| (a.observed_at, a.id))
+            .unwrap();
+        assert_eq!(g.category, earliest.category);
+    }
+    // New alerts are classified by the saved rules.
+    assert_eq!(
+        p.alerts().rules_in_force().await.unwrap().version(),
+        "city-2026.2"
+    );
+
+    // The same version again is refused; so is a broken file. Nothing moves.
+    let err = p
+        .alerts()
+        .save_rules(&caller, &text, None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Invalid { .. }), "{err:?}");
+    let broken = text.replace("category = \"dos\"", "category = \"weather\"");
+    let broken = broken.replace("city-2026.2", "city-2026.3");
+    let err = p
+        .alerts()
+        .save_rules(&caller, &broken, None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Invalid { .. }), "{err:?}");
+    assert_eq!(p.alerts().summary(&caller, &all).await.unwrap(), after);
+    let actions: Vec<String> = stores
+        .audit
+        .query(
+            &AuditFilter::default(),
+            PageRequest::new(Some(1), Some(500)),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(actions.iter().any(|a| a == "alerts.rules.save"));
+    assert!(actions.iter().any(|a| a == "alerts.reclassify"));
+    // A reader may not change rules.
+    let officer = reader(Role::SecurityOfficer, "380330000E");
+    let err = p
+        .alerts()
+        .preview_rules(&officer, &text, 30)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, DomainError::Forbidden { .. } | DomainError::NoGrant(_)),
+        "{err:?}"
+    );
 }

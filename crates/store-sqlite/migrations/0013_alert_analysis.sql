@@ -36,3 +36,32 @@ CREATE TABLE alert_notes (
 );
 CREATE INDEX alert_notes_pattern ON alert_notes(dimension, value, created_at);
 CREATE INDEX alert_notes_created ON alert_notes(created_at);
+
+-- What the severity score knew when the alert was classified (target criticality, intel match,
+-- recurrence, evidence of success) as JSON, so that re-applying rules to history scores each
+-- alert on the same facts.
+ALTER TABLE alerts ADD COLUMN score_context TEXT NOT NULL DEFAULT '{}';
+
+-- Classification rule sets an administrator saved; the newest is in force (a file named in the
+-- configuration, or the built-in rules, when there is none). Kept forever: every alert names the
+-- version that classified it.
+CREATE TABLE alert_rule_sets (
+    id        INTEGER PRIMARY KEY,
+    version   TEXT   NOT NULL UNIQUE,
+    rules     TEXT   NOT NULL,
+    saved_by  TEXT   NOT NULL,
+    saved_at  BIGINT NOT NULL
+);
+
+-- Each time rules were re-applied to stored alerts: which version, over which alerts, how many
+-- changed.
+CREATE TABLE alert_reclassifications (
+    id               INTEGER PRIMARY KEY,
+    rule_set_version TEXT   NOT NULL,
+    from_at          BIGINT,
+    to_at            BIGINT,
+    examined         BIGINT NOT NULL,
+    changed          BIGINT NOT NULL,
+    actor            TEXT   NOT NULL,
+    at               BIGINT NOT NULL
+);

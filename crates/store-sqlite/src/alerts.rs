@@ -6,10 +6,12 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use civitas_core::agencies::AgencyCode;
 use civitas_core::alerts::analysis::{AlertNote, DayCount, Dimension, NewAlertNote, ValueCount};
+use civitas_core::alerts::reclassify::{Reclassification, StoredClass, Tally};
 use civitas_core::alerts::{
     Alert, AlertFilter, AlertGroupRow, AlertRow, AlertWrite, Category, Fingerprint, RollupRow,
     Severity, SubBucket,
 };
+use civitas_core::alerts::{RuleSet, ScoreContext};
 use civitas_core::audit::AuditEvent;
 use civitas_core::error::{DomainError, DomainResult};
 use civitas_core::import::ImportReport;
@@ -18,6 +20,7 @@ use civitas_core::ports::AlertStore;
 use civitas_core::text::Text;
 use civitas_core::time::Timestamp;
 use rusqlite::{ErrorCode, OptionalExtension, Row, Transaction, params};
+use std::sync::Arc;
 
 use crate::SqliteStore;
 use crate::audit::append;
@@ -225,9 +228,10 @@ fn write_alerts(tx: &Transaction<'_>, write: &AlertWrite, run_id: i64) -> Domain
             "INSERT INTO alerts (fingerprint, import_run_id, group_id, source_name, source_kind, observed_at,
                                  agency, category, sub_bucket, severity, score, rsit, rule_set_version,
                                  matched_rule_id, signature, source_ip, source_port, destination_ip,
-                                 destination_port, reasons, agency_reason, record, techniques)
+                                 destination_port, reasons, agency_reason, record, techniques,
+                                 score_context)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-                     ?20, ?21, ?22, ?23)",
+                     ?20, ?21, ?22, ?23, ?24)",
         )
         .map_err(db_err)?;
     for c in &write.alerts {
@@ -266,6 +270,7 @@ fn write_alerts(tx: &Transaction<'_>, write: &AlertWrite, run_id: i64) -> Domain
             agency_reason,
             record,
             techniques(a),
+            serde_json::to_string(&c.context).map_err(DomainError::store)?,
         ]);
         match inserted {
             Ok(_) => {}
@@ -619,6 +624,102 @@ impl AlertStore for SqliteStore {
             .await
     }
 
+    async fn latest_alert_rules(&self) -> DomainResult<Option<(String, String)>> {
+        self.pool
+            .read(move |conn| {
+                conn.query_row(
+                    "SELECT version, rules FROM alert_rule_sets ORDER BY id DESC LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn save_alert_rules(
+        &self,
+        version: &str,
+        rules: &str,
+        actor: &str,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<()> {
+        let (version, rules, actor) = (version.to_string(), rules.to_string(), actor.to_string());
+        self.pool
+            .write(move |tx| {
+                let inserted = tx.execute(
+                    "INSERT INTO alert_rule_sets (version, rules, saved_by, saved_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![version, rules, actor, at.as_millis()],
+                );
+                match inserted {
+                    Ok(_) => {}
+                    Err(rusqlite::Error::SqliteFailure(f, _))
+                        if f.code == ErrorCode::ConstraintViolation =>
+                    {
+                        return Err(DomainError::AlreadyExists {
+                            what: "rule set version",
+                            key: version,
+                        });
+                    }
+                    Err(e) => return Err(db_err(e)),
+                }
+                append(tx, audit)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn stored_classes(
+        &self,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+        after_id: i64,
+        limit: u32,
+    ) -> DomainResult<Vec<StoredClass>> {
+        let (from, to) = (from.map(|t| t.as_millis()), to.map(|t| t.as_millis()));
+        self.pool
+            .read(move |conn| read_stored_classes(conn, from, to, after_id, limit))
+            .await
+    }
+
+    async fn reclassify_alerts(
+        &self,
+        rules: Arc<RuleSet>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+        actor: &str,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<Reclassification> {
+        let actor = actor.to_string();
+        let (from, to) = (from.map(|t| t.as_millis()), to.map(|t| t.as_millis()));
+        self.pool
+            .write(move |tx| {
+                let done = reclassify_in(tx, &rules, from, to)?;
+                tx.execute(
+                    "INSERT INTO alert_reclassifications (rule_set_version, from_at, to_at, examined,
+                                                          changed, actor, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        done.rule_set_version,
+                        from,
+                        to,
+                        done.examined as i64,
+                        done.changed as i64,
+                        actor,
+                        at.as_millis(),
+                    ],
+                )
+                .map_err(db_err)?;
+                append(tx, audit)?;
+                Ok(done)
+            })
+            .await
+    }
+
     async fn alert_notes(
         &self,
         filter: &AlertFilter,
@@ -670,6 +771,139 @@ impl AlertStore for SqliteStore {
             })
             .await
     }
+}
+
+const STORED_CLASS_COLUMNS: &str = "id, group_id, observed_at, category, sub_bucket, severity, rule_set_version, score_context, record";
+
+fn stored_class(r: &Row<'_>) -> rusqlite::Result<StoredClass> {
+    let context: String = r.get(7)?;
+    let record: String = r.get(8)?;
+    Ok(StoredClass {
+        id: r.get(0)?,
+        group_id: r.get(1)?,
+        observed_at: ts(r.get(2)?)?,
+        category: category(r, 3)?,
+        sub_bucket: sub_bucket(r, 4)?,
+        severity: severity(r, 5)?,
+        rule_set_version: r.get(6)?,
+        context: serde_json::from_str::<ScoreContext>(&context)
+            .map_err(|_| bad_value(7, "score context"))?,
+        alert: serde_json::from_str::<Alert>(&record).map_err(|_| bad_value(8, "alert record"))?,
+    })
+}
+
+fn read_stored_classes(
+    conn: &rusqlite::Connection,
+    from: Option<i64>,
+    to: Option<i64>,
+    after_id: i64,
+    limit: u32,
+) -> DomainResult<Vec<StoredClass>> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {STORED_CLASS_COLUMNS} FROM alerts
+             WHERE id > ?1 AND (?2 IS NULL OR observed_at >= ?2) AND (?3 IS NULL OR observed_at < ?3)
+             ORDER BY id LIMIT ?4"
+        ))
+        .map_err(db_err)?;
+    stmt.query_map(params![after_id, from, to, i64::from(limit)], stored_class)
+        .map_err(db_err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db_err)
+}
+
+/// The instant a Taipei day (ISO) begins, in milliseconds.
+fn taipei_day_millis(day: &str) -> Option<i64> {
+    let date = civitas_core::time::parse_iso_date(day)?;
+    Some(Timestamp::taipei_midnight(date).as_millis())
+}
+
+/// Counts a day's rollups again from its alerts.
+fn rebuild_rollup_day(tx: &Transaction<'_>, day: &str) -> DomainResult<()> {
+    let start =
+        taipei_day_millis(day).ok_or_else(|| DomainError::store(format!("not a day: {day}")))?;
+    let end = start + 86_400_000;
+    tx.execute("DELETE FROM alert_rollups WHERE day = ?1", [day])
+        .map_err(db_err)?;
+    tx.execute(
+        "INSERT INTO alert_rollups (day, agency, category, sub_bucket, severity, source, alert_count)
+         SELECT ?1, COALESCE(agency, ''), category, COALESCE(sub_bucket, ''), severity, source_name, COUNT(*)
+         FROM alerts WHERE observed_at >= ?2 AND observed_at < ?3
+         GROUP BY 2, 3, 4, 5, 6",
+        params![day, start, end],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+fn reclassify_in(
+    tx: &Transaction<'_>,
+    rules: &RuleSet,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> DomainResult<Reclassification> {
+    let mut tally = Tally::default();
+    let mut days: HashSet<String> = HashSet::new();
+    let mut groups: HashSet<i64> = HashSet::new();
+    let mut after = 0;
+    loop {
+        let chunk = read_stored_classes(tx, from, to, after, 5_000)?;
+        let Some(last) = chunk.last() else {
+            break;
+        };
+        after = last.id;
+        let mut update = tx
+            .prepare_cached(
+                "UPDATE alerts SET category = ?2, sub_bucket = ?3, severity = ?4, score = ?5, rsit = ?6,
+                                   rule_set_version = ?7, matched_rule_id = ?8, reasons = ?9
+                 WHERE id = ?1",
+            )
+            .map_err(db_err)?;
+        for stored in &chunk {
+            let Some(new) = tally.classify(stored, rules) else {
+                continue;
+            };
+            if civitas_core::alerts::reclassify::class_changes(stored, &new) {
+                days.insert(civitas_core::time::iso_date(
+                    stored.observed_at.taipei_date(),
+                ));
+                groups.insert(stored.group_id);
+            }
+            let reasons = serde_json::to_string(&new.reasons).map_err(DomainError::store)?;
+            update
+                .execute(params![
+                    stored.id,
+                    new.category.as_str(),
+                    new.sub_bucket.map(|b| b.as_str()),
+                    new.severity.as_str(),
+                    new.score,
+                    new.rsit,
+                    new.rule_set_version,
+                    new.matched_rule_id,
+                    reasons,
+                ])
+                .map_err(db_err)?;
+        }
+    }
+    let mut days: Vec<String> = days.into_iter().collect();
+    days.sort();
+    for day in &days {
+        rebuild_rollup_day(tx, day)?;
+    }
+    let mut regroup = tx
+        .prepare_cached(
+            "UPDATE alert_groups SET
+                 severity_rank = (SELECT MAX(CASE severity WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END)
+                                  FROM alerts WHERE group_id = ?1),
+                 category = (SELECT category FROM alerts WHERE group_id = ?1
+                             ORDER BY observed_at, id LIMIT 1)
+             WHERE id = ?1",
+        )
+        .map_err(db_err)?;
+    for group in groups {
+        regroup.execute([group]).map_err(db_err)?;
+    }
+    Ok(tally.finish(rules.version()))
 }
 
 /// The agency part of a filter alone, for tables that hold nothing else of it.

@@ -21,6 +21,8 @@ pub struct ClassifiedAlert {
     /// How the agency was found, or why none was.
     pub agency_reason: Text,
     pub classification: Classification,
+    /// What the score knew (so that re-applied rules score on the same facts).
+    pub context: crate::alerts::severity::ScoreContext,
     /// The notification it belongs to: its key (canonical JSON) and window.
     pub group_key: String,
     pub window_start: Timestamp,
@@ -171,6 +173,7 @@ mod tests {
             agency: agency.map(|a| AgencyCode::parse(a).unwrap()),
             agency_reason: Text::new("-", "-"),
             classification,
+            context: ScoreContext::default(),
             group_key: key.into(),
             window_start: Timestamp::parse_rfc3339("2024-03-14T16:00:00Z").unwrap(),
         }

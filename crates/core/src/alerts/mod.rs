@@ -17,6 +17,7 @@ pub mod model;
 pub mod observables;
 pub mod parse;
 pub mod query;
+pub mod reclassify;
 pub mod rsit;
 pub mod rules;
 pub mod service;

@@ -3,6 +3,7 @@
 //! counts by category and severity. Reads are scoped by agency like the catalogue's grants.
 
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -14,6 +15,8 @@ use crate::alerts::analysis::{
 use crate::alerts::ingest::{AlertWrite, ClassifiedAlert};
 use crate::alerts::parse::parse_batch;
 use crate::alerts::query::{AlertFilter, AlertGroupRow, AlertRow, AlertSummary};
+use crate::alerts::reclassify::{Reclassification, Tally};
+use crate::alerts::rules::{RuleSet, RuleSetError};
 use crate::alerts::severity::ScoreContext;
 use crate::alerts::source::SourceConfig;
 use crate::alerts::{Alert, Fingerprint};
@@ -70,8 +73,8 @@ impl<'a> AlertService<'a> {
         label: &str,
     ) -> DomainResult<AlertImport> {
         let auth = self.authorize_import(caller)?;
-        let settings = &self.p.alert_settings;
-        let rules = settings.rule_set()?;
+        let rules = self.rules_in_force().await?;
+        let rules = rules.as_ref();
         let started_at = self.p.now();
         let batch = parse_batch(source, bytes, started_at);
         let fingerprints: Vec<Fingerprint> = batch.alerts.iter().map(|a| a.fingerprint).collect();
@@ -133,6 +136,137 @@ impl<'a> AlertService<'a> {
         }
     }
 
+    /// The rules that classify new alerts: the newest an administrator saved, else the
+    /// configured file, else the built-in rules.
+    pub async fn rules_in_force(&self) -> DomainResult<Arc<RuleSet>> {
+        match self.p.stores.alerts.latest_alert_rules().await? {
+            Some((_, text)) => parsed_rules(&text),
+            None => self.p.alert_settings.shared_rule_set(),
+        }
+    }
+
+    /// The text of the rules in force, for the editor (the built-in file when none was saved
+    /// or configured).
+    pub async fn rules_text(&self, caller: &Caller) -> DomainResult<(String, String)> {
+        self.visible(caller).await?;
+        if let Some(saved) = self.p.stores.alerts.latest_alert_rules().await? {
+            return Ok(saved);
+        }
+        let rules = self.p.alert_settings.shared_rule_set()?;
+        let text = match &self.p.alert_settings.rules_text {
+            Some(text) => text.clone(),
+            None => crate::alerts::DEFAULT_RULES.to_string(),
+        };
+        Ok((rules.version().to_string(), text))
+    }
+
+    /// What `text` would do to the alerts of the last `days` days, written nowhere. Needs
+    /// `manage_alerts` city-wide (rules classify every agency's alerts).
+    pub async fn preview_rules(
+        &self,
+        caller: &Caller,
+        text: &str,
+        days: u32,
+    ) -> DomainResult<Reclassification> {
+        caller
+            .principal
+            .authorize(Permission::ManageAlerts, &Target::City)?;
+        let rules = RuleSet::parse(text).map_err(rule_error)?;
+        let now = self.p.now();
+        let from = now.sub(time::Duration::days(i64::from(days.clamp(1, 36_500))));
+        let mut tally = Tally::default();
+        let mut after = 0;
+        loop {
+            let chunk = self
+                .p
+                .stores
+                .alerts
+                .stored_classes(Some(from), None, after, 5_000)
+                .await?;
+            let Some(last) = chunk.last() else {
+                break;
+            };
+            after = last.id;
+            for stored in &chunk {
+                tally.classify(stored, &rules);
+            }
+        }
+        Ok(tally.finish(rules.version()))
+    }
+
+    /// Saves `text` as the rules in force and re-applies them to the alerts observed in
+    /// `from..to` (all of history when both are open). The version must be new, so that every
+    /// alert's `rule_set_version` names exactly one rule file.
+    pub async fn save_rules(
+        &self,
+        caller: &Caller,
+        text: &str,
+        from: Option<crate::time::Timestamp>,
+        to: Option<crate::time::Timestamp>,
+    ) -> DomainResult<Reclassification> {
+        let auth = caller
+            .principal
+            .authorize(Permission::ManageAlerts, &Target::City)?;
+        let rules = RuleSet::parse(text).map_err(rule_error)?;
+        let version = rules.version().to_string();
+        let in_force = self.rules_in_force().await?;
+        if in_force.version() == version {
+            return Err(DomainError::invalid(
+                "version",
+                crate::text::Text::new(
+                    format!("版本 {version} 已在使用中；修改規則時請一併更新 version"),
+                    format!(
+                        "version {version} is in force already; give changed rules a new version"
+                    ),
+                ),
+            ));
+        }
+        let at = self.p.now();
+        let store = &self.p.stores.alerts;
+        let event = caller.event(
+            at,
+            &auth,
+            "alerts.rules.save",
+            "alert_rule_set",
+            &version,
+            serde_json::json!({ "previous": in_force.version() }),
+        );
+        store
+            .save_alert_rules(&version, text, &caller.principal.user_name, at, event)
+            .await?;
+        self.reapply(caller, from, to).await
+    }
+
+    /// Re-applies the rules in force to the alerts observed in `from..to`, in one transaction.
+    pub async fn reapply(
+        &self,
+        caller: &Caller,
+        from: Option<crate::time::Timestamp>,
+        to: Option<crate::time::Timestamp>,
+    ) -> DomainResult<Reclassification> {
+        let auth = caller
+            .principal
+            .authorize(Permission::ManageAlerts, &Target::City)?;
+        let rules = self.rules_in_force().await?;
+        let at = self.p.now();
+        let event = caller.event(
+            at,
+            &auth,
+            "alerts.reclassify",
+            "alert_rule_set",
+            rules.version(),
+            serde_json::json!({
+                "from": from.map(|t| t.to_rfc3339()),
+                "to": to.map(|t| t.to_rfc3339()),
+            }),
+        );
+        self.p
+            .stores
+            .alerts
+            .reclassify_alerts(rules, from, to, &caller.principal.user_name, at, event)
+            .await
+    }
+
     /// Place, classify and group each new alert.
     fn classify(&self, alerts: &[&Alert], rules: &crate::alerts::RuleSet) -> Vec<ClassifiedAlert> {
         let settings = &self.p.alert_settings;
@@ -154,6 +288,7 @@ impl<'a> AlertService<'a> {
                     agency: placed.agency,
                     agency_reason: placed.reason,
                     classification,
+                    context,
                     group_key: member.key.canonical(),
                     window_start: member.window_start,
                 }
@@ -295,8 +430,12 @@ impl<'a> AlertService<'a> {
             .map(crate::time::iso_date)
             .collect();
         let span = i64::from(30 + policy.baseline_days);
-        let window_start = taipei_midnight(last_day.checked_sub(time::Duration::days(span - 1)));
-        let window_end = taipei_midnight(last_day.next_day());
+        let window_start = last_day
+            .checked_sub(time::Duration::days(span - 1))
+            .map(crate::time::Timestamp::taipei_midnight);
+        let window_end = last_day
+            .next_day()
+            .map(crate::time::Timestamp::taipei_midnight);
         let spikes = match (window_start, window_end) {
             (Some(from), Some(to)) => {
                 let counts = store.alert_group_days(&filter, from, to).await?;
@@ -461,12 +600,36 @@ fn valid_month(text: &str) -> DomainResult<String> {
     }
 }
 
-/// The instant a Taipei day begins.
-fn taipei_midnight(date: Option<time::Date>) -> Option<crate::time::Timestamp> {
-    let date = date?;
-    let at = date
-        .with_hms(0, 0, 0)
-        .ok()?
-        .assume_offset(time::UtcOffset::from_hms(8, 0, 0).ok()?);
-    Some(crate::time::Timestamp::from_offset(at))
+/// The last saved rule text parsed, so that each import does not parse it again.
+static PARSED: Mutex<Option<(String, Arc<RuleSet>)>> = Mutex::new(None);
+
+fn parsed_rules(text: &str) -> DomainResult<Arc<RuleSet>> {
+    if let Ok(cache) = PARSED.lock()
+        && let Some((cached, rules)) = cache.as_ref()
+        && cached == text
+    {
+        return Ok(rules.clone());
+    }
+    let rules = Arc::new(RuleSet::parse(text).map_err(rule_error)?);
+    if let Ok(mut cache) = PARSED.lock() {
+        *cache = Some((text.to_string(), rules.clone()));
+    }
+    Ok(rules)
+}
+
+/// A rule file that cannot be used, as a refusal naming the rule and field at fault.
+fn rule_error(e: RuleSetError) -> DomainError {
+    let place = match (&e.rule, &e.field) {
+        (Some(rule), Some(field)) => format!("{rule}.{field}"),
+        (Some(rule), None) => rule.clone(),
+        (None, Some(field)) => field.clone(),
+        (None, None) => "rules".into(),
+    };
+    DomainError::invalid(
+        "rules",
+        crate::text::Text::new(
+            format!("規則檔有誤（{place}）：{}", e.message.zh),
+            format!("the rule file is wrong at {place}: {}", e.message.en),
+        ),
+    )
 }

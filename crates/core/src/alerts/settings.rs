@@ -16,6 +16,8 @@ pub struct AlertSettings {
     pub agencies: AgencyDirectory,
     /// `None`: the rules civitas ships with.
     pub rules: Option<Arc<RuleSet>>,
+    /// The configured rule file's text, for the rule editor to start from.
+    pub rules_text: Option<String>,
     pub grouping: GroupingPolicy,
 }
 
@@ -25,12 +27,13 @@ impl Default for AlertSettings {
             sources: Vec::new(),
             agencies: AgencyDirectory::new(),
             rules: None,
+            rules_text: None,
             grouping: GroupingPolicy::standard(),
         }
     }
 }
 
-static DEFAULT_RULE_SET: OnceLock<Result<RuleSet, RuleSetError>> = OnceLock::new();
+static DEFAULT_RULE_SET: OnceLock<Result<Arc<RuleSet>, RuleSetError>> = OnceLock::new();
 
 impl AlertSettings {
     /// The configured source of that name.
@@ -38,13 +41,23 @@ impl AlertSettings {
         self.sources.iter().find(|s| s.name.as_str() == name)
     }
 
-    /// The rule set in force.
+    /// The rule set the configuration gives (a file, or the built-in rules). Rules an
+    /// administrator saved since take precedence: see `AlertService::rules_in_force`.
     pub fn rule_set(&self) -> DomainResult<&RuleSet> {
+        self.shared_rule_set_ref().map(|r| r.as_ref())
+    }
+
+    /// The same, shareable.
+    pub fn shared_rule_set(&self) -> DomainResult<Arc<RuleSet>> {
+        self.shared_rule_set_ref().cloned()
+    }
+
+    fn shared_rule_set_ref(&self) -> DomainResult<&Arc<RuleSet>> {
         if let Some(rules) = &self.rules {
             return Ok(rules);
         }
         DEFAULT_RULE_SET
-            .get_or_init(RuleSet::default_rules)
+            .get_or_init(|| RuleSet::default_rules().map(Arc::new))
             .as_ref()
             .map_err(|e| {
                 DomainError::invalid(

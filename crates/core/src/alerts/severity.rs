@@ -21,7 +21,8 @@ pub enum Criticality {
 }
 
 /// What the caller knows beyond the alert itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ScoreContext {
     pub target_criticality: Criticality,
     /// An indicator from threat intelligence matched one of the alert's observables.

@@ -129,11 +129,7 @@ fn bad(field: &str, zh: String, en: String) -> DomainError {
 fn taipei_day_start(text: &str, next: bool) -> Option<Timestamp> {
     let date = civitas_core::time::parse_iso_date(text)?;
     let date = if next { date.next_day()? } else { date };
-    let at = date
-        .with_hms(0, 0, 0)
-        .ok()?
-        .assume_offset(time::UtcOffset::from_hms(8, 0, 0).ok()?);
-    Some(Timestamp::from_offset(at))
+    Some(Timestamp::taipei_midnight(date))
 }
 
 impl AlertQuery {
