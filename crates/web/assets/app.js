@@ -14,6 +14,12 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) { e.preventDefault(); }
     });
   });
+  // A button that does something weightier than its form's other buttons asks first.
+  document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+    button.addEventListener("click", function (e) {
+      if (!window.confirm(button.getAttribute("data-confirm"))) { e.preventDefault(); }
+    });
+  });
 
   function css(name) {
     return getComputedStyle(document.documentElement).getPropertyValue(name).trim();

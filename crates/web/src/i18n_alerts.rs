@@ -151,4 +151,70 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "已記錄原因與因應措施。",
         "The cause and countermeasure were recorded.",
     ),
+    (
+        "alerts.rules_title",
+        "警訊分類規則",
+        "Alert classification rules",
+    ),
+    (
+        "alerts.rules_lead",
+        "規則決定每筆警訊的類別與嚴重程度。修改後可先試算近 30 天的警訊會怎麼變，再儲存並套用到所有歷史警訊；每筆警訊都會記下是哪一版規則分類的。",
+        "Rules decide each alert's category and severity. Try a change on the last 30 days first, then save it and apply it to all stored alerts; every alert records which rule set classified it.",
+    ),
+    (
+        "alerts.rules_in_force",
+        "目前使用的版本：",
+        "Version in force:",
+    ),
+    (
+        "alerts.rules_result",
+        "套用結果：版本",
+        "Result for version",
+    ),
+    ("alerts.rules_examined", "檢查警訊", "Alerts examined"),
+    (
+        "alerts.rules_changed",
+        "類別或嚴重程度改變",
+        "Category or severity changed",
+    ),
+    (
+        "alerts.rules_restamped",
+        "僅更新版本",
+        "Only the version changed",
+    ),
+    (
+        "alerts.rules_no_moves",
+        "沒有警訊會改變類別或嚴重程度。",
+        "No alert changes category or severity.",
+    ),
+    ("alerts.rules_before", "修改前", "Before"),
+    ("alerts.rules_after", "修改後", "After"),
+    ("alerts.rules_file", "規則檔（TOML）", "Rule file (TOML)"),
+    (
+        "alerts.rules_help",
+        "修改規則時請同時把 version 改成新的版本號，例如 city-2026.2。",
+        "When you change the rules, also give version a new value such as city-2026.2.",
+    ),
+    (
+        "alerts.rules_preview",
+        "試算近 30 天（不儲存）",
+        "Try on the last 30 days (saves nothing)",
+    ),
+    (
+        "alerts.rules_save",
+        "儲存並套用至所有歷史警訊",
+        "Save and apply to all stored alerts",
+    ),
+    (
+        "alerts.rules_confirm",
+        "確定要儲存這版規則並重新分類所有歷史警訊嗎？統計數字會隨之改變。",
+        "Save these rules and reclassify every stored alert? The statistics will change.",
+    ),
+    ("alerts.rules_link", "分類規則", "Classification rules"),
+    (
+        "alerts.rules_days",
+        "試算範圍（天）",
+        "Try on the last (days)",
+    ),
+    ("alerts.rules_all_days", "全部", "All"),
 ];

@@ -133,6 +133,25 @@ fn taipei_day_start(text: &str, next: bool) -> Option<Timestamp> {
 }
 
 impl AlertQuery {
+    pub(crate) fn empty() -> Self {
+        AlertQuery {
+            agency: None,
+            category: None,
+            severity: None,
+            from: None,
+            to: None,
+            sub_bucket: None,
+            source: None,
+            signature: None,
+            source_ip: None,
+            destination_ip: None,
+            technique: None,
+            notification: None,
+            page: None,
+            per_page: None,
+        }
+    }
+
     pub(crate) fn filter(&self) -> Result<AlertFilter, DomainError> {
         let time = |field: &str, value: &Option<String>| {
             value
@@ -452,19 +471,7 @@ impl AnalysisQuery {
     pub(crate) fn filter(&self) -> Result<AlertFilter, DomainError> {
         AlertQuery {
             agency: self.agency.clone(),
-            category: None,
-            severity: None,
-            from: None,
-            to: None,
-            sub_bucket: None,
-            source: None,
-            signature: None,
-            source_ip: None,
-            destination_ip: None,
-            technique: None,
-            notification: None,
-            page: None,
-            per_page: None,
+            ..AlertQuery::empty()
         }
         .filter()
     }
@@ -588,4 +595,112 @@ pub async fn add_note(
         .add_note(&caller, body.domain()?)
         .await?;
     Ok((axum::http::StatusCode::CREATED, Json(NoteCreatedDto { id })))
+}
+
+/// The classification rules in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RulesDto {
+    pub version: String,
+    /// The rule file (TOML), as saved or as shipped.
+    pub rules: String,
+}
+
+/// The rules that classify new alerts, as a rule file to edit.
+#[utoipa::path(get, path = "/alerts/rules", tag = "alerts",
+    responses((status = 200, body = RulesDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn rules(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+) -> ApiResult<Json<RulesDto>> {
+    let (version, rules) = state.platform.alerts().rules_text(&caller).await?;
+    Ok(Json(RulesDto { version, rules }))
+}
+
+/// A rule file to try or to save.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RulesInputDto {
+    /// The whole rule file (TOML) with a new `version`.
+    pub rules: String,
+    /// Preview: how many days back to classify again (default 30).
+    pub days: Option<u32>,
+    /// Save: re-apply to alerts observed from this date or time (default: all of history).
+    pub from: Option<String>,
+    /// Save: … and before this one.
+    pub to: Option<String>,
+}
+
+/// What re-classification did or would do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReclassificationDto {
+    pub rule_set_version: String,
+    pub examined: u64,
+    /// Alerts whose category, sub-bucket or severity moves.
+    pub changed: u64,
+    /// Alerts that keep their class and only take the new version.
+    pub restamped: u64,
+    /// Each move with its count, largest first.
+    #[schema(value_type = Vec<Object>)]
+    pub transitions: Vec<civitas_core::alerts::reclassify::Transition>,
+    /// Counts by category before and after.
+    #[schema(value_type = Vec<Object>)]
+    pub before: Vec<(Category, u64)>,
+    #[schema(value_type = Vec<Object>)]
+    pub after: Vec<(Category, u64)>,
+}
+
+impl From<civitas_core::alerts::reclassify::Reclassification> for ReclassificationDto {
+    fn from(r: civitas_core::alerts::reclassify::Reclassification) -> Self {
+        ReclassificationDto {
+            rule_set_version: r.rule_set_version,
+            examined: r.examined,
+            changed: r.changed,
+            restamped: r.restamped,
+            transitions: r.transitions,
+            before: r.before,
+            after: r.after,
+        }
+    }
+}
+
+/// How a rule file would reclassify the alerts of the last `days` days; nothing is written.
+/// Needs `manage_alerts` city-wide.
+#[utoipa::path(post, path = "/alerts/rules/preview", tag = "alerts", request_body = RulesInputDto,
+    responses((status = 200, body = ReclassificationDto), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn preview_rules(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiJson(body): ApiJson<RulesInputDto>,
+) -> ApiResult<Json<ReclassificationDto>> {
+    let done = state
+        .platform
+        .alerts()
+        .preview_rules(&caller, &body.rules, body.days.unwrap_or(30))
+        .await?;
+    Ok(Json(done.into()))
+}
+
+/// Save a rule file (its `version` must be new) and re-apply it to stored alerts: categories,
+/// severities, notifications and every count move together, in one transaction, and each
+/// alert names the rule set that classified it. Needs `manage_alerts` city-wide.
+#[utoipa::path(put, path = "/alerts/rules", tag = "alerts", request_body = RulesInputDto,
+    responses((status = 200, body = ReclassificationDto), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn save_rules(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiJson(body): ApiJson<RulesInputDto>,
+) -> ApiResult<Json<ReclassificationDto>> {
+    let range = AlertQuery {
+        from: body.from.clone(),
+        to: body.to.clone(),
+        ..AlertQuery::empty()
+    }
+    .filter()?;
+    let done = state
+        .platform
+        .alerts()
+        .save_rules(&caller, &body.rules, range.from, range.to)
+        .await?;
+    Ok(Json(done.into()))
 }

@@ -134,6 +134,8 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(alerts::list))
         .routes(routes!(alerts::summary))
         .routes(routes!(alerts::analysis))
+        .routes(routes!(alerts::rules, alerts::save_rules))
+        .routes(routes!(alerts::preview_rules))
         .routes(routes!(alerts::add_note))
         .routes(routes!(alerts::show))
         .merge(uploads)

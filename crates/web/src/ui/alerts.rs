@@ -745,3 +745,128 @@ pub async fn add_note(
         state.settings.cookie_secure,
     ))
 }
+
+#[derive(Template)]
+#[template(path = "alerts/rules.html")]
+struct RulesPage {
+    chrome: Chrome,
+    version: String,
+    rules: String,
+    can_edit: bool,
+    error: Option<String>,
+    preview: Option<PreviewView>,
+}
+
+pub struct PreviewView {
+    pub version: String,
+    pub examined: u64,
+    pub changed: u64,
+    pub restamped: u64,
+    pub moves: Vec<String>,
+    /// (category, before, after)
+    pub categories: Vec<(String, u64, u64)>,
+}
+
+fn preview_view(
+    r: &civitas_core::alerts::reclassify::Reclassification,
+    lang: Language,
+) -> PreviewView {
+    PreviewView {
+        version: r.rule_set_version.clone(),
+        examined: r.examined,
+        changed: r.changed,
+        restamped: r.restamped,
+        moves: r
+            .transitions
+            .iter()
+            .map(|t| label(&t.explain(), lang))
+            .collect(),
+        categories: r
+            .before
+            .iter()
+            .zip(&r.after)
+            .map(|((c, b), (_, a))| (label(&c.label(), lang), *b, *a))
+            .collect(),
+    }
+}
+
+pub async fn rules(State(state): State<AppState>, page: Page) -> ApiResult<Response> {
+    page.require_somewhere(Permission::ReadAlerts)?;
+    let (version, rules) = state.platform.alerts().rules_text(&page.caller).await?;
+    render(&RulesPage {
+        can_edit: page
+            .caller
+            .principal
+            .can(Permission::ManageAlerts, &civitas_core::authz::Target::City),
+        chrome: page.chrome("alerts.rules_title"),
+        version,
+        rules,
+        error: None,
+        preview: None,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RulesForm {
+    #[serde(default)]
+    pub rules: String,
+    /// How many days back a trial looks (30 unless chosen).
+    #[serde(default)]
+    pub days: Option<u32>,
+}
+
+/// Try a rule file on the last 30 days, or save it and re-apply it to all of history; either
+/// way the page comes back with the text as typed and what it did or would do.
+async fn rules_action(
+    state: AppState,
+    page: Page,
+    form: RulesForm,
+    save: bool,
+) -> ApiResult<Response> {
+    page.require(Permission::ManageAlerts, &civitas_core::authz::Target::City)?;
+    let alerts = state.platform.alerts();
+    let result = if save {
+        alerts
+            .save_rules(&page.caller, &form.rules, None, None)
+            .await
+    } else {
+        alerts
+            .preview_rules(&page.caller, &form.rules, form.days.unwrap_or(30))
+            .await
+    };
+    let chrome = page.chrome("alerts.rules_title");
+    let lang = chrome.lang;
+    let (version, _) = alerts.rules_text(&page.caller).await?;
+    let (error, preview) = match result {
+        Ok(r) => (None, Some(preview_view(&r, lang))),
+        Err(
+            e @ (civitas_core::DomainError::Invalid { .. }
+            | civitas_core::DomainError::AlreadyExists { .. }),
+        ) => (Some(e.message(lang)), None),
+        Err(e) => return Err(e.into()),
+    };
+    render(&RulesPage {
+        can_edit: true,
+        version,
+        rules: form.rules,
+        error,
+        preview,
+        chrome,
+    })
+}
+
+pub async fn preview_rules(
+    State(state): State<AppState>,
+    page: Page,
+    UiForm(form): UiForm<RulesForm>,
+) -> ApiResult<Response> {
+    rules_action(state, page, form, false).await
+}
+
+pub async fn save_rules(
+    State(state): State<AppState>,
+    page: Page,
+    UiForm(form): UiForm<RulesForm>,
+) -> ApiResult<Response> {
+    rules_action(state, page, form, true).await
+}

@@ -174,6 +174,8 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .route("/alerts", get(alerts::analysis))
         .route("/alerts/list", get(alerts::list))
         .route("/alerts/notes", post(alerts::add_note))
+        .route("/alerts/rules", get(alerts::rules).post(alerts::save_rules))
+        .route("/alerts/rules/preview", post(alerts::preview_rules))
         .route("/alerts/{id}", get(alerts::show))
         .route("/{capability}", get(capabilities::show))
 }

@@ -443,3 +443,106 @@ async fn the_pages_show_the_analysis_the_list_and_one_alert_with_its_raw_record(
     let empty = text("/alerts?from_month=2020-01&to_month=2020-02").await;
     assert!(empty.contains("civitas alerts import"));
 }
+
+#[tokio::test]
+async fn an_administrator_tries_a_rule_change_saves_it_and_the_numbers_follow() {
+    let app = TestApp::spawn().await;
+    let analyst = user_token(&app, "analyst", Role::SocAnalyst, Scope::City).await;
+    post(&app, Some(&analyst), "eve", ndjson()).await;
+    let current = get_json(&app, &analyst, "/api/v1/alerts/rules").await;
+    assert_eq!(current["version"], "default-2026.1");
+    let text = current["rules"].as_str().unwrap();
+    let first_rule = text.find("[[rule]]").unwrap();
+    let changed = format!(
+        "{}[[rule]]\nid = \"city-scan-is-dos\"\ndescription = \"scans count as denial of service\"\nsignature_prefixes = [\"ET SCAN\"]\ncategory = \"dos\"\n\n{}",
+        text[..first_rule].replace("default-2026.1", "city-2026.2"),
+        &text[first_rule..]
+    );
+    let dos_before = dos_count(&app, &analyst).await;
+
+    // In the browser: try it (nothing changes), then save it.
+    app.add_user(
+        "rules.admin",
+        &[Grant {
+            role: Role::SocAnalyst,
+            scope: Scope::City,
+        }],
+        None,
+    )
+    .await;
+    let (browser, csrf) = app.browser("rules.admin").await;
+    let tried = browser
+        .post(app.url("/alerts/rules/preview"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("rules", changed.as_str()),
+            ("days", "36500"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tried.status(), 200);
+    let page = tried.text().await.unwrap();
+    assert!(page.contains("類別或嚴重程度改變"), "the preview is shown");
+    assert!(page.contains("→"), "with the moves");
+    assert_eq!(
+        dos_count(&app, &analyst).await,
+        dos_before,
+        "a preview writes nothing"
+    );
+    let saved = browser
+        .post(app.url("/alerts/rules"))
+        .form(&[("_csrf", csrf.as_str()), ("rules", changed.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    assert!(saved.text().await.unwrap().contains("city-2026.2"));
+    let dos_after = dos_count(&app, &analyst).await;
+    assert!(dos_after > dos_before, "{dos_before} → {dos_after}");
+    let now = get_json(&app, &analyst, "/api/v1/alerts/rules").await;
+    assert_eq!(now["version"], "city-2026.2");
+    let list = get_json(&app, &analyst, "/api/v1/alerts?category=dos&per_page=100").await;
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["rule_set_version"] == "city-2026.2")
+    );
+    assert!(app.actions().await.iter().any(|a| a == "alerts.reclassify"));
+
+    // The same version again, or a broken file: refused with the reason, nothing moves.
+    let r = client()
+        .put(app.url("/api/v1/alerts/rules"))
+        .bearer_auth(&analyst)
+        .json(&serde_json::json!({"rules": changed}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let broken = browser
+        .post(app.url("/alerts/rules"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("rules", "version = \"x\"\n[[rule]]\nid = 1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 200);
+    assert!(broken.text().await.unwrap().contains("規則檔有誤"));
+    assert_eq!(dos_count(&app, &analyst).await, dos_after);
+}
+
+async fn dos_count(app: &TestApp, token: &str) -> u64 {
+    let s = get_json(app, token, "/api/v1/alerts/summary").await;
+    s["by_category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == "dos")
+        .unwrap()["count"]
+        .as_u64()
+        .unwrap()
+}

@@ -430,6 +430,19 @@ fn api_routes() -> Vec<Route> {
             Perm(ReadAlerts),
         ),
         r(Method::GET, "/api/v1/alerts/1", None, Perm(ReadAlerts)),
+        r(Method::GET, "/api/v1/alerts/rules", None, Perm(ReadAlerts)),
+        r(
+            Method::POST,
+            "/api/v1/alerts/rules/preview",
+            Some(json!({"rules": "version = \"\""})),
+            Perm(ManageAlerts),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/alerts/rules",
+            Some(json!({"rules": "version = \"\""})),
+            Perm(ManageAlerts),
+        ),
         r(
             Method::POST,
             "/api/v1/alerts/notes",
@@ -802,6 +815,19 @@ fn ui_routes() -> Vec<Route> {
             "/alerts/list?severity=high",
             None,
             Perm(ReadAlerts),
+        ),
+        r(Method::GET, "/alerts/rules", None, Perm(ReadAlerts)),
+        r(
+            Method::POST,
+            "/alerts/rules/preview",
+            form(&[("rules", "version = \"\"")]),
+            Perm(ManageAlerts),
+        ),
+        r(
+            Method::POST,
+            "/alerts/rules",
+            form(&[("rules", "version = \"\"")]),
+            Perm(ManageAlerts),
         ),
         r(
             Method::POST,
