@@ -197,8 +197,8 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ),
     (
         "alerts.rules_preview",
-        "試算近 30 天（不儲存）",
-        "Try on the last 30 days (saves nothing)",
+        "試算（不儲存）",
+        "Try (saves nothing)",
     ),
     (
         "alerts.rules_save",
