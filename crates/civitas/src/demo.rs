@@ -53,7 +53,8 @@ const STAFF: &[(&str, &str, Role, Option<&str>, &str)] = &[
         "lin.soc",
         "林冠宇",
         Role::SocAnalyst,
-        Some("TY-SCDC"),
+        // The city's SOC sits in the commission and watches every agency.
+        None,
         "TY-SCDC",
     ),
     (
@@ -269,6 +270,7 @@ async fn load(
     replay_updates(p, clock, now).await?;
     crate::demo_sharing::replay(p, clock, now, password).await?;
     crate::demo_inventory::replay(p, clock, now).await?;
+    crate::demo_alerts::replay(p, clock, now).await?;
 
     // Leave no demo session behind: the replayed sign-ins are history, not live sessions.
     p.stores
@@ -280,13 +282,18 @@ async fn load(
 }
 
 async fn admin_caller(p: &Platform) -> anyhow::Result<civitas_core::Caller> {
+    caller_named(p, ADMIN).await
+}
+
+/// A demo person, signed in from the city's network.
+pub async fn caller_named(p: &Platform, name: &str) -> anyhow::Result<civitas_core::Caller> {
     let user = p
         .stores
         .accounts
-        .user_by_name(ADMIN)
+        .user_by_name(name)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
-        .context("the demo administrator is missing")?;
+        .with_context(|| format!("the demo user {name} is missing"))?;
     let principal = p
         .accounts()
         .principal_for(&user)

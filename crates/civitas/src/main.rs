@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod demo_alerts;
 mod demo_inventory;
 mod demo_sharing;
 mod harvest;

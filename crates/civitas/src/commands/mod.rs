@@ -64,7 +64,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(listen) => {
-            let settings = settings(&cli, Some(listen))?;
+            let mut settings = settings(&cli, Some(listen))?;
+            // The demo's sensor and agencies' address ranges, unless the configuration has its own.
+            if settings.alerts.sources.is_empty() && settings.alerts.agencies.is_empty() {
+                let demo = crate::demo_alerts::settings();
+                settings.alerts.sources = demo.sources;
+                settings.alerts.agencies = demo.agencies;
+            }
             logging::init(&settings);
             eprintln!(
                 "準備示範資料 / preparing the demo data in {} …",

@@ -382,6 +382,35 @@ async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese()
         usage.contains("data-chart=\"usage\""),
         "a month of use draws a trend"
     );
+    // A year of security alerts whose table is the audit's: 4,611, 48.51% intrusion attempts,
+    // 1.63% high; an agency's spike and two analysts' notes.
+    let alerts = c
+        .get(format!("{}/alerts", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for seen in [
+        ">4611<",
+        "48.51%",
+        "18.30%",
+        "12.64%",
+        "1.63%",
+        "93.28%",
+        "美術館",
+        "Tor 出口節點",
+    ] {
+        assert!(
+            alerts.contains(seen),
+            "{seen} missing from the demo's alert analysis"
+        );
+    }
+    assert!(
+        !alerts.contains("近 30 天沒有異常激增"),
+        "the museum's spike is found"
+    );
     // The platform register holds the audit's Table 1; the open-data platform's cost is unknown.
     let platforms = c
         .get(format!("{}/platforms", server.base))
