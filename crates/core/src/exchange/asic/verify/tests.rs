@@ -217,3 +217,79 @@ fn an_ocsp_response_older_than_the_configured_freshness_is_stale() {
     strict.ocsp_freshness_seconds = Some(1200);
     assert!(verify_container(bytes, &strict).unwrap().is_valid());
 }
+
+/// Replace the base64 content of the first `<tag …>…</tag>` in signatures.xml after `edit`
+/// changed its decoded bytes.
+fn edit_base64_element(xml: &mut Vec<u8>, tag: &str, edit: impl Fn(&mut Vec<u8>)) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let s = String::from_utf8(xml.clone()).unwrap();
+    let open = s.find(&format!("<{tag}")).unwrap();
+    let start = open + s[open..].find('>').unwrap() + 1;
+    let end = start + s[start..].find('<').unwrap();
+    let clean: String = s[start..end]
+        .replace("&#13;", "")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let mut bytes = b64.decode(clean).unwrap();
+    edit(&mut bytes);
+    *xml = format!("{}{}{}", &s[..start], b64.encode(bytes), &s[end..]).into_bytes();
+}
+
+/// Change the last digit of the first occurrence of `time` (a DER time's digits).
+fn bump_time(bytes: &mut [u8], time: &[u8]) {
+    let at = bytes.windows(time.len()).position(|w| w == time).unwrap();
+    bytes[at + time.len() - 2] ^= 0x01;
+}
+
+#[test]
+fn an_ocsp_response_changed_after_signing_no_longer_verifies() {
+    // The OCSP response is an unsigned property: the signature still verifies, the OCSP
+    // responder's signature does not.
+    let bytes = rewritten(
+        fixture!("asic/valid-signed-message.asice"),
+        "META-INF/signatures.xml",
+        |xml| {
+            edit_base64_element(xml, "xades:EncapsulatedOCSPValue", |der| {
+                bump_time(der, b"20241205131326Z")
+            })
+        },
+    );
+    let report = verify_container(&bytes, &conf()).unwrap();
+    assert_eq!(report.failure_code(), Some("ocsp_signature_invalid"));
+    assert_eq!(
+        report
+            .checks
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Failed { .. }))
+            .count(),
+        1,
+        "{:#?}",
+        report.checks
+    );
+}
+
+#[test]
+fn a_time_stamp_whose_time_was_changed_no_longer_verifies() {
+    // The embedded time-stamp's TSTInfo says 13:16:35; make it 13:16:34.
+    let bytes = rewritten(
+        fixture!("asic/valid-signed-message.asice"),
+        "META-INF/signatures.xml",
+        |xml| {
+            edit_base64_element(xml, "xades:EncapsulatedTimeStamp", |der| {
+                bump_time(der, b"20241205131635Z")
+            })
+        },
+    );
+    let report = verify_container(&bytes, &conf()).unwrap();
+    assert_eq!(report.failure_code(), Some("timestamp_signature_invalid"));
+    // A batch time-stamp over another hash chain result is caught by its imprint.
+    let batch = rewritten(
+        fixture!("asic/valid-batch-ts.asice"),
+        "ts-hashchainresult.xml",
+        |x| x.extend_from_slice(b"\n"),
+    );
+    let report = verify_container(&batch, &conf()).unwrap();
+    assert_eq!(report.failure_code(), Some("timestamp_imprint_mismatch"));
+}
