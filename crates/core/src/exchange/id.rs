@@ -776,19 +776,7 @@ fn xml_escape(s: &str) -> String {
 
 /// The fields of one identifier element, read by local name (prefixes vary between
 /// producers: `id:`, `ns2:`, or a default namespace).
-#[derive(Default)]
 struct XmlIdFields {
-    object_type: Option<ObjectType>,
-    instance: Option<String>,
-    member_class: Option<String>,
-    member_code: Option<String>,
-    subsystem: Option<String>,
-    service_code: Option<String>,
-    version: Option<String>,
-    server_code: Option<String>,
-}
-
-struct ReadFields {
     object_type: ObjectType,
     instance: Option<String>,
     member_class: Option<String>,
@@ -799,18 +787,42 @@ struct ReadFields {
     server_code: Option<String>,
 }
 
-impl ReadFields {
-    fn need<'a>(&self, name: &str, v: &'a Option<String>) -> Result<&'a str, IdError> {
-        v.as_deref()
-            .ok_or_else(|| IdError::Xml(format!("{name} is missing")))
+#[derive(Default)]
+struct RawFields {
+    object_type: Option<ObjectType>,
+    values: [Option<String>; 7],
+}
+
+const FIELD_NAMES: [&str; 7] = [
+    "xRoadInstance",
+    "memberClass",
+    "memberCode",
+    "subsystemCode",
+    "serviceCode",
+    "serviceVersion",
+    "serverCode",
+];
+
+impl RawFields {
+    fn slot(&mut self, element: &Option<String>) -> Option<&mut String> {
+        let name = element.as_deref()?;
+        let i = FIELD_NAMES.iter().position(|f| *f == name)?;
+        self.values
+            .get_mut(i)
+            .map(|v| v.get_or_insert_with(String::new))
     }
 }
 
 impl XmlIdFields {
-    fn read(xml: &str) -> Result<ReadFields, IdError> {
+    fn need<'a>(&self, name: &str, v: &'a Option<String>) -> Result<&'a str, IdError> {
+        v.as_deref()
+            .ok_or_else(|| IdError::Xml(format!("{name} is missing")))
+    }
+
+    fn read(xml: &str) -> Result<Self, IdError> {
         use quick_xml::events::Event;
         let mut reader = quick_xml::Reader::from_str(xml);
-        let mut f = XmlIdFields::default();
+        let mut f = RawFields::default();
         let mut depth = 0usize;
         let mut current: Option<String> = None;
         loop {
@@ -827,36 +839,15 @@ impl XmlIdFields {
                     f.object_type = object_type_attr(&e)?;
                 }
                 Ok(Event::Text(t)) => {
-                    if let Some(name) = &current {
-                        let value = t.xml10_content().into_owned();
-                        let slot = match name.as_str() {
-                            "xRoadInstance" => &mut f.instance,
-                            "memberClass" => &mut f.member_class,
-                            "memberCode" => &mut f.member_code,
-                            "subsystemCode" => &mut f.subsystem,
-                            "serviceCode" => &mut f.service_code,
-                            "serviceVersion" => &mut f.version,
-                            "serverCode" => &mut f.server_code,
-                            _ => continue,
-                        };
-                        slot.get_or_insert_with(String::new).push_str(&value);
+                    if let Some(slot) = f.slot(&current) {
+                        slot.push_str(&t.xml10_content());
                     }
                 }
                 Ok(Event::GeneralRef(r)) => {
-                    if let Some(name) = &current {
-                        let text = resolve_entity(&r.into_inner())
-                            .ok_or_else(|| IdError::Xml("unknown entity".into()))?;
-                        let slot = match name.as_str() {
-                            "xRoadInstance" => &mut f.instance,
-                            "memberClass" => &mut f.member_class,
-                            "memberCode" => &mut f.member_code,
-                            "subsystemCode" => &mut f.subsystem,
-                            "serviceCode" => &mut f.service_code,
-                            "serviceVersion" => &mut f.version,
-                            "serverCode" => &mut f.server_code,
-                            _ => continue,
-                        };
-                        slot.get_or_insert_with(String::new).push(text);
+                    let c = resolve_entity(&r.into_inner())
+                        .ok_or_else(|| IdError::Xml("unknown entity".into()))?;
+                    if let Some(slot) = f.slot(&current) {
+                        slot.push(c);
                     }
                 }
                 Ok(Event::End(_)) => {
@@ -871,15 +862,24 @@ impl XmlIdFields {
         let object_type = f
             .object_type
             .ok_or_else(|| IdError::Xml("objectType attribute is missing".into()))?;
-        Ok(ReadFields {
+        let [
+            instance,
+            member_class,
+            member_code,
+            subsystem,
+            service_code,
+            version,
+            server_code,
+        ] = f.values;
+        Ok(XmlIdFields {
             object_type,
-            instance: f.instance,
-            member_class: f.member_class,
-            member_code: f.member_code,
-            subsystem: f.subsystem,
-            service_code: f.service_code,
-            version: f.version,
-            server_code: f.server_code,
+            instance,
+            member_class,
+            member_code,
+            subsystem,
+            service_code,
+            version,
+            server_code,
         })
     }
 }
