@@ -18,6 +18,8 @@ pub struct ApprovedCa {
     pub intermediates: Vec<Certificate>,
     /// OCSP responder certificates the configuration names for this CA.
     pub ocsp_certs: Vec<Certificate>,
+    /// How member identifiers sit in this CA's certificates (`certificateProfileInfo`).
+    pub certificate_profile: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +62,9 @@ impl VerificationConf {
                 top,
                 intermediates,
                 ocsp_certs,
+                certificate_profile: ca
+                    .child("certificateProfileInfo")
+                    .map(|p| p.text().trim().to_string()),
             });
         }
         for tsa in root.children_named("approvedTSA") {

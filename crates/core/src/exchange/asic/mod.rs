@@ -48,7 +48,8 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// Stable key: `container`, `hash_chain`, `references`, `signed_properties`,
-    /// `signature_value`, `signing_certificate`, `certificate_chain`, `ocsp`, `timestamp`.
+    /// `signature_value`, `signing_certificate`, `certificate_chain`, `signer_member`, `ocsp`,
+    /// `timestamp`.
     pub key: &'static str,
     pub label: Text,
     #[serde(flatten)]
@@ -110,6 +111,10 @@ pub fn check_label(key: &str) -> Text {
         "signature_value" => ("簽章值", "signature value"),
         "signing_certificate" => ("簽章憑證", "signing certificate"),
         "certificate_chain" => ("憑證信任鏈", "certificate chain"),
+        "signer_member" => (
+            "簽章者是訊息所載的成員",
+            "the signer is the member the message names",
+        ),
         "ocsp" => ("OCSP 憑證狀態", "OCSP certificate status"),
         "timestamp" => ("時戳", "time-stamp"),
         other => (other, other),
@@ -187,6 +192,14 @@ pub fn failure_text(code: &str) -> Text {
         "certificate_expired" => (
             "簽章時憑證不在有效期間內",
             "the certificate was not valid at signing time",
+        ),
+        "message_malformed" => (
+            "訊息無法解讀，無法判斷應由誰簽章",
+            "the message cannot be read to tell who must sign it",
+        ),
+        "signer_not_member" => (
+            "簽章者不是訊息所載應簽章的成員",
+            "the signer is not the member the message names",
         ),
         "ocsp_missing" => (
             "簽章未附 OCSP 回應",

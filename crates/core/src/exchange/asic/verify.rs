@@ -14,6 +14,7 @@ use super::tsp::TimeStampToken;
 use super::x509::{self, Certificate};
 use super::xml::{self, C14nMode, Element};
 use super::{ASIC_E_MIME_TYPE, Check, Outcome, Report, Unusable, VerificationConf, check_label};
+use crate::exchange::id::{CharRule, ClientId, ServiceId};
 use crate::text::Text;
 
 const SIGNATURES: &str = "META-INF/signatures.xml";
@@ -164,6 +165,7 @@ pub fn verify_container(bytes: &[u8], conf: &VerificationConf) -> Result<Report,
                 "signature_value",
                 "signing_certificate",
                 "certificate_chain",
+                "signer_member",
                 "ocsp",
                 "timestamp",
             ] {
@@ -231,7 +233,27 @@ pub fn verify_container(bytes: &[u8], conf: &VerificationConf) -> Result<Report,
         Err(f) => run.record("certificate_chain", &Err(f.clone())),
     }
     match &chain {
-        Ok((issuer, ocsp_certs)) => {
+        Ok((_, _, profile)) => match check_signer_member(&entries, &parsed, profile.as_deref()) {
+            Ok(true) => run.record("signer_member", &Ok(())),
+            Ok(false) => run.skip(
+                "signer_member",
+                Text::new(
+                    format!(
+                        "不認得此憑證機構的憑證格式（{}），無法比對簽章者身分",
+                        profile.as_deref().unwrap_or("-")
+                    ),
+                    format!(
+                        "the CA's certificate profile ({}) is not one we can read member ids from",
+                        profile.as_deref().unwrap_or("-")
+                    ),
+                ),
+            ),
+            Err(f) => run.record("signer_member", &Err(f)),
+        },
+        Err(_) => run.skip("signer_member", earlier_failed()),
+    }
+    match &chain {
+        Ok((issuer, ocsp_certs, _)) => {
             let o = check_ocsp(&parsed, issuer, ocsp_certs, conf);
             run.record("ocsp", &o);
         }
@@ -656,7 +678,7 @@ fn check_chain(
     cert: &Certificate,
     conf: &VerificationConf,
     at: OffsetDateTime,
-) -> Result<(Certificate, Vec<Certificate>), Failure> {
+) -> Result<(Certificate, Vec<Certificate>, Option<String>), Failure> {
     for ca in &conf.cas {
         let issuer = if cert.is_issued_by(&ca.top) {
             Some((ca.top.clone(), vec![ca.top.clone()]))
@@ -675,7 +697,11 @@ fn check_chain(
                     );
                 }
             }
-            return Ok((issuer, ca.ocsp_certs.clone()));
+            return Ok((
+                issuer,
+                ca.ocsp_certs.clone(),
+                ca.certificate_profile.clone(),
+            ));
         }
     }
     fail(
@@ -686,6 +712,113 @@ fn check_chain(
             x509::name_text(cert.issuer_der())
         ),
     )
+}
+
+/// The member whose key must have signed the message: for a request the client, for a
+/// response the service provider (as X-Road's `AsicContainerVerifier.getSigner`).
+fn message_signer(message: &[u8]) -> Result<ClientId, Failure> {
+    let bad = |why: &str| ("message_malformed", why.to_string());
+    let trimmed = message.trim_ascii_start();
+    if trimmed.starts_with(b"<") {
+        let root = xml::parse(message).map_err(|e| bad(&e))?;
+        let header = root.find("Header").ok_or_else(|| bad("no SOAP Header"))?;
+        let body = root.find("Body").ok_or_else(|| bad("no SOAP Body"))?;
+        let is_response = body
+            .elements()
+            .next()
+            .is_some_and(|e| e.local.ends_with("Response"));
+        let id = header
+            .child(if is_response { "service" } else { "client" })
+            .ok_or_else(|| bad("no client or service in the SOAP header"))?;
+        let field = |name: &str| id.child(name).map(|e| e.text().trim().to_string());
+        let (Some(instance), Some(class), Some(code)) = (
+            field("xRoadInstance"),
+            field("memberClass"),
+            field("memberCode"),
+        ) else {
+            return Err(bad("an identifier in the SOAP header is incomplete"));
+        };
+        return ClientId::new(&instance, &class, &code, None, CharRule::Lenient)
+            .map(|c| c.id)
+            .map_err(|e| bad(&e.to_string()));
+    }
+    // REST header part: `VERB` or `STATUS` line, then (for a response) the reason, then headers.
+    let text = String::from_utf8_lossy(message);
+    let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
+    let first = lines.next().unwrap_or_default();
+    let is_response = !first.is_empty() && first.bytes().all(|b| b.is_ascii_digit());
+    let wanted = if is_response {
+        "x-road-service"
+    } else {
+        "x-road-client"
+    };
+    let value = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(n, _)| n.eq_ignore_ascii_case(wanted))
+        .map(|(_, v)| v.trim().to_string())
+        .ok_or_else(|| bad(&format!("no {wanted} header in the REST message")))?;
+    if is_response {
+        ServiceId::parse_path(&value, CharRule::Lenient)
+            .map(|s| s.id.owner.member())
+            .map_err(|e| bad(&e.to_string()))
+    } else {
+        ClientId::parse_path(&value, CharRule::Lenient)
+            .map(|c| c.id.member())
+            .map_err(|e| bad(&e.to_string()))
+    }
+}
+
+/// Whether the signing certificate belongs to the member the message names. `Ok(false)` when
+/// the CA's certificate profile is one we cannot read member ids from (the check is skipped).
+/// Only X-Road's FiVRK profile is read: CN = member code, serialNumber = INSTANCE/SERVER/CLASS.
+fn check_signer_member(
+    entries: &BTreeMap<String, Vec<u8>>,
+    parsed: &Parsed<'_>,
+    profile: Option<&str>,
+) -> Result<bool, Failure> {
+    if !profile.is_some_and(|p| p.contains("FiVRKCertificateProfileInfoProvider")) {
+        return Ok(false);
+    }
+    let message = entries
+        .get(&parsed.message_name)
+        .cloned()
+        .unwrap_or_default();
+    let expected = message_signer(&message)?;
+    let subject = parsed.cert.subject_der();
+    let code = x509::name_attr(subject, &[0x55, 0x04, 0x03]);
+    let serial = x509::name_attr(subject, &[0x55, 0x04, 0x05]);
+    let actual = match (
+        code,
+        serial.as_deref().map(|s| s.split('/').collect::<Vec<_>>()),
+    ) {
+        (Some(code), Some(parts)) => match parts.as_slice() {
+            [instance, _server, class] => ClientId {
+                instance: instance.to_string(),
+                member_class: class.to_string(),
+                member_code: code,
+                subsystem: None,
+            },
+            _ => {
+                return fail(
+                    "signer_not_member",
+                    "the certificate's serialNumber is not INSTANCE/SERVER/CLASS",
+                );
+            }
+        },
+        _ => {
+            return fail(
+                "signer_not_member",
+                "the certificate names no member (CN and serialNumber)",
+            );
+        }
+    };
+    if actual != expected {
+        return fail(
+            "signer_not_member",
+            format!("signed by {actual}, but the message's signer must be {expected}"),
+        );
+    }
+    Ok(true)
 }
 
 fn check_ocsp(

@@ -146,6 +146,24 @@ impl Certificate {
     }
 }
 
+/// The first value of an attribute (by OID) in a DER Name, e.g. CN `2.5.4.3`.
+pub fn name_attr(name: &[u8], attr_oid: &[u8]) -> Option<String> {
+    let seq = Tlv::parse(name).ok()?;
+    let mut rdns = seq.reader();
+    while let Ok(rdn) = rdns.next() {
+        let mut atvs = rdn.reader();
+        while let Ok(atv) = atvs.next() {
+            let mut a = atv.reader();
+            if let (Ok(id), Ok(value)) = (a.next(), a.next())
+                && id.content == attr_oid
+            {
+                return Some(String::from_utf8_lossy(value.content).into_owned());
+            }
+        }
+    }
+    None
+}
+
 /// A readable form of a DER Name: the printable attribute values we know, in order.
 pub fn name_text(name: &[u8]) -> String {
     let mut parts = Vec::new();

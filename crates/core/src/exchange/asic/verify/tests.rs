@@ -293,3 +293,58 @@ fn a_time_stamp_whose_time_was_changed_no_longer_verifies() {
     let report = verify_container(&batch, &conf()).unwrap();
     assert_eq!(report.failure_code(), Some("timestamp_imprint_mismatch"));
 }
+
+#[test]
+fn the_signer_must_be_the_client_of_a_request_or_the_provider_of_a_response() {
+    use super::message_signer;
+    let rest_response = b"200\r\nOK\r\nx-road-client:DEV/COM/4422/TestClient\r\nx-road-service:DEV/COM/1234/TestService/mock1\r\n";
+    assert_eq!(
+        message_signer(rest_response).unwrap().to_path(),
+        "DEV/COM/1234"
+    );
+    let rest_request =
+        b"GET\r\n/r1/DEV/COM/1234/TestService/mock1\r\nx-road-client:DEV/COM/4422/TestClient\r\n";
+    assert_eq!(
+        message_signer(rest_request).unwrap().to_path(),
+        "DEV/COM/4422"
+    );
+    let no_client = b"GET\r\n/r1/DEV/COM/1234/TestService/mock1\r\nAccept:*/*\r\n";
+    assert_eq!(
+        message_signer(no_client).unwrap_err().0,
+        "message_malformed"
+    );
+    let soap = |body: &str| {
+        format!(
+            r#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/" xmlns:x="http://x-road.eu/xsd/xroad.xsd" xmlns:id="http://x-road.eu/xsd/identifiers"><e:Header><x:client id:objectType="MEMBER"><id:xRoadInstance>TW</id:xRoadInstance><id:memberClass>GOV</id:memberClass><id:memberCode>A1</id:memberCode></x:client><x:service id:objectType="SERVICE"><id:xRoadInstance>TW</id:xRoadInstance><id:memberClass>GOV</id:memberClass><id:memberCode>B2</id:memberCode><id:subsystemCode>s</id:subsystemCode><id:serviceCode>get</id:serviceCode></x:service></e:Header><e:Body>{body}</e:Body></e:Envelope>"#
+        )
+    };
+    assert_eq!(
+        message_signer(soap("<p:get xmlns:p=\"urn:p\"/>").as_bytes())
+            .unwrap()
+            .to_path(),
+        "TW/GOV/A1"
+    );
+    assert_eq!(
+        message_signer(soap("<p:getResponse xmlns:p=\"urn:p\"/>").as_bytes())
+            .unwrap()
+            .to_path(),
+        "TW/GOV/B2"
+    );
+}
+
+#[test]
+fn a_ca_whose_certificate_profile_we_cannot_read_skips_the_signer_check() {
+    let mut other = conf();
+    other.cas[0].certificate_profile = Some("tw.gov.gca.SomeProfile".into());
+    let report = verify_container(fixture!("asic/valid-batch-ts.asice"), &other).unwrap();
+    assert!(report.is_valid());
+    let c = report
+        .checks
+        .iter()
+        .find(|c| c.key == "signer_member")
+        .unwrap();
+    assert!(matches!(c.outcome, Outcome::Skipped { .. }));
+    let c = verify_container(fixture!("asic/valid-batch-ts.asice"), &conf()).unwrap();
+    let c = c.checks.iter().find(|c| c.key == "signer_member").unwrap();
+    assert_eq!(c.outcome, Outcome::Passed);
+}
