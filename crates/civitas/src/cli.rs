@@ -50,6 +50,9 @@ pub enum Command {
     /// Import security alerts.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// X-Road exchange evidence: verify signed, time-stamped message containers.
+    #[command(subcommand)]
+    Exchange(ExchangeCommand),
     /// Write a consistent copy of all data to OUT (safe while the server runs).
     Backup {
         /// The backup file to create (must not exist).
@@ -195,6 +198,23 @@ pub enum AuditCommand {
         action: Option<String>,
         #[arg(long)]
         actor: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExchangeCommand {
+    /// Verify an X-Road ASiC-E container (.asice): structure, hash chain, XAdES signature,
+    /// certificate chain, OCSP and time-stamp. Exits 0 valid, 1 invalid, 2 unusable input.
+    Verify {
+        /// The container, e.g. an exported `…-request.asice`.
+        file: PathBuf,
+        /// Global configuration directory holding `<INSTANCE>/shared-params.xml` (one or more
+        /// instances). Default: `<data-dir>/exchange/globalconf`.
+        #[arg(long, value_name = "DIR")]
+        conf: Option<PathBuf>,
+        /// Print the full report as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

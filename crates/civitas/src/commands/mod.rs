@@ -6,6 +6,7 @@ mod alerts;
 mod audit;
 mod backup;
 mod catalog;
+mod exchange;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -144,6 +145,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings = settings(&cli, None)?;
             logging::init_quiet();
             alerts::run(&settings, cmd).await
+        }
+        Command::Exchange(cmd) => {
+            logging::init_quiet();
+            exchange::run(cmd, || settings(&cli, None).map(|s| s.data_dir))
         }
         Command::Backup { out } => {
             let settings = settings(&cli, None)?;

@@ -12,6 +12,7 @@ mod alerts;
 mod backup_restore;
 mod cli;
 mod config;
+mod exchange;
 mod harvest;
 mod notify;
 mod server;
