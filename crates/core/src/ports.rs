@@ -664,6 +664,23 @@ pub trait AlertStore: Send + Sync + 'static {
         at: Timestamp,
         audit: AuditEvent,
     ) -> DomainResult<i64>;
+    /// The newest commentary of a month's report for one agency (`None`: the whole city):
+    /// (text, saved by, saved at).
+    async fn alert_report_commentary(
+        &self,
+        month: &str,
+        agency: Option<&AgencyCode>,
+    ) -> DomainResult<Option<(String, String, Timestamp)>>;
+    /// Saves a new version of a month's commentary with its audit entry.
+    async fn save_alert_report_commentary(
+        &self,
+        month: &str,
+        agency: Option<&AgencyCode>,
+        commentary: &str,
+        actor: &str,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<()>;
     /// The newest saved classification rule set: (version, rule file text).
     async fn latest_alert_rules(&self) -> DomainResult<Option<(String, String)>>;
     /// Saves a rule set, in force from now, with its audit entry; `AlreadyExists` when the

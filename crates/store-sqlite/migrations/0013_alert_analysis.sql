@@ -65,3 +65,15 @@ CREATE TABLE alert_reclassifications (
     actor            TEXT   NOT NULL,
     at               BIGINT NOT NULL
 );
+
+-- The monthly SOC report's commentary, written by an analyst for a month and the whole city
+-- ('' agency) or one agency. Each save is a new row; the newest is shown, the rest are history.
+CREATE TABLE alert_report_commentary (
+    id          INTEGER PRIMARY KEY,
+    month       TEXT   NOT NULL,
+    agency      TEXT   NOT NULL,
+    commentary  TEXT   NOT NULL,
+    saved_by    TEXT   NOT NULL,
+    saved_at    BIGINT NOT NULL
+);
+CREATE INDEX alert_report_commentary_month ON alert_report_commentary(month, agency, id);

@@ -624,6 +624,53 @@ impl AlertStore for SqliteStore {
             .await
     }
 
+    async fn alert_report_commentary(
+        &self,
+        month: &str,
+        agency: Option<&AgencyCode>,
+    ) -> DomainResult<Option<(String, String, Timestamp)>> {
+        let month = month.to_string();
+        let agency = agency.map(|a| a.as_str().to_string()).unwrap_or_default();
+        self.pool
+            .read(move |conn| {
+                conn.query_row(
+                    "SELECT commentary, saved_by, saved_at FROM alert_report_commentary
+                     WHERE month = ?1 AND agency = ?2 ORDER BY id DESC LIMIT 1",
+                    params![month, agency],
+                    |r| Ok((r.get(0)?, r.get(1)?, ts(r.get(2)?)?)),
+                )
+                .optional()
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn save_alert_report_commentary(
+        &self,
+        month: &str,
+        agency: Option<&AgencyCode>,
+        commentary: &str,
+        actor: &str,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<()> {
+        let (month, commentary, actor) =
+            (month.to_string(), commentary.to_string(), actor.to_string());
+        let agency = agency.map(|a| a.as_str().to_string()).unwrap_or_default();
+        self.pool
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO alert_report_commentary (month, agency, commentary, saved_by, saved_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![month, agency, commentary, actor, at.as_millis()],
+                )
+                .map_err(db_err)?;
+                append(tx, audit)?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn latest_alert_rules(&self) -> DomainResult<Option<(String, String)>> {
         self.pool
             .read(move |conn| {

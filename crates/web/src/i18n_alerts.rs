@@ -217,4 +217,33 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "Try on the last (days)",
     ),
     ("alerts.rules_all_days", "全部", "All"),
+    ("alerts.report_title", "資安監控月報", "Monthly SOC report"),
+    ("alerts.report_link", "月報", "Monthly report"),
+    ("alerts.report_summary", "本月摘要", "The month in brief"),
+    ("alerts.report_mom", "上月件數", "Last month"),
+    ("alerts.report_yoy", "去年同月件數", "Same month last year"),
+    ("alerts.report_print", "列印", "Print"),
+    (
+        "alerts.report_commentary",
+        "分析人員評析",
+        "Analyst's commentary",
+    ),
+    (
+        "alerts.report_no_commentary",
+        "本月尚無評析。請說明本月警訊的主要原因、已採取的因應措施與下月的建議。",
+        "No commentary for this month yet. Say what caused this month's alerts, what was done, and what to do next month.",
+    ),
+    (
+        "alerts.report_edit",
+        "撰寫或修改評析",
+        "Write or change the commentary",
+    ),
+    ("alerts.report_save", "儲存評析", "Save the commentary"),
+    ("alerts.report_section", "項目類別", "Section"),
+    ("alerts.report_item", "項目", "Item"),
+    (
+        "flash.alert_commentary_saved",
+        "已儲存評析。",
+        "The commentary was saved.",
+    ),
 ];

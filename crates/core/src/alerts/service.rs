@@ -457,6 +457,87 @@ impl<'a> AlertService<'a> {
         })
     }
 
+    /// The monthly SOC report: the month's analysis (with the trend up to it) and the
+    /// analyst's commentary for the city or one agency.
+    pub async fn monthly_report(
+        &self,
+        caller: &Caller,
+        filter: &AlertFilter,
+        month: &str,
+    ) -> DomainResult<MonthlyReport> {
+        let month = valid_month(month)?;
+        let analysis = self
+            .analysis(caller, filter, Some(&month), Some(&month), 10)
+            .await?;
+        let commentary = self
+            .p
+            .stores
+            .alerts
+            .alert_report_commentary(&month, filter.agency.as_ref())
+            .await?;
+        Ok(MonthlyReport {
+            month,
+            agency: filter.agency.clone(),
+            analysis,
+            commentary,
+        })
+    }
+
+    /// Saves the commentary of a month's report (a new version; earlier ones stay). Needs
+    /// `manage_alerts` for the agency, or city-wide for the city's report.
+    pub async fn save_commentary(
+        &self,
+        caller: &Caller,
+        month: &str,
+        agency: Option<&AgencyCode>,
+        commentary: &str,
+    ) -> DomainResult<()> {
+        let month = valid_month(month)?;
+        let target = match agency {
+            Some(code) => {
+                let agencies = self.p.stores.agencies.agencies().await?;
+                if !agencies.iter().any(|a| &a.code == code) {
+                    return Err(DomainError::not_found("agency", code.as_str()));
+                }
+                Target::Agency(AgencyTree::new(&agencies).lineage(code))
+            }
+            None => Target::City,
+        };
+        let auth = caller
+            .principal
+            .authorize(Permission::ManageAlerts, &target)?;
+        if commentary.chars().count() > 20_000 {
+            return Err(DomainError::invalid(
+                "commentary",
+                crate::text::Text::new(
+                    "評析請在 20,000 字以內",
+                    "keep the commentary under 20,000 characters",
+                ),
+            ));
+        }
+        let at = self.p.now();
+        let event = caller.event(
+            at,
+            &auth,
+            "alerts.report.commentary",
+            "alert_report",
+            &format!("{month}:{}", agency.map(|a| a.as_str()).unwrap_or("city")),
+            serde_json::json!({ "characters": commentary.chars().count() }),
+        );
+        self.p
+            .stores
+            .alerts
+            .save_alert_report_commentary(
+                &month,
+                agency,
+                commentary.trim(),
+                &caller.principal.user_name,
+                at,
+                event,
+            )
+            .await
+    }
+
     /// Adds an analyst's note on a pattern: the cause found and the countermeasure taken. A
     /// note about one agency needs `manage_alerts` there; a city-wide one, city-wide.
     pub async fn add_note(&self, caller: &Caller, note: NewAlertNote) -> DomainResult<i64> {
@@ -582,6 +663,16 @@ impl<'a> AlertService<'a> {
             .await?;
         Ok(AlertSummary::from_rollups(&rows))
     }
+}
+
+/// The monthly SOC report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthlyReport {
+    pub month: String,
+    pub agency: Option<AgencyCode>,
+    pub analysis: AlertAnalysis,
+    /// The newest commentary: (text, saved by, saved at).
+    pub commentary: Option<(String, String, crate::time::Timestamp)>,
 }
 
 /// A `YYYY-MM` month, or a clear refusal.

@@ -15,11 +15,14 @@ use civitas_core::text::Text;
 use civitas_core::time::Language;
 use serde::{Deserialize, Serialize};
 
+use super::spreadsheet::Value;
 use super::{Chrome, Page, redirect_with_flash, render};
 use crate::api::alerts::{AlertQuery, AnalysisQuery, NewNoteDto};
 use crate::error::ApiResult;
 use crate::extract::{ApiPath, ApiQuery, UiForm};
+use crate::i18n;
 use crate::state::AppState;
+use civitas_core::agencies::AgencyCode;
 
 /// A number with where it leads.
 pub struct Cell {
@@ -869,4 +872,445 @@ pub async fn save_rules(
     UiForm(form): UiForm<RulesForm>,
 ) -> ApiResult<Response> {
     rules_action(state, page, form, true).await
+}
+
+/// `2026-11` → 民國115年11月 / November 2026.
+fn month_title(month: &str, lang: Language) -> String {
+    let parsed = month
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)));
+    match (parsed, lang) {
+        (Some((y, m)), Language::ZhTw) => format!("民國{}年{}月", y - 1911, m),
+        (Some((y, m)), Language::En) => {
+            const NAMES: [&str; 12] = [
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
+            ];
+            let name = NAMES
+                .get((m as usize).saturating_sub(1))
+                .copied()
+                .unwrap_or("");
+            format!("{name} {y}")
+        }
+        (None, _) => month.to_string(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportQuery {
+    #[serde(default)]
+    pub month: String,
+    #[serde(default)]
+    pub agency: String,
+}
+
+/// One line of the report as the page and the spreadsheets show it.
+pub struct ReportLine {
+    pub item: String,
+    pub count: Option<u64>,
+    pub share: String,
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "alerts/report.html")]
+struct ReportPage {
+    chrome: Chrome,
+    month: String,
+    title: String,
+    agency: String,
+    agency_name: String,
+    agency_options: Vec<(String, String)>,
+    sections: Vec<(String, Vec<ReportLine>)>,
+    commentary: String,
+    commentary_by: String,
+    can_edit: bool,
+    query: String,
+}
+
+async fn report_lines(
+    state: &AppState,
+    page: &Page,
+    q: &ReportQuery,
+) -> ApiResult<(
+    String,
+    Option<(String, String, civitas_core::time::Timestamp)>,
+    Vec<(String, Vec<ReportLine>)>,
+)> {
+    let lang = page.ctx.lang;
+    let now = state.platform.now();
+    let month = if q.month.trim().is_empty() {
+        // Last month: the one a report is written about.
+        civitas_core::alerts::analysis::months_back(
+            &civitas_core::alerts::analysis::month_of(now),
+            1,
+        )
+        .unwrap_or_default()
+    } else {
+        q.month.trim().to_string()
+    };
+    let filter = AnalysisQuery {
+        agency: opt(&q.agency),
+        from_month: None,
+        to_month: None,
+        top: None,
+    }
+    .filter()?;
+    let report = state
+        .platform
+        .alerts()
+        .monthly_report(&page.caller, &filter, &month)
+        .await?;
+    let names = super::agency_names(state).await;
+    let a = &report.analysis;
+    let s = &a.summary;
+    let t = |k: &str| i18n::t(lang, k).to_string();
+    // The first argument names the kind of line, for whoever reads the calls.
+    let line =
+        |_kind: &str, item: String, count: Option<u64>, share: String, note: String| ReportLine {
+            item,
+            count,
+            share,
+            note,
+        };
+    let mut sections: Vec<(String, Vec<ReportLine>)> = Vec::new();
+    let mut summary = vec![line(
+        "summary",
+        t("alerts.total"),
+        Some(s.total),
+        String::new(),
+        String::new(),
+    )];
+    for (key, change) in [
+        ("alerts.report_mom", &a.trend.month_over_month),
+        ("alerts.report_yoy", &a.trend.year_over_year),
+    ] {
+        if let Some(c) = change {
+            let against = if key == "alerts.report_mom" {
+                Text::new("上月", "the month before")
+            } else {
+                Text::new("去年同月", "the same month last year")
+            };
+            summary.push(line(
+                "summary",
+                t(key),
+                Some(c.previous),
+                String::new(),
+                label(&c.explain(&against), lang),
+            ));
+        }
+    }
+    sections.push((t("alerts.report_summary"), summary));
+    sections.push((
+        t("alerts.by_category"),
+        s.by_category
+            .iter()
+            .map(|l| {
+                line(
+                    "category",
+                    label(&l.label, lang),
+                    Some(l.share.count),
+                    pct(l.share.share_percent),
+                    String::new(),
+                )
+            })
+            .collect(),
+    ));
+    sections.push((
+        t("alerts.by_severity"),
+        s.by_severity
+            .iter()
+            .map(|l| {
+                line(
+                    "severity",
+                    label(&l.label, lang),
+                    Some(l.share.count),
+                    pct(l.share.share_percent),
+                    String::new(),
+                )
+            })
+            .collect(),
+    ));
+    sections.push((
+        t("alerts.other_split"),
+        s.other_by_sub_bucket
+            .iter()
+            .map(|l| {
+                line(
+                    "other",
+                    label(&l.label, lang),
+                    Some(l.share.count),
+                    pct(l.share.share_percent),
+                    String::new(),
+                )
+            })
+            .collect(),
+    ));
+    sections.push((
+        t("alerts.by_agency"),
+        a.by_agency
+            .iter()
+            .map(|b| {
+                line(
+                    "agency",
+                    agency_label(b.key.as_deref(), &names, lang),
+                    Some(b.share.count),
+                    pct(b.share.share_percent),
+                    if b.high > 0 {
+                        format!("{} {}", t("alerts.high"), b.high)
+                    } else {
+                        String::new()
+                    },
+                )
+            })
+            .collect(),
+    ));
+    sections.push((
+        t("alerts.by_source"),
+        a.by_source
+            .iter()
+            .map(|b| {
+                line(
+                    "source",
+                    b.key.clone().unwrap_or_default(),
+                    Some(b.share.count),
+                    pct(b.share.share_percent),
+                    String::new(),
+                )
+            })
+            .collect(),
+    ));
+    for list in &a.top {
+        sections.push((
+            format!("{}：{}", t("alerts.top"), label(&list.label, lang)),
+            list.values
+                .iter()
+                .map(|v| {
+                    line(
+                        list.dimension.as_str(),
+                        v.value.clone(),
+                        Some(v.share.count),
+                        pct(v.share.share_percent),
+                        if v.recurring {
+                            match lang {
+                                Language::ZhTw => format!("近一年 {} 個月出現", v.months_seen),
+                                Language::En => {
+                                    format!("seen in {} months of the year", v.months_seen)
+                                }
+                            }
+                        } else {
+                            String::new()
+                        },
+                    )
+                })
+                .collect(),
+        ));
+    }
+    sections.push((
+        t("alerts.spikes"),
+        a.spikes
+            .iter()
+            .filter(|sp| sp.day.starts_with(&month))
+            .map(|sp| {
+                line(
+                    "spike",
+                    format!(
+                        "{} {}",
+                        sp.day,
+                        agency_label(sp.agency.as_ref().map(|c| c.as_str()), &names, lang)
+                    ),
+                    Some(sp.observed),
+                    String::new(),
+                    label(&sp.explanation, lang),
+                )
+            })
+            .collect(),
+    ));
+    sections.push((
+        t("alerts.notes"),
+        a.notes
+            .iter()
+            .map(|n| {
+                line(
+                    "note",
+                    pattern_label(&n.dimension, &n.value, lang),
+                    None,
+                    String::new(),
+                    format!(
+                        "{}：{} → {}",
+                        agency_label(n.agency.as_ref().map(|c| c.as_str()), &names, lang),
+                        n.cause,
+                        n.countermeasure
+                    ),
+                )
+            })
+            .collect(),
+    ));
+    Ok((month, report.commentary, sections))
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    page: Page,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> ApiResult<Response> {
+    page.require_somewhere(Permission::ReadAlerts)?;
+    let (month, commentary, sections) = report_lines(&state, &page, &q).await?;
+    let chrome = page.chrome("alerts.report_title");
+    let lang = chrome.lang;
+    let names = super::agency_names(&state).await;
+    let mut agency_options: Vec<(String, String)> =
+        names.iter().map(|(c, n)| (c.clone(), n.clone())).collect();
+    agency_options.sort();
+    let agency = q.agency.trim().to_string();
+    let (commentary, commentary_by) = match commentary {
+        Some((text, by, at)) => (text, format!("{by} · {}", chrome.datetime(at))),
+        None => (String::new(), String::new()),
+    };
+    let can_edit = match AgencyCode::parse(&agency) {
+        Ok(code) => {
+            page.caller
+                .principal
+                .can_somewhere(Permission::ManageAlerts)
+                && names.contains_key(code.as_str())
+        }
+        Err(_) => page
+            .caller
+            .principal
+            .can(Permission::ManageAlerts, &civitas_core::authz::Target::City),
+    };
+    render(&ReportPage {
+        title: month_title(&month, lang),
+        agency_name: if agency.is_empty() {
+            chrome.t("alerts.whole_city").to_string()
+        } else {
+            names
+                .get(&agency)
+                .cloned()
+                .unwrap_or_else(|| agency.clone())
+        },
+        query: serde_urlencoded::to_string([
+            ("month", month.as_str()),
+            ("agency", agency.as_str()),
+        ])
+        .unwrap_or_default(),
+        month,
+        agency,
+        agency_options,
+        sections,
+        commentary,
+        commentary_by,
+        can_edit,
+        chrome,
+    })
+}
+
+/// The report as a spreadsheet: one row per line, its section named, the commentary first.
+pub async fn report_export(
+    State(state): State<AppState>,
+    page: Page,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+    uri: axum::http::Uri,
+) -> ApiResult<Response> {
+    page.require_somewhere(Permission::ReadAlerts)?;
+    let ext = uri.path().rsplit('.').next().unwrap_or("csv").to_string();
+    let (month, commentary, sections) = report_lines(&state, &page, &q).await?;
+    let lang = page.ctx.lang;
+    let t = |k: &str| i18n::t(lang, k);
+    let mut rows = Vec::new();
+    if let Some((text, by, _)) = &commentary {
+        rows.push(vec![
+            Value::Text(t("alerts.report_commentary").into()),
+            Value::Text(by.clone()),
+            Value::Text(String::new()),
+            Value::Text(String::new()),
+            Value::Text(text.clone()),
+        ]);
+    }
+    for (title, lines) in sections {
+        for l in lines {
+            rows.push(vec![
+                Value::Text(title.clone()),
+                Value::Text(l.item),
+                match l.count {
+                    Some(n) => Value::Int(i64::try_from(n).unwrap_or(i64::MAX)),
+                    None => Value::Text(String::new()),
+                },
+                Value::Text(l.share),
+                Value::Text(l.note),
+            ]);
+        }
+    }
+    super::spreadsheet::respond(
+        &ext,
+        &format!("{} {}", t("alerts.report_title"), month_title(&month, lang)),
+        &[
+            t("alerts.report_section"),
+            t("alerts.report_item"),
+            t("alerts.count"),
+            t("alerts.share"),
+            t("alerts.why"),
+        ],
+        rows,
+        &format!("soc-report-{month}"),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CommentaryForm {
+    #[serde(default)]
+    pub month: String,
+    #[serde(default)]
+    pub agency: String,
+    #[serde(default)]
+    pub commentary: String,
+}
+
+pub async fn save_commentary(
+    State(state): State<AppState>,
+    page: Page,
+    UiForm(form): UiForm<CommentaryForm>,
+) -> ApiResult<Response> {
+    page.require_somewhere(Permission::ManageAlerts)?;
+    let agency = match opt(&form.agency) {
+        Some(a) => Some(AgencyCode::parse(&a).map_err(|_| {
+            civitas_core::DomainError::invalid(
+                "agency",
+                Text::new(
+                    format!("「{a}」不是機關代碼"),
+                    format!("\"{a}\" is not an agency code"),
+                ),
+            )
+        })?),
+        None => None,
+    };
+    state
+        .platform
+        .alerts()
+        .save_commentary(&page.caller, &form.month, agency.as_ref(), &form.commentary)
+        .await?;
+    let back = format!(
+        "/alerts/report?{}",
+        serde_urlencoded::to_string([
+            ("month", form.month.as_str()),
+            ("agency", form.agency.as_str())
+        ])
+        .unwrap_or_default()
+    );
+    Ok(redirect_with_flash(
+        &back,
+        "flash.alert_commentary_saved",
+        "",
+        state.settings.cookie_secure,
+    ))
 }

@@ -546,3 +546,99 @@ async fn dos_count(app: &TestApp, token: &str) -> u64 {
         .as_u64()
         .unwrap()
 }
+
+#[tokio::test]
+async fn the_monthly_report_shows_the_month_takes_commentary_and_exports_to_spreadsheets() {
+    let app = TestApp::spawn().await;
+    let analyst = user_token(&app, "analyst", Role::SocAnalyst, Scope::City).await;
+    post(&app, Some(&analyst), "eve", ndjson()).await;
+    let (browser, csrf) = app.browser("analyst").await;
+    let page = browser
+        .get(app.url("/alerts/report?month=2018-03"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("資安監控月報：民國107年3月"),
+        "ROC month in the title"
+    );
+    assert!(
+        page.contains("本月尚無評析"),
+        "an empty commentary says what to write"
+    );
+    assert!(page.contains("<td>207</td>"), "the month's total");
+    let saved = browser
+        .post(app.url("/alerts/report/commentary"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("month", "2018-03"),
+            ("agency", ""),
+            ("commentary", "本月以掃描為主。\n已封鎖重複來源。"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let page = browser
+        .get(app.url("/alerts/report?month=2018-03"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<p>已封鎖重複來源。</p>"));
+    assert!(
+        app.actions()
+            .await
+            .iter()
+            .any(|a| a == "alerts.report.commentary")
+    );
+    for (ext, magic) in [
+        ("xlsx", &b"PK"[..]),
+        ("ods", &b"PK"[..]),
+        ("csv", &b"\xEF\xBB\xBF"[..]),
+    ] {
+        let r = browser
+            .get(app.url(&format!("/alerts/report.{ext}?month=2018-03")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{ext}");
+        let bytes = r.bytes().await.unwrap();
+        assert!(bytes.starts_with(magic), "{ext}");
+        if ext == "csv" {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                text.contains("已封鎖重複來源"),
+                "the commentary is exported"
+            );
+            assert!(text.contains("入侵嘗試"));
+        }
+    }
+    // An agency's officer reads their agency's report but cannot write the city's commentary.
+    let officer_token = user_token(
+        &app,
+        "culture.officer",
+        Role::SecurityOfficer,
+        Scope::Agency(AgencyCode::parse("380330000E").unwrap()),
+    )
+    .await;
+    drop(officer_token);
+    let (officer, officer_csrf) = app.browser("culture.officer").await;
+    let refused = officer
+        .post(app.url("/alerts/report/commentary"))
+        .form(&[
+            ("_csrf", officer_csrf.as_str()),
+            ("month", "2018-03"),
+            ("agency", ""),
+            ("commentary", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+}

@@ -818,6 +818,24 @@ fn ui_routes() -> Vec<Route> {
         ),
         r(Method::GET, "/alerts/rules", None, Perm(ReadAlerts)),
         r(
+            Method::GET,
+            "/alerts/report?month=2024-03",
+            None,
+            Perm(ReadAlerts),
+        ),
+        r(
+            Method::GET,
+            "/alerts/report.xlsx?month=2024-03",
+            None,
+            Perm(ReadAlerts),
+        ),
+        r(
+            Method::POST,
+            "/alerts/report/commentary",
+            form(&[("month", "2024-03"), ("commentary", "a test")]),
+            Perm(ManageAlerts),
+        ),
+        r(
             Method::POST,
             "/alerts/rules/preview",
             form(&[("rules", "version = \"\"")]),
