@@ -54,6 +54,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0011_dataset_freshness.sql"),
     ),
     (12, "alerts", include_str!("../migrations/0012_alerts.sql")),
+    (14, "cases", include_str!("../migrations/0014_cases.sql")),
 ];
 
 fn expected() -> i64 {

@@ -23,6 +23,7 @@ pub mod forensics;
 pub mod id;
 pub mod incident;
 pub mod level;
+pub mod query;
 pub mod stix;
 
 pub use actions::{
