@@ -4,7 +4,17 @@
 
 use std::collections::BTreeSet;
 
+use std::sync::Arc;
+
 use civitas_core::accounts::UserName;
+use civitas_core::alerts::{
+    AgencyDirectory, AlertFilter, AlertSettings, GroupingPolicy, SourceConfig, SourceFormat,
+    SourceName,
+};
+use civitas_core::authz::{Grant, Principal, Role, Scope};
+use civitas_core::cases::{ActionInput, EvidenceUpload, IncidentInput};
+use civitas_core::clock::ManualClock;
+use civitas_core::{Caller, Platform, SecurityPolicy};
 use civitas_core::agencies::AgencyCode;
 use civitas_core::audit::{AuditEvent, AuditFilter};
 use civitas_core::cases::query::{ActionFilter, CaseFile, IncidentFilter, IncidentWrite};
@@ -528,4 +538,364 @@ pub async fn an_action_keeps_every_step_and_a_concurrent_edit_is_refused(stores:
         5,
         "plan, start, evidence, submit, verify"
     );
+}
+
+// ---------------------------------------------------------------- through the service
+
+fn eve_line(at: &str, src: &str, dest: &str, signature: &str) -> String {
+    format!(
+        r#"{{"timestamp":"{at}","flow_id":1,"event_type":"alert","src_ip":"{src}","src_port":51514,"dest_ip":"{dest}","dest_port":80,"proto":"TCP","alert":{{"action":"allowed","gid":1,"signature_id":2013504,"rev":5,"signature":"{signature}","category":"Potentially Bad Traffic","severity":2}}}}"#
+    )
+}
+
+fn person(name: &str, grants: &[Role]) -> Caller {
+    let mut principal = Principal::operator(name);
+    principal.user_id = Some(100 + name.len() as i64);
+    principal.user_name = name.into();
+    principal.home_agency = Some(AgencyCode::parse(CULTURE).unwrap());
+    principal.grants = grants
+        .iter()
+        .map(|role| Grant {
+            role: *role,
+            scope: Scope::Agency(AgencyCode::parse(CULTURE).unwrap()),
+        })
+        .collect();
+    Caller::new(principal, Some("10.0.0.9".into()))
+}
+
+fn case_platform(stores: &Stores, clock: Arc<ManualClock>) -> Platform {
+    let mut agencies = AgencyDirectory::new();
+    agencies
+        .add_range("10.20.0.0/16", AgencyCode::parse(CULTURE).unwrap())
+        .unwrap();
+    let settings = AlertSettings {
+        sources: vec![SourceConfig::new(
+            SourceName::parse("eve-dmz").unwrap(),
+            SourceFormat::Suricata,
+        )],
+        agencies,
+        rules: None,
+        grouping: GroupingPolicy::standard(),
+    };
+    Platform::new(stores.clone(), clock, SecurityPolicy::default()).with_alerts(settings)
+}
+
+pub async fn the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopens_when_the_tool_server_returns(
+    stores: &Stores,
+) {
+    seed_city(stores).await;
+    let clock = Arc::new(ManualClock::new(t("2025-03-03T09:05:00+08:00")));
+    let p = case_platform(stores, clock.clone());
+    let operator = Caller::new(Principal::operator("test"), None);
+    let source = p.alerts().source("eve-dmz").unwrap();
+    let wget = "ET POLICY GNU/Linux wget User-Agent Outbound";
+    let batch = [
+        eve_line("2025-03-03T08:50:00.000000+0800", "10.20.1.15", "203.0.113.50", wget),
+        eve_line("2025-03-03T08:51:00.000000+0800", "10.20.1.15", "203.0.113.50", wget),
+    ]
+    .join("\n");
+    p.alerts()
+        .import(&operator, source, batch.as_bytes(), "wget.json")
+        .await
+        .unwrap();
+    let notification = p
+        .alerts()
+        .notifications(&operator, &AlertFilter::default(), PageRequest::default())
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+
+    let soc = person("soc.lin", &[Role::IncidentHandler]);
+    let owner = person("it.wang", &[Role::IncidentHandler, Role::SecurityOfficer]);
+    let ciso = person("ciso.hsu", &[Role::SecurityOfficer]);
+    let steward = person("data.lee", &[Role::DataSteward]);
+    let input = IncidentInput {
+        title: "承辦人電腦以 wget 下載滲透工具".into(),
+        agency: AgencyCode::parse(CULTURE).unwrap(),
+        category: IncidentCategory::IllegalIntrusion,
+        notifications: vec![notification],
+        how_learned: None,
+        assets: vec![AffectedAsset {
+            name: "承辦人電腦".into(),
+            class: AssetClass::General,
+            host: Some("10.20.1.15".into()),
+        }],
+        occurred_at: None,
+        aware_at: t("2025-03-03T09:00:00+08:00"),
+        people: Vec::new(),
+        description: "IDS 偵測 wget 下載".into(),
+    };
+    let refused = p.cases().create(&steward, input.clone()).await.unwrap_err();
+    assert!(matches!(refused, DomainError::Forbidden { .. }));
+    let mut missing = input.clone();
+    missing.notifications = vec![notification + 1000];
+    assert_eq!(
+        p.cases().create(&soc, missing).await.unwrap_err().code(),
+        "not_found"
+    );
+    let incident = p.cases().create(&soc, input).await.unwrap();
+    assert_eq!(incident.id.as_str(), "INC-2025-0001");
+    assert_eq!(
+        stores.cases.incidents_of_notification(notification).await.unwrap(),
+        vec![incident.id.clone()]
+    );
+
+    clock.set(t("2025-03-03T09:30:00+08:00"));
+    let incident = p
+        .cases()
+        .assess(
+            &soc,
+            &incident.id,
+            incident.revision,
+            vec![Effect {
+                asset: "承辦人電腦".into(),
+                class: AssetClass::General,
+                sensitivity: Sensitivity::Ordinary,
+                impact: Impact::SystemTampered {
+                    severity: Severity::Minor,
+                },
+            }],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(incident.level().map(|l| l.get()), Some(1));
+    let mut incident = incident;
+    for (kind, at) in [
+        (TimelineKind::Notified, "2025-03-03T09:40:00+08:00"),
+        (TimelineKind::Contained, "2025-03-04T18:00:00+08:00"),
+        (TimelineKind::Recovered, "2025-03-05T10:00:00+08:00"),
+    ] {
+        clock.set(t(at));
+        incident = p
+            .cases()
+            .record_event(&soc, &incident.id, incident.revision, kind, t(at), None)
+            .await
+            .unwrap();
+    }
+    let view = p.cases().get(&soc, &incident.id).await.unwrap();
+    let notify = view
+        .clocks
+        .iter()
+        .find(|d| d.obligation == civitas_core::cases::Obligation::Notify)
+        .unwrap();
+    assert_eq!(notify.state, civitas_core::cases::ClockState::Met);
+    assert_eq!(view.deadline_history.len(), 5, "opened, assessed and three events");
+    assert!(
+        p.cases().get(&steward, &incident.id).await.is_err(),
+        "a data steward reads no incidents"
+    );
+
+    // Forensics: a file that is not what its name says, a wrong hash, then the real report.
+    let fx = p
+        .cases()
+        .request_forensics(
+            &soc,
+            &incident.id,
+            "數位鑑識廠商",
+            "10.20.1.15 之下載與執行紀錄",
+            t("2025-03-05T09:00:00+08:00"),
+            t("2025-03-25T17:00:00+08:00"),
+        )
+        .await
+        .unwrap();
+    clock.set(t("2025-03-24T10:00:00+08:00"));
+    let all: BTreeSet<ReportSection> = ReportSection::ALL.into_iter().collect();
+    let fake = p
+        .cases()
+        .upload_report(&soc, &fx.id, fx.revision, "final.pdf", b"MZ\x90\x00".to_vec(), None, all.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(fake.code(), "invalid_input");
+    assert!(matches!(&fake, DomainError::Invalid { field, .. } if field == "file"));
+    let report = b"%PDF-1.7 forensic report of 10.20.1.15".to_vec();
+    let wrong_hash = p
+        .cases()
+        .upload_report(
+            &soc,
+            &fx.id,
+            fx.revision,
+            "final.pdf",
+            report.clone(),
+            Some(&sha256_hex(b"another file")),
+            all.clone(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(&wrong_hash, DomainError::Invalid { field, .. } if field == "sha256"));
+    let version = p
+        .cases()
+        .upload_report(
+            &soc,
+            &fx.id,
+            fx.revision,
+            "final.pdf",
+            report.clone(),
+            Some(&sha256_hex(&report)),
+            all,
+        )
+        .await
+        .unwrap();
+    assert_eq!(stores.blobs.blob(&version.sha256).await.unwrap(), Some(report));
+    let fx = p.cases().accept_report(&soc, &fx.id, fx.revision + 1).await.unwrap();
+    let fx = p
+        .cases()
+        .add_finding(
+            &soc,
+            &fx.id,
+            fx.revision,
+            RootCause::WeakOrDefaultCredentials,
+            "共用本機管理者密碼遭利用，以 wget 下載滲透工具".into(),
+            vec![Observable::new(ObservableKind::Ipv4, "203.0.113.50")],
+            vec!["10.20.1.15".into()],
+            vec!["停用共用本機管理者帳號".into()],
+        )
+        .await
+        .unwrap();
+    let finding = fx.findings[0].id.clone();
+
+    // The action: a due date in the past is refused; then planned for the owner.
+    let plan = |due: &str| ActionInput {
+        finding: Some(finding.clone()),
+        recommendation: "停用共用本機管理者帳號，改用 LAPS".into(),
+        owner_agency: AgencyCode::parse(CULTURE).unwrap(),
+        owner: user("it.wang"),
+        due_at: t(due),
+        priority: Priority::High,
+        closure_criteria: "每台電腦本機管理者密碼皆不同".into(),
+    };
+    let past = p
+        .cases()
+        .plan_action(&soc, &incident.id, plan("2025-03-01T17:00:00+08:00"))
+        .await
+        .unwrap_err();
+    assert!(matches!(&past, DomainError::Invalid { field, .. } if field == "due_at"));
+    let action = p
+        .cases()
+        .plan_action(&soc, &incident.id, plan("2025-05-01T17:00:00+08:00"))
+        .await
+        .unwrap();
+    assert_eq!(action.basis.iocs.len(), 1, "the finding's IOC is what a recurrence looks like");
+
+    clock.set(t("2025-04-10T09:00:00+08:00"));
+    let log = b"LAPS deployed to 10.20.1.15".to_vec();
+    let upload = |claimed: &[u8]| EvidenceUpload {
+        name: "laps.txt".into(),
+        bytes: log.clone(),
+        claimed_sha256: Some(sha256_hex(claimed)),
+        media_type: "text/plain".into(),
+    };
+    let mismatch = p
+        .cases()
+        .record_work(&owner, &action.id, action.revision, vec![upload(b"other")], None)
+        .await
+        .unwrap_err();
+    assert!(matches!(&mismatch, DomainError::Invalid { field, .. } if field == "sha256"));
+    let action = p
+        .cases()
+        .record_work(&owner, &action.id, action.revision, vec![upload(&log)], Some("已部署".into()))
+        .await
+        .unwrap();
+    assert_eq!(action.status, ActionStatus::DonePendingVerification);
+    // An extension made from the revision before the submission is refused as stale.
+    let stale = p
+        .cases()
+        .extend(
+            &soc,
+            &action.id,
+            action.revision - 1,
+            t("2025-06-01T17:00:00+08:00"),
+            "等待廠商",
+            &user("it.wang"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), "conflict");
+    let own = p
+        .cases()
+        .verify(&owner, &action.id, action.revision, "我自己驗證")
+        .await
+        .unwrap_err();
+    assert!(matches!(&own, DomainError::Invalid { field, .. } if field == "verifier"));
+    let action = p
+        .cases()
+        .send_back(&ciso, &action.id, action.revision, "請附全部電腦的部署清單")
+        .await
+        .unwrap();
+    let list = b"all 42 hosts".to_vec();
+    let action = p
+        .cases()
+        .record_work(
+            &owner,
+            &action.id,
+            action.revision,
+            vec![EvidenceUpload {
+                name: "hosts.csv".into(),
+                bytes: list.clone(),
+                claimed_sha256: Some(sha256_hex(&list)),
+                media_type: "text/csv".into(),
+            }],
+            Some("附上清單".into()),
+        )
+        .await
+        .unwrap();
+    clock.set(t("2025-04-12T09:00:00+08:00"));
+    let action = p
+        .cases()
+        .verify(&ciso, &action.id, action.revision, "清單核對無誤")
+        .await
+        .unwrap();
+    assert_eq!(action.status, ActionStatus::Verified);
+
+    // Nothing comes back in 30 days: a clean check. The tool server then returns.
+    clock.set(t("2025-05-13T09:00:00+08:00"));
+    let run = p.cases().run_recurrence_checks(&operator).await.unwrap();
+    assert!(matches!(
+        run[0].decision,
+        civitas_core::cases::RecurrenceDecision::Clean { after_days: 30 }
+    ));
+    assert!(p.cases().run_recurrence_checks(&soc).await.is_err(), "city-wide only");
+    clock.set(t("2025-06-20T09:00:00+08:00"));
+    let back = eve_line("2025-06-20T08:00:00.000000+0800", "10.20.1.15", "203.0.113.50", wget);
+    p.alerts()
+        .import(&operator, source, back.as_bytes(), "back.json")
+        .await
+        .unwrap();
+    clock.set(t("2025-07-12T09:00:00+08:00"));
+    let run = p.cases().run_recurrence_checks(&operator).await.unwrap();
+    assert!(
+        matches!(&run[0].decision, civitas_core::cases::RecurrenceDecision::Reopen { check } if check.after_days == 90),
+        "{run:?}"
+    );
+    let reopened = p.cases().action(&soc, &action.id).await.unwrap();
+    assert_eq!(reopened.status, ActionStatus::InProgress);
+    assert!(
+        reopened.recurrence_checks[1].evidence[0]
+            .reason
+            .en
+            .contains("203.0.113.50")
+    );
+    let reopen_audit = stores
+        .audit
+        .query(
+            &AuditFilter {
+                action: Some("action.reopen".into()),
+                ..AuditFilter::default()
+            },
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reopen_audit.total, 1);
+
+    // The export carries the incident with Incident Core and its task.
+    let bundle = p.cases().export_stix(&soc, &incident.id).await.unwrap();
+    let types: Vec<&str> = bundle["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["type"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"incident") && types.contains(&"task"), "{types:?}");
 }

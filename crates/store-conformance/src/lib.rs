@@ -80,7 +80,8 @@ macro_rules! suite {
             an_alert_stored_meanwhile_makes_the_whole_write_fail_and_leaves_nothing,
             an_incident_keeps_its_levels_timeline_and_deadlines_and_a_stale_save_writes_nothing,
             report_versions_and_evidence_files_are_kept_by_hash_and_never_overwritten,
-            an_action_keeps_every_step_and_a_concurrent_edit_is_refused
+            an_action_keeps_every_step_and_a_concurrent_edit_is_refused,
+            the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopens_when_the_tool_server_returns
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

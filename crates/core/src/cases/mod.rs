@@ -24,6 +24,7 @@ pub mod id;
 pub mod incident;
 pub mod level;
 pub mod query;
+pub mod service;
 pub mod stix;
 
 pub use actions::{
@@ -37,6 +38,7 @@ pub use clocks::{
 };
 pub use custody::{CustodyItem, Handover, custody_log_csv};
 pub use event::CaseEvent;
+pub use service::{ActionInput, CaseService, EvidenceUpload, IncidentInput, IncidentView, RecurrenceOutcome};
 pub use forensics::{
     EngagementStatus, Finding, ForensicEngagement, NewFinding, Recommendation, ReportSection,
     ReportVersion, RootCause, sha256_hex,
