@@ -536,6 +536,25 @@ impl<'a> CaseService<'a> {
         Ok((engagement, auth, self.user(caller)?))
     }
 
+    /// Whether the caller may change this engagement (asked before an upload's body is read).
+    pub async fn authorize_engagement_change(
+        &self,
+        caller: &Caller,
+        id: &RecordId,
+    ) -> DomainResult<()> {
+        self.anywhere(caller, Permission::ManageIncidents)?;
+        let engagement = self
+            .p
+            .stores
+            .cases
+            .engagement(id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("forensic engagement", id.as_str()))?;
+        self.engagement_for_change(caller, id, engagement.revision)
+            .await
+            .map(|_| ())
+    }
+
     /// Commissions a forensic investigation of the incident from a vendor.
     pub async fn request_forensics(
         &self,
@@ -791,6 +810,31 @@ impl<'a> CaseService<'a> {
             .await
     }
 
+    /// Whether the caller may record work on this action: its owner, or a handler of the
+    /// incident's agency (asked before an upload's body is read).
+    pub async fn authorize_work(&self, caller: &Caller, id: &RecordId) -> DomainResult<()> {
+        self.work_access(caller, id).await.map(|_| ())
+    }
+
+    async fn work_access(
+        &self,
+        caller: &Caller,
+        id: &RecordId,
+    ) -> DomainResult<(Action, Authorization, UserName)> {
+        self.anywhere(caller, Permission::ReadIncidents)?;
+        let action = self.load_action(id).await?;
+        let by = self.user(caller)?;
+        let auth = if action.owner == by {
+            self.authorize_for(caller, Permission::ReadIncidents, &action.owner_agency)
+                .await?
+        } else {
+            let incident = self.load_incident(&action.incident).await?;
+            self.authorize_for(caller, Permission::ManageIncidents, &incident.agency)
+                .await?
+        };
+        Ok((action, auth, by))
+    }
+
     /// The owner records what was done: evidence files (each hash checked against the one
     /// claimed) and, with a note, submits the work for verification. A handler of the
     /// incident's agency may record for the owner.
@@ -802,17 +846,7 @@ impl<'a> CaseService<'a> {
         evidence: Vec<EvidenceUpload>,
         submit_note: Option<String>,
     ) -> DomainResult<Action> {
-        self.anywhere(caller, Permission::ReadIncidents)?;
-        let mut action = self.load_action(id).await?;
-        let by = self.user(caller)?;
-        let auth = if action.owner == by {
-            self.authorize_for(caller, Permission::ReadIncidents, &action.owner_agency)
-                .await?
-        } else {
-            let incident = self.load_incident(&action.incident).await?;
-            self.authorize_for(caller, Permission::ManageIncidents, &incident.agency)
-                .await?
-        };
+        let (mut action, auth, by) = self.work_access(caller, id).await?;
         action.ensure_revision(revision)?;
         let now = self.p.now();
         let mut events = Vec::new();
