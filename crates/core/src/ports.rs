@@ -15,12 +15,12 @@ use crate::agencies::{Agency, AgencyCode, AgencyImportPlan, AgencyInput, AgencyR
 use crate::alerts::ingest::AlertWrite;
 use crate::alerts::query::{AlertFilter, AlertGroupRow, AlertRow, RollupRow};
 use crate::alerts::{Alert, Fingerprint};
+use crate::audit::{AuditEntry, AuditEvent, AuditFilter, ChainHead};
+use crate::authz::{Grant, Role};
 use crate::cases::query::{
     ActionFilter, CaseFile, IncidentFilter, IncidentRow, IncidentWrite, StoredDeadlines,
 };
 use crate::cases::{Action, CustodyItem, ForensicEngagement, Incident, RecordId};
-use crate::audit::{AuditEntry, AuditEvent, AuditFilter, ChainHead};
-use crate::authz::{Grant, Role};
 use crate::catalog::links::LinkState;
 use crate::catalog::{
     CatalogImportPlan, Dataset, DatasetRecord, DatasetVersion, FreshnessSnapshot, SearchQuery,

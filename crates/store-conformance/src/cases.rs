@@ -7,28 +7,28 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use civitas_core::accounts::UserName;
+use civitas_core::agencies::AgencyCode;
 use civitas_core::alerts::{
     AgencyDirectory, AlertFilter, AlertSettings, GroupingPolicy, SourceConfig, SourceFormat,
     SourceName,
 };
-use civitas_core::authz::{Grant, Principal, Role, Scope};
-use civitas_core::cases::{ActionInput, EvidenceUpload, IncidentInput};
-use civitas_core::clock::ManualClock;
-use civitas_core::{Caller, Platform, SecurityPolicy};
-use civitas_core::agencies::AgencyCode;
 use civitas_core::audit::{AuditEvent, AuditFilter};
+use civitas_core::authz::{Grant, Principal, Role, Scope};
 use civitas_core::cases::query::{ActionFilter, CaseFile, IncidentFilter, IncidentWrite};
 use civitas_core::cases::{
-    Action, ActionStatus, AffectedAsset, CaseEvent, AssetClass, ClockPolicy, CustodyItem, Effect,
+    Action, ActionStatus, AffectedAsset, AssetClass, CaseEvent, ClockPolicy, CustodyItem, Effect,
     ForensicEngagement, Impact, Incident, IncidentCategory, IncidentOrigin, IncidentStatus,
     NewAction, NewFinding, NewIncident, Priority, RecordId, RecurrenceBasis, ReportSection,
     RootCause, RuleBook, Sensitivity, Severity, TimelineKind, deadlines, sha256_hex,
 };
+use civitas_core::cases::{ActionInput, EvidenceUpload, IncidentInput};
+use civitas_core::clock::ManualClock;
 use civitas_core::error::DomainError;
 use civitas_core::intel::{Observable, ObservableKind};
 use civitas_core::page::PageRequest;
 use civitas_core::ports::Stores;
 use civitas_core::time::Timestamp;
+use civitas_core::{Caller, Platform, SecurityPolicy};
 
 use crate::seed_city;
 
@@ -142,7 +142,10 @@ pub async fn an_incident_keeps_its_levels_timeline_and_deadlines_and_a_stale_sav
         .create_incident(write(&incident, Vec::new(), "2025-05-06T09:05:00+08:00"))
         .await
         .unwrap_err();
-    assert!(matches!(again, DomainError::AlreadyExists { .. }), "{again:?}");
+    assert!(
+        matches!(again, DomainError::AlreadyExists { .. }),
+        "{again:?}"
+    );
 
     // Two people load the same revision; the first assesses the level, the second's save fails.
     let mut first = cases.incident(&incident.id).await.unwrap().unwrap();
@@ -197,7 +200,10 @@ pub async fn an_incident_keeps_its_levels_timeline_and_deadlines_and_a_stale_sav
     let kept = cases.stored_deadlines(&incident.id).await.unwrap();
     assert_eq!(kept.len(), 2);
     assert_eq!(kept[0].revision, 1);
-    assert!(kept.iter().all(|k| k.deadlines.iter().all(|d| d.rule_set == "2021-08-23")));
+    assert!(
+        kept.iter()
+            .all(|k| k.deadlines.iter().all(|d| d.rule_set == "2021-08-23"))
+    );
     assert!(!kept[1].deadlines.is_empty());
 
     // The board: by agency scope, open, and by the next deadline.
@@ -233,8 +239,20 @@ pub async fn an_incident_keeps_its_levels_timeline_and_deadlines_and_a_stale_sav
             .total,
         0
     );
-    assert!(cases.notifications_by_id(&[424242]).await.unwrap().is_empty());
-    assert!(cases.incidents_of_notification(424242).await.unwrap().is_empty());
+    assert!(
+        cases
+            .notifications_by_id(&[424242])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        cases
+            .incidents_of_notification(424242)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn report_versions_and_evidence_files_are_kept_by_hash_and_never_overwritten(
@@ -327,7 +345,10 @@ pub async fn report_versions_and_evidence_files_are_kept_by_hash_and_never_overw
     let stored = cases.engagement(&fx.id).await.unwrap().unwrap();
     assert_eq!(stored, fx);
     assert_eq!(stored.reports.len(), 2, "both versions are kept");
-    assert_eq!(stored.findings[0].root_cause, RootCause::UnpatchedVulnerability);
+    assert_eq!(
+        stored.findings[0].root_cause,
+        RootCause::UnpatchedVulnerability
+    );
     for (report, bytes) in stored.reports.iter().zip([&draft, &final_report]) {
         assert_eq!(report.sha256, sha256_hex(bytes));
         assert_eq!(
@@ -380,7 +401,10 @@ pub async fn report_versions_and_evidence_files_are_kept_by_hash_and_never_overw
             t("2025-05-29T09:10:00+08:00"),
         )
         .unwrap();
-    cases.save_evidence_item(&item, 0, audit(events)).await.unwrap();
+    cases
+        .save_evidence_item(&item, 0, audit(events))
+        .await
+        .unwrap();
     let events = other
         .hand_over(
             "鑑識廠商 陳工程師",
@@ -399,10 +423,7 @@ pub async fn report_versions_and_evidence_files_are_kept_by_hash_and_never_overw
     let items = cases.evidence_items(&incident.id).await.unwrap();
     assert_eq!(items, vec![item.clone()]);
     assert_eq!(items[0].holder(), "文化局資安聯絡人");
-    assert_eq!(
-        stores.blobs.blob(&item.sha256).await.unwrap(),
-        Some(image)
-    );
+    assert_eq!(stores.blobs.blob(&item.sha256).await.unwrap(), Some(image));
 }
 
 pub async fn an_action_keeps_every_step_and_a_concurrent_edit_is_refused(stores: &Stores) {
@@ -437,7 +458,9 @@ pub async fn an_action_keeps_every_step_and_a_concurrent_edit_is_refused(stores:
     .unwrap();
     cases.create_action(&action, audit(events)).await.unwrap();
 
-    let mut events = action.start(&owner, t("2025-06-02T09:00:00+08:00")).unwrap();
+    let mut events = action
+        .start(&owner, t("2025-06-02T09:00:00+08:00"))
+        .unwrap();
     let scan = b"scan report: no high findings".to_vec();
     events.extend(
         action
@@ -506,7 +529,11 @@ pub async fn an_action_keeps_every_step_and_a_concurrent_edit_is_refused(stores:
     assert_eq!(stored, action);
     assert_eq!(stored.status, ActionStatus::Verified);
     assert_eq!(stored.history.len(), 3);
-    assert_eq!(stored.due_at, t("2025-07-01T17:00:00+08:00"), "the refused extension left no trace");
+    assert_eq!(
+        stored.due_at,
+        t("2025-07-01T17:00:00+08:00"),
+        "the refused extension left no trace"
+    );
 
     let mine = cases
         .actions(&ActionFilter {
@@ -590,8 +617,18 @@ pub async fn the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopen
     let source = p.alerts().source("eve-dmz").unwrap();
     let wget = "ET POLICY GNU/Linux wget User-Agent Outbound";
     let batch = [
-        eve_line("2025-03-03T08:50:00.000000+0800", "10.20.1.15", "203.0.113.50", wget),
-        eve_line("2025-03-03T08:51:00.000000+0800", "10.20.1.15", "203.0.113.50", wget),
+        eve_line(
+            "2025-03-03T08:50:00.000000+0800",
+            "10.20.1.15",
+            "203.0.113.50",
+            wget,
+        ),
+        eve_line(
+            "2025-03-03T08:51:00.000000+0800",
+            "10.20.1.15",
+            "203.0.113.50",
+            wget,
+        ),
     ]
     .join("\n");
     p.alerts()
@@ -637,7 +674,11 @@ pub async fn the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopen
     let incident = p.cases().create(&soc, input).await.unwrap();
     assert_eq!(incident.id.as_str(), "INC-2025-0001");
     assert_eq!(
-        stores.cases.incidents_of_notification(notification).await.unwrap(),
+        stores
+            .cases
+            .incidents_of_notification(notification)
+            .await
+            .unwrap(),
         vec![incident.id.clone()]
     );
 
@@ -681,7 +722,11 @@ pub async fn the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopen
         .find(|d| d.obligation == civitas_core::cases::Obligation::Notify)
         .unwrap();
     assert_eq!(notify.state, civitas_core::cases::ClockState::Met);
-    assert_eq!(view.deadline_history.len(), 5, "opened, assessed and three events");
+    assert_eq!(
+        view.deadline_history.len(),
+        5,
+        "opened, assessed and three events"
+    );
     assert!(
         p.cases().get(&steward, &incident.id).await.is_err(),
         "a data steward reads no incidents"
@@ -704,7 +749,15 @@ pub async fn the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopen
     let all: BTreeSet<ReportSection> = ReportSection::ALL.into_iter().collect();
     let fake = p
         .cases()
-        .upload_report(&soc, &fx.id, fx.revision, "final.pdf", b"MZ\x90\x00".to_vec(), None, all.clone())
+        .upload_report(
+            &soc,
+            &fx.id,
+            fx.revision,
+            "final.pdf",
+            b"MZ\x90\x00".to_vec(),
+            None,
+            all.clone(),
+        )
         .await
         .unwrap_err();
     assert_eq!(fake.code(), "invalid_input");
@@ -737,8 +790,15 @@ pub async fn the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopen
         )
         .await
         .unwrap();
-    assert_eq!(stores.blobs.blob(&version.sha256).await.unwrap(), Some(report));
-    let fx = p.cases().accept_report(&soc, &fx.id, fx.revision + 1).await.unwrap();
+    assert_eq!(
+        stores.blobs.blob(&version.sha256).await.unwrap(),
+        Some(report)
+    );
+    let fx = p
+        .cases()
+        .accept_report(&soc, &fx.id, fx.revision + 1)
+        .await
+        .unwrap();
     let fx = p
         .cases()
         .add_finding(
@@ -776,7 +836,11 @@ pub async fn the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopen
         .plan_action(&soc, &incident.id, plan("2025-05-01T17:00:00+08:00"))
         .await
         .unwrap();
-    assert_eq!(action.basis.iocs.len(), 1, "the finding's IOC is what a recurrence looks like");
+    assert_eq!(
+        action.basis.iocs.len(),
+        1,
+        "the finding's IOC is what a recurrence looks like"
+    );
 
     clock.set(t("2025-04-10T09:00:00+08:00"));
     let log = b"LAPS deployed to 10.20.1.15".to_vec();
@@ -788,13 +852,25 @@ pub async fn the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopen
     };
     let mismatch = p
         .cases()
-        .record_work(&owner, &action.id, action.revision, vec![upload(b"other")], None)
+        .record_work(
+            &owner,
+            &action.id,
+            action.revision,
+            vec![upload(b"other")],
+            None,
+        )
         .await
         .unwrap_err();
     assert!(matches!(&mismatch, DomainError::Invalid { field, .. } if field == "sha256"));
     let action = p
         .cases()
-        .record_work(&owner, &action.id, action.revision, vec![upload(&log)], Some("已部署".into()))
+        .record_work(
+            &owner,
+            &action.id,
+            action.revision,
+            vec![upload(&log)],
+            Some("已部署".into()),
+        )
         .await
         .unwrap();
     assert_eq!(action.status, ActionStatus::DonePendingVerification);
@@ -855,9 +931,17 @@ pub async fn the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopen
         run[0].decision,
         civitas_core::cases::RecurrenceDecision::Clean { after_days: 30 }
     ));
-    assert!(p.cases().run_recurrence_checks(&soc).await.is_err(), "city-wide only");
+    assert!(
+        p.cases().run_recurrence_checks(&soc).await.is_err(),
+        "city-wide only"
+    );
     clock.set(t("2025-06-20T09:00:00+08:00"));
-    let back = eve_line("2025-06-20T08:00:00.000000+0800", "10.20.1.15", "203.0.113.50", wget);
+    let back = eve_line(
+        "2025-06-20T08:00:00.000000+0800",
+        "10.20.1.15",
+        "203.0.113.50",
+        wget,
+    );
     p.alerts()
         .import(&operator, source, back.as_bytes(), "back.json")
         .await
@@ -897,5 +981,8 @@ pub async fn the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopen
         .iter()
         .map(|o| o["type"].as_str().unwrap())
         .collect();
-    assert!(types.contains(&"incident") && types.contains(&"task"), "{types:?}");
+    assert!(
+        types.contains(&"incident") && types.contains(&"task"),
+        "{types:?}"
+    );
 }

@@ -52,7 +52,9 @@ fn from_json<T: DeserializeOwned>(text: &str) -> DomainResult<T> {
 
 fn stale(what: &str, id: &str, stored: i64, expected: u32) -> DomainError {
     DomainError::conflict(
-        format!("{what} {id} 已被他人修改（目前版本 {stored}，您看到的是 {expected}），請重新載入後再試"),
+        format!(
+            "{what} {id} 已被他人修改（目前版本 {stored}，您看到的是 {expected}），請重新載入後再試"
+        ),
         format!(
             "someone else changed {what} {id} (revision {stored}, you saw {expected}); reload and try again"
         ),
@@ -241,7 +243,11 @@ fn write_incident(tx: &Transaction<'_>, write: &IncidentWrite, create: bool) -> 
     append_all(tx, write.audit.clone())
 }
 
-fn insert_deadlines(tx: &Transaction<'_>, i: &Incident, deadlines: &[Deadline]) -> DomainResult<()> {
+fn insert_deadlines(
+    tx: &Transaction<'_>,
+    i: &Incident,
+    deadlines: &[Deadline],
+) -> DomainResult<()> {
     let level = i.level().map(|l| i64::from(l.get()));
     for d in deadlines {
         tx.execute(
@@ -757,8 +763,9 @@ impl CaseStore for SqliteStore {
                     .map_err(db_err)?;
                 ids.iter()
                     .map(|id| {
-                        RecordId::parse(id)
-                            .map_err(|_| DomainError::store("unexpected incident id in the database"))
+                        RecordId::parse(id).map_err(|_| {
+                            DomainError::store("unexpected incident id in the database")
+                        })
                     })
                     .collect()
             })
@@ -777,7 +784,11 @@ impl CaseStore for SqliteStore {
                     .map_err(db_err)?;
                 let rows = stmt
                     .query_map([id], |r| {
-                        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
                     })
                     .map_err(db_err)?
                     .collect::<rusqlite::Result<Vec<_>>>()

@@ -38,7 +38,6 @@ pub use clocks::{
 };
 pub use custody::{CustodyItem, Handover, custody_log_csv};
 pub use event::CaseEvent;
-pub use service::{ActionInput, CaseService, EvidenceUpload, IncidentInput, IncidentView, RecurrenceOutcome};
 pub use forensics::{
     EngagementStatus, Finding, ForensicEngagement, NewFinding, Recommendation, ReportSection,
     ReportVersion, RootCause, sha256_hex,
@@ -51,6 +50,9 @@ pub use incident::{
 pub use level::{
     AssetClass, Effect, Impact, IncidentLevel, LevelAssessment, LevelDecision, LevelReason,
     Sensitivity, Severity, decide_level,
+};
+pub use service::{
+    ActionInput, CaseService, EvidenceUpload, IncidentInput, IncidentView, RecurrenceOutcome,
 };
 
 #[cfg(test)]

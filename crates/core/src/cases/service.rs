@@ -148,7 +148,9 @@ fn report_media_type(file_name: &str, bytes: &[u8]) -> DomainResult<&'static str
         Err(DomainError::invalid(
             "file",
             Text::new(
-                format!("檔名 {file_name} 看來是 {claimed}，但內容不是 {claimed} 檔；請上傳正確的檔案"),
+                format!(
+                    "檔名 {file_name} 看來是 {claimed}，但內容不是 {claimed} 檔；請上傳正確的檔案"
+                ),
                 format!(
                     "{file_name} is named as a {claimed} file but its content is not {claimed}; upload the real report"
                 ),
@@ -779,7 +781,11 @@ impl<'a> CaseService<'a> {
     }
 
     /// Actions the caller may read (owner agency in scope), by due date.
-    pub async fn actions(&self, caller: &Caller, filter: &ActionFilter) -> DomainResult<Vec<Action>> {
+    pub async fn actions(
+        &self,
+        caller: &Caller,
+        filter: &ActionFilter,
+    ) -> DomainResult<Vec<Action>> {
         let mut filter = filter.clone();
         filter.visible = self.visible(caller).await?;
         self.p.stores.cases.actions(&filter).await
@@ -960,7 +966,10 @@ impl<'a> CaseService<'a> {
     /// Runs the 30- and 90-day recurrence checks that are due: an action whose IOCs came back
     /// in stored alerts or later incidents' findings, or whose root cause came back on the same
     /// host, is reopened with that evidence. City-wide handlers (or the scheduler) run it.
-    pub async fn run_recurrence_checks(&self, caller: &Caller) -> DomainResult<Vec<RecurrenceOutcome>> {
+    pub async fn run_recurrence_checks(
+        &self,
+        caller: &Caller,
+    ) -> DomainResult<Vec<RecurrenceOutcome>> {
         let auth = caller
             .principal
             .authorize(Permission::ManageIncidents, &Target::City)?;

@@ -320,7 +320,11 @@ pub async fn list(
 ) -> ApiResult<Json<Paged<IncidentRowDto>>> {
     let filter = IncidentFilter {
         visible: None,
-        agency: q.agency.as_deref().map(|a| agency("agency", a)).transpose()?,
+        agency: q
+            .agency
+            .as_deref()
+            .map(|a| agency("agency", a))
+            .transpose()?,
         status: q
             .state
             .as_deref()
@@ -400,7 +404,11 @@ pub async fn get_one(
     ApiCaller { caller, .. }: ApiCaller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<IncidentDetailDto>> {
-    let view = state.platform.cases().get(&caller, &record_id(&id)?).await?;
+    let view = state
+        .platform
+        .cases()
+        .get(&caller, &record_id(&id)?)
+        .await?;
     Ok(Json(view.into()))
 }
 
@@ -462,7 +470,14 @@ pub async fn add_event(
     let incident = state
         .platform
         .cases()
-        .record_event(&caller, &record_id(&id)?, body.revision, kind, at, body.note)
+        .record_event(
+            &caller,
+            &record_id(&id)?,
+            body.revision,
+            kind,
+            at,
+            body.note,
+        )
         .await?;
     Ok(Json(incident.into()))
 }
@@ -1050,7 +1065,11 @@ pub async fn recurrence_check(
                 let detail = to_value(&o.decision);
                 RecurrenceDto {
                     action: o.action.to_string(),
-                    decision: detail["decision"].as_str().unwrap_or("").to_string(),
+                    decision: detail
+                        .get("decision")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
                     detail,
                 }
             })

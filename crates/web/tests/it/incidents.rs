@@ -94,8 +94,7 @@ async fn upload(app: &TestApp, token: &str, path: &str, form: Form) -> reqwest::
 }
 
 #[tokio::test]
-async fn the_wget_incident_is_walked_from_an_alert_notification_to_verified_closure_over_the_api()
-{
+async fn the_wget_incident_is_walked_from_an_alert_notification_to_verified_closure_over_the_api() {
     let app = TestApp::spawn().await;
     let shipper = token(&app, "ids.shipper", &[(Role::SocAnalyst, None)]).await;
     let soc = token(&app, "soc.lin", &[(Role::IncidentHandler, None)]).await;
@@ -193,7 +192,11 @@ async fn the_wget_incident_is_walked_from_an_alert_notification_to_verified_clos
         .await,
     )
     .await;
-    assert_eq!((status, code.as_str()), (409, "conflict"), "a stale incident edit");
+    assert_eq!(
+        (status, code.as_str()),
+        (409, "conflict"),
+        "a stale incident edit"
+    );
     let detail = ok(get(&app, &soc, &base).await).await;
     let notify = detail["clocks"]
         .as_array()
@@ -225,17 +228,32 @@ async fn the_wget_incident_is_walked_from_an_alert_notification_to_verified_clos
             Part::bytes(b"MZ\x90\x00 not a report".to_vec()).file_name("final.pdf"),
         );
     let (status, code, field) = refused(
-        upload(&app, &soc, &format!("/api/v1/forensics/{fx_id}/reports"), fake).await,
+        upload(
+            &app,
+            &soc,
+            &format!("/api/v1/forensics/{fx_id}/reports"),
+            fake,
+        )
+        .await,
     )
     .await;
-    assert_eq!((status, code.as_str(), field.as_str()), (400, "invalid_input", "file"));
+    assert_eq!(
+        (status, code.as_str(), field.as_str()),
+        (400, "invalid_input", "file")
+    );
     let report = b"%PDF-1.7\n forensic report of 10.47.1.15".to_vec();
     let real = Form::new()
         .text("revision", "1")
         .text("sections", sections)
         .text("sha256", sha256_hex(&report))
         .part("file", Part::bytes(report.clone()).file_name("final.pdf"));
-    let r = upload(&app, &soc, &format!("/api/v1/forensics/{fx_id}/reports"), real).await;
+    let r = upload(
+        &app,
+        &soc,
+        &format!("/api/v1/forensics/{fx_id}/reports"),
+        real,
+    )
+    .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let engagement = ok(post(
         &app,
@@ -278,7 +296,10 @@ async fn the_wget_incident_is_walked_from_an_alert_notification_to_verified_clos
         .await,
     )
     .await;
-    assert_eq!((status, code.as_str(), field.as_str()), (400, "invalid_input", "due_at"));
+    assert_eq!(
+        (status, code.as_str(), field.as_str()),
+        (400, "invalid_input", "due_at")
+    );
     let r = post(
         &app,
         &soc,
@@ -311,16 +332,36 @@ async fn the_wget_incident_is_walked_from_an_alert_notification_to_verified_clos
         .await,
     )
     .await;
-    assert_eq!((status, code.as_str(), field.as_str()), (400, "invalid_input", "sha256"));
-    let done = ok(upload(&app, &owner, &format!("{actions}/work"), work(sha256_hex(&log))).await).await;
+    assert_eq!(
+        (status, code.as_str(), field.as_str()),
+        (400, "invalid_input", "sha256")
+    );
+    let done = ok(upload(
+        &app,
+        &owner,
+        &format!("{actions}/work"),
+        work(sha256_hex(&log)),
+    )
+    .await)
+    .await;
     assert_eq!(done["status"], "done_pending_verification");
     let revision = done["revision"].as_u64().unwrap();
     assert_eq!(
-        ok(get(&app, &owner, "/api/v1/actions?owner=me").await).await.as_array().unwrap().len(),
+        ok(get(&app, &owner, "/api/v1/actions?owner=me").await)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
         1,
         "my actions"
     );
-    let queue = ok(get(&app, &ciso, "/api/v1/actions?status=done_pending_verification").await).await;
+    let queue = ok(get(
+        &app,
+        &ciso,
+        "/api/v1/actions?status=done_pending_verification",
+    )
+    .await)
+    .await;
     assert_eq!(queue[0]["id"], action_id.as_str(), "the verifier's queue");
 
     // A concurrent edit from the revision before the submission is refused.
@@ -347,7 +388,10 @@ async fn the_wget_incident_is_walked_from_an_alert_notification_to_verified_clos
         .await,
     )
     .await;
-    assert_eq!((status, code.as_str(), field.as_str()), (400, "invalid_input", "verifier"));
+    assert_eq!(
+        (status, code.as_str(), field.as_str()),
+        (400, "invalid_input", "verifier")
+    );
     let (status, code, _) = refused(
         post(
             &app,
@@ -358,7 +402,11 @@ async fn the_wget_incident_is_walked_from_an_alert_notification_to_verified_clos
         .await,
     )
     .await;
-    assert_eq!((status, code.as_str()), (403, "forbidden"), "handlers do not verify");
+    assert_eq!(
+        (status, code.as_str()),
+        (403, "forbidden"),
+        "handlers do not verify"
+    );
     let verified = ok(post(
         &app,
         &ciso,
@@ -422,7 +470,10 @@ async fn the_wget_incident_is_walked_from_an_alert_notification_to_verified_clos
         .iter()
         .map(|o| o["type"].as_str().unwrap())
         .collect();
-    assert!(types.contains(&"incident") && types.contains(&"task"), "{types:?}");
+    assert!(
+        types.contains(&"incident") && types.contains(&"task"),
+        "{types:?}"
+    );
 
     let audited = app.actions().await;
     for action in [
@@ -433,7 +484,13 @@ async fn the_wget_incident_is_walked_from_an_alert_notification_to_verified_clos
         "action.evidence_add",
         "incident.close",
     ] {
-        assert!(audited.iter().any(|a| a == action), "{action} in {audited:?}");
+        assert!(
+            audited.iter().any(|a| a == action),
+            "{action} in {audited:?}"
+        );
     }
-    assert_eq!(error_code(get(&app, &steward, &base).await).await, "forbidden");
+    assert_eq!(
+        error_code(get(&app, &steward, &base).await).await,
+        "forbidden"
+    );
 }

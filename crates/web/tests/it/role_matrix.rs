@@ -432,9 +432,11 @@ fn api_routes() -> Vec<Route> {
         r(
             Method::POST,
             "/api/v1/incidents",
-            Some(json!({"title": "網站遭植入廣告連結", "agency": "380330000E",
+            Some(
+                json!({"title": "網站遭植入廣告連結", "agency": "380330000E",
                         "category": "malicious-web-content", "how_learned": "市民來信",
-                        "aware_at": "2024-03-01T08:00:00+08:00"})),
+                        "aware_at": "2024-03-01T08:00:00+08:00"}),
+            ),
             Perm(ManageIncidents),
         ),
         r(
@@ -476,16 +478,20 @@ fn api_routes() -> Vec<Route> {
         r(
             Method::POST,
             "/api/v1/incidents/INC-2099-9999/forensics",
-            Some(json!({"vendor": "廠商", "scope": "主機", "starts_on": "2024-03-02T09:00:00+08:00",
-                        "report_due": "2024-03-30T09:00:00+08:00"})),
+            Some(
+                json!({"vendor": "廠商", "scope": "主機", "starts_on": "2024-03-02T09:00:00+08:00",
+                        "report_due": "2024-03-30T09:00:00+08:00"}),
+            ),
             Perm(ManageIncidents),
         ),
         r(
             Method::POST,
             "/api/v1/incidents/INC-2099-9999/actions",
-            Some(json!({"recommendation": "修補", "owner_agency": "380330000E", "owner": "it.wang",
+            Some(
+                json!({"recommendation": "修補", "owner_agency": "380330000E", "owner": "it.wang",
                         "due_at": "2024-05-01T17:00:00+08:00", "priority": "high",
-                        "closure_criteria": "掃描無高風險"})),
+                        "closure_criteria": "掃描無高風險"}),
+            ),
             Perm(ManageIncidents),
         ),
         r(
@@ -539,8 +545,10 @@ fn api_routes() -> Vec<Route> {
         r(
             Method::POST,
             "/api/v1/actions/ACT-2099-9999/extend",
-            Some(json!({"revision": 1, "to": "2024-06-01T17:00:00+08:00", "reason": "等待廠商",
-                        "requested_by": "it.wang"})),
+            Some(
+                json!({"revision": 1, "to": "2024-06-01T17:00:00+08:00", "reason": "等待廠商",
+                        "requested_by": "it.wang"}),
+            ),
             Perm(ManageIncidents),
         ),
         r(
