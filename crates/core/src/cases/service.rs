@@ -816,8 +816,8 @@ impl<'a> CaseService<'a> {
             .await
     }
 
-    /// Whether the caller may record work on this action: its owner, or a handler of the
-    /// incident's agency (asked before an upload's body is read).
+    /// Whether the caller may record work on this action: its owner (a handler of the owning
+    /// agency), or a handler of the incident's agency (asked before an upload's body is read).
     pub async fn authorize_work(&self, caller: &Caller, id: &RecordId) -> DomainResult<()> {
         self.work_access(caller, id).await.map(|_| ())
     }
@@ -827,11 +827,13 @@ impl<'a> CaseService<'a> {
         caller: &Caller,
         id: &RecordId,
     ) -> DomainResult<(Action, Authorization, UserName)> {
-        self.anywhere(caller, Permission::ReadIncidents)?;
+        // Recording work changes state, so it needs manage_incidents (an auditor who reads
+        // incidents never records anything): the owner's over their own agency.
+        self.anywhere(caller, Permission::ManageIncidents)?;
         let action = self.load_action(id).await?;
         let by = self.user(caller)?;
         let auth = if action.owner == by {
-            self.authorize_for(caller, Permission::ReadIncidents, &action.owner_agency)
+            self.authorize_for(caller, Permission::ManageIncidents, &action.owner_agency)
                 .await?
         } else {
             let incident = self.load_incident(&action.incident).await?;

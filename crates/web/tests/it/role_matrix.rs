@@ -528,7 +528,7 @@ fn api_routes() -> Vec<Route> {
             Method::POST,
             "/api/v1/actions/ACT-2099-9999/work",
             Some(json!({})),
-            Perm(ReadIncidents),
+            Perm(ManageIncidents),
         ),
         r(
             Method::POST,
