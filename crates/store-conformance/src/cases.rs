@@ -973,6 +973,73 @@ pub async fn the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopen
         .unwrap();
     assert_eq!(reopen_audit.total, 1);
 
+    // Evidence: collected with its hash, handed over; a stale hand-over and a wrong hash refused.
+    let image = b"memory image of 10.20.1.15".to_vec();
+    let evidence = |claimed: &[u8]| EvidenceUpload {
+        name: "memory.img".into(),
+        bytes: image.clone(),
+        claimed_sha256: Some(sha256_hex(claimed)),
+        media_type: "application/octet-stream".into(),
+    };
+    let wrong = p
+        .cases()
+        .collect_evidence(
+            &soc,
+            &incident.id,
+            "記憶體映像",
+            "鑑識廠商 陳工程師",
+            t("2025-03-05T09:30:00+08:00"),
+            evidence(b"other"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(&wrong, DomainError::Invalid { field, .. } if field == "sha256"));
+    let item = p
+        .cases()
+        .collect_evidence(
+            &soc,
+            &incident.id,
+            "記憶體映像",
+            "鑑識廠商 陳工程師",
+            t("2025-03-05T09:30:00+08:00"),
+            evidence(&image),
+        )
+        .await
+        .unwrap();
+    p.cases()
+        .hand_over_evidence(
+            &soc,
+            &incident.id,
+            &item.id,
+            0,
+            "鑑識廠商 陳工程師",
+            "文化局資安聯絡人",
+            t("2025-04-01T09:00:00+08:00"),
+            "結案保存",
+        )
+        .await
+        .unwrap();
+    let stale = p
+        .cases()
+        .hand_over_evidence(
+            &soc,
+            &incident.id,
+            &item.id,
+            0,
+            "鑑識廠商 陳工程師",
+            "警察局",
+            t("2025-04-01T10:00:00+08:00"),
+            "移送",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), "conflict");
+    let log = p.cases().custody_log(&soc, &incident.id).await.unwrap();
+    assert!(
+        log.contains("文化局資安聯絡人") && log.contains(&item.sha256),
+        "{log}"
+    );
+
     // The export carries the incident with Incident Core and its task.
     let bundle = p.cases().export_stix(&soc, &incident.id).await.unwrap();
     let types: Vec<&str> = bundle["objects"]

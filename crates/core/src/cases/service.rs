@@ -711,6 +711,110 @@ impl<'a> CaseService<'a> {
         Ok(engagement)
     }
 
+    // ------------------------------------------------------------ evidence custody
+
+    /// Records an evidence item (a disk image, a log export) with who collected it and when;
+    /// its hash is computed from the bytes and must match the one claimed.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn collect_evidence(
+        &self,
+        caller: &Caller,
+        incident_id: &RecordId,
+        name: &str,
+        collected_by: &str,
+        collected_at: Timestamp,
+        upload: EvidenceUpload,
+    ) -> DomainResult<CustodyItem> {
+        self.anywhere(caller, Permission::ManageIncidents)?;
+        let incident = self.load_incident(incident_id).await?;
+        let auth = self
+            .authorize_for(caller, Permission::ManageIncidents, &incident.agency)
+            .await?;
+        let by = self.user(caller)?;
+        let now = self.p.now();
+        let collect = |id: RecordId| {
+            CustodyItem::collect(
+                id,
+                incident.id.clone(),
+                name,
+                collected_by,
+                collected_at,
+                &upload.bytes,
+                upload.claimed_sha256.as_deref(),
+                &by,
+                now,
+            )
+        };
+        collect(RecordId::parse("EV-0")?)?;
+        let (item, events) = collect(self.next_id("EV", now).await?)?;
+        let file = CaseFile {
+            bytes: upload.bytes,
+            media_type: upload.media_type,
+        };
+        self.p
+            .stores
+            .cases
+            .create_evidence_item(&item, file, self.audit(caller, &auth, events))
+            .await?;
+        Ok(item)
+    }
+
+    /// Records a hand-over from the current holder; `handovers_seen` is how many the caller
+    /// saw, so two people recording at once cannot both succeed.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn hand_over_evidence(
+        &self,
+        caller: &Caller,
+        incident_id: &RecordId,
+        item_id: &RecordId,
+        handovers_seen: usize,
+        from: &str,
+        to: &str,
+        at: Timestamp,
+        purpose: &str,
+    ) -> DomainResult<CustodyItem> {
+        self.anywhere(caller, Permission::ManageIncidents)?;
+        let incident = self.load_incident(incident_id).await?;
+        let auth = self
+            .authorize_for(caller, Permission::ManageIncidents, &incident.agency)
+            .await?;
+        let mut item = self
+            .p
+            .stores
+            .cases
+            .evidence_items(incident_id)
+            .await?
+            .into_iter()
+            .find(|i| &i.id == item_id)
+            .ok_or_else(|| DomainError::not_found("evidence item", item_id.as_str()))?;
+        if item.handovers.len() != handovers_seen {
+            return Err(stale(
+                "evidence item",
+                u32::try_from(item.handovers.len() + 1).unwrap_or(u32::MAX),
+                u32::try_from(handovers_seen + 1).unwrap_or(u32::MAX),
+            ));
+        }
+        let by = self.user(caller)?;
+        let events = item.hand_over(from, to, at, purpose, &by, self.p.now())?;
+        self.p
+            .stores
+            .cases
+            .save_evidence_item(&item, handovers_seen, self.audit(caller, &auth, events))
+            .await?;
+        Ok(item)
+    }
+
+    /// The custody log of the incident's evidence as CSV (every item, every hand-over).
+    pub async fn custody_log(
+        &self,
+        caller: &Caller,
+        incident_id: &RecordId,
+    ) -> DomainResult<String> {
+        let view = self.get(caller, incident_id).await?;
+        crate::cases::custody_log_csv(&view.evidence)
+            .map_err(|e| DomainError::store(format!("cannot write the custody log: {e}")))
+    }
+
     // ------------------------------------------------------------ actions
 
     /// Turns a recommendation into an action with an owner, a due date in the future, a
