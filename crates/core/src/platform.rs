@@ -140,6 +140,10 @@ impl Platform {
         crate::alerts::AlertService::new(self)
     }
 
+    pub fn cases(&self) -> crate::cases::CaseService<'_> {
+        crate::cases::CaseService::new(self)
+    }
+
     pub fn catalog(&self) -> crate::catalog::CatalogService<'_> {
         crate::catalog::CatalogService::new(self)
     }

@@ -17,6 +17,10 @@ use crate::alerts::query::{AlertFilter, AlertGroupRow, AlertRow, RollupRow};
 use crate::alerts::{Alert, Fingerprint};
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter, ChainHead};
 use crate::authz::{Grant, Role};
+use crate::cases::query::{
+    ActionFilter, CaseFile, IncidentFilter, IncidentRow, IncidentWrite, StoredDeadlines,
+};
+use crate::cases::{Action, CustodyItem, ForensicEngagement, Incident, RecordId};
 use crate::catalog::links::LinkState;
 use crate::catalog::{
     CatalogImportPlan, Dataset, DatasetRecord, DatasetVersion, FreshnessSnapshot, SearchQuery,
@@ -725,6 +729,75 @@ pub trait AlertStore: Send + Sync + 'static {
     ) -> DomainResult<Vec<crate::alerts::analysis::AlertNote>>;
 }
 
+/// Incidents, forensic engagements, follow-up actions and evidence (issue 5). Every write
+/// takes the record whole with the audit entries of its change, in one transaction; a save
+/// names the revision it was read at and is refused (`Conflict`, nothing written) when the
+/// stored record has moved on. Nothing is ever deleted: history rows are appended and every
+/// saved revision is kept.
+#[async_trait]
+pub trait CaseStore: Send + Sync + 'static {
+    /// The next number for ids like `INC-2026-0007` (per prefix and year, from 1).
+    async fn next_case_number(&self, prefix: &str, year: i32) -> DomainResult<u32>;
+    /// The alert notifications with these ids that exist.
+    async fn notifications_by_id(&self, ids: &[i64]) -> DomainResult<Vec<AlertGroupRow>>;
+    /// `AlreadyExists` when the id is taken.
+    async fn create_incident(&self, write: IncidentWrite) -> DomainResult<()>;
+    async fn save_incident(&self, write: IncidentWrite, expected_revision: u32)
+    -> DomainResult<()>;
+    async fn incident(&self, id: &RecordId) -> DomainResult<Option<Incident>>;
+    /// By next open deadline (soonest first, none last), then most recently opened.
+    async fn incidents(
+        &self,
+        filter: &IncidentFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<IncidentRow>>;
+    /// The incidents opened from this alert notification.
+    async fn incidents_of_notification(&self, group_id: i64) -> DomainResult<Vec<RecordId>>;
+    /// Every stored computation of the incident's deadlines, oldest first.
+    async fn stored_deadlines(&self, incident: &RecordId) -> DomainResult<Vec<StoredDeadlines>>;
+    async fn create_engagement(
+        &self,
+        engagement: &ForensicEngagement,
+        audit: Vec<AuditEvent>,
+    ) -> DomainResult<()>;
+    /// Saves the engagement; `files` are the report versions it received since.
+    async fn save_engagement(
+        &self,
+        engagement: &ForensicEngagement,
+        expected_revision: u32,
+        files: Vec<CaseFile>,
+        audit: Vec<AuditEvent>,
+    ) -> DomainResult<()>;
+    async fn engagement(&self, id: &RecordId) -> DomainResult<Option<ForensicEngagement>>;
+    async fn engagements(&self, incident: &RecordId) -> DomainResult<Vec<ForensicEngagement>>;
+    async fn create_action(&self, action: &Action, audit: Vec<AuditEvent>) -> DomainResult<()>;
+    /// Saves the action; `files` are the evidence it gained since.
+    async fn save_action(
+        &self,
+        action: &Action,
+        expected_revision: u32,
+        files: Vec<CaseFile>,
+        audit: Vec<AuditEvent>,
+    ) -> DomainResult<()>;
+    async fn action(&self, id: &RecordId) -> DomainResult<Option<Action>>;
+    /// Actions by due date, soonest first.
+    async fn actions(&self, filter: &ActionFilter) -> DomainResult<Vec<Action>>;
+    async fn create_evidence_item(
+        &self,
+        item: &CustodyItem,
+        file: CaseFile,
+        audit: Vec<AuditEvent>,
+    ) -> DomainResult<()>;
+    /// Saves the item's new hand-overs; refused when it no longer has `expected_handovers`.
+    async fn save_evidence_item(
+        &self,
+        item: &CustodyItem,
+        expected_handovers: usize,
+        audit: Vec<AuditEvent>,
+    ) -> DomainResult<()>;
+    async fn evidence_items(&self, incident: &RecordId) -> DomainResult<Vec<CustodyItem>>;
+}
+
 /// Everything storage offers, as trait objects chosen once at start-up.
 #[derive(Clone)]
 pub struct Stores {
@@ -741,6 +814,7 @@ pub struct Stores {
     pub blobs: Arc<dyn BlobStore>,
     pub harvest: Arc<dyn HarvestStore>,
     pub alerts: Arc<dyn AlertStore>,
+    pub cases: Arc<dyn CaseStore>,
     pub admin: Arc<dyn StoreAdmin>,
 }
 
@@ -759,6 +833,7 @@ impl Stores {
             + BlobStore
             + HarvestStore
             + AlertStore
+            + CaseStore
             + AuditStore
             + ImportStore
             + StoreAdmin,
@@ -777,6 +852,7 @@ impl Stores {
             blobs: backend.clone(),
             harvest: backend.clone(),
             alerts: backend.clone(),
+            cases: backend.clone(),
             admin: backend,
         }
     }

@@ -27,6 +27,8 @@ use serde_json::json;
 
 mod alerts;
 pub use alerts::*;
+mod cases;
+pub use cases::*;
 mod catalog;
 pub use catalog::*;
 mod inventory;
@@ -76,7 +78,11 @@ macro_rules! suite {
             real_suricata_files_import_once_and_their_counts_add_up,
             an_agency_reader_sees_only_their_agencys_alerts,
             an_alert_stored_meanwhile_makes_the_whole_write_fail_and_leaves_nothing,
-            changed_rules_reapplied_to_history_move_the_statistics_and_name_their_version
+            changed_rules_reapplied_to_history_move_the_statistics_and_name_their_version,
+            an_incident_keeps_its_levels_timeline_and_deadlines_and_a_stale_save_writes_nothing,
+            report_versions_and_evidence_files_are_kept_by_hash_and_never_overwritten,
+            an_action_keeps_every_step_and_a_concurrent_edit_is_refused,
+            the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopens_when_the_tool_server_returns
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

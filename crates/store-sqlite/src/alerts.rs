@@ -34,7 +34,7 @@ const ALERT_COLUMNS: &str = "id, fingerprint, source_name, source_kind, observed
                              severity, score, rsit, rule_set_version, matched_rule_id, signature, source_ip, \
                              source_port, destination_ip, destination_port, group_id, reasons";
 
-const GROUP_COLUMNS: &str = "id, group_key, window_start, first_seen, last_seen, alert_count, category, \
+pub(crate) const GROUP_COLUMNS: &str = "id, group_key, window_start, first_seen, last_seen, alert_count, category, \
                              severity_rank, agency";
 
 fn severity_rank(s: Severity) -> i64 {
@@ -115,7 +115,7 @@ fn alert_row(r: &Row<'_>) -> rusqlite::Result<AlertRow> {
     })
 }
 
-fn group_row(r: &Row<'_>) -> rusqlite::Result<AlertGroupRow> {
+pub(crate) fn group_row(r: &Row<'_>) -> rusqlite::Result<AlertGroupRow> {
     Ok(AlertGroupRow {
         id: r.get(0)?,
         key: r.get(1)?,

@@ -6,6 +6,7 @@ mod accounts;
 mod agencies;
 mod alerts;
 mod audit;
+mod cases;
 mod catalog;
 mod convert;
 mod harvest;

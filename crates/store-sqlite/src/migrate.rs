@@ -59,6 +59,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "alert_analysis",
         include_str!("../migrations/0013_alert_analysis.sql"),
     ),
+    (14, "cases", include_str!("../migrations/0014_cases.sql")),
 ];
 
 fn expected() -> i64 {

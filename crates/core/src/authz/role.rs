@@ -44,6 +44,12 @@ pub enum Permission {
     ReadAlerts,
     /// Import alerts (files, the bulk endpoint) and manage how they are classified.
     ManageAlerts,
+    /// Read incidents, their legal clocks, forensic reports, findings and follow-up actions.
+    ReadIncidents,
+    /// Open and handle incidents: levels, timeline, forensic engagements, actions, extensions.
+    ManageIncidents,
+    /// Accept or send back another person's follow-up action (never one's own).
+    VerifyActions,
 }
 
 impl Permission {
@@ -65,6 +71,9 @@ impl Permission {
         Permission::ManagePortfolio,
         Permission::ReadAlerts,
         Permission::ManageAlerts,
+        Permission::ReadIncidents,
+        Permission::ManageIncidents,
+        Permission::VerifyActions,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -86,6 +95,9 @@ impl Permission {
             Permission::ManagePortfolio => "manage_portfolio",
             Permission::ReadAlerts => "read_alerts",
             Permission::ManageAlerts => "manage_alerts",
+            Permission::ReadIncidents => "read_incidents",
+            Permission::ManageIncidents => "manage_incidents",
+            Permission::VerifyActions => "verify_actions",
         }
     }
 
@@ -100,6 +112,8 @@ impl Permission {
                 | Permission::RequestData
                 | Permission::ManagePortfolio
                 | Permission::ManageAlerts
+                | Permission::ManageIncidents
+                | Permission::VerifyActions
         )
     }
 
@@ -175,6 +189,7 @@ impl Role {
                 ReadCatalog,
                 ReadPortfolio,
                 ReadAlerts,
+                ReadIncidents,
             ],
             Role::DataSteward => &[
                 ReadDashboard,
@@ -193,10 +208,25 @@ impl Role {
                 ReadCatalog,
                 ReadAlerts,
                 ManageAlerts,
+                ReadIncidents,
+                ManageIncidents,
             ],
-            Role::IncidentHandler | Role::SecurityOfficer => {
-                &[ReadDashboard, ReadAgencies, ReadCatalog, ReadAlerts]
-            }
+            Role::IncidentHandler => &[
+                ReadDashboard,
+                ReadAgencies,
+                ReadCatalog,
+                ReadAlerts,
+                ReadIncidents,
+                ManageIncidents,
+            ],
+            Role::SecurityOfficer => &[
+                ReadDashboard,
+                ReadAgencies,
+                ReadCatalog,
+                ReadAlerts,
+                ReadIncidents,
+                VerifyActions,
+            ],
         }
     }
 

@@ -23,6 +23,8 @@ pub mod forensics;
 pub mod id;
 pub mod incident;
 pub mod level;
+pub mod query;
+pub mod service;
 pub mod stix;
 
 pub use actions::{
@@ -48,6 +50,9 @@ pub use incident::{
 pub use level::{
     AssetClass, Effect, Impact, IncidentLevel, LevelAssessment, LevelDecision, LevelReason,
     Sensitivity, Severity, decide_level,
+};
+pub use service::{
+    ActionInput, CaseService, EvidenceUpload, IncidentInput, IncidentView, RecurrenceOutcome,
 };
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod catalog;
 mod dto;
 mod harvest;
 mod imports;
+mod incidents;
 pub(crate) mod inventory;
 mod me;
 mod notifications;
@@ -57,6 +58,7 @@ pub use sharing::{data_reader, file_response};
         (name = "sharing", description = "Sharing between agencies: requests, decisions, grants, data keys; the data API, files and use counts"),
         (name = "notifications", description = "The caller's own notifications: datasets falling due, overdue or due for review"),
         (name = "alerts", description = "Security alerts: the bulk endpoint sensors post to, the alert list, and counts by category and severity"),
+        (name = "incidents", description = "Incidents on legal clocks: the board, levels with reasons, timeline, forensic reports and findings, follow-up actions to verified closure, recurrence checks, STIX 2.1 export"),
         (name = "inventory", description = "Supply and demand: agencies' demand for other agencies' data, matched to datasets or listed as gaps; the city's platforms, their yearly costs and the benefit report"),
     )
 )]
@@ -71,6 +73,8 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(harvest::sources))
         .routes(routes!(harvest::run_now))
         .routes(routes!(sharing::upload))
+        .routes(routes!(incidents::upload_report))
+        .routes(routes!(incidents::record_work))
         .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes));
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me::whoami))
@@ -138,6 +142,23 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(alerts::preview_rules))
         .routes(routes!(alerts::add_note))
         .routes(routes!(alerts::show))
+        .routes(routes!(incidents::list, incidents::create))
+        .routes(routes!(incidents::get_one))
+        .routes(routes!(incidents::assess))
+        .routes(routes!(incidents::add_event))
+        .routes(routes!(incidents::determine))
+        .routes(routes!(incidents::close))
+        .routes(routes!(incidents::stix))
+        .routes(routes!(incidents::request_forensics))
+        .routes(routes!(incidents::accept_report))
+        .routes(routes!(incidents::add_finding))
+        .routes(routes!(incidents::create_action))
+        .routes(routes!(incidents::list_actions))
+        .routes(routes!(incidents::recurrence_check))
+        .routes(routes!(incidents::get_action))
+        .routes(routes!(incidents::verify))
+        .routes(routes!(incidents::send_back))
+        .routes(routes!(incidents::extend))
         .merge(uploads)
         .split_for_parts();
     let mut table = String::from("\n\n| code | status | meaning |\n|---|---|---|\n");

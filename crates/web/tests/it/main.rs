@@ -17,6 +17,7 @@ mod catalog_entry;
 mod ckan;
 mod harness;
 mod harvest;
+mod incidents;
 mod inventory;
 mod notifications;
 mod openapi;
