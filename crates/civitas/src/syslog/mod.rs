@@ -20,8 +20,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::alerts::AlertsSettings;
 use batch::{Importer, Meters};
-pub use settings::{ListenerSettings, plans};
 use settings::{ListenerPlan, Protocol};
+pub use settings::{ListenerSettings, plans};
 
 enum Socket {
     Udp(UdpSocket),

@@ -79,7 +79,11 @@ pub struct ListenerPlan {
 }
 
 /// The formats a listener carries: one record a line.
-const LINE_KINDS: [SourceKind; 3] = [SourceKind::Cef, SourceKind::Syslog5424, SourceKind::Syslog3164];
+const LINE_KINDS: [SourceKind; 3] = [
+    SourceKind::Cef,
+    SourceKind::Syslog5424,
+    SourceKind::Syslog3164,
+];
 
 impl ListenerSettings {
     fn plan(&self, index: usize, sources: &[SourceConfig]) -> Result<ListenerPlan, String> {
@@ -181,9 +185,11 @@ pub fn plans(alerts: &AlertsSettings) -> Result<Vec<ListenerPlan>, String> {
     for (index, entry) in alerts.listeners.iter().enumerate() {
         let plan = entry.plan(index, &sources)?;
         let udp = plan.protocol == Protocol::Udp;
-        if out
-            .iter()
-            .any(|o| o.bind == plan.bind && (o.protocol == Protocol::Udp) == udp)
+        // Port 0 (any free port, for tests) never clashes.
+        if plan.bind.port() != 0
+            && out
+                .iter()
+                .any(|o| o.bind == plan.bind && (o.protocol == Protocol::Udp) == udp)
         {
             return Err(format!(
                 "alerts.listeners[{index}]: {} {} is already used by another listener",
@@ -235,7 +241,10 @@ mod tests {
         assert_eq!(plan[0].protocol, Protocol::Udp);
         assert_eq!(plan[0].max_message_bytes, 65_536);
         let err = plans(&alerts(listener("nowhere", "udp", "127.0.0.1:5514"))).unwrap_err();
-        assert!(err.contains("\"nowhere\" is not configured") && err.contains("fw-cef"), "{err}");
+        assert!(
+            err.contains("\"nowhere\" is not configured") && err.contains("fw-cef"),
+            "{err}"
+        );
         let err = plans(&alerts(listener("ids", "tcp", "127.0.0.1:5514"))).unwrap_err();
         assert!(err.contains("suricata"), "{err}");
         let err = plans(&alerts(listener("fw-cef", "http", "127.0.0.1:5514"))).unwrap_err();
@@ -261,10 +270,14 @@ mod tests {
             .listeners
             .push(listener("fw-cef", "tcp", "127.0.0.1:5514"));
         assert_eq!(plans(&settings).unwrap().len(), 2);
-        settings
-            .listeners
-            .push(listener("fw-cef", "tls", "127.0.0.1:5514"));
+        let mut tls = listener("fw-cef", "tls", "127.0.0.1:5514");
+        tls.cert_file = "cert.pem".into();
+        tls.key_file = "key.pem".into();
+        settings.listeners.push(tls);
         let err = plans(&settings).unwrap_err();
-        assert!(err.contains("listeners[2]") && err.contains("already used"), "{err}");
+        assert!(
+            err.contains("listeners[2]") && err.contains("already used"),
+            "{err}"
+        );
     }
 }

@@ -15,6 +15,7 @@ mod config;
 mod harvest;
 mod notify;
 mod server;
+mod syslog;
 mod tamper;
 
 use std::io::Write;
