@@ -103,6 +103,8 @@ fn serve(dir: &Path, config: &str, log: &Path) -> Server {
             return Server { child, listeners };
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!(
         "the server did not start: {}",
         std::fs::read_to_string(log).unwrap_or_default()
@@ -567,4 +569,24 @@ fn a_listener_with_an_unknown_source_a_taken_port_or_no_certificate_stops_the_st
         err.contains("cannot read cert_file /nonexistent/syslog.crt"),
         "{err}"
     );
+}
+
+#[test]
+fn the_listener_keys_are_documented_in_the_printed_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = crate::run_ok(dir.path(), &["config", "print-default"]);
+    for key in [
+        "[[alerts.listeners]]",
+        "protocol",
+        "bind",
+        "cert_file",
+        "key_file",
+        "max_message_bytes",
+        "batch_messages",
+        "flush_interval_ms",
+        "queue_messages",
+        "civitas_syslog_messages_dropped_total",
+    ] {
+        assert!(text.contains(key), "{key} is documented");
+    }
 }
