@@ -15,6 +15,7 @@
 mod generate;
 mod postgres;
 mod stats;
+mod syslog;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -36,7 +37,7 @@ use serde_json::json;
 
 use stats::{Latencies, ms};
 
-const USAGE: &str = "civitas-bench [--datasets N] [--rounds N] [--import-runs N] [--postgres DB] [--repo DIR] [--data-dir DIR [--reuse]]";
+const USAGE: &str = "civitas-bench syslog --help | civitas-bench [--datasets N] [--rounds N] [--import-runs N] [--postgres DB] [--repo DIR] [--data-dir DIR [--reuse]]";
 
 struct Args {
     datasets: usize,
@@ -465,6 +466,9 @@ fn median_u64(v: &[u64]) -> u64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("syslog") {
+        return syslog::run(std::env::args().skip(2)).await;
+    }
     let a = args()?;
     let fixtures = Fixtures {
         agencies: read(&a.repo.join("crates/civitas/demo/agencies.csv"))?,

@@ -18,6 +18,8 @@ pub struct AlertsSettings {
     pub bulk_max_bytes: usize,
     pub sources: Vec<AlertSourceSettings>,
     pub agencies: Vec<AgencyEntry>,
+    /// Syslog listeners `civitas serve` starts (`crate::syslog`).
+    pub listeners: Vec<crate::syslog::ListenerSettings>,
 }
 
 impl Default for AlertsSettings {
@@ -27,6 +29,7 @@ impl Default for AlertsSettings {
             bulk_max_bytes: 16 * 1024 * 1024,
             sources: Vec::new(),
             agencies: Vec::new(),
+            listeners: Vec::new(),
         }
     }
 }

@@ -405,6 +405,34 @@ bulk_max_bytes = 16777216
 # ranges = ["10.33.0.0/16", "2001:db8:33::/48"]
 # hosts = ["*.culture.tycg.gov.tw"]
 # agents = ["cul-web-01"]
+#
+# Syslog listeners `civitas serve` starts: each feeds one of the sources above whose kind is
+# "cef", "syslog5424" or "syslog3164". Repeat the block for each. Keys:
+#   source            — the [[alerts.sources]] name the messages are read as
+#   protocol          — "udp" (one message a datagram), "tcp" or "tls" (RFC 6587 framing:
+#                       octet counting "123 <34>1 …" or one message a line, told apart
+#                       message by message)
+#   bind              — address and port, e.g. "0.0.0.0:514" or "[::]:6514"
+#   cert_file         — for tls: the certificate chain, PEM
+#   key_file          — for tls: its private key, PEM (PKCS#8, PKCS#1 or SEC1)
+#   max_message_bytes — longer messages are refused with the reason (TCP picks up again at
+#                       the next line feed or after the counted length); default 65536
+#   batch_messages    — messages are stored in batches, one import run per connection (or
+#                       UDP sender) and batch, of at most this many; default 5000
+#   flush_interval_ms — and at least this often; default 1000
+#   queue_messages    — messages waiting to be stored; when full, UDP messages are dropped
+#                       and counted (civitas_syslog_messages_dropped_total and a warning in
+#                       the log), TCP senders wait; default 20000
+# The server refuses to start when a listener names an unknown source, its port is taken
+# or its certificate cannot be read. Metrics per listener: civitas_syslog_messages_received_total,
+# _dropped_total, _rejected_total, _duplicate_total, _failed_total and
+# civitas_syslog_alerts_stored_total.
+# [[alerts.listeners]]
+# source = "fw-cef"
+# protocol = "tls"
+# bind = "0.0.0.0:6514"
+# cert_file = "/etc/civitas/syslog.crt"
+# key_file = "/etc/civitas/syslog.key"
 "#;
 
 /// Values given on the command line (highest precedence).
@@ -449,6 +477,7 @@ pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Set
     })?;
     // Alert sources, agency ranges and the rule file are checked now, not at the first alert.
     settings.alerts.domain()?;
+    crate::syslog::plans(&settings.alerts)?;
     Ok(settings)
 }
 

@@ -14,6 +14,7 @@ mod notify;
 mod progress;
 mod runtime;
 mod serve;
+mod syslog;
 
 use std::process::ExitCode;
 

@@ -175,6 +175,9 @@ pub async fn run(
         .catalog
         .link_check_every()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Syslog listeners bind before anything runs: an unknown source, an unreadable
+    // certificate or a port in use stops the start.
+    let syslog = crate::syslog::bind(&settings.alerts).await?;
     bootstrap_admin(settings, &platform).await?;
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -209,6 +212,7 @@ pub async fn run(
         tracing::info!(%metrics_addr, "metrics listening");
     }
     start_jobs(&state, channels, &tracker, &cancel);
+    crate::syslog::start(syslog, &state.platform, &tracker, &cancel);
     crate::harvest::start_link_check_job(
         &state,
         link_checks,

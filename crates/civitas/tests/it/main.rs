@@ -16,6 +16,7 @@ mod exchange;
 mod harvest;
 mod notify;
 mod server;
+mod syslog;
 mod tamper;
 
 use std::io::Write;
