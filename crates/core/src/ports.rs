@@ -2,7 +2,7 @@
 //! events describing the change and must write them in the same transaction, so there is
 //! never a change without its audit entry or an entry without its change.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -24,6 +24,10 @@ use crate::catalog::{
 };
 use crate::error::DomainResult;
 use crate::import::{ImportReport, ImportRun};
+use crate::intel::{
+    AlertMatch, AlertObservables, CitySighting, IndexedIndicator, IndicatorFilter, IndicatorRow,
+    SightingFilter, SightingRow, SightingTally, StixId,
+};
 use crate::inventory::{
     DataPlatform, Demand, DemandFilter, DemandInput, DemandMatch, DemandStatus, PlatformCost,
     PlatformInput, PlatformUse, SourceMapping,
@@ -641,6 +645,72 @@ pub trait AlertStore: Send + Sync + 'static {
     ) -> DomainResult<Vec<RollupRow>>;
 }
 
+/// Threat intelligence (issue 4): STIX objects kept verbatim, one row per version (id +
+/// `modified`), the newest current; indicators with their pattern's tests indexed for look-up;
+/// alert matches and the sightings made from them.
+#[async_trait]
+pub trait IntelStore: Send + Sync + 'static {
+    /// The newest stored version of each of these ids.
+    async fn intel_versions(
+        &self,
+        ids: &[StixId],
+    ) -> DomainResult<HashMap<StixId, crate::intel::ObjectVersion>>;
+    /// In one transaction: the import run with its rejected objects, each planned object as a
+    /// new version (an update leaves the older version kept, no longer current), each
+    /// indicator's row and tests, and the audit entry. Returns the run id.
+    async fn store_intel_import(
+        &self,
+        objects: Vec<crate::intel::bundle::PlannedObject>,
+        report: &ImportReport,
+        started_at: Timestamp,
+        at: Timestamp,
+        actor_name: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<i64>;
+    /// Changes whenever an indicator is stored, replaced or revoked (a cheap read).
+    async fn indicator_generation(&self) -> DomainResult<i64>;
+    /// Every indicator that is not revoked and whose pattern civitas matches.
+    async fn indexed_indicators(&self) -> DomainResult<Vec<IndexedIndicator>>;
+    /// Indicators (newest versions), most recently modified first.
+    async fn indicators(
+        &self,
+        filter: &IndicatorFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<IndicatorRow>>;
+    /// The current versions of the objects of one type created by `created_by`.
+    async fn intel_objects_by(
+        &self,
+        object_type: &str,
+        created_by: &StixId,
+    ) -> DomainResult<Vec<crate::intel::StixObject>>;
+    /// Stored alerts with their observables, by id after `after_id`, at most `limit`.
+    async fn alerts_for_matching(
+        &self,
+        after_id: i64,
+        limit: usize,
+    ) -> DomainResult<Vec<AlertObservables>>;
+    /// Keeps each match once (alerts not stored are ignored) and returns, for every indicator
+    /// and notification the matches touch, what all their stored matches add up to.
+    async fn link_alert_matches(
+        &self,
+        matches: Vec<AlertMatch>,
+        at: Timestamp,
+    ) -> DomainResult<Vec<SightingTally>>;
+    /// Creates or replaces sightings (first/last seen and count never shrink), with the audit
+    /// entry when the change is one of its own.
+    async fn save_sightings(
+        &self,
+        sightings: Vec<(i64, CitySighting)>,
+        audit: Option<AuditEvent>,
+    ) -> DomainResult<()>;
+    /// Sightings, most recently seen first.
+    async fn sightings(
+        &self,
+        filter: &SightingFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<SightingRow>>;
+}
+
 /// Everything storage offers, as trait objects chosen once at start-up.
 #[derive(Clone)]
 pub struct Stores {
@@ -657,6 +727,7 @@ pub struct Stores {
     pub blobs: Arc<dyn BlobStore>,
     pub harvest: Arc<dyn HarvestStore>,
     pub alerts: Arc<dyn AlertStore>,
+    pub intel: Arc<dyn IntelStore>,
     pub admin: Arc<dyn StoreAdmin>,
 }
 
@@ -675,6 +746,7 @@ impl Stores {
             + BlobStore
             + HarvestStore
             + AlertStore
+            + IntelStore
             + AuditStore
             + ImportStore
             + StoreAdmin,
@@ -693,6 +765,7 @@ impl Stores {
             blobs: backend.clone(),
             harvest: backend.clone(),
             alerts: backend.clone(),
+            intel: backend.clone(),
             admin: backend,
         }
     }

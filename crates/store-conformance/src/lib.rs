@@ -29,6 +29,8 @@ mod alerts;
 pub use alerts::*;
 mod catalog;
 pub use catalog::*;
+mod intel;
+pub use intel::*;
 mod inventory;
 pub use inventory::*;
 mod harvest;
@@ -75,7 +77,9 @@ macro_rules! suite {
             harvest_sources_and_runs_are_kept_with_their_counts_and_reasons,
             real_suricata_files_import_once_and_their_counts_add_up,
             an_agency_reader_sees_only_their_agencys_alerts,
-            an_alert_stored_meanwhile_makes_the_whole_write_fail_and_leaves_nothing
+            an_alert_stored_meanwhile_makes_the_whole_write_fail_and_leaves_nothing,
+            stix_bundles_import_once_and_a_newer_version_supersedes_the_old_one,
+            honeypot_alerts_matching_an_indicator_are_sighted_once_and_their_severity_names_it
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

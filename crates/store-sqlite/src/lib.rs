@@ -10,6 +10,7 @@ mod catalog;
 mod convert;
 mod harvest;
 mod imports;
+mod intel;
 mod inventory;
 mod migrate;
 mod notifications;

@@ -54,6 +54,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0011_dataset_freshness.sql"),
     ),
     (12, "alerts", include_str!("../migrations/0012_alerts.sql")),
+    (15, "intel", include_str!("../migrations/0015_intel.sql")),
 ];
 
 fn expected() -> i64 {
