@@ -50,6 +50,9 @@ pub enum Command {
     /// Import security alerts.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Threat intelligence: STIX 2.1 bundles in, sightings and the city's indicators out.
+    #[command(subcommand)]
+    Intel(IntelCommand),
     /// Write a consistent copy of all data to OUT (safe while the server runs).
     Backup {
         /// The backup file to create (must not exist).
@@ -215,6 +218,34 @@ pub enum AlertsCommand {
         /// Print the reports as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IntelCommand {
+    /// Import STIX 2.1 bundles, one import run each (idempotent: a version already stored is a
+    /// duplicate, a newer `modified` supersedes the stored one). Exit code 0: clean; 2: some
+    /// objects were rejected.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Match every stored alert against the active indicators and record the sightings
+    /// (running it again changes nothing).
+    Match {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the STIX 2.1 bundle the city shares: its identity, its own indicators and its
+    /// sightings.
+    Export {
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 

@@ -6,6 +6,7 @@ mod alerts;
 mod audit;
 mod backup;
 mod catalog;
+mod intel;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -138,6 +139,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings = settings(&cli, None)?;
             logging::init_quiet();
             alerts::run(&settings, cmd).await
+        }
+        Command::Intel(cmd) => {
+            let settings = settings(&cli, None)?;
+            logging::init_quiet();
+            intel::run(&settings, cmd).await
         }
         Command::Backup { out } => {
             let settings = settings(&cli, None)?;

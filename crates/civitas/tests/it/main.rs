@@ -13,6 +13,7 @@ mod backup_restore;
 mod cli;
 mod config;
 mod harvest;
+mod intel;
 mod notify;
 mod server;
 mod tamper;

@@ -214,42 +214,54 @@ impl<'a> IntelService<'a> {
         action: &str,
     ) -> DomainResult<IntelImport> {
         let ids: Vec<StixId> = parsed.ids().into_iter().cloned().collect();
-        let stored = self.p.stores.intel.intel_versions(&ids).await?;
-        let import = parsed.plan(&stored);
-        let report = import.report;
-        let bundle_id = import.bundle_id.map(|id| id.to_string());
-        let at = self.p.now();
-        let mut summary = report.summary();
-        if let Some(map) = summary.as_object_mut() {
-            map.insert("bundle_id".into(), bundle_id.clone().into());
-            let indicators = import
-                .to_store
-                .iter()
-                .filter(|o| o.object.as_indicator().is_some())
-                .count();
-            map.insert("indicators_stored".into(), indicators.into());
+        // The store refuses the write when another import stored one of these versions
+        // between the look-up and the write (nothing is written then); planning again sees it.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let stored = self.p.stores.intel.intel_versions(&ids).await?;
+            let import = parsed.clone().plan(&stored);
+            let report = import.report;
+            let bundle_id = import.bundle_id.map(|id| id.to_string());
+            let at = self.p.now();
+            let mut summary = report.summary();
+            if let Some(map) = summary.as_object_mut() {
+                map.insert("bundle_id".into(), bundle_id.clone().into());
+                let indicators = import
+                    .to_store
+                    .iter()
+                    .filter(|o| o.object.as_indicator().is_some())
+                    .count();
+                map.insert("indicators_stored".into(), indicators.into());
+            }
+            let event = caller.event(at, auth, action, "intel", &report.source, summary);
+            let stored = self
+                .p
+                .stores
+                .intel
+                .store_intel_import(
+                    import.to_store,
+                    &report,
+                    started_at,
+                    at,
+                    &caller.principal.user_name,
+                    event,
+                )
+                .await;
+            match stored {
+                Ok(run_id) => {
+                    let active = self.active().await?;
+                    return Ok(IntelImport {
+                        run_id,
+                        bundle_id,
+                        report,
+                        active_indicators: active.len(),
+                    });
+                }
+                Err(DomainError::AlreadyExists { .. }) if attempt < 3 => continue,
+                Err(e) => return Err(e),
+            }
         }
-        let event = caller.event(at, auth, action, "intel", &report.source, summary);
-        let run_id = self
-            .p
-            .stores
-            .intel
-            .store_intel_import(
-                import.to_store,
-                &report,
-                started_at,
-                at,
-                &caller.principal.user_name,
-                event,
-            )
-            .await?;
-        let active = self.active().await?;
-        Ok(IntelImport {
-            run_id,
-            bundle_id,
-            report,
-            active_indicators: active.len(),
-        })
     }
 
     /// Writes an indicator of the city's own (e.g. from an incident it handled), marked with
