@@ -8,6 +8,7 @@ mod catalog;
 mod dto;
 mod harvest;
 mod imports;
+mod intel;
 pub(crate) mod inventory;
 mod me;
 mod notifications;
@@ -57,6 +58,7 @@ pub use sharing::{data_reader, file_response};
         (name = "sharing", description = "Sharing between agencies: requests, decisions, grants, data keys; the data API, files and use counts"),
         (name = "notifications", description = "The caller's own notifications: datasets falling due, overdue or due for review"),
         (name = "alerts", description = "Security alerts: the bulk endpoint sensors post to, the alert list, and counts by category and severity"),
+        (name = "intel", description = "Threat intelligence: STIX 2.1 bundles in, the indicators held, the city's sightings, and the bundle it shares"),
         (name = "inventory", description = "Supply and demand: agencies' demand for other agencies' data, matched to datasets or listed as gaps; the city's platforms, their yearly costs and the benefit report"),
     )
 )]
@@ -133,6 +135,10 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(alerts::bulk))
         .routes(routes!(alerts::list))
         .routes(routes!(alerts::summary))
+        .routes(routes!(intel::import))
+        .routes(routes!(intel::indicators))
+        .routes(routes!(intel::sightings))
+        .routes(routes!(intel::export))
         .merge(uploads)
         .split_for_parts();
     let mut table = String::from("\n\n| code | status | meaning |\n|---|---|---|\n");

@@ -17,6 +17,7 @@ mod catalog_entry;
 mod ckan;
 mod harness;
 mod harvest;
+mod intel;
 mod inventory;
 mod notifications;
 mod openapi;
