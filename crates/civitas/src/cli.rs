@@ -240,6 +240,16 @@ pub enum IntelCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Read the TAXII 2.1 collections configured under [[intel.taxii]] (or the one named),
+    /// from where the previous poll stopped; one import run per page.
+    Pull {
+        /// Only the collection of this name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the STIX 2.1 bundle the city shares: its identity, its own indicators and its
     /// sightings.
     Export {

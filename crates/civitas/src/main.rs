@@ -8,6 +8,7 @@ mod demo;
 mod demo_inventory;
 mod demo_sharing;
 mod harvest;
+mod intel;
 mod logging;
 mod notify;
 mod progress;

@@ -703,6 +703,14 @@ pub trait IntelStore: Send + Sync + 'static {
         sightings: Vec<(i64, CitySighting)>,
         audit: Option<AuditEvent>,
     ) -> DomainResult<()>;
+    /// Where the next poll of a TAXII collection starts (`added_after`), if it was polled.
+    async fn taxii_resume(&self, collection_key: &str) -> DomainResult<Option<String>>;
+    async fn save_taxii_resume(
+        &self,
+        collection_key: &str,
+        added_after: &str,
+        at: Timestamp,
+    ) -> DomainResult<()>;
     /// Sightings, most recently seen first.
     async fn sightings(
         &self,

@@ -81,3 +81,11 @@ CREATE TABLE intel_matches (
     PRIMARY KEY (alert_id, indicator)
 );
 CREATE INDEX intel_matches_indicator ON intel_matches(indicator);
+
+-- Where the next TAXII 2.1 poll of a collection starts: after the last object added that the
+-- previous poll read (the server's X-TAXII-Date-Added-Last), by API root and collection.
+CREATE TABLE intel_taxii_polls (
+    collection_key  TEXT    PRIMARY KEY,
+    added_after     TEXT    NOT NULL,
+    polled_at       BIGINT  NOT NULL
+);

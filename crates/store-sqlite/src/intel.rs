@@ -629,6 +629,43 @@ impl IntelStore for SqliteStore {
             .await
     }
 
+    async fn taxii_resume(&self, collection_key: &str) -> DomainResult<Option<String>> {
+        let key = collection_key.to_string();
+        self.pool
+            .read(move |conn| {
+                conn.query_row(
+                    "SELECT added_after FROM intel_taxii_polls WHERE collection_key = ?1",
+                    [key],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn save_taxii_resume(
+        &self,
+        collection_key: &str,
+        added_after: &str,
+        at: Timestamp,
+    ) -> DomainResult<()> {
+        let (key, after) = (collection_key.to_string(), added_after.to_string());
+        self.pool
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO intel_taxii_polls (collection_key, added_after, polled_at)
+                     VALUES (?1, ?2, ?3)
+                     ON CONFLICT (collection_key) DO UPDATE SET
+                         added_after = excluded.added_after, polled_at = excluded.polled_at",
+                    params![key, after, at.as_millis()],
+                )
+                .map_err(db_err)?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn sightings(
         &self,
         filter: &SightingFilter,

@@ -17,7 +17,69 @@ pub async fn run(settings: &Settings, cmd: &IntelCommand) -> anyhow::Result<Exit
         IntelCommand::Import { files, json } => import(settings, files, *json).await,
         IntelCommand::Match { json } => match_stored(settings, *json).await,
         IntelCommand::Export { out } => export(settings, out.as_deref()).await,
+        IntelCommand::Pull { name, json } => pull(settings, name.as_deref(), *json).await,
     }
+}
+
+async fn pull(settings: &Settings, name: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let chosen: Vec<_> = settings
+        .intel
+        .taxii
+        .iter()
+        .filter(|t| name.is_none_or(|n| t.name == n))
+        .collect();
+    anyhow::ensure!(
+        !chosen.is_empty(),
+        "沒有設定 TAXII collection：請在設定檔加上 [[intel.taxii]]\n\
+         no TAXII collection configured{}: add [[intel.taxii]] to the configuration",
+        name.map(|n| format!(" named {n}")).unwrap_or_default()
+    );
+    let (_store, platform) = runtime::open(settings)?;
+    let op = runtime::operator();
+    let mut pulls = Vec::new();
+    for entry in chosen {
+        let transport = civitas_delivery::TaxiiHttp::new(
+            settings.catalog.fetch(),
+            entry.credentials().map_err(|e| anyhow::anyhow!(e))?,
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        let progress = Progress::new(1, &format!("讀取 TAXII / pulling {}", entry.name));
+        let done = platform
+            .intel()
+            .pull(&op, &entry.collection(), &transport)
+            .await
+            .map_err(domain)?;
+        progress.step(1, 1, "stored");
+        progress.finish();
+        pulls.push(done);
+    }
+    let clean = pulls
+        .iter()
+        .flat_map(|p| &p.pages)
+        .all(|i| i.report.rejected.is_empty());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&pulls)?);
+    } else {
+        for p in &pulls {
+            let sum = |f: fn(&IntelImport) -> u64| p.pages.iter().map(f).sum::<u64>();
+            println!(
+                "{}: {} 頁 pages，收到 received {}，新增 created {}，更新 updated {}，重複 duplicates {}，退回 rejected {}；下次自 next poll after {}",
+                p.collection,
+                p.pages.len(),
+                sum(|i| i.report.received),
+                sum(|i| i.report.created),
+                sum(|i| i.report.updated),
+                sum(|i| i.report.duplicates),
+                sum(|i| i.report.rejected_count()),
+                p.resume_after.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 async fn import(settings: &Settings, files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {

@@ -122,3 +122,113 @@ fn bundles_import_once_alerts_are_sighted_and_the_citys_bundle_validates() {
     let report = validate(&file);
     assert!(report.contains(": valid,"), "{report}");
 }
+
+/// A tiny TAXII 2.1 server: the C2 bundle's objects in two pages (a cursor between them), and
+/// nothing more for a poll that asks only for objects added after the last one.
+async fn taxii_server(seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> String {
+    use axum::extract::RawQuery;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+
+    let bundle: Value = serde_json::from_str(&std::fs::read_to_string(C2).unwrap()).unwrap();
+    let objects = bundle["objects"].as_array().unwrap().clone();
+    let handler = move |headers: HeaderMap, RawQuery(query): RawQuery| {
+        let seen = seen.clone();
+        let objects = objects.clone();
+        async move {
+            let accept = headers
+                .get("accept")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            // city:s3cret
+            if auth != "Basic Y2l0eTpzM2NyZXQ=" {
+                return StatusCode::UNAUTHORIZED.into_response();
+            }
+            let query = query.unwrap_or_default();
+            seen.lock().unwrap().push(format!("{accept} ?{query}"));
+            let page = |objects: &[Value], more: bool, next: Option<&str>, last: &str| {
+                let mut body = json!({"more": more, "objects": objects});
+                if let Some(next) = next {
+                    body["next"] = next.into();
+                }
+                (
+                    [
+                        ("content-type", "application/taxii+json;version=2.1"),
+                        ("x-taxii-date-added-first", "2024-06-01T00:00:00.000Z"),
+                        ("x-taxii-date-added-last", last),
+                    ],
+                    body.to_string(),
+                )
+                    .into_response()
+            };
+            if query.contains("added_after") {
+                json!({}).to_string().into_response()
+            } else if query.contains("next=p2") {
+                page(&objects[5..], false, None, "2024-06-01T00:00:07.000Z")
+            } else {
+                page(&objects[..5], true, Some("p2"), "2024-06-01T00:00:04.000Z")
+            }
+        }
+    };
+    let app =
+        axum::Router::new().route("/api1/collections/c2/objects/", axum::routing::get(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/api1/")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_taxii_collection_is_pulled_page_by_page_and_the_next_poll_resumes_after_it() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let api_root = taxii_server(seen.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("taxii.secret");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    let config = dir.path().join("civitas.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[intel.taxii]]\nname = \"regional\"\napi_root = \"{api_root}\"\ncollection = \"c2\"\n\
+             limit = 5\nusername = \"city\"\npassword_file = \"{}\"\n",
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let data = dir.path().to_path_buf();
+    let pull = move |data: std::path::PathBuf, config: std::path::PathBuf| {
+        tokio::task::spawn_blocking(move || {
+            let config = config.display().to_string();
+            run(&data, &["--config", &config, "intel", "pull", "--json"])
+        })
+    };
+    let out = pull(data.clone(), config.clone()).await.unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let first: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let pages = first[0]["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 2, "{first}");
+    assert_eq!(pages[0]["report"]["created"], 5);
+    assert_eq!(pages[1]["report"]["created"], 3);
+    assert_eq!(pages[1]["active_indicators"], 2);
+    assert_eq!(first[0]["resume_after"], "2024-06-01T00:00:07.000Z");
+
+    // The next poll asks only for what was added since, and gets nothing new.
+    let out = pull(data.clone(), config.clone()).await.unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let second: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(second[0]["started_after"], "2024-06-01T00:00:07.000Z");
+    assert_eq!(second[0]["pages"][0]["report"]["received"], 0);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [
+            "application/taxii+json;version=2.1 ?limit=5",
+            "application/taxii+json;version=2.1 ?limit=5&next=p2",
+            "application/taxii+json;version=2.1 ?added_after=2024-06-01T00%3A00%3A07.000Z&limit=5",
+        ]
+    );
+}

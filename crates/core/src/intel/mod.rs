@@ -21,6 +21,7 @@ pub mod matcher;
 pub mod object;
 pub mod observable;
 pub mod pattern;
+pub mod pull;
 pub mod service;
 pub mod sighting;
 pub mod stored;
@@ -40,6 +41,7 @@ pub use matcher::{IndicatorEntry, IndicatorIndex, IndicatorMatch};
 pub use object::{ObjectBody, StixObject};
 pub use observable::{HashAlgorithm, MatchKey, Observable, ObservableKind};
 pub use pattern::{MatchPlan, Matchability, Pattern, PatternError};
+pub use pull::{TaxiiCollection, TaxiiPull, TaxiiResponse, TaxiiTransport};
 pub use service::{
     ActiveIndicators, IntelImport, IntelService, IntelSettings, IntelState, MatchRun,
 };

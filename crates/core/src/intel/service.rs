@@ -162,6 +162,10 @@ impl<'a> IntelService<'a> {
         IntelService { p }
     }
 
+    pub(crate) fn platform(&self) -> &'a Platform {
+        self.p
+    }
+
     /// Imports, matching and export need `manage_alerts` city-wide; callers that take a body
     /// ask this before reading it.
     pub fn authorize_manage(&self, caller: &Caller) -> DomainResult<Authorization> {
