@@ -164,7 +164,10 @@ async fn export(settings: &Settings, out: Option<&Path>) -> anyhow::Result<ExitC
         Some(path) => {
             std::fs::write(path, text + "\n")
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-            let count = bundle["objects"].as_array().map_or(0, Vec::len);
+            let count = bundle
+                .get("objects")
+                .and_then(|o| o.as_array())
+                .map_or(0, Vec::len);
             eprintln!(
                 "已匯出 {count} 個 STIX 物件 / exported {count} STIX objects to {}",
                 path.display()
