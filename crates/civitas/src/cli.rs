@@ -53,6 +53,9 @@ pub enum Command {
     /// X-Road exchange evidence: verify signed, time-stamped message containers.
     #[command(subcommand)]
     Exchange(ExchangeCommand),
+    /// Threat intelligence: STIX 2.1 bundles in, sightings and the city's indicators out.
+    #[command(subcommand)]
+    Intel(IntelCommand),
     /// Write a consistent copy of all data to OUT (safe while the server runs).
     Backup {
         /// The backup file to create (must not exist).
@@ -235,6 +238,44 @@ pub enum AlertsCommand {
         /// Print the reports as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IntelCommand {
+    /// Import STIX 2.1 bundles, one import run each (idempotent: a version already stored is a
+    /// duplicate, a newer `modified` supersedes the stored one). Exit code 0: clean; 2: some
+    /// objects were rejected.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Match every stored alert against the active indicators and record the sightings
+    /// (running it again changes nothing).
+    Match {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read the TAXII 2.1 collections configured under [[intel.taxii]] (or the one named),
+    /// from where the previous poll stopped; one import run per page.
+    Pull {
+        /// Only the collection of this name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the STIX 2.1 bundle the city shares: its identity, its own indicators and its
+    /// sightings.
+    Export {
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 

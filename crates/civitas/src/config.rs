@@ -57,6 +57,7 @@ pub struct Settings {
     pub notify: crate::notify::NotifySettings,
     pub catalog: CatalogSettings,
     pub alerts: crate::alerts::AlertsSettings,
+    pub intel: crate::intel::IntelConfig,
 }
 
 /// Catalogue harvests: how sources are fetched, and the sources `civitas serve` harvests.
@@ -229,6 +230,7 @@ impl Default for Settings {
             notify: crate::notify::NotifySettings::default(),
             catalog: CatalogSettings::default(),
             alerts: crate::alerts::AlertsSettings::default(),
+            intel: crate::intel::IntelConfig::default(),
         }
     }
 }
@@ -433,6 +435,20 @@ bulk_max_bytes = 16777216
 # bind = "0.0.0.0:6514"
 # cert_file = "/etc/civitas/syslog.crt"
 # key_file = "/etc/civitas/syslog.key"
+
+[intel]
+# TAXII 2.1 collections `civitas intel pull` reads (each poll resumes after the last object
+# the previous one read). Repeat the block for each. Keys: name, api_root (https), collection
+# (its id), types (e.g. ["indicator"]; [] = all), limit (page size; 0 = the server's),
+# username and password or password_file (HTTP Basic; "" = none).
+# [[intel.taxii]]
+# name = "regional"
+# api_root = "https://taxii.example.gov.tw/regional/"
+# collection = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
+# types = ["indicator"]
+# limit = 500
+# username = ""
+# password_file = ""
 "#;
 
 /// Values given on the command line (highest precedence).

@@ -9,6 +9,7 @@ mod demo_alerts;
 mod demo_inventory;
 mod demo_sharing;
 mod harvest;
+mod intel;
 mod logging;
 mod notify;
 mod progress;

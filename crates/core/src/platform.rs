@@ -46,6 +46,8 @@ pub struct Platform {
     pub freshness: crate::freshness::FreshnessPolicy,
     pub notify: crate::notify::NotifyPolicy,
     pub alert_settings: Arc<crate::alerts::AlertSettings>,
+    /// Threat-intel settings and the in-memory indicator index, shared by every clone.
+    pub intel: Arc<crate::intel::IntelState>,
 }
 
 /// Who is asking, and from where: passed to every service call.
@@ -118,6 +120,7 @@ impl Platform {
             freshness: crate::freshness::FreshnessPolicy::default(),
             notify: crate::notify::NotifyPolicy::default(),
             alert_settings: Arc::new(crate::alerts::AlertSettings::default()),
+            intel: Arc::new(crate::intel::IntelState::default()),
         }
     }
 
@@ -134,6 +137,15 @@ impl Platform {
     pub fn with_alerts(mut self, settings: crate::alerts::AlertSettings) -> Self {
         self.alert_settings = Arc::new(settings);
         self
+    }
+
+    pub fn with_intel(mut self, settings: crate::intel::IntelSettings) -> Self {
+        self.intel = Arc::new(crate::intel::IntelState::new(settings));
+        self
+    }
+
+    pub fn intel(&self) -> crate::intel::IntelService<'_> {
+        crate::intel::IntelService::new(self)
     }
 
     pub fn alerts(&self) -> crate::alerts::AlertService<'_> {

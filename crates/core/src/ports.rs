@@ -2,7 +2,7 @@
 //! events describing the change and must write them in the same transaction, so there is
 //! never a change without its audit entry or an entry without its change.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -28,6 +28,10 @@ use crate::catalog::{
 };
 use crate::error::DomainResult;
 use crate::import::{ImportReport, ImportRun};
+use crate::intel::{
+    AlertMatch, AlertObservables, CitySighting, IndexedIndicator, IndicatorFilter, IndicatorRow,
+    SightingFilter, SightingRow, SightingTally, StixId,
+};
 use crate::inventory::{
     DataPlatform, Demand, DemandFilter, DemandInput, DemandMatch, DemandStatus, PlatformCost,
     PlatformInput, PlatformUse, SourceMapping,
@@ -798,6 +802,80 @@ pub trait CaseStore: Send + Sync + 'static {
     async fn evidence_items(&self, incident: &RecordId) -> DomainResult<Vec<CustodyItem>>;
 }
 
+/// Threat intelligence (issue 4): STIX objects kept verbatim, one row per version (id +
+/// `modified`), the newest current; indicators with their pattern's tests indexed for look-up;
+/// alert matches and the sightings made from them.
+#[async_trait]
+pub trait IntelStore: Send + Sync + 'static {
+    /// The newest stored version of each of these ids.
+    async fn intel_versions(
+        &self,
+        ids: &[StixId],
+    ) -> DomainResult<HashMap<StixId, crate::intel::ObjectVersion>>;
+    /// In one transaction: the import run with its rejected objects, each planned object as a
+    /// new version (an update leaves the older version kept, no longer current), each
+    /// indicator's row and tests, and the audit entry. Returns the run id.
+    async fn store_intel_import(
+        &self,
+        objects: Vec<crate::intel::bundle::PlannedObject>,
+        report: &ImportReport,
+        started_at: Timestamp,
+        at: Timestamp,
+        actor_name: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<i64>;
+    /// Changes whenever an indicator is stored, replaced or revoked (a cheap read).
+    async fn indicator_generation(&self) -> DomainResult<i64>;
+    /// Every indicator that is not revoked and whose pattern civitas matches.
+    async fn indexed_indicators(&self) -> DomainResult<Vec<IndexedIndicator>>;
+    /// Indicators (newest versions), most recently modified first.
+    async fn indicators(
+        &self,
+        filter: &IndicatorFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<IndicatorRow>>;
+    /// The current versions of the objects of one type created by `created_by`.
+    async fn intel_objects_by(
+        &self,
+        object_type: &str,
+        created_by: &StixId,
+    ) -> DomainResult<Vec<crate::intel::StixObject>>;
+    /// Stored alerts with their observables, by id after `after_id`, at most `limit`.
+    async fn alerts_for_matching(
+        &self,
+        after_id: i64,
+        limit: usize,
+    ) -> DomainResult<Vec<AlertObservables>>;
+    /// Keeps each match once (alerts not stored are ignored) and returns, for every indicator
+    /// and notification the matches touch, what all their stored matches add up to.
+    async fn link_alert_matches(
+        &self,
+        matches: Vec<AlertMatch>,
+        at: Timestamp,
+    ) -> DomainResult<Vec<SightingTally>>;
+    /// Creates or replaces sightings (first/last seen and count never shrink), with the audit
+    /// entry when the change is one of its own.
+    async fn save_sightings(
+        &self,
+        sightings: Vec<(i64, CitySighting)>,
+        audit: Option<AuditEvent>,
+    ) -> DomainResult<()>;
+    /// Where the next poll of a TAXII collection starts (`added_after`), if it was polled.
+    async fn taxii_resume(&self, collection_key: &str) -> DomainResult<Option<String>>;
+    async fn save_taxii_resume(
+        &self,
+        collection_key: &str,
+        added_after: &str,
+        at: Timestamp,
+    ) -> DomainResult<()>;
+    /// Sightings, most recently seen first.
+    async fn sightings(
+        &self,
+        filter: &SightingFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<SightingRow>>;
+}
+
 /// Everything storage offers, as trait objects chosen once at start-up.
 #[derive(Clone)]
 pub struct Stores {
@@ -815,6 +893,7 @@ pub struct Stores {
     pub harvest: Arc<dyn HarvestStore>,
     pub alerts: Arc<dyn AlertStore>,
     pub cases: Arc<dyn CaseStore>,
+    pub intel: Arc<dyn IntelStore>,
     pub admin: Arc<dyn StoreAdmin>,
 }
 
@@ -834,6 +913,7 @@ impl Stores {
             + HarvestStore
             + AlertStore
             + CaseStore
+            + IntelStore
             + AuditStore
             + ImportStore
             + StoreAdmin,
@@ -853,6 +933,7 @@ impl Stores {
             harvest: backend.clone(),
             alerts: backend.clone(),
             cases: backend.clone(),
+            intel: backend.clone(),
             admin: backend,
         }
     }

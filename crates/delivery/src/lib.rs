@@ -7,6 +7,7 @@
 mod email;
 mod fetch;
 mod links;
+mod taxii;
 mod webhook;
 
 use civitas_core::Platform;
@@ -16,6 +17,7 @@ use civitas_core::notify::{Channel, Delivery, DeliveryStatus};
 pub use email::{SmtpSecurity, SmtpSender, SmtpSettings};
 pub use fetch::{FetchSettings, HttpFetcher, USER_AGENT};
 pub use links::{HttpProbe, http_date};
+pub use taxii::TaxiiHttp;
 pub use webhook::{DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, WebhookSender, signature};
 
 /// The senders the operator configured; a channel left out fails its deliveries plainly.

@@ -19,7 +19,7 @@ use civitas_core::ports::Stores;
 use civitas_core::time::Timestamp;
 use civitas_core::{Caller, SecurityPolicy};
 
-const EVE_FILES: [(&str, &[u8]); 3] = [
+pub(crate) const EVE_FILES: [(&str, &[u8]); 3] = [
     (
         "suricata-eve-alerts-honeypot-2018.json",
         include_bytes!(concat!(
@@ -44,7 +44,7 @@ const EVE_FILES: [(&str, &[u8]); 3] = [
 ];
 
 /// The Wrccdc competition network belongs to the culture bureau, the honeypot to the police.
-fn alert_platform(stores: &Stores) -> Platform {
+pub(crate) fn alert_platform(stores: &Stores) -> Platform {
     let clock = Arc::new(ManualClock::new(
         Timestamp::parse_rfc3339("2026-01-01T00:00:00Z").unwrap(),
     ));
@@ -72,18 +72,18 @@ fn alert_platform(stores: &Stores) -> Platform {
     Platform::new(stores.clone(), clock, SecurityPolicy::default()).with_alerts(settings)
 }
 
-fn eve() -> SourceConfig {
+pub(crate) fn eve() -> SourceConfig {
     SourceConfig::new(
         SourceName::parse("eve-dmz").unwrap(),
         SourceFormat::Suricata,
     )
 }
 
-fn analyst() -> Caller {
+pub(crate) fn analyst() -> Caller {
     Caller::new(Principal::operator("test"), Some("127.0.0.1".into()))
 }
 
-fn reader(role: Role, agency: &str) -> Caller {
+pub(crate) fn reader(role: Role, agency: &str) -> Caller {
     let mut principal = Principal::operator("reader");
     principal.user_id = Some(7);
     principal.user_name = "reader".into();

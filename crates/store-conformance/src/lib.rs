@@ -31,6 +31,8 @@ mod cases;
 pub use cases::*;
 mod catalog;
 pub use catalog::*;
+mod intel;
+pub use intel::*;
 mod inventory;
 pub use inventory::*;
 mod harvest;
@@ -82,7 +84,9 @@ macro_rules! suite {
             an_incident_keeps_its_levels_timeline_and_deadlines_and_a_stale_save_writes_nothing,
             report_versions_and_evidence_files_are_kept_by_hash_and_never_overwritten,
             an_action_keeps_every_step_and_a_concurrent_edit_is_refused,
-            the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopens_when_the_tool_server_returns
+            the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopens_when_the_tool_server_returns,
+            stix_bundles_import_once_and_a_newer_version_supersedes_the_old_one,
+            honeypot_alerts_matching_an_indicator_are_sighted_once_and_their_severity_names_it
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

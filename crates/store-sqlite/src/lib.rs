@@ -11,6 +11,7 @@ mod catalog;
 mod convert;
 mod harvest;
 mod imports;
+mod intel;
 mod inventory;
 mod migrate;
 mod notifications;

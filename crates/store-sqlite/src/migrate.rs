@@ -60,6 +60,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0013_alert_analysis.sql"),
     ),
     (14, "cases", include_str!("../migrations/0014_cases.sql")),
+    (15, "intel", include_str!("../migrations/0015_intel.sql")),
 ];
 
 fn expected() -> i64 {

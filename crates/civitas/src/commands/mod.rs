@@ -7,6 +7,7 @@ mod audit;
 mod backup;
 mod catalog;
 mod exchange;
+mod intel;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -149,6 +150,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Exchange(cmd) => {
             logging::init_quiet();
             exchange::run(cmd, || settings(&cli, None).map(|s| s.data_dir))
+        }
+        Command::Intel(cmd) => {
+            let settings = settings(&cli, None)?;
+            logging::init_quiet();
+            intel::run(&settings, cmd).await
         }
         Command::Backup { out } => {
             let settings = settings(&cli, None)?;

@@ -14,6 +14,7 @@ mod cli;
 mod config;
 mod exchange;
 mod harvest;
+mod intel;
 mod notify;
 mod server;
 mod syslog;

@@ -23,6 +23,7 @@ use crate::alerts::{Alert, Fingerprint};
 use crate::authz::{Authorization, Permission, Target};
 use crate::error::{DomainError, DomainResult};
 use crate::import::ImportReport;
+use crate::intel::{ActiveIndicators, AlertMatch};
 use crate::page::{Page, PageRequest};
 use crate::platform::{Caller, Platform};
 
@@ -36,6 +37,9 @@ pub struct AlertImport {
     /// and not part of `report.received`.
     pub skipped_other_events: u64,
     pub rule_set_version: String,
+    /// Matches of the new alerts with active threat-intel indicators (each recorded as a
+    /// sighting of its notification).
+    pub intel_matches: u64,
 }
 
 pub struct AlertService<'a> {
@@ -78,6 +82,7 @@ impl<'a> AlertService<'a> {
         let started_at = self.p.now();
         let batch = parse_batch(source, bytes, started_at);
         let fingerprints: Vec<Fingerprint> = batch.alerts.iter().map(|a| a.fingerprint).collect();
+        let intel = self.p.intel().active().await?;
         // The store refuses the write if an alert arrived from elsewhere between the look-up
         // and the write (nothing is written then); the second look-up sees it.
         let mut attempt = 0;
@@ -95,7 +100,8 @@ impl<'a> AlertService<'a> {
                 .filter(|a| !known.contains(&a.fingerprint))
                 .collect();
             let report = batch.import_report(source.kind().as_str(), label, known.len() as u64);
-            let write = AlertWrite::new(self.classify(&fresh, rules));
+            let (classified, matches) = self.classify(&fresh, rules, &intel);
+            let write = AlertWrite::new(classified);
             let at = self.p.now();
             let mut summary = report.summary();
             if let Some(map) = summary.as_object_mut() {
@@ -106,6 +112,7 @@ impl<'a> AlertService<'a> {
                 );
                 map.insert("rule_set_version".into(), rules.version().into());
                 map.insert("notifications_touched".into(), write.groups.len().into());
+                map.insert("intel_matches".into(), matches.len().into());
             }
             let event = caller.event(at, &auth, "alerts.import", "import", label, summary);
             let stored = self
@@ -123,11 +130,16 @@ impl<'a> AlertService<'a> {
                 .await;
             match stored {
                 Ok(run_id) => {
+                    let intel_matches = matches.len() as u64;
+                    // The run's audit entry counts the matches; a failure here leaves the
+                    // alerts stored and `civitas intel match` records their sightings later.
+                    self.p.intel().record_matches(matches, None).await?;
                     return Ok(AlertImport {
                         run_id,
                         report,
                         skipped_other_events: batch.skipped_other_events,
                         rule_set_version: rules.version().to_string(),
+                        intel_matches,
                     });
                 }
                 Err(DomainError::AlreadyExists { .. }) if attempt < 3 => continue,
@@ -267,16 +279,32 @@ impl<'a> AlertService<'a> {
             .await
     }
 
-    /// Place, classify and group each new alert.
-    fn classify(&self, alerts: &[&Alert], rules: &crate::alerts::RuleSet) -> Vec<ClassifiedAlert> {
+    /// Place, classify and group each new alert, matching it against the active indicators;
+    /// returns the alerts and their intel matches.
+    fn classify(
+        &self,
+        alerts: &[&Alert],
+        rules: &crate::alerts::RuleSet,
+        intel: &ActiveIndicators,
+    ) -> (Vec<ClassifiedAlert>, Vec<AlertMatch>) {
         let settings = &self.p.alert_settings;
-        // Recurrence, target criticality and intel matches need the asset register and the
-        // indicator index, which are not wired in yet: each alert is scored on its own.
-        let context = ScoreContext::default();
-        alerts
+        // Recurrence and target criticality need the asset register, which is not wired in
+        // yet; intel matches come from the in-memory index.
+        let mut matches = Vec::new();
+        let classified = alerts
             .iter()
             .map(|alert| {
                 let placed = settings.agencies.resolve(alert);
+                let matched = intel.matches(alert);
+                let context = ScoreContext {
+                    intel_match: !matched.is_empty(),
+                    intel_indicators: matched.iter().map(|id| intel.label(id)).collect(),
+                    ..ScoreContext::default()
+                };
+                matches.extend(matched.into_iter().map(|indicator| AlertMatch {
+                    fingerprint: alert.fingerprint,
+                    indicator,
+                }));
                 let classification = rules.classify(alert, &context);
                 let member = settings.grouping.member(
                     alert,
@@ -293,7 +321,8 @@ impl<'a> AlertService<'a> {
                     window_start: member.window_start,
                 }
             })
-            .collect()
+            .collect();
+        (classified, matches)
     }
 
     /// The agencies whose alerts the caller reads: `None` is the whole city.

@@ -21,12 +21,14 @@ pub enum Criticality {
 }
 
 /// What the caller knows beyond the alert itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ScoreContext {
     pub target_criticality: Criticality,
     /// An indicator from threat intelligence matched one of the alert's observables.
     pub intel_match: bool,
+    /// Which indicators matched (name and STIX id), for the reason.
+    pub intel_indicators: Vec<String>,
     /// How often the same source or signature came back in the recent window (this one included).
     pub recurrence: u32,
     /// Evidence of success found elsewhere (EDR event on the target, HTTP 2xx to an exploit URL).
@@ -122,11 +124,17 @@ pub(crate) fn score(
         ),
     }
     if context.intel_match {
-        add(
-            weights.intel_match,
-            "符合威脅情資指標".into(),
-            "matches a threat-intelligence indicator".into(),
-        );
+        let (zh, en) = match context.intel_indicators.as_slice() {
+            [] => (
+                "符合威脅情資指標".into(),
+                "matches a threat-intelligence indicator".into(),
+            ),
+            names => (
+                format!("符合威脅情資指標：{}", names.join("、")),
+                format!("matches threat-intelligence indicator {}", names.join(", ")),
+            ),
+        };
+        add(weights.intel_match, zh, en);
     }
     if context.recurrence >= weights.recurrence_from {
         add(

@@ -21,7 +21,10 @@ pub mod matcher;
 pub mod object;
 pub mod observable;
 pub mod pattern;
+pub mod pull;
+pub mod service;
 pub mod sighting;
+pub mod stored;
 pub mod taxii;
 pub mod timestamp;
 pub mod tlp;
@@ -38,8 +41,16 @@ pub use matcher::{IndicatorEntry, IndicatorIndex, IndicatorMatch};
 pub use object::{ObjectBody, StixObject};
 pub use observable::{HashAlgorithm, MatchKey, Observable, ObservableKind};
 pub use pattern::{MatchPlan, Matchability, Pattern, PatternError};
+pub use pull::{TaxiiCollection, TaxiiPull, TaxiiResponse, TaxiiTransport};
+pub use service::{
+    ActiveIndicators, IntelImport, IntelService, IntelSettings, IntelState, MatchRun,
+};
 pub use sighting::{
     CityIdentity, CitySighting, SightingChange, SightingObservation, record_sighting, sighting_id,
+};
+pub use stored::{
+    AlertMatch, AlertObservables, IndexedIndicator, IndicatorFilter, IndicatorRow, SightingFilter,
+    SightingRow, SightingTally, TestRow,
 };
 pub use taxii::{CollectionQuery, Page, TaxiiRequest, parse_envelope};
 pub use timestamp::StixTimestamp;

@@ -13,6 +13,7 @@ use civitas_core::ports::Stores;
 use civitas_store_sqlite::{OpenOptions, SqliteStore};
 use tempfile::TempDir;
 
+mod intel_scale;
 mod search_index;
 mod sqlite_only;
 

@@ -9,6 +9,7 @@ mod dto;
 mod harvest;
 mod imports;
 mod incidents;
+mod intel;
 pub(crate) mod inventory;
 mod me;
 mod notifications;
@@ -59,6 +60,7 @@ pub use sharing::{data_reader, file_response};
         (name = "notifications", description = "The caller's own notifications: datasets falling due, overdue or due for review"),
         (name = "alerts", description = "Security alerts: the bulk endpoint sensors post to, the alert list, and counts by category and severity"),
         (name = "incidents", description = "Incidents on legal clocks: the board, levels with reasons, timeline, forensic reports and findings, follow-up actions to verified closure, recurrence checks, STIX 2.1 export"),
+        (name = "intel", description = "Threat intelligence: STIX 2.1 bundles in, the indicators held, the city's sightings, and the bundle it shares"),
         (name = "inventory", description = "Supply and demand: agencies' demand for other agencies' data, matched to datasets or listed as gaps; the city's platforms, their yearly costs and the benefit report"),
     )
 )]
@@ -159,6 +161,10 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(incidents::verify))
         .routes(routes!(incidents::send_back))
         .routes(routes!(incidents::extend))
+        .routes(routes!(intel::import))
+        .routes(routes!(intel::indicators))
+        .routes(routes!(intel::sightings))
+        .routes(routes!(intel::export))
         .merge(uploads)
         .split_for_parts();
     let mut table = String::from("\n\n| code | status | meaning |\n|---|---|---|\n");

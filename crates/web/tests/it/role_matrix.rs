@@ -583,6 +583,32 @@ fn api_routes() -> Vec<Route> {
             None,
             Perm(ManageIncidents),
         ),
+        r(
+            Method::POST,
+            "/api/v1/intel/bundles",
+            Some(
+                json!({"type": "bundle", "id": "bundle--6d1f0e2a-3b4c-4d5e-8f60-718293a4b5c7", "objects": []}),
+            ),
+            Perm(ManageAlerts),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/intel/indicators?value=10.0.0.0",
+            None,
+            Perm(ReadAlerts),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/intel/sightings",
+            None,
+            Perm(ReadAlerts),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/intel/export",
+            None,
+            Perm(ManageAlerts),
+        ),
         r(Method::GET, "/api/v1/openapi.json", None, Public),
         r(Method::GET, "/healthz", None, Public),
         r(Method::GET, "/readyz", None, Public),

@@ -271,6 +271,7 @@ fn the_reasons_name_the_rule_and_every_score_term() {
         intel_match: true,
         recurrence: 4,
         success_evidence: false,
+        ..Default::default()
     };
     let c = rules.classify(&alert, &context);
     assert_eq!(c.matched_rule_id.as_deref(), Some("et-attack-response"));
