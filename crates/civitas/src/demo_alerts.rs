@@ -378,8 +378,11 @@ impl Lcg {
 }
 
 /// Recurring attackers: a few sources come back month after month.
+/// A Tor exit node that comes back all year (an analyst's note names it).
+const TOR_EXIT: &str = "185.220.101.34";
+
 const RECURRING: &[&str] = &[
-    "185.220.101.34",
+    TOR_EXIT,
     "45.155.205.233",
     "193.32.162.157",
     "103.145.13.201",
@@ -450,7 +453,9 @@ pub fn year(now: Timestamp) -> Vec<(String, Vec<String>)> {
     let mut spike_left = 24;
     for (templates, count) in cells() {
         for i in 0..count {
-            let template = &templates[(i as usize) % templates.len()];
+            let Some(template) = templates.get((i as usize) % templates.len()) else {
+                continue;
+            };
             // The art museum's bad day: two dozen exploit attempts from many networks.
             let spike =
                 spike_left > 0 && template.signature.starts_with("ET EXPLOIT") && i % 7 == 0;
@@ -459,7 +464,7 @@ pub fn year(now: Timestamp) -> Vec<(String, Vec<String>)> {
                 (31, spike_day)
             } else {
                 let mut pick = rng.below(u64::from(weight_total)) as u32;
-                let mut octet = AGENCIES[0].1;
+                let mut octet = AGENCIES.first().map(|a| a.1).unwrap_or(30);
                 for (_, o, w) in AGENCIES {
                     if pick < *w {
                         octet = *o;
@@ -467,7 +472,9 @@ pub fn year(now: Timestamp) -> Vec<(String, Vec<String>)> {
                     }
                     pick -= w;
                 }
-                let mut day = days[rng.below(days.len() as u64) as usize];
+                let Some(mut day) = days.get(rng.below(days.len() as u64) as usize).copied() else {
+                    continue;
+                };
                 // Weekends are quieter: move most of them to the Monday before.
                 if day.weekday().number_from_monday() >= 6 && rng.below(3) != 0 {
                     let back = i64::from(day.weekday().number_from_monday()) - 1;
@@ -484,11 +491,18 @@ pub fn year(now: Timestamp) -> Vec<(String, Vec<String>)> {
                 .add(Duration::seconds(second_of_day as i64))
                 .add(Duration::microseconds(rng.below(1_000_000) as i64));
             let src = if !spike && rng.below(5) == 0 {
-                RECURRING[rng.below(RECURRING.len() as u64) as usize].to_string()
+                RECURRING
+                    .get(rng.below(RECURRING.len() as u64) as usize)
+                    .copied()
+                    .unwrap_or(TOR_EXIT)
+                    .to_string()
             } else {
                 format!(
                     "{}.{}.{}.{}",
-                    [45, 89, 103, 118, 141, 176, 185, 194, 211, 222][rng.below(10) as usize],
+                    [45, 89, 103, 118, 141, 176, 185, 194, 211, 222]
+                        .get(rng.below(10) as usize)
+                        .copied()
+                        .unwrap_or(45),
                     rng.below(254) + 1,
                     rng.below(254) + 1,
                     rng.below(254) + 1
@@ -576,7 +590,7 @@ pub async fn replay(
         ),
         (
             "source_ip",
-            RECURRING[0],
+            TOR_EXIT,
             None,
             "此位址為 Tor 出口節點，一年內多次對各機關進行攻擊嘗試。",
             "已列入全市防火牆黑名單，並分享至區域聯防情資平台。",

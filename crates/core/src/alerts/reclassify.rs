@@ -123,7 +123,7 @@ impl Tally {
                 count,
             })
             .collect();
-        transitions.sort_by(|a, b| b.count.cmp(&a.count));
+        transitions.sort_by_key(|t| std::cmp::Reverse(t.count));
         let list = |m: &BTreeMap<Category, u64>| {
             Category::ALL
                 .iter()

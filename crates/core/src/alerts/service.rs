@@ -666,7 +666,7 @@ impl<'a> AlertService<'a> {
             {
                 Ok((row, alert))
             }
-            _ => Err(DomainError::not_found("alert", &id.to_string())),
+            _ => Err(DomainError::not_found("alert", id.to_string())),
         }
     }
 

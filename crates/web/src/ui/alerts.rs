@@ -394,10 +394,10 @@ pub async fn analysis(
 }
 
 fn pattern_label(dimension: &str, value: &str, lang: Language) -> String {
-    if dimension == "category" {
-        if let Some(c) = Category::parse(value) {
-            return label(&c.label(), lang);
-        }
+    if dimension == "category"
+        && let Some(c) = Category::parse(value)
+    {
+        return label(&c.label(), lang);
     }
     match Dimension::parse(dimension) {
         Some(d) => format!("{}：{value}", label(&d.label(), lang)),
