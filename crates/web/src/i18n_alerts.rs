@@ -246,4 +246,14 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "已儲存評析。",
         "The commentary was saved.",
     ),
+    (
+        "alerts.intel",
+        "威脅情資比對",
+        "Threat-intelligence matches",
+    ),
+    (
+        "alerts.no_intel",
+        "這筆警訊的位址、網域與雜湊值不在目前的威脅情資中。",
+        "None of this alert's addresses, domains or hashes is in the current threat intelligence.",
+    ),
 ];

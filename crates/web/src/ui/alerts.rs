@@ -602,6 +602,8 @@ struct ShowPage {
     rule_set: String,
     matched_rule: String,
     reasons: Vec<String>,
+    /// The reasons that name a threat-intelligence indicator.
+    intel: Vec<String>,
     source_name: String,
     source_kind: String,
     original_time: String,
@@ -670,6 +672,12 @@ pub async fn show(
         rule_set: row.rule_set_version.clone(),
         matched_rule: row.matched_rule_id.clone().unwrap_or_else(|| "—".into()),
         reasons: row.reasons.iter().map(|r| label(r, lang)).collect(),
+        intel: row
+            .reasons
+            .iter()
+            .filter(|r| r.en.contains("threat-intelligence indicator"))
+            .map(|r| label(r, lang))
+            .collect(),
         source_name: row.source_name.clone(),
         source_kind: row.source_kind.clone(),
         original_time: alert.original_time.clone(),

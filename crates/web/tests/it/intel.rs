@@ -155,6 +155,40 @@ async fn a_posted_bundle_matches_later_alerts_and_the_citys_export_validates() {
         .count();
     // 14 from the host, 1 to it.
     assert_eq!(named, 15);
+    // The alert's page says which indicator it matched.
+    let matched = alerts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["reasons"].as_array().unwrap().iter().any(|r| {
+                r["en"]
+                    .as_str()
+                    .unwrap()
+                    .contains("threat-intelligence indicator")
+            })
+        })
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (browser, _) = app.browser("soc").await;
+    let page = browser
+        .get(app.url(&format!("/alerts/{matched}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let intel_section = page.split("威脅情資比對").nth(1).unwrap_or("");
+    assert!(
+        intel_section
+            .split("</section>")
+            .next()
+            .unwrap_or("")
+            .contains("Red team host 10.128.0.221"),
+        "the page names the indicator"
+    );
     let counted = |page: &Value| -> u64 {
         page["items"]
             .as_array()
