@@ -148,7 +148,11 @@ pub fn decode_text(bytes: &[u8]) -> Result<(std::borrow::Cow<'_, str>, &'static 
     }
 }
 
-/// Reading import runs: anyone who may read imports (stewards see what their imports did).
+/// Import kinds a reader of alerts sees without `read_imports`.
+const SECURITY_KINDS: [&str; 2] = ["alerts", "stix"];
+
+/// Reading import runs: anyone who may read imports (stewards see what their imports did), and
+/// readers of alerts their alert and intel imports.
 pub struct ImportService<'a> {
     p: &'a crate::Platform,
 }
@@ -158,10 +162,14 @@ impl<'a> ImportService<'a> {
         ImportService { p }
     }
 
-    fn require(&self, caller: &crate::Caller) -> crate::DomainResult<()> {
+    /// `true`: every import; `false`: only alert and intel imports (a security reader without
+    /// `read_imports` still sees the quarantine of their sensors' rejected lines).
+    fn scope(&self, caller: &crate::Caller) -> crate::DomainResult<bool> {
         use crate::authz::Permission;
         if caller.principal.can_somewhere(Permission::ReadImports) {
-            Ok(())
+            Ok(true)
+        } else if caller.principal.can_somewhere(Permission::ReadAlerts) {
+            Ok(false)
         } else {
             Err(crate::DomainError::Forbidden {
                 needed: Permission::ReadImports.as_str().into(),
@@ -175,17 +183,30 @@ impl<'a> ImportService<'a> {
         kind: Option<&str>,
         page: crate::page::PageRequest,
     ) -> crate::DomainResult<crate::page::Page<ImportRun>> {
-        self.require(caller)?;
+        let kind = if self.scope(caller)? {
+            kind
+        } else {
+            match kind {
+                None => Some("alerts"),
+                Some(k) if SECURITY_KINDS.contains(&k) => Some(k),
+                Some(_) => {
+                    return Err(crate::DomainError::Forbidden {
+                        needed: crate::authz::Permission::ReadImports.as_str().into(),
+                    });
+                }
+            }
+        };
         self.p.stores.imports.import_runs(kind, page).await
     }
 
     pub async fn get(&self, caller: &crate::Caller, id: i64) -> crate::DomainResult<ImportRun> {
-        self.require(caller)?;
+        let all = self.scope(caller)?;
         self.p
             .stores
             .imports
             .import_run(id)
             .await?
+            .filter(|run| all || SECURITY_KINDS.contains(&run.report.kind.as_str()))
             .ok_or_else(|| crate::DomainError::not_found("import", id.to_string()))
     }
 }

@@ -256,4 +256,9 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "這筆警訊的位址、網域與雜湊值不在目前的威脅情資中。",
         "None of this alert's addresses, domains or hashes is in the current threat intelligence.",
     ),
+    (
+        "alerts.imports_link",
+        "匯入紀錄與退件",
+        "Imports and rejected lines",
+    ),
 ];

@@ -129,6 +129,32 @@ async fn bad_lines_come_back_with_their_numbers_and_reasons_and_the_rest_is_stor
             .unwrap()
             .contains("JSON")
     );
+    // The quarantine: the SOC reads its alert imports and their rejected lines without
+    // read_imports, and nothing else.
+    let run = report["run_id"].as_i64().unwrap();
+    let runs = get_json(&app, &token, "/api/v1/imports").await;
+    assert_eq!(runs["total"], 1, "{runs}");
+    let detail = get_json(&app, &token, &format!("/api/v1/imports/{run}")).await;
+    assert_eq!(
+        detail["rejected_records"].as_array().map(|r| r.len()),
+        Some(3),
+        "{detail}"
+    );
+    let r = client()
+        .get(app.url("/api/v1/imports?kind=agencies"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let (browser, _) = app.browser("ids.shipper").await;
+    let page = browser
+        .get(app.url(&format!("/imports/{run}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("JSON"));
 }
 
 #[tokio::test]
