@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use civitas_core::alerts::{
     AgencyDirectory, AgencyEntry, AlertSettings, GenericMapping, RuleSet, SourceConfig,
+    TargetDirectory, TargetEntry,
 };
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,8 @@ pub struct AlertsSettings {
     pub bulk_max_bytes: usize,
     pub sources: Vec<AlertSourceSettings>,
     pub agencies: Vec<AgencyEntry>,
+    /// Core and critical systems (`[[alerts.targets]]`): alerts aimed at them score higher.
+    pub targets: Vec<TargetEntry>,
     /// Syslog listeners `civitas serve` starts (`crate::syslog`).
     pub listeners: Vec<crate::syslog::ListenerSettings>,
 }
@@ -29,6 +32,7 @@ impl Default for AlertsSettings {
             bulk_max_bytes: 16 * 1024 * 1024,
             sources: Vec::new(),
             agencies: Vec::new(),
+            targets: Vec::new(),
             listeners: Vec::new(),
         }
     }
@@ -85,6 +89,8 @@ impl AlertsSettings {
         }
         let agencies = AgencyDirectory::from_entries(&self.agencies)
             .map_err(|e| format!("alerts.agencies: {}", e.en))?;
+        let targets = TargetDirectory::from_entries(&self.targets)
+            .map_err(|e| format!("alerts.targets: {}", e.en))?;
         let (rules, rules_text) = match self.rules_file.trim() {
             "" => (None, None),
             path => {
@@ -98,9 +104,39 @@ impl AlertsSettings {
         Ok(AlertSettings {
             sources,
             agencies,
+            targets,
             rules,
             rules_text,
             ..AlertSettings::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_become_the_domains_directory_and_a_bad_one_names_its_key() {
+        let target = |criticality: &str| TargetEntry {
+            name: "119 救災救護派遣系統".into(),
+            criticality: criticality.into(),
+            ranges: vec!["10.32.1.0/24".into()],
+            hosts: Vec::new(),
+        };
+        let good = AlertsSettings {
+            targets: vec![target("critical")],
+            ..AlertsSettings::default()
+        };
+        assert!(!good.domain().unwrap().targets.is_empty());
+        let bad = AlertsSettings {
+            targets: vec![target("important")],
+            ..AlertsSettings::default()
+        };
+        let err = bad.domain().unwrap_err();
+        assert!(
+            err.starts_with("alerts.targets:") && err.contains("\"important\""),
+            "{err}"
+        );
     }
 }

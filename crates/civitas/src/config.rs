@@ -408,6 +408,16 @@ bulk_max_bytes = 16777216
 # hosts = ["*.culture.tycg.gov.tw"]
 # agents = ["cul-web-01"]
 #
+# Core and critical systems: an alert aimed at one (its destination address or host, or the
+# host that reported it) scores higher — core +1, critical +2 with the built-in rules — and
+# its reasons name the system. criticality is "core" (核心資通系統) or "critical" (關鍵基礎設施
+# or a system holding secrets). Keys: name, criticality, ranges (CIDR), hosts (patterns with *).
+# [[alerts.targets]]
+# name = "市府公文系統"
+# criticality = "core"
+# ranges = ["10.30.0.0/24"]
+# hosts = ["doc-*.tycg.gov.tw"]
+#
 # Syslog listeners `civitas serve` starts: each feeds one of the sources above whose kind is
 # "cef", "syslog5424" or "syslog3164". Repeat the block for each. Keys:
 #   source            — the [[alerts.sources]] name the messages are read as

@@ -9,12 +9,12 @@
 
 use civitas_core::Platform;
 use civitas_core::alerts::analysis::NewAlertNote;
-use civitas_core::alerts::{SourceConfig, SourceFormat, SourceName};
+use civitas_core::alerts::{Criticality, ScoreContext, SourceConfig, SourceFormat, SourceName};
 use civitas_core::time::Timestamp;
 use time::Duration;
 
 use crate::alerts::{AlertSourceSettings, AlertsSettings};
-use civitas_core::alerts::AgencyEntry;
+use civitas_core::alerts::{AgencyEntry, TargetEntry};
 
 /// The sensor every demo alert comes from.
 pub const SOURCE: &str = "suricata-dmz";
@@ -35,6 +35,57 @@ const AGENCIES: &[(&str, u8, u32)] = &[
     ("380160000A", 16, 4),   // 地政局
     ("380120000J", 12, 3),   // 社會局
 ];
+
+/// The city's core and critical systems in the demo (`[[alerts.targets]]`): the data centre's
+/// shared core systems at the smart-city commission and the fire bureau's 119 dispatch.
+/// (name, criticality, agency octet, third octet): each is `10.<agency>.<third>.0/24`.
+const TARGETS: &[(&str, Criticality, u8, u64)] = &[
+    ("市府資料中心核心系統", Criticality::Core, 50, 1),
+    ("119 救災救護派遣系統", Criticality::Critical, 32, 1),
+];
+
+/// Whether a template's severity stays the same when its target is critical or its source
+/// keeps coming back: the demo aims only such alerts at the critical systems and lets only
+/// them come from the recurring attackers, so that the year still reproduces the audit's
+/// table once targets and recurrence are weighed.
+struct Judge {
+    rules: std::sync::Arc<civitas_core::alerts::RuleSet>,
+    source: SourceConfig,
+}
+
+impl Judge {
+    fn new() -> Option<Judge> {
+        let domain = settings().domain().ok()?;
+        Some(Judge {
+            rules: domain.shared_rule_set().ok()?,
+            source: domain.source(SOURCE)?.clone(),
+        })
+    }
+
+    fn stable(&self, template: &Template, criticality: Criticality, recurring: bool) -> bool {
+        let at = Timestamp::parse_rfc3339("2024-06-01T00:00:00Z");
+        let Some(at) = at else { return false };
+        let line = eve_line(template, at, "198.51.100.7", "10.0.0.1", 1, 1_024);
+        let batch = civitas_core::alerts::parse_batch(
+            &self.source,
+            line.as_bytes(),
+            at.add(Duration::days(1)),
+        );
+        let Some(alert) = batch.alerts.first() else {
+            return false;
+        };
+        let plain = self.rules.classify(alert, &ScoreContext::default());
+        let weighed = self.rules.classify(
+            alert,
+            &ScoreContext {
+                target_criticality: criticality,
+                recurrence: if recurring { u32::MAX } else { 0 },
+                ..ScoreContext::default()
+            },
+        );
+        plain.severity == weighed.severity
+    }
+}
 
 /// One kind of alert: its EVE signature, the classtype description EVE writes, the priority.
 struct Template {
@@ -348,7 +399,21 @@ pub fn settings() -> AlertsSettings {
     if let Some(police) = agencies.iter_mut().find(|a| a.agency == "380130000C") {
         police.ranges.push("172.16.0.0/12".into());
     }
+    let targets = TARGETS
+        .iter()
+        .map(|(name, criticality, octet, third)| TargetEntry {
+            name: (*name).into(),
+            criticality: match criticality {
+                Criticality::Critical => "critical",
+                _ => "core",
+            }
+            .into(),
+            ranges: vec![format!("10.{octet}.{third}.0/24")],
+            hosts: Vec::new(),
+        })
+        .collect();
     AlertsSettings {
+        targets,
         sources: vec![AlertSourceSettings {
             name: SOURCE.into(),
             kind: "suricata".into(),
@@ -451,7 +516,17 @@ pub fn year(now: Timestamp) -> Vec<(String, Vec<String>)> {
     let mut months: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let mut flow: u64 = 1_234_567_890_123_456;
     let mut spike_left = 24;
+    let judge = Judge::new();
+    let stable = |template: &Template, criticality: Criticality, recurring: bool| {
+        judge
+            .as_ref()
+            .is_some_and(|j| j.stable(template, criticality, recurring))
+    };
     for (templates, count) in cells() {
+        let may_recur: Vec<bool> = templates
+            .iter()
+            .map(|t| stable(t, Criticality::Ordinary, true))
+            .collect();
         for i in 0..count {
             let Some(template) = templates.get((i as usize) % templates.len()) else {
                 continue;
@@ -490,7 +565,11 @@ pub fn year(now: Timestamp) -> Vec<(String, Vec<String>)> {
             let at = Timestamp::taipei_midnight(day)
                 .add(Duration::seconds(second_of_day as i64))
                 .add(Duration::microseconds(rng.below(1_000_000) as i64));
-            let src = if !spike && rng.below(5) == 0 {
+            let recurs = may_recur
+                .get((i as usize) % templates.len())
+                .copied()
+                .unwrap_or(false);
+            let src = if !spike && rng.below(5) == 0 && recurs {
                 RECURRING
                     .get(rng.below(RECURRING.len() as u64) as usize)
                     .copied()
@@ -508,11 +587,17 @@ pub fn year(now: Timestamp) -> Vec<(String, Vec<String>)> {
                     rng.below(254) + 1
                 )
             };
-            let dest = format!(
-                "10.{agency_octet}.{}.{}",
-                rng.below(8) + 1,
-                rng.below(250) + 2
-            );
+            let mut third = rng.below(8) + 1;
+            let fourth = rng.below(250) + 2;
+            if let Some((_, criticality, _, _)) = TARGETS
+                .iter()
+                .find(|(_, _, octet, t)| *octet == agency_octet && *t == third)
+                && !stable(template, *criticality, RECURRING.contains(&src.as_str()))
+            {
+                // Not this kind of alert at a critical system: the next subnet instead.
+                third = 9;
+            }
+            let dest = format!("10.{agency_octet}.{third}.{fourth}");
             flow += 1 + rng.below(1_000_000);
             let line = eve_line(template, at, &src, &dest, flow, 1_024 + rng.below(60_000));
             months
@@ -634,19 +719,48 @@ mod tests {
         let months = year(now);
         assert_eq!(months.len(), 12, "twelve months up to this one");
         assert_eq!(months[0].0, "2025-12");
+        let mut all = Vec::new();
         for (_, lines) in &months {
             let batch = parse_batch(source, lines.join("\n").as_bytes(), now);
             assert!(batch.rejected.is_empty(), "{:?}", batch.rejected);
-            for alert in &batch.alerts {
-                assert!(alert.observed_at < now);
-                let c = rules.classify(alert, &Default::default());
-                *categories.entry(c.category).or_default() += 1;
-                *severities.entry(c.severity).or_default() += 1;
-                if settings.agencies.resolve(alert).agency.is_some() {
-                    placed += 1;
+            all.extend(batch.alerts);
+        }
+        // Weighed as the import weighs them: the critical systems and how often each source
+        // came back within 30 days (the months are imported in order, so every earlier alert
+        // is stored by then).
+        let refs: Vec<&civitas_core::alerts::Alert> = all.iter().collect();
+        let recurrence = civitas_core::alerts::recurrence::counts(&refs, &Default::default());
+        let (mut at_targets, mut recurred) = (0, 0);
+        for (alert, recurrence) in all.iter().zip(recurrence) {
+            assert!(alert.observed_at < now);
+            let target = settings.targets.resolve(alert);
+            let context = ScoreContext {
+                target_criticality: target.as_ref().map(|t| t.criticality).unwrap_or_default(),
+                target: target.map(|t| t.label),
+                recurrence,
+                ..ScoreContext::default()
+            };
+            let c = rules.classify(alert, &context);
+            let plain = rules.classify(alert, &ScoreContext::default());
+            if c.score != plain.score {
+                if context.target.is_some() {
+                    at_targets += 1;
+                }
+                if recurrence >= 3 {
+                    recurred += 1;
                 }
             }
+            *categories.entry(c.category).or_default() += 1;
+            *severities.entry(c.severity).or_default() += 1;
+            if settings.agencies.resolve(alert).agency.is_some() {
+                placed += 1;
+            }
         }
+        assert!(
+            at_targets > 20,
+            "the critical systems are attacked: {at_targets}"
+        );
+        assert!(recurred > 300, "attackers come back: {recurred}");
         let total: u32 = categories.values().sum();
         assert_eq!(total, 4_611);
         assert_eq!(placed, 4_611, "every demo alert falls in an agency's range");

@@ -605,6 +605,10 @@ pub trait HarvestStore: Send + Sync + 'static {
     ) -> DomainResult<Vec<crate::catalog::schedule::HarvestRun>>;
 }
 
+/// How many earlier sightings of one source address `AlertStore::source_sightings` returns at
+/// most: enough to say "came back"; a flood beyond it counts as this many.
+pub const SOURCE_SIGHTINGS_CAP: usize = 5_000;
+
 /// Security alerts (issue 4): stored once by fingerprint, with their notifications and the
 /// per-day counts dashboards read.
 #[async_trait]
@@ -614,6 +618,14 @@ pub trait AlertStore: Send + Sync + 'static {
         &self,
         fingerprints: &[Fingerprint],
     ) -> DomainResult<HashSet<Fingerprint>>;
+    /// When each of these source addresses was seen in `from..=to` (observation times in
+    /// milliseconds, any order), at most the newest [`SOURCE_SIGHTINGS_CAP`] per address.
+    async fn source_sightings(
+        &self,
+        addresses: &[String],
+        from: Timestamp,
+        to: Timestamp,
+    ) -> DomainResult<HashMap<String, Vec<i64>>>;
     /// In one transaction: the import run with its rejected lines, each alert (linked to the
     /// run and to its notification), each notification's growth (count added, first/last
     /// seen widened, severity raised to the highest; category and agency follow the earliest

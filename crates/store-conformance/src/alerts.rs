@@ -68,6 +68,7 @@ pub(crate) fn alert_platform(stores: &Stores) -> Platform {
         rules: None,
         rules_text: None,
         grouping,
+        ..AlertSettings::default()
     };
     Platform::new(stores.clone(), clock, SecurityPolicy::default()).with_alerts(settings)
 }
@@ -141,6 +142,46 @@ pub async fn real_suricata_files_import_once_and_their_counts_add_up(stores: &St
             .all(|a| a.rule_set_version == alerts.items[0].rule_set_version)
     );
     assert!(alerts.items.iter().any(|a| a.matched_rule_id.is_some()));
+
+    // The sightings of a source address are exactly its alerts in the window asked for.
+    let busiest = {
+        let mut by_source: std::collections::HashMap<&str, Vec<Timestamp>> = Default::default();
+        for a in &alerts.items {
+            if let Some(ip) = a.source_ip.as_deref() {
+                by_source.entry(ip).or_default().push(a.observed_at);
+            }
+        }
+        let (ip, mut times) = by_source
+            .into_iter()
+            .max_by_key(|(ip, t)| (t.len(), ip.to_string()))
+            .unwrap();
+        times.sort();
+        (ip.to_string(), times)
+    };
+    let (ip, times) = busiest;
+    assert!(times.len() > 2, "{ip}: {}", times.len());
+    let middle = times[times.len() / 2];
+    let seen = stores
+        .alerts
+        .source_sightings(
+            &[ip.clone(), "192.0.2.250".into()],
+            middle,
+            *times.last().unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut got = seen.get(&ip).cloned().unwrap_or_default();
+    got.sort();
+    let want: Vec<i64> = times
+        .iter()
+        .filter(|t| **t >= middle)
+        .map(|t| t.as_millis())
+        .collect();
+    assert_eq!(got, want, "{ip}");
+    assert!(
+        !seen.contains_key("192.0.2.250"),
+        "an unseen address has no sightings"
+    );
 
     // The rollups agree with the alerts, category by category.
     let summary = p.alerts().summary(&caller, &all).await.unwrap();

@@ -16,7 +16,7 @@ use civitas_core::audit::AuditEvent;
 use civitas_core::error::{DomainError, DomainResult};
 use civitas_core::import::ImportReport;
 use civitas_core::page::{Page, PageRequest};
-use civitas_core::ports::AlertStore;
+use civitas_core::ports::{AlertStore, SOURCE_SIGHTINGS_CAP};
 use civitas_core::text::Text;
 use civitas_core::time::Timestamp;
 use rusqlite::{ErrorCode, OptionalExtension, Row, Transaction, params};
@@ -363,6 +363,53 @@ impl AlertStore for SqliteStore {
                     );
                 }
                 Ok(known)
+            })
+            .await
+    }
+
+    async fn source_sightings(
+        &self,
+        addresses: &[String],
+        from: Timestamp,
+        to: Timestamp,
+    ) -> DomainResult<HashMap<String, Vec<i64>>> {
+        let wanted = addresses.to_vec();
+        let (from, to) = (from.as_millis(), to.as_millis());
+        self.pool
+            .read(move |conn| {
+                let mut seen: HashMap<String, Vec<i64>> = HashMap::new();
+                for chunk in wanted.chunks(LOOKUP_CHUNK) {
+                    let marks = vec!["?"; chunk.len()].join(", ");
+                    // The (source_ip, observed_at) index answers each address's range; the
+                    // window function keeps only the newest sightings of a flooding source.
+                    let mut stmt = conn
+                        .prepare_cached(&format!(
+                            "SELECT source_ip, observed_at FROM (
+                                 SELECT source_ip, observed_at, row_number() OVER (
+                                     PARTITION BY source_ip ORDER BY observed_at DESC) AS n
+                                 FROM alerts
+                                 WHERE source_ip IN ({marks}) AND observed_at BETWEEN ? AND ?)
+                             WHERE n <= ?"
+                        ))
+                        .map_err(db_err)?;
+                    let mut values: Vec<rusqlite::types::Value> = chunk
+                        .iter()
+                        .map(|a| rusqlite::types::Value::Text(a.clone()))
+                        .collect();
+                    values.push(from.into());
+                    values.push(to.into());
+                    values.push((SOURCE_SIGHTINGS_CAP as i64).into());
+                    let rows = stmt
+                        .query_map(rusqlite::params_from_iter(values), |r| {
+                            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                        })
+                        .map_err(db_err)?;
+                    for row in rows {
+                        let (address, at) = row.map_err(db_err)?;
+                        seen.entry(address).or_default().push(at);
+                    }
+                }
+                Ok(seen)
             })
             .await
     }

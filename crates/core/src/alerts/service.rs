@@ -100,7 +100,8 @@ impl<'a> AlertService<'a> {
                 .filter(|a| !known.contains(&a.fingerprint))
                 .collect();
             let report = batch.import_report(source.kind().as_str(), label, known.len() as u64);
-            let (classified, matches) = self.classify(&fresh, rules, &intel);
+            let recurrence = self.recurrence(&fresh).await?;
+            let (classified, matches) = self.classify(&fresh, &recurrence, rules, &intel);
             let write = AlertWrite::new(classified);
             let at = self.p.now();
             let mut summary = report.summary();
@@ -279,27 +280,47 @@ impl<'a> AlertService<'a> {
             .await
     }
 
-    /// Place, classify and group each new alert, matching it against the active indicators;
-    /// returns the alerts and their intel matches.
+    /// Each new alert's recurrence count: its source address in the stored history and the
+    /// batch (see `recurrence`).
+    async fn recurrence(&self, alerts: &[&Alert]) -> DomainResult<Vec<u32>> {
+        let Some((addresses, from, to)) = crate::alerts::recurrence::lookup(alerts) else {
+            return Ok(vec![0; alerts.len()]);
+        };
+        let stored = self
+            .p
+            .stores
+            .alerts
+            .source_sightings(&addresses, from, to)
+            .await?;
+        Ok(crate::alerts::recurrence::counts(alerts, &stored))
+    }
+
+    /// Place, classify and group each new alert, matching it against the active indicators
+    /// and weighing its target (the configured core and critical systems) and how often its
+    /// source came back; returns the alerts and their intel matches.
     fn classify(
         &self,
         alerts: &[&Alert],
+        recurrence: &[u32],
         rules: &crate::alerts::RuleSet,
         intel: &ActiveIndicators,
     ) -> (Vec<ClassifiedAlert>, Vec<AlertMatch>) {
         let settings = &self.p.alert_settings;
-        // Recurrence and target criticality need the asset register, which is not wired in
-        // yet; intel matches come from the in-memory index.
         let mut matches = Vec::new();
         let classified = alerts
             .iter()
-            .map(|alert| {
+            .zip(recurrence.iter().copied().chain(std::iter::repeat(0)))
+            .map(|(alert, recurrence)| {
                 let placed = settings.agencies.resolve(alert);
                 let matched = intel.matches(alert);
+                let target = settings.targets.resolve(alert);
                 let context = ScoreContext {
+                    target_criticality: target.as_ref().map(|t| t.criticality).unwrap_or_default(),
+                    target: target.map(|t| t.label),
                     intel_match: !matched.is_empty(),
                     intel_indicators: matched.iter().map(|id| intel.label(id)).collect(),
-                    ..ScoreContext::default()
+                    recurrence,
+                    success_evidence: false,
                 };
                 matches.extend(matched.into_iter().map(|indicator| AlertMatch {
                     fingerprint: alert.fingerprint,

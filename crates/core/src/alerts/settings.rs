@@ -7,6 +7,7 @@ use crate::alerts::agency::AgencyDirectory;
 use crate::alerts::grouping::GroupingPolicy;
 use crate::alerts::rules::{RuleSet, RuleSetError};
 use crate::alerts::source::SourceConfig;
+use crate::alerts::targets::TargetDirectory;
 use crate::error::{DomainError, DomainResult};
 use crate::text::Text;
 
@@ -14,6 +15,8 @@ use crate::text::Text;
 pub struct AlertSettings {
     pub sources: Vec<SourceConfig>,
     pub agencies: AgencyDirectory,
+    /// The core and critical systems the severity score weighs.
+    pub targets: TargetDirectory,
     /// `None`: the rules civitas ships with.
     pub rules: Option<Arc<RuleSet>>,
     /// The configured rule file's text, for the rule editor to start from.
@@ -26,6 +29,7 @@ impl Default for AlertSettings {
         AlertSettings {
             sources: Vec::new(),
             agencies: AgencyDirectory::new(),
+            targets: TargetDirectory::default(),
             rules: None,
             rules_text: None,
             grouping: GroupingPolicy::standard(),

@@ -20,16 +20,23 @@ pub enum Criticality {
     Critical,
 }
 
+/// How far back "the same source came back" looks.
+pub const RECURRENCE_WINDOW_DAYS: i64 = 30;
+
 /// What the caller knows beyond the alert itself.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ScoreContext {
     pub target_criticality: Criticality,
+    /// Which configured system the target is (`市府公文系統 (10.30.0.5)`), for the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// An indicator from threat intelligence matched one of the alert's observables.
     pub intel_match: bool,
     /// Which indicators matched (name and STIX id), for the reason.
     pub intel_indicators: Vec<String>,
-    /// How often the same source or signature came back in the recent window (this one included).
+    /// How many alerts came from the same source address in the [`RECURRENCE_WINDOW_DAYS`]
+    /// before this one, this one included.
     pub recurrence: u32,
     /// Evidence of success found elsewhere (EDR event on the target, HTTP 2xx to an exploit URL).
     pub success_evidence: bool,
@@ -110,18 +117,23 @@ pub(crate) fn score(
             "evidence that the attack succeeded".into(),
         );
     }
+    let named = |zh: &str, en: &str| match &context.target {
+        Some(target) => (format!("{zh}：{target}"), format!("{en}: {target}")),
+        None => (zh.to_string(), en.to_string()),
+    };
     match context.target_criticality {
         Criticality::Ordinary => {}
-        Criticality::Core => add(
-            weights.core_target,
-            "目標為核心資通系統".into(),
-            "the target is a core system".into(),
-        ),
-        Criticality::Critical => add(
-            weights.critical_target,
-            "目標為關鍵基礎設施或機密系統".into(),
-            "the target is critical infrastructure or holds secrets".into(),
-        ),
+        Criticality::Core => {
+            let (zh, en) = named("目標為核心資通系統", "the target is a core system");
+            add(weights.core_target, zh, en);
+        }
+        Criticality::Critical => {
+            let (zh, en) = named(
+                "目標為關鍵基礎設施或機密系統",
+                "the target is critical infrastructure or holds secrets",
+            );
+            add(weights.critical_target, zh, en);
+        }
     }
     if context.intel_match {
         let (zh, en) = match context.intel_indicators.as_slice() {
@@ -139,8 +151,14 @@ pub(crate) fn score(
     if context.recurrence >= weights.recurrence_from {
         add(
             weights.recurrence,
-            format!("近期重複出現 {} 次", context.recurrence),
-            format!("recurred {} times recently", context.recurrence),
+            format!(
+                "同一來源位址 {RECURRENCE_WINDOW_DAYS} 天內出現 {} 次（含本次）",
+                context.recurrence
+            ),
+            format!(
+                "the same source address was seen {} times in {RECURRENCE_WINDOW_DAYS} days (this one included)",
+                context.recurrence
+            ),
         );
     }
     if alert.action == Action::Blocked {

@@ -668,3 +668,108 @@ async fn the_monthly_report_shows_the_month_takes_commentary_and_exports_to_spre
         .unwrap();
     assert_eq!(refused.status(), 403);
 }
+
+fn eve(at: &str, src: &str, dest: &str, flow: u64) -> String {
+    serde_json::json!({
+        "timestamp": at,
+        "flow_id": flow,
+        "event_type": "alert",
+        "src_ip": src,
+        "src_port": 40_000,
+        "dest_ip": dest,
+        "dest_port": 80,
+        "proto": "TCP",
+        "alert": {
+            "action": "allowed",
+            "gid": 1,
+            "signature_id": 2_019_401,
+            "rev": 3,
+            "signature": "ET WEB_SERVER Possible SQL Injection Attempt UNION SELECT",
+            "category": "Web Application Attack",
+            "severity": 1,
+        },
+    })
+    .to_string()
+}
+
+async fn reasons_of(app: &TestApp, token: &str, src: &str) -> Vec<Vec<String>> {
+    let list = get_json(
+        app,
+        token,
+        &format!("/api/v1/alerts?source_ip={src}&per_page=50"),
+    )
+    .await;
+    let mut items: Vec<Value> = list["items"].as_array().unwrap().clone();
+    items.sort_by_key(|i| i["observed_at"].as_str().unwrap().to_string());
+    items
+        .iter()
+        .map(|i| {
+            i["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["en"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_score_weighs_a_critical_target_and_a_source_that_keeps_coming_back() {
+    let app = TestApp::spawn().await;
+    let token = user_token(&app, "ids.shipper", Role::SocAnalyst, Scope::City).await;
+    let src = "198.51.100.9";
+    // Two alerts in one post, a third in a later post two weeks on: the third is the third
+    // in 30 days. One much older alert from the same address does not count.
+    let first = [
+        eve("2023-11-01T10:00:00.000000+0800", src, "10.47.2.2", 1),
+        eve("2024-01-20T10:00:00.000000+0800", src, "10.47.2.2", 2),
+        eve("2024-01-21T10:00:00.000000+0800", src, "10.47.2.3", 3),
+    ]
+    .join("\n");
+    let r: Value = post(&app, Some(&token), "eve", first)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["created"], 3, "{r}");
+    let second = eve("2024-02-03T10:00:00.000000+0800", src, "10.99.1.7", 4);
+    let r: Value = post(&app, Some(&token), "eve", second)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["created"], 1, "{r}");
+
+    let reasons = reasons_of(&app, &token, src).await;
+    assert_eq!(reasons.len(), 4);
+    let recurred = |rs: &Vec<String>| rs.iter().any(|r| r.contains("seen 3 times in 30 days"));
+    let at_target = |rs: &Vec<String>| {
+        rs.iter()
+            .any(|r| r == "+2: the target is critical infrastructure or holds secrets: 自來水監控系統 (10.99.1.7)")
+    };
+    // November and the first two January alerts: 1, 1 and 2 sightings, under the threshold of 3.
+    for rs in &reasons[..3] {
+        assert!(!rs.iter().any(|r| r.contains("in 30 days")), "{rs:?}");
+        assert!(!at_target(rs), "{rs:?}");
+    }
+    assert!(recurred(&reasons[3]), "{:?}", reasons[3]);
+    assert!(at_target(&reasons[3]), "{:?}", reasons[3]);
+    // Priority 1 (+2), critical (+2), recurrence (+1): high.
+    let list = get_json(
+        &app,
+        &token,
+        &format!("/api/v1/alerts?source_ip={src}&severity=high"),
+    )
+    .await;
+    assert_eq!(list["total"], 1, "{list}");
+    // Re-posting adds nothing and does not count the same alert twice.
+    let again = eve("2024-02-03T10:00:00.000000+0800", src, "10.99.1.7", 4);
+    let r: Value = post(&app, Some(&token), "eve", again)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["duplicates"], 1, "{r}");
+    assert_eq!(reasons_of(&app, &token, src).await.len(), 4);
+}

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use civitas_core::accounts::{Argon2Params, NewUserRequest};
 use civitas_core::agencies::{AgencyCode, AgencyImportFormat};
 use civitas_core::alerts::{
-    AgencyDirectory, AlertSettings, SourceConfig, SourceFormat, SourceName,
+    AgencyDirectory, AlertSettings, SourceConfig, SourceFormat, SourceName, TargetDirectory,
+    TargetEntry,
 };
 use civitas_core::authz::{Grant, Principal, Role, Scope};
 use civitas_core::clock::ManualClock;
@@ -80,6 +81,14 @@ pub fn alert_settings() -> AlertSettings {
             SourceFormat::Suricata,
         )],
         agencies,
+        // A critical system no fixture reaches: `alerts::the_score_weighs_…` aims at it.
+        targets: TargetDirectory::from_entries(&[TargetEntry {
+            name: "自來水監控系統".into(),
+            criticality: "critical".into(),
+            ranges: vec!["10.99.1.0/24".into()],
+            hosts: Vec::new(),
+        }])
+        .unwrap(),
         ..AlertSettings::default()
     }
 }

@@ -291,7 +291,26 @@ fn the_reasons_name_the_rule_and_every_score_term() {
     assert!(en.contains(&"+3: evidence that the attack succeeded"));
     assert!(en.contains(&"+2: the target is critical infrastructure or holds secrets"));
     assert!(en.contains(&"+2: matches a threat-intelligence indicator"));
-    assert!(en.contains(&"+1: recurred 4 times recently"));
+    assert!(
+        en.contains(&"+1: the same source address was seen 4 times in 30 days (this one included)")
+    );
+    // A named system is named in the reason.
+    let named = rules.classify(
+        &alert,
+        &ScoreContext {
+            target_criticality: Criticality::Core,
+            target: Some("市府公文系統 (10.30.0.5)".into()),
+            ..Default::default()
+        },
+    );
+    assert!(
+        named
+            .reasons
+            .iter()
+            .any(|r| r.zh == "+1：目標為核心資通系統：市府公文系統 (10.30.0.5)"),
+        "{:?}",
+        named.reasons
+    );
     assert_eq!(
         *en.last().unwrap(),
         "score 10 (high ≥ 5, medium ≥ 1) → high"
