@@ -561,3 +561,111 @@ pub async fn changed_rules_reapplied_to_history_move_the_statistics_and_name_the
         "{err:?}"
     );
 }
+
+/// A large file is read in chunks, each stored on its own: the totals reconcile, rejected
+/// lines keep the file's numbers, and a run killed after some chunks, run again, stores each
+/// alert once.
+pub async fn a_file_is_imported_in_chunks_and_a_rerun_after_a_kill_stores_each_alert_once(
+    stores: &Stores,
+) {
+    let p = alert_platform(stores);
+    let caller = analyst();
+    let (_, wrccdc) = EVE_FILES[1];
+    let events: Vec<serde_json::Value> = serde_json::from_slice(wrccdc).unwrap();
+    let mut lines: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    // Two broken lines at known places: a truncated record and binary garbage.
+    lines.insert(60, "{\"timestamp\": \"2018-03-".into());
+    lines.insert(150, "\u{1}\u{2}garbage".into());
+    let file = lines.join("\n");
+    let total_lines = lines.len() as u64;
+    assert_eq!(total_lines, 209);
+
+    // Killed after two chunks of 50: the first 100 lines are stored (one broken among them).
+    let head = lines[..100].join("\n");
+    let partial = p
+        .alerts()
+        .import_file_in_chunks(
+            &caller,
+            &eve(),
+            head.as_bytes(),
+            "wrccdc.ndjson",
+            50,
+            &mut |_, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(partial.report.created, 99);
+
+    let mut seen = Vec::new();
+    let rerun = p
+        .alerts()
+        .import_file_in_chunks(
+            &caller,
+            &eve(),
+            file.as_bytes(),
+            "wrccdc.ndjson",
+            50,
+            &mut |done, total| seen.push((done, total)),
+        )
+        .await
+        .unwrap();
+    let r = &rerun.report;
+    assert!(r.reconciles(), "{r:?}");
+    assert_eq!(r.received, total_lines);
+    assert_eq!(
+        r.created,
+        207 - 99,
+        "only what the killed run had not stored"
+    );
+    assert_eq!(r.duplicates, 99);
+    let lines_rejected: Vec<u64> = r.rejected.iter().map(|x| x.line).collect();
+    assert_eq!(lines_rejected, [61, 151], "the file's own line numbers");
+    assert_eq!(seen.len(), 5, "five chunks of at most 50 lines");
+    assert_eq!(seen.last().unwrap().0, file.len() as u64);
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0));
+
+    let all = AlertFilter::default();
+    let page = PageRequest::new(Some(1), Some(1));
+    assert_eq!(
+        p.alerts().list(&caller, &all, page).await.unwrap().total,
+        207
+    );
+    let runs = stores
+        .imports
+        .import_runs(Some("alerts"), PageRequest::new(Some(1), Some(50)))
+        .await
+        .unwrap();
+    assert_eq!(runs.total, 2 + 5, "one run per chunk");
+    assert!(
+        runs.items
+            .iter()
+            .any(|run| run.report.source == "wrccdc.ndjson (151–200)"),
+        "{:?}",
+        runs.items
+            .iter()
+            .map(|r| &r.report.source)
+            .collect::<Vec<_>>()
+    );
+
+    let again = p
+        .alerts()
+        .import_file_in_chunks(
+            &caller,
+            &eve(),
+            file.as_bytes(),
+            "wrccdc.ndjson",
+            50,
+            &mut |_, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.report.created, 0);
+    assert_eq!(again.report.duplicates, 207);
+    assert_eq!(
+        p.alerts().list(&caller, &all, page).await.unwrap().total,
+        207
+    );
+}

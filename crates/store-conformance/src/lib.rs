@@ -78,6 +78,7 @@ macro_rules! suite {
             platform_costs_and_use_make_the_benefit_report,
             harvest_sources_and_runs_are_kept_with_their_counts_and_reasons,
             real_suricata_files_import_once_and_their_counts_add_up,
+            a_file_is_imported_in_chunks_and_a_rerun_after_a_kill_stores_each_alert_once,
             an_agency_reader_sees_only_their_agencys_alerts,
             an_alert_stored_meanwhile_makes_the_whole_write_fail_and_leaves_nothing,
             changed_rules_reapplied_to_history_move_the_statistics_and_name_their_version,

@@ -90,16 +90,23 @@ async fn import(
     let mut imports: Vec<AlertImport> = Vec::new();
     for file in files {
         let label = file.display().to_string();
-        // One bar per file: read (and decompress), then parse, classify and store.
-        let progress = Progress::new(2, &format!("匯入警訊 / importing alerts {label}"));
+        // One bar per file, in percent of its (decompressed) bytes stored: the import reads
+        // it in chunks of 20,000 lines, each stored as it is classified.
+        let progress = Progress::new(100, &format!("匯入警訊 / importing alerts {label}"));
         let bytes = read_file(file)?;
-        progress.step(1, 2, "read");
         let done = platform
             .alerts()
-            .import(&op, &config, &bytes, &label)
+            .import_file(&op, &config, &bytes, &label, &mut |done, total| {
+                let percent = done.saturating_mul(100) / total.max(1);
+                let mib = |b: u64| b as f64 / 1_048_576.0;
+                progress.step(
+                    percent,
+                    100,
+                    &format!("{:.1}/{:.1} MiB", mib(done), mib(total)),
+                );
+            })
             .await
             .map_err(domain)?;
-        progress.step(2, 2, "stored");
         progress.finish();
         imports.push(done);
     }

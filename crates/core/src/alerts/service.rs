@@ -13,7 +13,7 @@ use crate::alerts::analysis::{
     month_of, months_back, next_month, spikes, top_values,
 };
 use crate::alerts::ingest::{AlertWrite, ClassifiedAlert};
-use crate::alerts::parse::parse_batch;
+use crate::alerts::parse::{ParsedBatch, parse_batch};
 use crate::alerts::query::{AlertFilter, AlertGroupRow, AlertRow, AlertSummary};
 use crate::alerts::reclassify::{Reclassification, Tally};
 use crate::alerts::rules::{RuleSet, RuleSetError};
@@ -26,6 +26,50 @@ use crate::import::ImportReport;
 use crate::intel::{ActiveIndicators, AlertMatch};
 use crate::page::{Page, PageRequest};
 use crate::platform::{Caller, Platform};
+
+/// How many lines of a file `AlertService::import_file` reads, classifies and stores at once.
+pub const IMPORT_CHUNK_RECORDS: usize = 20_000;
+
+/// The file cut into chunks of `chunk_records` whole lines: (first line number, byte range). A JSON array
+/// document (or a file without line breaks) is one chunk.
+fn chunks(
+    source: &SourceConfig,
+    bytes: &[u8],
+    chunk_records: usize,
+) -> Vec<(u64, std::ops::Range<usize>)> {
+    let first = bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF);
+    let is_json = !matches!(
+        source.format,
+        crate::alerts::SourceFormat::Cef
+            | crate::alerts::SourceFormat::Syslog5424
+            | crate::alerts::SourceFormat::Syslog3164
+    );
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    if is_json && first == Some(&b'[') {
+        return vec![(1, 0..bytes.len())];
+    }
+    let mut out = Vec::new();
+    let (mut start, mut line, mut lines_in_chunk) = (0usize, 1u64, 0usize);
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'\n' {
+            lines_in_chunk += 1;
+            if lines_in_chunk == chunk_records {
+                out.push((line, start..i + 1));
+                line += lines_in_chunk as u64;
+                start = i + 1;
+                lines_in_chunk = 0;
+            }
+        }
+    }
+    if start < bytes.len() {
+        out.push((line, start..bytes.len()));
+    }
+    out
+}
 
 /// What one import did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -78,11 +122,146 @@ impl<'a> AlertService<'a> {
     ) -> DomainResult<AlertImport> {
         let auth = self.authorize_import(caller)?;
         let rules = self.rules_in_force().await?;
-        let rules = rules.as_ref();
+        let intel = self.p.intel().active().await?;
         let started_at = self.p.now();
         let batch = parse_batch(source, bytes, started_at);
-        let fingerprints: Vec<Fingerprint> = batch.alerts.iter().map(|a| a.fingerprint).collect();
+        self.store_batch(
+            caller, &auth, source, &rules, &intel, batch, label, started_at,
+        )
+        .await
+    }
+
+    /// Imports a file, however large: line formats are read in chunks of
+    /// [`IMPORT_CHUNK_RECORDS`] lines, each stored in its own transaction and import run
+    /// (labelled with its lines), so memory stays bounded, `progress(done, total)` can report
+    /// bytes, and a re-run after a crash adds only what is missing. The next chunk is parsed on
+    /// another core while this one is stored. A JSON array document is one chunk. Returns the
+    /// file's totals (the run is the last chunk's); rejected lines carry the file's numbers.
+    pub async fn import_file(
+        &self,
+        caller: &Caller,
+        source: &SourceConfig,
+        bytes: &[u8],
+        label: &str,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> DomainResult<AlertImport> {
+        self.import_file_in_chunks(caller, source, bytes, label, IMPORT_CHUNK_RECORDS, progress)
+            .await
+    }
+
+    /// [`Self::import_file`] with chunks of `chunk_records` lines (tests use small ones).
+    pub async fn import_file_in_chunks(
+        &self,
+        caller: &Caller,
+        source: &SourceConfig,
+        bytes: &[u8],
+        label: &str,
+        chunk_records: usize,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> DomainResult<AlertImport> {
+        let auth = self.authorize_import(caller)?;
+        let rules = self.rules_in_force().await?;
         let intel = self.p.intel().active().await?;
+        let chunks = chunks(source, bytes, chunk_records.max(1));
+        let total = bytes.len() as u64;
+        let many = chunks.len() > 1;
+        let parse = |index: usize| {
+            let (first_line, range) = chunks.get(index).cloned()?;
+            let piece = bytes.get(range.clone())?.to_vec();
+            let source = source.clone();
+            let at = self.p.now();
+            Some((
+                first_line,
+                range,
+                at,
+                tokio::task::spawn_blocking(move || {
+                    let mut batch = parse_batch(&source, &piece, at);
+                    for r in &mut batch.rejected {
+                        r.line += first_line - 1;
+                    }
+                    batch
+                }),
+            ))
+        };
+        let mut next = parse(0);
+        let mut index = 0;
+        let mut sum: Option<AlertImport> = None;
+        while let Some((first_line, range, started_at, parsing)) = next.take() {
+            let batch = parsing.await.map_err(DomainError::store)?;
+            index += 1;
+            next = parse(index);
+            let chunk_label = if many {
+                let piece = bytes.get(range.clone()).unwrap_or_default();
+                let breaks = piece.iter().filter(|c| **c == b'\n').count() as u64;
+                let last_line = (first_line + breaks)
+                    .saturating_sub(u64::from(piece.ends_with(b"\n")))
+                    .max(first_line);
+                format!("{label} ({first_line}–{last_line})")
+            } else {
+                label.to_string()
+            };
+            let done = self
+                .store_batch(
+                    caller,
+                    &auth,
+                    source,
+                    &rules,
+                    &intel,
+                    batch,
+                    &chunk_label,
+                    started_at,
+                )
+                .await?;
+            progress(range.end as u64, total);
+            sum = Some(match sum {
+                None => AlertImport {
+                    report: ImportReport {
+                        source: label.to_string(),
+                        ..done.report
+                    },
+                    ..done
+                },
+                Some(mut s) => {
+                    s.run_id = done.run_id;
+                    s.report.received += done.report.received;
+                    s.report.created += done.report.created;
+                    s.report.duplicates += done.report.duplicates;
+                    s.report.rejected.extend(done.report.rejected);
+                    s.skipped_other_events += done.skipped_other_events;
+                    s.intel_matches += done.intel_matches;
+                    s
+                }
+            });
+        }
+        match sum {
+            Some(s) => Ok(s),
+            // An empty file: one empty run, so the history says it was read.
+            None => {
+                let started_at = self.p.now();
+                let batch = parse_batch(source, bytes, started_at);
+                self.store_batch(
+                    caller, &auth, source, &rules, &intel, batch, label, started_at,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Stores one parsed batch: drops what is already stored, weighs and classifies the rest,
+    /// and writes them with the run and its audit entry in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn store_batch(
+        &self,
+        caller: &Caller,
+        auth: &Authorization,
+        source: &SourceConfig,
+        rules: &RuleSet,
+        intel: &ActiveIndicators,
+        batch: ParsedBatch,
+        label: &str,
+        started_at: crate::time::Timestamp,
+    ) -> DomainResult<AlertImport> {
+        let fingerprints: Vec<Fingerprint> = batch.alerts.iter().map(|a| a.fingerprint).collect();
         // The store refuses the write if an alert arrived from elsewhere between the look-up
         // and the write (nothing is written then); the second look-up sees it.
         let mut attempt = 0;
@@ -101,7 +280,7 @@ impl<'a> AlertService<'a> {
                 .collect();
             let report = batch.import_report(source.kind().as_str(), label, known.len() as u64);
             let recurrence = self.recurrence(&fresh).await?;
-            let (classified, matches) = self.classify(&fresh, &recurrence, rules, &intel);
+            let (classified, matches) = self.classify(&fresh, &recurrence, rules, intel);
             let write = AlertWrite::new(classified);
             let at = self.p.now();
             let mut summary = report.summary();
@@ -115,7 +294,7 @@ impl<'a> AlertService<'a> {
                 map.insert("notifications_touched".into(), write.groups.len().into());
                 map.insert("intel_matches".into(), matches.len().into());
             }
-            let event = caller.event(at, &auth, "alerts.import", "import", label, summary);
+            let event = caller.event(at, auth, "alerts.import", "import", label, summary);
             let stored = self
                 .p
                 .stores
@@ -773,4 +952,28 @@ fn rule_error(e: RuleSetError) -> DomainError {
             format!("the rule file is wrong at {place}: {}", e.message.en),
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::{SourceFormat, SourceName};
+
+    fn source(format: SourceFormat) -> SourceConfig {
+        SourceConfig::new(SourceName::parse("s").unwrap(), format)
+    }
+
+    #[test]
+    fn files_are_cut_at_whole_lines_and_arrays_stay_whole() {
+        let eve = source(SourceFormat::Suricata);
+        let text = b"a\nb\nc\nd\ne";
+        let cut = chunks(&eve, text, 2);
+        assert_eq!(cut, [(1, 0..4), (3, 4..8), (5, 8..9)]);
+        assert_eq!(chunks(&eve, b"a\nb\n", 2), [(1, 0..4)]);
+        assert_eq!(chunks(&eve, b" [ {}, {} ]\n\n", 1), [(1, 0..13)]);
+        // A CEF line starting with '[' is still a line.
+        let cef = source(SourceFormat::Cef);
+        assert_eq!(chunks(&cef, b"[x\n[y\n", 1), [(1, 0..3), (2, 3..6)]);
+        assert!(chunks(&eve, b"", 5).is_empty());
+    }
 }
