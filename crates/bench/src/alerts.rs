@@ -226,7 +226,7 @@ impl Lcg {
 }
 
 /// The `i`-th alert, one EVE line with the fields a real sensor writes.
-fn eve_line(i: u64, rng: &mut Lcg, start_ms: i64, span_ms: i64) -> String {
+fn eve_line(i: u64, n: u64, rng: &mut Lcg, start_ms: i64, span_ms: i64) -> String {
     let (signature, sid, class, priority, port, app) = TEMPLATES
         .get(rng.below(TEMPLATES.len() as u64) as usize)
         .copied()
@@ -235,8 +235,8 @@ fn eve_line(i: u64, rng: &mut Lcg, start_ms: i64, span_ms: i64) -> String {
         .get(rng.below(AGENCIES.len() as u64) as usize)
         .map(|a| a.1)
         .unwrap_or(30);
-    // Strictly increasing with i, so every alert is distinct; spread over the year.
-    let at_ms = start_ms + (i as i64 * 997) % span_ms;
+    // Strictly increasing with i, so every alert is distinct; spread evenly over the year.
+    let at_ms = start_ms + (i128::from(i) * i128::from(span_ms) / i128::from(n.max(1))) as i64;
     let at = Timestamp::from_millis(at_ms).unwrap_or_else(now);
     let local = at.in_taipei();
     // A third of the traffic comes from 2,000 sources that keep coming back.
@@ -310,7 +310,7 @@ fn generate(path: &Path, n: u64) -> anyhow::Result<u64> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     let mut bytes = 0u64;
     for i in 0..n {
-        let line = eve_line(i, &mut rng, end - span, span);
+        let line = eve_line(i, n, &mut rng, end - span, span);
         bytes += line.len() as u64 + 1;
         out.write_all(line.as_bytes())?;
         out.write_all(b"\n")?;

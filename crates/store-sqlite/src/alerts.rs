@@ -612,16 +612,18 @@ impl AlertStore for SqliteStore {
         to: Timestamp,
     ) -> DomainResult<Vec<DayCount>> {
         let (sql, mut params) = agency_conditions(filter);
-        let mut all: Params = vec![Box::new(from.as_millis()), Box::new(to.as_millis())];
+        // Whole Taipei days: `from` and `to` are the analysis' day boundaries.
+        let day = |t: Timestamp| civitas_core::time::iso_date(t.taipei_date());
+        let mut all: Params = vec![Box::new(day(from)), Box::new(day(to))];
         all.append(&mut params);
         self.pool
             .read(move |conn| {
-                // Taipei is UTC+8 all year round.
+                // Kept by triggers on alert_groups (migration 18).
                 let mut stmt = conn
                     .prepare(&format!(
-                        "SELECT agency, date(first_seen / 1000 + 28800, 'unixepoch') AS day, COUNT(*)
-                         FROM alert_groups WHERE first_seen >= ? AND first_seen < ?{sql}
-                         GROUP BY agency, day ORDER BY agency, day"
+                        "SELECT NULLIF(agency, ''), day, groups
+                         FROM alert_group_days WHERE day >= ? AND day < ? AND groups > 0{sql}
+                         ORDER BY agency, day"
                     ))
                     .map_err(db_err)?;
                 stmt.query_map(param_refs(&all).as_slice(), |r| {

@@ -61,6 +61,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (14, "cases", include_str!("../migrations/0014_cases.sql")),
     (15, "intel", include_str!("../migrations/0015_intel.sql")),
+    (
+        18,
+        "alert_dashboard_scale",
+        include_str!("../migrations/0018_alert_dashboard_scale.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

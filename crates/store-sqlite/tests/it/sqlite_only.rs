@@ -125,3 +125,71 @@ async fn the_database_is_in_wal_mode() {
 fn rusqlite_conn(path: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
+
+/// The notifications-per-day rollup the spike test reads (migration 18) always equals counting
+/// alert_groups, through inserts, upserts that move a notification's first sighting or agency
+/// across a Taipei midnight, and deletes.
+#[tokio::test]
+async fn the_notification_day_rollup_follows_every_change_of_alert_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let _store = SqliteStore::open_in(dir.path(), OpenOptions::default()).unwrap();
+    let conn = rusqlite_conn(&dir.path().join(DB_FILE));
+    let counted = |conn: &rusqlite::Connection| -> Vec<(String, String, i64)> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT date(first_seen / 1000 + 28800, 'unixepoch'), COALESCE(agency, ''), COUNT(*)
+                 FROM alert_groups GROUP BY 1, 2 ORDER BY 1, 2",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let rolled = |conn: &rusqlite::Connection| -> Vec<(String, String, i64)> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT day, agency, groups FROM alert_group_days WHERE groups > 0 ORDER BY 1, 2",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    // 2024-05-01 15:59:59Z is 23:59:59 in Taipei; a second later is the next Taipei day.
+    let before_midnight = 1_714_579_199_000i64;
+    let upsert = "INSERT INTO alert_groups (group_key, window_start, first_seen, last_seen, alert_count,
+                                            category, severity_rank, agency)
+                  VALUES (?1, 0, ?2, ?2, 1, 'other', 1, ?3)
+                  ON CONFLICT (window_start, group_key) DO UPDATE SET
+                      alert_count = alert_count + 1,
+                      agency = CASE WHEN excluded.first_seen < first_seen THEN excluded.agency ELSE agency END,
+                      first_seen = MIN(first_seen, excluded.first_seen),
+                      last_seen = MAX(last_seen, excluded.last_seen)";
+    for (key, at, agency) in [
+        ("a", before_midnight + 1_000, Some("380330000E")),
+        ("b", before_midnight + 5_000, None),
+        ("c", before_midnight + 9_000, Some("380330000E")),
+        // An earlier alert joins "a": its first sighting moves to the day before, and its
+        // agency to the earlier member's.
+        ("a", before_midnight, Some("TY-ARTMUSEUM")),
+        // A later one joins "b": nothing moves.
+        ("b", before_midnight + 86_400_000, Some("380330000E")),
+    ] {
+        conn.execute(upsert, rusqlite::params![key, at, agency])
+            .unwrap();
+        assert_eq!(rolled(&conn), counted(&conn), "after {key} at {at}");
+    }
+    assert_eq!(
+        rolled(&conn),
+        [
+            ("2024-05-01".to_string(), "TY-ARTMUSEUM".to_string(), 1),
+            ("2024-05-02".to_string(), String::new(), 1),
+            ("2024-05-02".to_string(), "380330000E".to_string(), 1),
+        ]
+    );
+    conn.execute("DELETE FROM alert_groups WHERE group_key = 'c'", [])
+        .unwrap();
+    assert_eq!(rolled(&conn), counted(&conn));
+}
