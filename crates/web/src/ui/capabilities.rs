@@ -31,11 +31,6 @@ pub const DATA: &[Capability] = &[
 
 pub const SECURITY: &[Capability] = &[
     Capability {
-        href: "/cases",
-        slug: "cases",
-        nav_key: "nav.cases",
-    },
-    Capability {
         href: "/assets",
         slug: "assets",
         nav_key: "nav.assets",
