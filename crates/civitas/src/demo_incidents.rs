@@ -71,7 +71,10 @@ pub fn report_pdf(lines: &[&str]) -> Vec<u8> {
         out.push_str(&format!("{} 0 obj\n{body}\nendobj\n", i + 1));
     }
     let xref = out.len();
-    out.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
+    out.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
     for o in offsets {
         out.push_str(&format!("{o:010} 00000 n \n"));
     }
@@ -151,7 +154,12 @@ async fn walk(
     Ok(revision)
 }
 
-async fn engagement_revision(p: &Platform, who: &Caller, incident: &RecordId, fx: &RecordId) -> Result<u32> {
+async fn engagement_revision(
+    p: &Platform,
+    who: &Caller,
+    incident: &RecordId,
+    fx: &RecordId,
+) -> Result<u32> {
     let view = p.cases().get(who, incident).await.map_err(err)?;
     view.engagements
         .iter()
@@ -159,6 +167,15 @@ async fn engagement_revision(p: &Platform, who: &Caller, incident: &RecordId, fx
         .map(|e| e.revision)
         .ok_or_else(|| anyhow::anyhow!("engagement {fx} missing"))
 }
+
+/// A finding: root cause, what was found, indicators, hosts and recommendations.
+type FindingSpec<'a> = (
+    RootCause,
+    &'a str,
+    Vec<Observable>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+);
 
 /// Commissions forensics, receives the given report versions (each a full PDF) and records
 /// the finding; returns the engagement and its finding id.
@@ -173,7 +190,7 @@ async fn forensics(
     scope: &str,
     reports: &[(Timestamp, &str, Vec<&str>, BTreeSet<ReportSection>)],
     accept: Option<Timestamp>,
-    finding: Option<(RootCause, &str, Vec<Observable>, Vec<&str>, Vec<&str>)>,
+    finding: Option<FindingSpec<'_>>,
 ) -> Result<(RecordId, Option<RecordId>)> {
     clock.set(requested);
     let fx = p
@@ -194,7 +211,15 @@ async fn forensics(
         let hash = sha256_hex(&bytes);
         let revision = engagement_revision(p, who, incident, &fx.id).await?;
         p.cases()
-            .upload_report(who, &fx.id, revision, name, bytes, Some(&hash), sections.clone())
+            .upload_report(
+                who,
+                &fx.id,
+                revision,
+                name,
+                bytes,
+                Some(&hash),
+                sections.clone(),
+            )
             .await
             .map_err(err)?;
     }
@@ -285,7 +310,10 @@ const TOOL_HOST: &str = "185.220.101.34";
 async fn wget(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) -> Result<()> {
     let culture = "380330000E";
     let found = notification(p, culture, day_at(now, 215, 0, 0), day_at(now, 195, 0, 0)).await?;
-    let seen = found.as_ref().map(|f| f.1).unwrap_or(day_at(now, 200, 9, 0));
+    let seen = found
+        .as_ref()
+        .map(|f| f.1)
+        .unwrap_or(day_at(now, 200, 9, 0));
     let aware = seen.add(Duration::minutes(25));
     clock.set(aware.add(Duration::minutes(5)));
     let incident = p
@@ -337,9 +365,26 @@ async fn wget(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) -> Re
         &id,
         i.revision,
         &[
-            (TimelineKind::Notified, aware.add(Duration::minutes(48)), "已於國家資通安全通報應變網站通報"),
-            (TimelineKind::Contained, aware.add(Duration::hours(5)), "電腦離線並封鎖對外連線"),
-            (TimelineKind::Recovered, aware.add(Duration::days(2)), "重灌作業系統並更換本機帳號密碼"),
+            (
+                TimelineKind::Notified,
+                aware.add(Duration::minutes(48)),
+                "已於國家資通安全通報應變網站通報",
+            ),
+            (
+                TimelineKind::LevelReviewed,
+                aware.add(Duration::hours(3)),
+                "主管機關已審核事件等級",
+            ),
+            (
+                TimelineKind::Contained,
+                aware.add(Duration::hours(5)),
+                "電腦離線並封鎖對外連線",
+            ),
+            (
+                TimelineKind::Recovered,
+                aware.add(Duration::days(2)),
+                "重灌作業系統並更換本機帳號密碼",
+            ),
         ],
     )
     .await?;
@@ -436,7 +481,12 @@ async fn wget(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) -> Re
         .map_err(err)?;
     clock.set(aware.add(Duration::days(42)));
     p.cases()
-        .verify(&c.officer, &laps.id, done.revision, "抽查 5 台電腦之本機管理者密碼皆不同")
+        .verify(
+            &c.officer,
+            &laps.id,
+            done.revision,
+            "抽查 5 台電腦之本機管理者密碼皆不同",
+        )
         .await
         .map_err(err)?;
     // Allow-listing: started, never finished: overdue.
@@ -493,15 +543,29 @@ async fn wget(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) -> Re
         &id,
         revision,
         &[
-            (TimelineKind::ReportSubmitted, aware.add(Duration::days(25)), "調查、處理及改善報告已送市府資安長"),
-            (TimelineKind::ImprovementPlanSubmitted, aware.add(Duration::days(25)), "改善計畫含 LAPS 與白名單時程"),
+            (
+                TimelineKind::ReportSubmitted,
+                aware.add(Duration::days(25)),
+                "調查、處理及改善報告已送市府資安長",
+            ),
+            (
+                TimelineKind::ImprovementPlanSubmitted,
+                aware.add(Duration::days(25)),
+                "改善計畫含 LAPS 與白名單時程",
+            ),
         ],
     )
     .await?;
     clock.set(aware.add(Duration::days(26)));
     let i = p
         .cases()
-        .determine(&c.soc, &id, revision, Determination::Confirmed, "鑑識報告確認帳號遭濫用")
+        .determine(
+            &c.soc,
+            &id,
+            revision,
+            Determination::Confirmed,
+            "鑑識報告確認帳號遭濫用",
+        )
         .await
         .map_err(err)?;
     p.cases()
@@ -513,7 +577,13 @@ async fn wget(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) -> Re
 
 async fn intrusions(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) -> Result<()> {
     // The museum's bad day in the alerts demo, nine days ago, and the bureau's alerts of it.
-    let museum = notification(p, "TY-ARTMUSEUM", day_at(now, 10, 0, 0), day_at(now, 8, 0, 0)).await?;
+    let museum = notification(
+        p,
+        "TY-ARTMUSEUM",
+        day_at(now, 10, 0, 0),
+        day_at(now, 8, 0, 0),
+    )
+    .await?;
     let bureau = notification(p, "380330000E", day_at(now, 14, 0, 0), day_at(now, 8, 0, 0)).await?;
     let seen = [museum.as_ref(), bureau.as_ref()]
         .into_iter()
@@ -592,8 +662,21 @@ async fn intrusions(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast)
         &id,
         i.revision,
         &[
-            (TimelineKind::Notified, aware.add(Duration::minutes(55)), "已通報"),
-            (TimelineKind::Contained, aware.add(Duration::hours(20)), "封鎖攻擊來源並隔離典藏系統對外服務"),
+            (
+                TimelineKind::Notified,
+                aware.add(Duration::minutes(55)),
+                "已通報",
+            ),
+            (
+                TimelineKind::LevelReviewed,
+                aware.add(Duration::hours(3)),
+                "主管機關已審核事件等級",
+            ),
+            (
+                TimelineKind::Contained,
+                aware.add(Duration::hours(20)),
+                "封鎖攻擊來源並隔離典藏系統對外服務",
+            ),
         ],
     )
     .await?;
@@ -634,7 +717,8 @@ async fn website(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) ->
                 occurred_at: Some(aware.sub(Duration::days(3))),
                 aware_at: aware,
                 people: Vec::new(),
-                description: "網站多個頁面頁尾被插入隱藏的博弈廣告文字與外部連結，搜尋引擎已收錄。".into(),
+                description: "網站多個頁面頁尾被插入隱藏的博弈廣告文字與外部連結，搜尋引擎已收錄。"
+                    .into(),
             },
         )
         .await
@@ -665,9 +749,26 @@ async fn website(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) ->
         &id,
         i.revision,
         &[
-            (TimelineKind::Notified, aware.add(Duration::minutes(50)), "已通報"),
-            (TimelineKind::Contained, aware.add(Duration::hours(6)), "網站切換為維護頁面"),
-            (TimelineKind::Recovered, aware.add(Duration::days(1)), "以乾淨備份重建並更新 CMS"),
+            (
+                TimelineKind::Notified,
+                aware.add(Duration::minutes(50)),
+                "已通報",
+            ),
+            (
+                TimelineKind::LevelReviewed,
+                aware.add(Duration::hours(3)),
+                "主管機關已審核事件等級",
+            ),
+            (
+                TimelineKind::Contained,
+                aware.add(Duration::hours(6)),
+                "網站切換為維護頁面",
+            ),
+            (
+                TimelineKind::Recovered,
+                aware.add(Duration::days(1)),
+                "以乾淨備份重建並更新 CMS",
+            ),
         ],
     )
     .await?;
@@ -798,7 +899,12 @@ async fn website(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) ->
         .map_err(err)?;
     clock.set(aware.add(Duration::days(31)));
     p.cases()
-        .verify(&c.admin, &patch.id, done.revision, "弱點掃描報告確認無高風險項目")
+        .verify(
+            &c.admin,
+            &patch.id,
+            done.revision,
+            "弱點掃描報告確認無高風險項目",
+        )
         .await
         .map_err(err)?;
     // Monitoring: submitted, waiting for its verifier.
@@ -835,7 +941,11 @@ async fn website(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) ->
         &c.soc,
         &id,
         revision,
-        &[(TimelineKind::ReportSubmitted, aware.add(Duration::days(20)), "調查報告已送")],
+        &[(
+            TimelineKind::ReportSubmitted,
+            aware.add(Duration::days(20)),
+            "調查報告已送",
+        )],
     )
     .await?;
     Ok(())
@@ -862,7 +972,9 @@ async fn edr(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) -> Res
                 occurred_at: Some(aware.sub(Duration::minutes(12))),
                 aware_at: aware,
                 people: Vec::new(),
-                description: "同仁開啟偽冒公文附件後，EDR 偵測 PowerShell 下載並執行可疑檔案，已自動隔離。".into(),
+                description:
+                    "同仁開啟偽冒公文附件後，EDR 偵測 PowerShell 下載並執行可疑檔案，已自動隔離。"
+                        .into(),
             },
         )
         .await
@@ -893,9 +1005,26 @@ async fn edr(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) -> Res
         &id,
         i.revision,
         &[
-            (TimelineKind::Notified, aware.add(Duration::minutes(50)), "已通報"),
-            (TimelineKind::Contained, aware.add(Duration::hours(1)), "EDR 網路隔離"),
-            (TimelineKind::Recovered, aware.add(Duration::days(1)), "重灌並還原使用者資料"),
+            (
+                TimelineKind::Notified,
+                aware.add(Duration::minutes(50)),
+                "已通報",
+            ),
+            (
+                TimelineKind::LevelReviewed,
+                aware.add(Duration::hours(3)),
+                "主管機關已審核事件等級",
+            ),
+            (
+                TimelineKind::Contained,
+                aware.add(Duration::hours(1)),
+                "EDR 網路隔離",
+            ),
+            (
+                TimelineKind::Recovered,
+                aware.add(Duration::days(1)),
+                "重灌並還原使用者資料",
+            ),
         ],
     )
     .await?;
@@ -928,7 +1057,10 @@ async fn edr(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) -> Res
                 Observable::new(ObservableKind::Domain, "update-cdn-check.example"),
             ],
             vec!["10.40.3.113"],
-            vec!["全局社交工程演練與教育訓練", "以群組原則封鎖網路來源文件之巨集"],
+            vec![
+                "全局社交工程演練與教育訓練",
+                "以群組原則封鎖網路來源文件之巨集",
+            ],
         )),
     )
     .await?;
@@ -974,7 +1106,10 @@ async fn edr(p: &Platform, clock: &ManualClock, now: Timestamp, c: &Cast) -> Res
             &c.soc,
             &drill.id,
             drill.revision,
-            vec![evidence("training-attendance.txt", "Training held; 212 of 230 staff attended.")],
+            vec![evidence(
+                "training-attendance.txt",
+                "Training held; 212 of 230 staff attended.",
+            )],
             Some("已辦理教育訓練".into()),
         )
         .await
@@ -1007,7 +1142,10 @@ mod tests {
         let xref = text.find("xref\n").unwrap();
         for (n, line) in text[xref..].lines().skip(3).take(5).enumerate() {
             let offset: usize = line[..10].parse().unwrap();
-            assert!(text[offset..].starts_with(&format!("{} 0 obj", n + 1)), "{line}");
+            assert!(
+                text[offset..].starts_with(&format!("{} 0 obj", n + 1)),
+                "{line}"
+            );
         }
     }
 }

@@ -467,17 +467,32 @@ async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese()
     // some overdue, one verified and still clean, one reopened because its indicator came back.
     let get_json = |path: &str| {
         let request = c.get(format!("{}{path}", server.base));
-        async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+        async move {
+            request
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
     };
     let incidents = get_json("/api/v1/incidents").await;
     assert_eq!(incidents["total"], 4, "{incidents}");
     let titles = incidents.to_string();
     for seen in ["wget", "美術館", "博弈廣告", "EDR"] {
-        assert!(titles.contains(seen), "{seen} missing from the demo incidents");
+        assert!(
+            titles.contains(seen),
+            "{seen} missing from the demo incidents"
+        );
     }
     let mut from_alerts = 0;
     for row in incidents["items"].as_array().unwrap() {
-        let detail = get_json(&format!("/api/v1/incidents/{}", row["id"].as_str().unwrap())).await;
+        let detail = get_json(&format!(
+            "/api/v1/incidents/{}",
+            row["id"].as_str().unwrap()
+        ))
+        .await;
         if detail["incident"]["origin"]["kind"] == "alerts" {
             from_alerts += 1;
         }
@@ -486,15 +501,14 @@ async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese()
             "every incident has its legal clocks"
         );
     }
-    assert_eq!(from_alerts, 2, "the wget and intrusion incidents come from the demo's alerts");
+    assert_eq!(
+        from_alerts, 2,
+        "the wget and intrusion incidents come from the demo's alerts"
+    );
     let actions = get_json("/api/v1/actions").await;
     let actions = actions.as_array().unwrap();
     assert_eq!(actions.len(), 7, "{actions:?}");
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    let now = civitas_core::time::Timestamp::from_millis(millis as i64).unwrap();
+    let now = civitas_core::clock::Clock::now(&civitas_core::clock::SystemClock);
     let overdue = actions
         .iter()
         .filter(|a| {
@@ -511,10 +525,17 @@ async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese()
             a["status"] == "in_progress"
                 && a["action"]["recurrence_checks"]
                     .as_array()
-                    .is_some_and(|c| c.iter().any(|c| !c["evidence"].as_array().unwrap().is_empty()))
+                    .is_some_and(|c| {
+                        c.iter()
+                            .any(|c| !c["evidence"].as_array().unwrap().is_empty())
+                    })
         })
         .collect();
-    assert_eq!(reopened.len(), 1, "one action reopened by the recurrence check");
+    assert_eq!(
+        reopened.len(),
+        1,
+        "one action reopened by the recurrence check"
+    );
     assert!(reopened[0]["action"].to_string().contains("185.220.101.34"));
     assert_eq!(
         actions.iter().filter(|a| a["status"] == "verified").count(),
@@ -537,7 +558,10 @@ async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese()
         .text()
         .await
         .unwrap();
-    assert!(board.contains("已逾期"), "the board shows an overdue legal deadline");
+    assert!(
+        board.contains("已逾期"),
+        "the board shows an overdue legal deadline"
+    );
     assert_eq!(stop(server), 0);
 
     // Running the demo again reuses the data and prints the same login.

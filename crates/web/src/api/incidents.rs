@@ -632,7 +632,10 @@ impl Form {
 }
 
 /// The multipart form of a request whose caller has already been checked.
-pub(crate) async fn multipart_of(request: axum::extract::Request, state: &AppState) -> ApiResult<Multipart> {
+pub(crate) async fn multipart_of(
+    request: axum::extract::Request,
+    state: &AppState,
+) -> ApiResult<Multipart> {
     <Multipart as axum::extract::FromRequest<AppState>>::from_request(request, state)
         .await
         .map_err(|e| {

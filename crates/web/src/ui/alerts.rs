@@ -742,7 +742,10 @@ fn incident_href(row: &AlertRow) -> String {
         ("notification", row.group_id.to_string()),
         (
             "agency",
-            row.agency.as_ref().map(|a| a.to_string()).unwrap_or_default(),
+            row.agency
+                .as_ref()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
         ),
         ("title", row.signature.clone()),
         ("category", category),

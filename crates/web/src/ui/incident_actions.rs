@@ -11,14 +11,17 @@ use civitas_core::cases::{Action, ActionStatus, RecordId, RecurrenceDecision};
 use civitas_core::time::{Language, Timestamp};
 
 use super::incidents::{
-    Pairs, chosen_files, field, lbl, local_time, priority_label, record_id,
-    required, revision, user_name,
+    Pairs, chosen_files, field, lbl, local_time, priority_label, record_id, required, revision,
+    user_name,
 };
 use super::{Chrome, Page, redirect_with_flash, render};
 use crate::api::incidents::{multipart_of, read_form};
 use crate::error::ApiResult;
 use crate::extract::{ApiPath, UiForm};
 use crate::state::AppState;
+
+/// How many pieces of a recurrence check's evidence the page lists.
+const SHOWN_EVIDENCE: usize = 5;
 
 pub struct ActionLine {
     pub id: String,
@@ -196,7 +199,11 @@ pub async fn show(
     let view = ActionPage {
         criteria: a.closure_criteria.clone(),
         basis,
-        finding: a.finding.as_ref().map(|f| f.to_string()).unwrap_or_default(),
+        finding: a
+            .finding
+            .as_ref()
+            .map(|f| f.to_string())
+            .unwrap_or_default(),
         history: a
             .history
             .iter()
@@ -244,11 +251,28 @@ pub async fn show(
             .recurrence_checks
             .iter()
             .map(|c| {
-                let found: Vec<String> = c
+                // The first few pieces of evidence, then how many more (a busy indicator can
+                // come back in hundreds of alerts).
+                let mut found: Vec<String> = c
                     .evidence
                     .iter()
-                    .map(|e| format!("{}（{}）", lbl(&e.reason, lang), e.reference))
+                    .take(SHOWN_EVIDENCE)
+                    .map(|e| {
+                        format!(
+                            "{} {}（{}）",
+                            chrome.datetime(e.seen_at),
+                            lbl(&e.reason, lang),
+                            e.reference
+                        )
+                    })
                     .collect();
+                if c.evidence.len() > SHOWN_EVIDENCE {
+                    found.push(
+                        chrome
+                            .t("actions.more_evidence")
+                            .replace("{}", &(c.evidence.len() - SHOWN_EVIDENCE).to_string()),
+                    );
+                }
                 format!(
                     "{} +{} {}：{}",
                     chrome.datetime(c.at),
@@ -342,7 +366,12 @@ pub async fn verify(
     state
         .platform
         .cases()
-        .verify(&page.caller, &id, revision(&form)?, &required(&form, "note")?)
+        .verify(
+            &page.caller,
+            &id,
+            revision(&form)?,
+            &required(&form, "note")?,
+        )
         .await?;
     Ok(to_action(&state, &id, "flash.action_verified"))
 }

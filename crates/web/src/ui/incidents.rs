@@ -100,8 +100,7 @@ pub fn record_id(text: &str) -> ApiResult<RecordId> {
 }
 
 pub fn user_name(name: &str, text: &str) -> Result<UserName, DomainError> {
-    UserName::parse(text.trim())
-        .map_err(|_| bad(name, "請填寫帳號名稱", "enter an account name"))
+    UserName::parse(text.trim()).map_err(|_| bad(name, "請填寫帳號名稱", "enter an account name"))
 }
 
 pub fn lbl(text: &Text, lang: Language) -> String {
@@ -263,7 +262,10 @@ pub fn priority_label(p: Priority, lang: Language) -> &'static str {
     crate::i18n::t(lang, &format!("incidents.priority.{}", word_of(&p)))
 }
 
-fn options<T: serde::Serialize>(values: &[T], label: impl Fn(&T) -> String) -> Vec<(String, String)> {
+fn options<T: serde::Serialize>(
+    values: &[T],
+    label: impl Fn(&T) -> String,
+) -> Vec<(String, String)> {
     values.iter().map(|v| (word_of(v), label(v))).collect()
 }
 
@@ -378,8 +380,14 @@ pub async fn board(
         state: q.state,
         agency_options,
         state_options: options(&STATUSES, |s| lbl(&s.label(), lang)),
-        can_open: page.caller.principal.can_somewhere(Permission::ManageIncidents),
-        can_verify: page.caller.principal.can_somewhere(Permission::VerifyActions),
+        can_open: page
+            .caller
+            .principal
+            .can_somewhere(Permission::ManageIncidents),
+        can_verify: page
+            .caller
+            .principal
+            .can_somewhere(Permission::VerifyActions),
         chrome,
     })
 }
@@ -625,7 +633,11 @@ fn next_steps(view: &IncidentView, chrome: &Chrome, now: Timestamp) -> Vec<Strin
     let lang = chrome.lang;
     let i = &view.incident;
     let mut steps = Vec::new();
-    for d in view.clocks.iter().filter(|d| d.state == ClockState::Overdue) {
+    for d in view
+        .clocks
+        .iter()
+        .filter(|d| d.state == ClockState::Overdue)
+    {
         steps.push(
             chrome
                 .t("incidents.next.overdue")
@@ -654,11 +666,10 @@ fn next_steps(view: &IncidentView, chrome: &Chrome, now: Timestamp) -> Vec<Strin
     if view.needs_renotification {
         steps.push(chrome.t("incidents.next.renotify").to_string());
     }
-    if let Some(d) = view
-        .clocks
-        .iter()
-        .find(|d| d.obligation == Obligation::Notify && d.state == ClockState::OnTrack || d.obligation == Obligation::Notify && d.state == ClockState::DueSoon)
-        && let Some(due) = d.due_at
+    if let Some(d) = view.clocks.iter().find(|d| {
+        d.obligation == Obligation::Notify
+            && matches!(d.state, ClockState::OnTrack | ClockState::DueSoon)
+    }) && let Some(due) = d.due_at
     {
         steps.push(
             chrome
@@ -765,7 +776,10 @@ pub async fn show(
     let (origin, notifications) = match &i.origin {
         IncidentOrigin::Alerts { notifications } => (
             chrome.t("incidents.from_alerts").to_string(),
-            notifications.iter().map(|n| n.as_str().to_string()).collect(),
+            notifications
+                .iter()
+                .map(|n| n.as_str().to_string())
+                .collect(),
         ),
         IncidentOrigin::Manual { how_learned } => (
             format!("{}{}", chrome.t("incidents.by_hand"), how_learned),
@@ -887,7 +901,7 @@ pub async fn show(
                     .reasons
                     .iter()
                     .map(|r| ReasonRow {
-                        text: format!("{}：{}", r.asset, lbl(&r.reason, lang)),
+                        text: lbl(&r.reason, lang),
                         decisive: r.decisive,
                     })
                     .collect()
@@ -956,20 +970,38 @@ pub async fn show(
             })
             .collect(),
         findings,
-        can_manage: page.caller.principal.can_somewhere(Permission::ManageIncidents),
+        can_manage: page
+            .caller
+            .principal
+            .can_somewhere(Permission::ManageIncidents),
         now: input_value(now),
         kind_options: RECORDABLE
             .iter()
             .map(|k| (k.as_str().to_string(), timeline_label(*k, lang).to_string()))
             .collect(),
         class_options: class_options(lang),
-        impact_options: ["information_leaked", "information_tampered", "system_tampered", "operation_disrupted"]
-            .iter()
-            .map(|k| (k.to_string(), chrome.t(&format!("incidents.impact.{k}")).to_string()))
-            .collect(),
+        impact_options: [
+            "information_leaked",
+            "information_tampered",
+            "system_tampered",
+            "operation_disrupted",
+        ]
+        .iter()
+        .map(|k| {
+            (
+                k.to_string(),
+                chrome.t(&format!("incidents.impact.{k}")).to_string(),
+            )
+        })
+        .collect(),
         sensitivity_options: ["ordinary", "official_secret", "national_secret"]
             .iter()
-            .map(|k| (k.to_string(), chrome.t(&format!("incidents.sens.{k}")).to_string()))
+            .map(|k| {
+                (
+                    k.to_string(),
+                    chrome.t(&format!("incidents.sens.{k}")).to_string(),
+                )
+            })
             .collect(),
         determination_options: options(
             &[
@@ -1196,7 +1228,12 @@ pub async fn upload_report(
         .collect::<Result<BTreeSet<_>, _>>()?;
     let incident = field(&texts, "incident").to_string();
     if files.is_empty() {
-        return Err(bad("file", "請選擇要上傳的報告檔", "choose the report file to upload").into());
+        return Err(bad(
+            "file",
+            "請選擇要上傳的報告檔",
+            "choose the report file to upload",
+        )
+        .into());
     }
     let file = files.remove(0);
     cases
@@ -1231,7 +1268,11 @@ pub async fn accept_report(
         .cases()
         .accept_report(&page.caller, &id, revision(&form)?)
         .await?;
-    Ok(back_to(&state, &engagement.incident, "flash.report_accepted"))
+    Ok(back_to(
+        &state,
+        &engagement.incident,
+        "flash.report_accepted",
+    ))
 }
 
 pub async fn add_finding(
@@ -1390,6 +1431,10 @@ pub async fn custody_csv(
 ) -> ApiResult<Response> {
     page.require_somewhere(Permission::ReadIncidents)?;
     let id = record_id(&id)?;
-    let csv = state.platform.cases().custody_log(&page.caller, &id).await?;
+    let csv = state
+        .platform
+        .cases()
+        .custody_log(&page.caller, &id)
+        .await?;
     super::csv_response(csv.into_bytes(), &format!("custody-{id}.csv"))
 }

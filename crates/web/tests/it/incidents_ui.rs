@@ -61,9 +61,12 @@ async fn submit(
 
 /// The `revision` of the form posting to `action`.
 fn revision_of(html: &str, action: &str) -> String {
-    let start = html
-        .find(&format!("action=\"{action}"))
-        .unwrap_or_else(|| panic!("no form for {action}: {}", &html[html.len().saturating_sub(3000)..]));
+    let start = html.find(&format!("action=\"{action}")).unwrap_or_else(|| {
+        panic!(
+            "no form for {action}: {}",
+            &html[html.len().saturating_sub(3000)..]
+        )
+    });
     let marker = "name=\"revision\" value=\"";
     let rest = &html[start..];
     let at = rest.find(marker).unwrap() + marker.len();
@@ -130,7 +133,10 @@ async fn the_wget_incident_is_walked_from_the_alert_page_to_verified_closure_thr
     app.clock.set(t("2024-03-01T09:00:00+08:00"));
     let (mut soc, mut csrf) = app.browser("soc.lin").await;
     let (_, alert_page) = page(&soc, &app, &format!("/alerts/{alert_id}")).await;
-    let start = alert_page.find("href=\"/incidents/new?").expect("the open-an-incident button") + 6;
+    let start = alert_page
+        .find("href=\"/incidents/new?")
+        .expect("the open-an-incident button")
+        + 6;
     let href = alert_page[start..]
         .split('"')
         .next()
@@ -176,8 +182,14 @@ async fn the_wget_incident_is_walked_from_the_alert_page_to_verified_closure_thr
     assert!(board.contains("還有 55 分鐘"), "the countdown: {board}");
     let (_, incident) = page(&soc, &app, &base).await;
     assert!(incident.contains("下一步"));
-    assert!(incident.contains("評估事件等級"), "the next step says assess");
-    assert!(incident.contains("法源"), "each clock names its legal source");
+    assert!(
+        incident.contains("評估事件等級"),
+        "the next step says assess"
+    );
+    assert!(
+        incident.contains("法源"),
+        "each clock names its legal source"
+    );
     assert!(incident.contains(&format!("/alerts/list?notification={notification}")));
 
     // Level, then the timeline as the clock moves on.
@@ -220,7 +232,10 @@ async fn the_wget_incident_is_walked_from_the_alert_page_to_verified_closure_thr
     }
     let (_, incident) = page(&soc, &app, &base).await;
     assert!(incident.contains("已復原"));
-    assert!(incident.contains("tag tag-ok"), "the notification clock is met");
+    assert!(
+        incident.contains("tag tag-ok"),
+        "the notification clock is met"
+    );
 
     // A stale form is refused in plain words.
     let r = soc
@@ -276,7 +291,11 @@ async fn the_wget_incident_is_walked_from_the_alert_page_to_verified_closure_thr
     let rev = revision_of(&html, &format!("/incidents/forensics/{fx}/report"));
     let r = soc
         .post(app.url(&format!("/incidents/forensics/{fx}/report?_csrf={csrf}")))
-        .multipart(upload(b"MZ\x90\x00 not a report".to_vec(), String::new(), rev.clone()))
+        .multipart(upload(
+            b"MZ\x90\x00 not a report".to_vec(),
+            String::new(),
+            rev.clone(),
+        ))
         .send()
         .await
         .unwrap();
@@ -360,7 +379,10 @@ async fn the_wget_incident_is_walked_from_the_alert_page_to_verified_closure_thr
     assert_eq!(status, 200);
     assert!(mine.contains("ACT-2024-0001"));
     let (_, action) = page(&owner, &app, &to).await;
-    assert!(action.contains("每台電腦本機管理者密碼皆不同"), "the criteria");
+    assert!(
+        action.contains("每台電腦本機管理者密碼皆不同"),
+        "the criteria"
+    );
     let rev = revision_of(&action, &format!("{to}/work"));
     let log = b"LAPS deployed to 10.47.1.15".to_vec();
     let work = |sha: String| {
@@ -455,7 +477,10 @@ async fn the_wget_incident_is_walked_from_the_alert_page_to_verified_closure_thr
     .await;
     let (_, html) = page(&soc, &app, &base).await;
     assert!(html.contains("已結案"));
-    assert!(html.contains("所有改善措施皆已驗證"), "the next step after closure");
+    assert!(
+        html.contains("所有改善措施皆已驗證"),
+        "the next step after closure"
+    );
     assert!(!html.contains('⚠'));
     let (_, board) = page(&soc, &app, "/incidents?state=closed").await;
     assert!(board.contains("INC-2024-0001"));

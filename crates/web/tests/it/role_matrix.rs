@@ -1063,7 +1063,11 @@ fn ui_routes() -> Vec<Route> {
         r(
             Method::POST,
             "/incidents/INC-2024-9999/events",
-            form(&[("revision", "1"), ("kind", "notified"), ("at", "2024-03-01T09:00")]),
+            form(&[
+                ("revision", "1"),
+                ("kind", "notified"),
+                ("at", "2024-03-01T09:00"),
+            ]),
             Perm(ManageIncidents),
         ),
     ]
