@@ -1361,8 +1361,12 @@ pub async fn collect_evidence(
 ) -> ApiResult<Response> {
     page.require_somewhere(Permission::ManageIncidents)?;
     let id = record_id(&id)?;
-    // The incident's agency is checked by the service before anything is kept; reading the
-    // upload first is bounded by the body limit.
+    // Who first: a caller who may not change this incident is refused before the body is read.
+    state
+        .platform
+        .cases()
+        .authorize_incident_change(&page.caller, &id)
+        .await?;
     let form = read_form(
         multipart_of(request, &state).await?,
         state.settings.max_upload_bytes,

@@ -212,6 +212,34 @@ async fn the_wget_incident_is_walked_from_the_alert_page_to_verified_closure_thr
     .await;
     let (_, incident) = page(&soc, &app, &base).await;
     assert!(incident.contains("第一級"), "level 1 with its reasons");
+    // A re-assessment needs its reason and is kept with the first one.
+    let rev = revision_of(&incident, &format!("{base}/assess"));
+    let reassess = [
+        ("revision", rev.as_str()),
+        ("asset_1", "承辦人電腦"),
+        ("class_1", "core"),
+        ("sensitivity_1", "ordinary"),
+        ("impact_1", "system_tampered"),
+    ];
+    let mut no_reason: Vec<(&str, &str)> = reassess.to_vec();
+    no_reason.push(("_csrf", csrf.as_str()));
+    let r = soc
+        .post(app.url(&format!("{base}/assess")))
+        .form(&no_reason)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("須說明理由"));
+    let mut with_reason = reassess.to_vec();
+    with_reason.push(("why", "該電腦存放核心系統的管理帳號"));
+    submit(&soc, &app, &csrf, &format!("{base}/assess"), &with_reason).await;
+    let (_, incident) = page(&soc, &app, &base).await;
+    assert!(
+        incident.contains("第一級 → 第二級"),
+        "the re-assessment history"
+    );
+    assert!(incident.contains("該電腦存放核心系統的管理帳號"));
     for (kind, at) in [
         ("notified", "2024-03-01T09:40"),
         ("contained", "2024-03-02T18:00"),
@@ -371,6 +399,80 @@ async fn the_wget_incident_is_walked_from_the_alert_page_to_verified_closure_thr
     .await;
     assert_eq!(to, "/incidents/actions/ACT-2024-0001");
 
+    // An extension the owner asked for, approved by the handler with its reason.
+    let (_, action) = page(&soc, &app, &to).await;
+    let rev = revision_of(&action, &format!("{to}/extend"));
+    submit(
+        &soc,
+        &app,
+        &csrf,
+        &format!("{to}/extend"),
+        &[
+            ("revision", &rev),
+            ("to", "2024-05-15T17:00"),
+            ("requested_by", "it.wang"),
+            ("reason", "等待 LAPS 授權採購"),
+        ],
+    )
+    .await;
+    let (_, action) = page(&soc, &app, &to).await;
+    assert!(
+        action.contains("等待 LAPS 授權採購"),
+        "the extension and its reason"
+    );
+
+    // Evidence with its chain of custody: a hash that is not the file's is refused.
+    let image = b"disk image hash list of 10.47.1.15".to_vec();
+    let collect = |sha: String| {
+        Form::new()
+            .text("name", "10.47.1.15 磁碟映像雜湊清單")
+            .text("collected_by", "林冠宇")
+            .text("collected_at", "2024-03-20T09:00")
+            .text("sha256", sha)
+            .part(
+                "file",
+                Part::bytes(image.clone()).file_name("image.sha256.txt"),
+            )
+    };
+    let r = soc
+        .post(app.url(&format!("{base}/evidence?_csrf={csrf}")))
+        .multipart(collect(sha256_hex(b"something else")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "an evidence hash mismatch");
+    let r = soc
+        .post(app.url(&format!("{base}/evidence?_csrf={csrf}")))
+        .multipart(collect(sha256_hex(&image)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let item = "EV-2024-0001";
+    submit(
+        &soc,
+        &app,
+        &csrf,
+        &format!("{base}/evidence/{item}/handover"),
+        &[
+            ("seen", "0"),
+            ("from", "林冠宇"),
+            ("to", "鑑識廠商 張工程師"),
+            ("at", "2024-03-20T10:00"),
+            ("purpose", "鑑識分析"),
+        ],
+    )
+    .await;
+    let (_, html) = page(&soc, &app, &base).await;
+    assert!(html.contains(&sha256_hex(&image)));
+    assert!(html.contains("鑑識廠商 張工程師"), "the current holder");
+    let (status, csv) = page(&soc, &app, &format!("{base}/custody.csv")).await;
+    assert_eq!(status, 200);
+    assert!(
+        csv.contains("鑑識分析"),
+        "the custody log exports the hand-over"
+    );
+
     // The owner's list, and the work recorded with evidence and submitted.
     app.clock.set(t("2024-03-21T09:00:00+08:00"));
     (soc, csrf) = app.browser("soc.lin").await;
@@ -419,8 +521,41 @@ async fn the_wget_incident_is_walked_from_the_alert_page_to_verified_closure_thr
     assert!(!queue.contains(&format!("action=\"{to}/verify\"")));
     assert!(!action.contains(&format!("action=\"{to}/verify\"")));
 
-    // Someone else verifies it.
+    // Someone else first sends it back saying what is missing; the owner completes it.
     let (ciso, ciso_csrf) = app.browser("ciso.hsu").await;
+    let (_, queue) = page(&ciso, &app, "/incidents/actions/verify").await;
+    let rev = revision_of(&queue, &format!("{to}/send-back"));
+    submit(
+        &ciso,
+        &app,
+        &ciso_csrf,
+        &format!("{to}/send-back"),
+        &[("revision", &rev), ("reason", "請附 LAPS 密碼輪替紀錄")],
+    )
+    .await;
+    let (_, action) = page(&owner, &app, &to).await;
+    assert!(action.contains("退回補正") && action.contains("請附 LAPS 密碼輪替紀錄"));
+    let rev = revision_of(&action, &format!("{to}/work"));
+    let rotation = b"LAPS rotation log 2024-03-21".to_vec();
+    let r = owner
+        .post(app.url(&format!("{to}/work?_csrf={owner_csrf}")))
+        .multipart(
+            Form::new()
+                .text("revision", rev)
+                .text("sha256", sha256_hex(&rotation))
+                .part(
+                    "file",
+                    Part::bytes(rotation.clone()).file_name("rotation.txt"),
+                )
+                .text("note", "補附密碼輪替紀錄")
+                .text("submit", "1"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+
+    // Then verifies it.
     let (_, queue) = page(&ciso, &app, "/incidents/actions/verify").await;
     let rev = revision_of(&queue, &format!("{to}/verify"));
     submit(
