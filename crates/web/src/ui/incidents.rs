@@ -626,6 +626,8 @@ struct ShowPage {
     section_options: Vec<(String, String)>,
     root_cause_options: Vec<(String, String)>,
     priority_options: Vec<(String, String)>,
+    agency_code: String,
+    agency_options: Vec<(String, String)>,
 }
 
 /// What to do next, in plain words: the most urgent thing first.
@@ -1014,6 +1016,13 @@ pub async fn show(
         ),
         section_options: options(&ReportSection::ALL, |s| lbl(&s.label(), lang)),
         root_cause_options: options(&ROOT_CAUSES, |r| lbl(&r.label(), lang)),
+        agency_code: i.agency.to_string(),
+        agency_options: {
+            let mut list: Vec<(String, String)> =
+                names.iter().map(|(c, n)| (c.clone(), n.clone())).collect();
+            list.sort();
+            list
+        },
         priority_options: options(&[Priority::High, Priority::Medium, Priority::Low], |p| {
             priority_label(*p, lang).to_string()
         }),
