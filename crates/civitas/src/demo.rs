@@ -271,6 +271,7 @@ async fn load(
     crate::demo_sharing::replay(p, clock, now, password).await?;
     crate::demo_inventory::replay(p, clock, now).await?;
     crate::demo_alerts::replay(p, clock, now).await?;
+    crate::demo_incidents::replay(p, clock, now).await?;
 
     // Leave no demo session behind: the replayed sign-ins are history, not live sessions.
     p.stores

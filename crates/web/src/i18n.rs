@@ -1491,10 +1491,14 @@ mod inventory_text;
 #[path = "i18n_alerts.rs"]
 mod alerts_text;
 
+#[path = "i18n_incidents.rs"]
+mod incidents_text;
+
 static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {
     TEXT.iter()
         .chain(inventory_text::TEXT)
         .chain(alerts_text::TEXT)
+        .chain(incidents_text::TEXT)
         .map(|(k, zh, en)| (*k, (*zh, *en)))
         .collect()
 });
@@ -1539,6 +1543,7 @@ mod tests {
             "templates/sharing",
             "templates/inventory",
             "templates/alerts",
+            "templates/incidents",
             "src",
             "src/ui",
             "src/api",

@@ -463,6 +463,105 @@ async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese()
     ] {
         assert!(inventory.contains(seen), "{seen} missing from /inventory");
     }
+    // The audit's four incidents with forensic reports, findings and actions in real states:
+    // some overdue, one verified and still clean, one reopened because its indicator came back.
+    let get_json = |path: &str| {
+        let request = c.get(format!("{}{path}", server.base));
+        async move {
+            request
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let incidents = get_json("/api/v1/incidents").await;
+    assert_eq!(incidents["total"], 4, "{incidents}");
+    let titles = incidents.to_string();
+    for seen in ["wget", "美術館", "博弈廣告", "EDR"] {
+        assert!(
+            titles.contains(seen),
+            "{seen} missing from the demo incidents"
+        );
+    }
+    let mut from_alerts = 0;
+    for row in incidents["items"].as_array().unwrap() {
+        let detail = get_json(&format!(
+            "/api/v1/incidents/{}",
+            row["id"].as_str().unwrap()
+        ))
+        .await;
+        if detail["incident"]["origin"]["kind"] == "alerts" {
+            from_alerts += 1;
+        }
+        assert!(
+            !detail["clocks"].as_array().unwrap().is_empty(),
+            "every incident has its legal clocks"
+        );
+    }
+    assert_eq!(
+        from_alerts, 2,
+        "the wget and intrusion incidents come from the demo's alerts"
+    );
+    let actions = get_json("/api/v1/actions").await;
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 7, "{actions:?}");
+    let now = civitas_core::clock::Clock::now(&civitas_core::clock::SystemClock);
+    let overdue = actions
+        .iter()
+        .filter(|a| {
+            ["planned", "in_progress", "sent_back"].contains(&a["status"].as_str().unwrap())
+                && civitas_core::time::Timestamp::parse_rfc3339(a["due_at"].as_str().unwrap())
+                    .unwrap()
+                    < now
+        })
+        .count();
+    assert!(overdue >= 2, "some actions are overdue: {overdue}");
+    let reopened: Vec<_> = actions
+        .iter()
+        .filter(|a| {
+            a["status"] == "in_progress"
+                && a["action"]["recurrence_checks"]
+                    .as_array()
+                    .is_some_and(|c| {
+                        c.iter()
+                            .any(|c| !c["evidence"].as_array().unwrap().is_empty())
+                    })
+        })
+        .collect();
+    assert_eq!(
+        reopened.len(),
+        1,
+        "one action reopened by the recurrence check"
+    );
+    assert!(reopened[0]["action"].to_string().contains("185.220.101.34"));
+    assert_eq!(
+        actions.iter().filter(|a| a["status"] == "verified").count(),
+        1,
+        "one action verified and clean"
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| a["status"] == "done_pending_verification")
+            .count(),
+        1,
+        "one waiting for its verifier"
+    );
+    let board = c
+        .get(format!("{}/incidents", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        board.contains("已逾期"),
+        "the board shows an overdue legal deadline"
+    );
     assert_eq!(stop(server), 0);
 
     // Running the demo again reuses the data and prints the same login.

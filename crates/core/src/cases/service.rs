@@ -538,6 +538,20 @@ impl<'a> CaseService<'a> {
         Ok((engagement, auth, self.user(caller)?))
     }
 
+    /// Whether the caller may change this incident, its evidence and its forensics (asked
+    /// before an upload's body is read).
+    pub async fn authorize_incident_change(
+        &self,
+        caller: &Caller,
+        id: &RecordId,
+    ) -> DomainResult<()> {
+        self.anywhere(caller, Permission::ManageIncidents)?;
+        let incident = self.load_incident(id).await?;
+        self.authorize_for(caller, Permission::ManageIncidents, &incident.agency)
+            .await
+            .map(|_| ())
+    }
+
     /// Whether the caller may change this engagement (asked before an upload's body is read).
     pub async fn authorize_engagement_change(
         &self,

@@ -42,7 +42,7 @@ fn record_id(text: &str) -> Result<RecordId, DomainError> {
 }
 
 /// A value named by its serde word (`in_progress`, `illegal-intrusion`).
-fn word<T: DeserializeOwned>(field: &str, text: &str) -> Result<T, DomainError> {
+pub(crate) fn word<T: DeserializeOwned>(field: &str, text: &str) -> Result<T, DomainError> {
     serde_json::from_value(Value::String(text.trim().to_string())).map_err(|_| {
         bad(
             field,
@@ -604,21 +604,21 @@ pub async fn request_forensics(
 }
 
 /// The fields of a multipart form, each text field once and the files in order.
-struct Form {
-    texts: Vec<(String, String)>,
+pub(crate) struct Form {
+    pub(crate) texts: Vec<(String, String)>,
     /// (field's file name, bytes, content type, the `sha256` field sent just before it)
-    files: Vec<(String, Vec<u8>, String, Option<String>)>,
+    pub(crate) files: Vec<(String, Vec<u8>, String, Option<String>)>,
 }
 
 impl Form {
-    fn text(&self, name: &str) -> Option<&str> {
+    pub(crate) fn text(&self, name: &str) -> Option<&str> {
         self.texts
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn revision(&self) -> Result<u32, DomainError> {
+    pub(crate) fn revision(&self) -> Result<u32, DomainError> {
         self.text("revision")
             .and_then(|r| r.trim().parse().ok())
             .ok_or_else(|| {
@@ -632,7 +632,10 @@ impl Form {
 }
 
 /// The multipart form of a request whose caller has already been checked.
-async fn multipart_of(request: axum::extract::Request, state: &AppState) -> ApiResult<Multipart> {
+pub(crate) async fn multipart_of(
+    request: axum::extract::Request,
+    state: &AppState,
+) -> ApiResult<Multipart> {
     <Multipart as axum::extract::FromRequest<AppState>>::from_request(request, state)
         .await
         .map_err(|e| {
@@ -644,7 +647,7 @@ async fn multipart_of(request: axum::extract::Request, state: &AppState) -> ApiR
         })
 }
 
-async fn read_form(mut multipart: Multipart, limit: usize) -> ApiResult<Form> {
+pub(crate) async fn read_form(mut multipart: Multipart, limit: usize) -> ApiResult<Form> {
     let unreadable = |reason: String| {
         ApiError::new(
             "invalid_input",

@@ -8,7 +8,7 @@ mod catalog;
 mod dto;
 mod harvest;
 mod imports;
-mod incidents;
+pub(crate) mod incidents;
 mod intel;
 pub(crate) mod inventory;
 mod me;

@@ -616,6 +616,8 @@ struct ShowPage {
     signature_href: String,
     source_href: String,
     notes: Vec<NoteRow>,
+    /// The new-incident form filled in from this alert's notification (empty: may not open).
+    open_incident: String,
 }
 
 pub async fn show(
@@ -666,7 +668,17 @@ pub async fn show(
         "flow_id": alert.flow_id.map(|f| f.to_string()),
         "message": alert.message,
     });
+    let open_incident = if page
+        .caller
+        .principal
+        .can_somewhere(Permission::ManageIncidents)
+    {
+        incident_href(&row)
+    } else {
+        String::new()
+    };
     render(&ShowPage {
+        open_incident,
         score: row.score,
         rsit: row.rsit.clone(),
         rule_set: row.rule_set_version.clone(),
@@ -706,6 +718,44 @@ pub async fn show(
         row: list_row(&row, &chrome, &names),
         chrome,
     })
+}
+
+/// The new-incident form prefilled from an alert: its notification, agency, a title, the
+/// suggested category, the time it was seen and the city's own address involved.
+fn incident_href(row: &AlertRow) -> String {
+    let internal = |ip: &&String| {
+        ip.starts_with("10.") || ip.starts_with("192.168.") || ip.starts_with("172.")
+    };
+    let host = row
+        .source_ip
+        .as_ref()
+        .filter(internal)
+        .or(row.destination_ip.as_ref())
+        .cloned()
+        .unwrap_or_default();
+    let category = civitas_core::cases::IncidentCategory::suggested_for(row.category);
+    let category = serde_json::to_value(category)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let pairs = [
+        ("notification", row.group_id.to_string()),
+        (
+            "agency",
+            row.agency
+                .as_ref()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+        ),
+        ("title", row.signature.clone()),
+        ("category", category),
+        ("aware", row.observed_at.to_rfc3339()),
+        ("host", host),
+    ];
+    format!(
+        "/incidents/new?{}",
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    )
 }
 
 /// The note form: the pattern as `dimension|value`, or typed in.

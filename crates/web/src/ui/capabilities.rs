@@ -29,18 +29,11 @@ pub const DATA: &[Capability] = &[
     },
 ];
 
-pub const SECURITY: &[Capability] = &[
-    Capability {
-        href: "/cases",
-        slug: "cases",
-        nav_key: "nav.cases",
-    },
-    Capability {
-        href: "/assets",
-        slug: "assets",
-        nav_key: "nav.assets",
-    },
-];
+pub const SECURITY: &[Capability] = &[Capability {
+    href: "/assets",
+    slug: "assets",
+    nav_key: "nav.assets",
+}];
 
 pub fn all() -> impl Iterator<Item = &'static Capability> {
     DATA.iter().chain(SECURITY.iter())

@@ -12,6 +12,8 @@ mod dashboard;
 mod freshness;
 mod harvest;
 mod imports;
+mod incident_actions;
+mod incidents;
 mod inventory;
 mod login;
 mod notifications;
@@ -182,6 +184,62 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .route("/alerts/rules", get(alerts::rules).post(alerts::save_rules))
         .route("/alerts/rules/preview", post(alerts::preview_rules))
         .route("/alerts/{id}", get(alerts::show))
+        .route("/incidents", get(incidents::board).post(incidents::create))
+        .route("/incidents/new", get(incidents::new_form))
+        .route("/incidents/recurrence", post(incident_actions::recurrence))
+        .route("/incidents/actions/mine", get(incident_actions::mine))
+        .route("/incidents/actions/verify", get(incident_actions::queue))
+        .route("/incidents/actions/{id}", get(incident_actions::show))
+        .route(
+            "/incidents/actions/{id}/work",
+            post(incident_actions::work)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes)),
+        )
+        .route(
+            "/incidents/actions/{id}/verify",
+            post(incident_actions::verify),
+        )
+        .route(
+            "/incidents/actions/{id}/send-back",
+            post(incident_actions::send_back),
+        )
+        .route(
+            "/incidents/actions/{id}/extend",
+            post(incident_actions::extend),
+        )
+        .route(
+            "/incidents/forensics/{id}/report",
+            post(incidents::upload_report)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes)),
+        )
+        .route(
+            "/incidents/forensics/{id}/accept",
+            post(incidents::accept_report),
+        )
+        .route(
+            "/incidents/forensics/{id}/findings",
+            post(incidents::add_finding),
+        )
+        .route("/incidents/{id}", get(incidents::show))
+        .route("/incidents/{id}/assess", post(incidents::assess))
+        .route("/incidents/{id}/events", post(incidents::add_event))
+        .route("/incidents/{id}/determine", post(incidents::determine))
+        .route("/incidents/{id}/close", post(incidents::close))
+        .route(
+            "/incidents/{id}/forensics",
+            post(incidents::request_forensics),
+        )
+        .route("/incidents/{id}/actions", post(incidents::plan_action))
+        .route(
+            "/incidents/{id}/evidence",
+            post(incidents::collect_evidence)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes)),
+        )
+        .route(
+            "/incidents/{id}/evidence/{item}/handover",
+            post(incidents::hand_over),
+        )
+        .route("/incidents/{id}/custody.csv", get(incidents::custody_csv))
         .route("/{capability}", get(capabilities::show))
 }
 
@@ -378,6 +436,11 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
                 .can_somewhere(Permission::ReadAlerts)
                 .then(|| item("/alerts", "nav.alerts", false))
                 .into_iter()
+                .chain(
+                    principal
+                        .can_somewhere(Permission::ReadIncidents)
+                        .then(|| item("/incidents", "nav.cases", false)),
+                )
                 .chain(
                     capabilities::SECURITY
                         .iter()

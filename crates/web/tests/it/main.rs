@@ -18,6 +18,7 @@ mod ckan;
 mod harness;
 mod harvest;
 mod incidents;
+mod incidents_ui;
 mod intel;
 mod inventory;
 mod notifications;

@@ -80,6 +80,9 @@ async fn every_page_in_the_navigation_opens_without_missing_text() {
             "/users/admin",
             "/users/new",
             "/imports/1",
+            "/incidents/new",
+            "/incidents/actions/mine",
+            "/incidents/actions/verify",
         ]
         .map(String::from),
     );
@@ -111,6 +114,10 @@ async fn every_page_in_the_navigation_opens_without_missing_text() {
         "/catalog?q=parking",
         "/freshness",
         "/catalog/datasets/1",
+        "/incidents",
+        "/incidents/new",
+        "/incidents/actions/mine",
+        "/incidents/actions/verify",
     ] {
         let (status, html) = get(&c, &app, link).await;
         assert_eq!(status, 200, "{link}");
@@ -122,7 +129,7 @@ async fn every_page_in_the_navigation_opens_without_missing_text() {
 async fn pages_not_built_yet_say_what_is_coming_and_show_no_data() {
     let app = TestApp::spawn().await;
     let (c, _) = app.browser("admin").await;
-    for path in ["/exchange", "/geo", "/cases", "/assets"] {
+    for path in ["/exchange", "/geo", "/assets"] {
         let (status, html) = get(&c, &app, path).await;
         assert_eq!(status, 200, "{path}");
         assert!(html.contains("建置中"), "{path}");

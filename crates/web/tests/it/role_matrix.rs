@@ -1034,6 +1034,42 @@ fn ui_routes() -> Vec<Route> {
             Perm(ManageAlerts),
         ),
         r(Method::GET, "/assets", None, Perm(ReadDashboard)),
+        r(Method::GET, "/incidents", None, Perm(ReadIncidents)),
+        r(Method::GET, "/incidents/new", None, Perm(ManageIncidents)),
+        r(
+            Method::POST,
+            "/incidents",
+            form(&[("title", "")]),
+            Perm(ManageIncidents),
+        ),
+        r(
+            Method::GET,
+            "/incidents/actions/mine",
+            None,
+            Perm(ReadIncidents),
+        ),
+        r(
+            Method::GET,
+            "/incidents/actions/verify",
+            None,
+            Perm(VerifyActions),
+        ),
+        r(
+            Method::POST,
+            "/incidents/actions/ACT-2024-9999/verify",
+            form(&[("revision", "1"), ("note", "checked")]),
+            Perm(VerifyActions),
+        ),
+        r(
+            Method::POST,
+            "/incidents/INC-2024-9999/events",
+            form(&[
+                ("revision", "1"),
+                ("kind", "notified"),
+                ("at", "2024-03-01T09:00"),
+            ]),
+            Perm(ManageIncidents),
+        ),
     ]
 }
 
