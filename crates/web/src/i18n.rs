@@ -1491,10 +1491,14 @@ mod inventory_text;
 #[path = "i18n_alerts.rs"]
 mod alerts_text;
 
+#[path = "i18n_incident_measures.rs"]
+mod incident_measures_text;
+
 static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {
     TEXT.iter()
         .chain(inventory_text::TEXT)
         .chain(alerts_text::TEXT)
+        .chain(incident_measures_text::TEXT)
         .map(|(k, zh, en)| (*k, (*zh, *en)))
         .collect()
 });

@@ -54,7 +54,9 @@ fn bound(field: &str, text: &str, end: bool) -> Result<Timestamp, DomainError> {
 impl MeasuresQuery {
     /// The period and agency asked for; an end before the start is refused.
     pub fn parse(&self) -> Result<(Period, Option<AgencyCode>), DomainError> {
-        let pick = |v: &Option<String>| v.as_deref().filter(|s| !s.trim().is_empty());
+        fn pick(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|s| !s.trim().is_empty())
+        }
         let period = Period {
             from: pick(&self.from)
                 .map(|t| bound("from", t, false))

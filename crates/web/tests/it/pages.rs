@@ -80,6 +80,8 @@ async fn every_page_in_the_navigation_opens_without_missing_text() {
             "/users/admin",
             "/users/new",
             "/imports/1",
+            "/incidents/measures",
+            "/incidents/compliance",
         ]
         .map(String::from),
     );
@@ -111,6 +113,8 @@ async fn every_page_in_the_navigation_opens_without_missing_text() {
         "/catalog?q=parking",
         "/freshness",
         "/catalog/datasets/1",
+        "/incidents/measures",
+        "/incidents/compliance",
     ] {
         let (status, html) = get(&c, &app, link).await;
         assert_eq!(status, 200, "{link}");
