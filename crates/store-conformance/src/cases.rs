@@ -1197,9 +1197,17 @@ pub async fn an_overdue_action_is_reminded_once_then_escalated_once_and_shows_in
     for user_id in [officer_id, admin_id] {
         let seen = titles(user_id).await;
         assert_eq!(seen.len(), 1, "{seen:?}");
-        assert!(seen[0].contains(&format!("{} 已逾期", action.id)), "{}", seen[0]);
+        assert!(
+            seen[0].contains(&format!("{} 已逾期", action.id)),
+            "{}",
+            seen[0]
+        );
     }
-    assert_eq!(titles(owner_id).await.len(), 1, "the owner is not escalated to");
+    assert_eq!(
+        titles(owner_id).await.len(),
+        1,
+        "the owner is not escalated to"
+    );
 
     // The measures see the overdue action and the missed legal deadlines.
     let measures = p
@@ -1222,11 +1230,8 @@ pub async fn an_overdue_action_is_reminded_once_then_escalated_once_and_shows_in
         .await
         .unwrap();
     assert!(
-        report
-            .missed
-            .iter()
-            .any(|d| d.incident == incident.id
-                && d.obligation == civitas_core::cases::Obligation::Notify),
+        report.missed.iter().any(|d| d.incident == incident.id
+            && d.obligation == civitas_core::cases::Obligation::Notify),
         "{:?}",
         report.missed
     );

@@ -3,13 +3,22 @@
 
 /// (key, 繁體中文, English)
 pub const TEXT: &[(&str, &str, &str)] = &[
-    ("im.title", "資安事件追蹤成效", "Incident follow-up measures"),
+    ("nav.incident_measures", "事件追蹤成效", "Incident measures"),
+    (
+        "im.title",
+        "資安事件追蹤成效",
+        "Incident follow-up measures",
+    ),
     (
         "im.lead",
         "各機關與全市的改善事項辦理情形、修補所需時間、復發比率、偵測與處理時間，以及法定時限遵循情形。",
         "Per agency and city-wide: follow-up actions, time to remediate, recurrence, time to detect and to close, and legal deadlines met.",
     ),
-    ("im.compliance_title", "法定時限遵循報告", "Legal deadline compliance"),
+    (
+        "im.compliance_title",
+        "法定時限遵循報告",
+        "Legal deadline compliance",
+    ),
     (
         "im.compliance_lead",
         "依《資通安全事件通報及應變辦法》計算的各項時限，各機關如期、逾期完成與尚未完成的件數，並逐筆列出未如期完成者與法規依據。",
@@ -23,7 +32,11 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("im.all_agencies", "全部機關", "All agencies"),
     ("im.all_time", "全部期間", "All time"),
     ("im.now", "現在", "now"),
-    ("im.period", "統計期間（事件依知悉時間、改善事項依建立時間）", "Period (incidents by aware time, actions by when planned)"),
+    (
+        "im.period",
+        "統計期間（事件依知悉時間、改善事項依建立時間）",
+        "Period (incidents by aware time, actions by when planned)",
+    ),
     ("im.computed", "計算時間", "computed"),
     ("im.city_total", "全市合計", "Whole city"),
     ("im.incidents", "資安事件", "Incidents"),
@@ -37,8 +50,16 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("im.verified", "已驗證結案", "Verified"),
     ("im.remediate", "修補時間中位數", "Median time to remediate"),
     ("im.recurrence", "復發比率", "Recurrence rate"),
-    ("im.mttd", "偵測時間中位數（警訊→知悉）", "Median time to detect (alert → aware)"),
-    ("im.mttr", "處理時間中位數（知悉→結案）", "Median time to close (aware → closed)"),
+    (
+        "im.mttd",
+        "偵測時間中位數（警訊→知悉）",
+        "Median time to detect (alert → aware)",
+    ),
+    (
+        "im.mttr",
+        "處理時間中位數（知悉→結案）",
+        "Median time to close (aware → closed)",
+    ),
     ("im.met", "如期完成", "Met"),
     ("im.met_late", "逾期完成", "Met late"),
     ("im.missed", "未如期", "Missed"),
@@ -46,7 +67,11 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("im.rate", "如期完成率", "On-time rate"),
     ("im.chart_actions", "各機關改善事項", "Actions by agency"),
     ("im.by_agency", "各機關", "By agency"),
-    ("im.by_clock", "各項法定時限（全市）", "Legal deadlines by kind"),
+    (
+        "im.by_clock",
+        "各項法定時限（全市）",
+        "Legal deadlines by kind",
+    ),
     ("im.clock", "時限", "Deadline"),
     (
         "im.definitions",
@@ -60,7 +85,11 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ),
     ("im.missed_list", "未如期完成的時限", "Missed deadlines"),
     ("im.missed_one", "未如期", "Missed"),
-    ("im.none_missed", "這段期間所有時限都如期完成。", "Every deadline in this period was met in time."),
+    (
+        "im.none_missed",
+        "這段期間所有時限都如期完成。",
+        "Every deadline in this period was met in time.",
+    ),
     ("im.due", "期限", "Due"),
     ("im.done", "完成時間", "Done"),
     ("im.not_done", "尚未完成", "not done"),

@@ -37,7 +37,9 @@ async fn follow_up(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> 
             run.reminders.notifications,
             run.escalations.notifications,
             run.clock_escalations.notifications,
-            run.reminders.deliveries + run.escalations.deliveries + run.clock_escalations.deliveries,
+            run.reminders.deliveries
+                + run.escalations.deliveries
+                + run.clock_escalations.deliveries,
             run.recurrence.len(),
             reopened
         );

@@ -121,13 +121,10 @@ fn latest(action: &Action, policy: &ReminderPolicy, now: Timestamp) -> Vec<(Remi
             .last()
             .map(|n| (kind, n.key.clone()))
     };
-    [
-        pick(ReminderKind::Reminder),
-        pick(ReminderKind::Escalation),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+    [pick(ReminderKind::Reminder), pick(ReminderKind::Escalation)]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Reminders (to owners) and escalations (to the owning agency's security officers and the
@@ -251,10 +248,7 @@ pub fn clock_notices(
                     format!("incident-clock:{key}:{}", holder.user_id),
                     Text::new(
                         format!("事件 {} 的{}{}", incident.id, what.zh, now_state.zh),
-                        format!(
-                            "Incident {}: {} is {}",
-                            incident.id, what.en, now_state.en
-                        ),
+                        format!("Incident {}: {} is {}", incident.id, what.en, now_state.en),
                     ),
                     message.clone(),
                     &link,
@@ -295,7 +289,11 @@ impl CaseService<'_> {
             if owners.contains_key(&action.owner) {
                 continue;
             }
-            if let Some(user) = p.stores.accounts.user_by_name(action.owner.as_str()).await?
+            if let Some(user) = p
+                .stores
+                .accounts
+                .user_by_name(action.owner.as_str())
+                .await?
                 && user.active
             {
                 owners.insert(
@@ -355,3 +353,156 @@ impl CaseService<'_> {
 
 /// How often the server runs the follow-up.
 pub const FOLLOW_UP_EVERY: Duration = Duration::hours(1);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agencies::{Agency, AgencyKind};
+    use crate::authz::Scope;
+    use crate::cases::actions::{NewAction, Priority, RecurrenceBasis};
+    use crate::cases::id::RecordId;
+    use crate::time::DateStyle;
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(s).unwrap()
+    }
+
+    fn code(c: &str) -> AgencyCode {
+        AgencyCode::parse(c).unwrap()
+    }
+
+    fn agency(c: &str, name: &str, parent: Option<&str>) -> Agency {
+        Agency {
+            code: code(c),
+            name_zh: name.into(),
+            name_en: None,
+            short_name_zh: None,
+            parent: parent.map(code),
+            kind: AgencyKind::Bureau,
+            active: true,
+            retired_at: None,
+            successor: None,
+            created_at: t("2024-01-01T00:00:00+08:00"),
+            updated_at: t("2024-01-01T00:00:00+08:00"),
+        }
+    }
+
+    fn holder(id: i64, name: &str, scope: Scope) -> RoleHolder {
+        RoleHolder {
+            user_id: id,
+            name: name.into(),
+            email: Some(format!("{name}@example.gov.tw")),
+            language: Language::ZhTw,
+            date_style: DateStyle::Roc,
+            scopes: vec![scope],
+        }
+    }
+
+    #[test]
+    fn a_first_run_hours_before_the_due_date_sends_only_the_nearest_reminder_in_roc_dates() {
+        let agencies = vec![
+            agency("380000000A", "桃園市政府", None),
+            agency("380330000E", "桃園市政府文化局", Some("380000000A")),
+            agency("380040000A", "桃園市政府教育局", Some("380000000A")),
+        ];
+        let tree = AgencyTree::new(&agencies);
+        let (action, _) = Action::plan(
+            NewAction {
+                id: RecordId::parse("ACT-2025-0001").unwrap(),
+                incident: RecordId::parse("INC-2025-0001").unwrap(),
+                finding: None,
+                recommendation: "關閉對外 RDP".into(),
+                owner_agency: code("380330000E"),
+                owner: UserName::parse("it.wang").unwrap(),
+                due_at: t("2025-05-01T17:00:00+08:00"),
+                priority: Priority::High,
+                closure_criteria: "外部掃描 3389 不通".into(),
+                basis: RecurrenceBasis::default(),
+            },
+            &UserName::parse("soc.lin").unwrap(),
+            t("2025-04-01T09:00:00+08:00"),
+        )
+        .unwrap();
+        let owners: BTreeMap<UserName, RoleHolder> = [(
+            UserName::parse("it.wang").unwrap(),
+            holder(1, "it.wang", Scope::City),
+        )]
+        .into_iter()
+        .collect();
+        let officers = vec![
+            holder(2, "ciso.culture", Scope::Agency(code("380330000E"))),
+            holder(3, "ciso.edu", Scope::Agency(code("380040000A"))),
+        ];
+        let admins = vec![holder(4, "admin", Scope::City)];
+        let audience = Audience {
+            tree: &tree,
+            owners: &owners,
+            handlers: &[],
+            officers: &officers,
+            admins: &admins,
+        };
+        let notify = NotifyPolicy {
+            email: true,
+            ..NotifyPolicy::default()
+        };
+        let policy = ReminderPolicy::default();
+        // Ten hours before: both the 7-day and the 1-day threshold have passed; one is sent.
+        let (remind, escalate) = action_notices(
+            std::slice::from_ref(&action),
+            &audience,
+            &policy,
+            &notify,
+            t("2025-05-01T07:00:00+08:00"),
+        );
+        assert_eq!(remind.notices.len(), 1);
+        assert!(escalate.notices.is_empty());
+        let n = &remind.notices[0];
+        assert_eq!(n.notification.user_id, 1);
+        assert!(
+            n.notification.key.contains("before-1d"),
+            "{}",
+            n.notification.key
+        );
+        assert!(
+            n.notification.title.zh.contains("民國114年5月1日"),
+            "{}",
+            n.notification.title.zh
+        );
+        assert_eq!(n.deliveries.len(), 1, "an e-mail when SMTP is configured");
+        assert_eq!(
+            n.notification.link.as_deref(),
+            Some("/incidents/INC-2025-0001")
+        );
+
+        // Eight days late: the 7-day escalation, to culture's officer and the admin only.
+        let (remind, escalate) = action_notices(
+            std::slice::from_ref(&action),
+            &audience,
+            &policy,
+            &notify,
+            t("2025-05-09T18:00:00+08:00"),
+        );
+        assert!(remind.notices.is_empty());
+        let told: Vec<i64> = escalate
+            .notices
+            .iter()
+            .map(|n| n.notification.user_id)
+            .collect();
+        assert_eq!(told, vec![2, 4]);
+        assert!(escalate.notices[0].notification.key.contains("after-7d"));
+        assert!(
+            escalate.notices[0]
+                .notification
+                .body
+                .zh
+                .contains("已逾期 8 天")
+        );
+        assert!(
+            escalate.notices[0]
+                .notification
+                .body
+                .zh
+                .contains("桃園市政府文化局")
+        );
+    }
+}

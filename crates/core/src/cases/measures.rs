@@ -271,7 +271,10 @@ pub fn measure(
                     .push(minutes_between(incident.aware_at(), closed));
             }
             for d in &facts.deadlines {
-                row.deadlines.entry(d.obligation).or_default().count(d.state);
+                row.deadlines
+                    .entry(d.obligation)
+                    .or_default()
+                    .count(d.state);
             }
         }
     }
@@ -394,8 +397,8 @@ pub fn compliance(incidents: &[IncidentFacts], period: Period, now: Timestamp) -
 mod tests {
     use super::*;
     use crate::accounts::UserName;
-    use crate::cases::actions::{NewAction, Priority, RecurrenceBasis, RecurrenceCheck};
     use crate::cases::actions::RecurrenceEvidence;
+    use crate::cases::actions::{NewAction, Priority, RecurrenceBasis, RecurrenceCheck};
     use crate::cases::clocks::{ClockPolicy, RuleBook, deadlines};
     use crate::cases::incident::{IncidentCategory, IncidentOrigin, NewIncident};
     use crate::cases::level::{AssetClass, Effect, Impact, Sensitivity, Severity};
@@ -525,11 +528,21 @@ mod tests {
         // Culture: A1 verified 2 days after planning; A2 verified after 10 days, then
         // reopened by a recurrence check; A3 open and past due; A4 open, not yet due.
         let a1 = verified(
-            action("ACT-1", CULTURE, "2025-04-01T09:00:00+08:00", "2025-05-01T09:00:00+08:00"),
+            action(
+                "ACT-1",
+                CULTURE,
+                "2025-04-01T09:00:00+08:00",
+                "2025-05-01T09:00:00+08:00",
+            ),
             "2025-04-03T09:00:00+08:00",
         );
         let mut a2 = verified(
-            action("ACT-2", CULTURE, "2025-04-01T09:00:00+08:00", "2025-05-01T09:00:00+08:00"),
+            action(
+                "ACT-2",
+                CULTURE,
+                "2025-04-01T09:00:00+08:00",
+                "2025-05-01T09:00:00+08:00",
+            ),
             "2025-04-11T09:00:00+08:00",
         );
         a2.reopen(
@@ -545,14 +558,34 @@ mod tests {
             t("2025-05-11T09:00:00+08:00"),
         )
         .unwrap();
-        let a3 = action("ACT-3", CULTURE, "2025-04-01T09:00:00+08:00", "2025-05-01T09:00:00+08:00");
-        let a4 = action("ACT-4", CULTURE, "2025-05-20T09:00:00+08:00", "2025-07-01T09:00:00+08:00");
+        let a3 = action(
+            "ACT-3",
+            CULTURE,
+            "2025-04-01T09:00:00+08:00",
+            "2025-05-01T09:00:00+08:00",
+        );
+        let a4 = action(
+            "ACT-4",
+            CULTURE,
+            "2025-05-20T09:00:00+08:00",
+            "2025-07-01T09:00:00+08:00",
+        );
         // Education: one verified after 1 hour; one planned before the period.
         let b1 = verified(
-            action("ACT-5", EDU, "2025-04-02T09:00:00+08:00", "2025-05-01T09:00:00+08:00"),
+            action(
+                "ACT-5",
+                EDU,
+                "2025-04-02T09:00:00+08:00",
+                "2025-05-01T09:00:00+08:00",
+            ),
             "2025-04-02T10:00:00+08:00",
         );
-        let old = action("ACT-6", EDU, "2025-01-02T09:00:00+08:00", "2025-02-01T09:00:00+08:00");
+        let old = action(
+            "ACT-6",
+            EDU,
+            "2025-01-02T09:00:00+08:00",
+            "2025-02-01T09:00:00+08:00",
+        );
         let period = Period {
             from: Some(t("2025-04-01T00:00:00+08:00")),
             to: Some(t("2025-07-01T00:00:00+08:00")),
@@ -561,17 +594,29 @@ mod tests {
         assert_eq!(m.agencies.len(), 2);
         let culture = row(&m, CULTURE);
         assert_eq!(
-            (culture.actions, culture.actions_open, culture.actions_overdue, culture.actions_verified),
+            (
+                culture.actions,
+                culture.actions_open,
+                culture.actions_overdue,
+                culture.actions_verified
+            ),
             (4, 3, 2, 1),
             "A2 (reopened) and A3 are past due; only A1 is verified now"
         );
         assert_eq!(culture.time_to_remediate.count, 2);
         // (2 d + 10 d) / 2 = 6 days.
         assert_eq!(culture.time_to_remediate.median_minutes, Some(6 * 1440));
-        assert_eq!((culture.actions_ever_verified, culture.actions_reopened), (2, 1));
+        assert_eq!(
+            (culture.actions_ever_verified, culture.actions_reopened),
+            (2, 1)
+        );
         assert_eq!(culture.recurrence_rate(), Some(0.5));
         let edu = row(&m, EDU);
-        assert_eq!((edu.actions, edu.actions_verified), (1, 1), "ACT-6 is before the period");
+        assert_eq!(
+            (edu.actions, edu.actions_verified),
+            (1, 1),
+            "ACT-6 is before the period"
+        );
         assert_eq!(edu.time_to_remediate.median_minutes, Some(60));
         // City: remediation times 60, 2 d, 10 d → median 2 d.
         assert_eq!(m.city.actions, 5);
@@ -594,12 +639,20 @@ mod tests {
                 (TimelineKind::Contained, "2025-04-02T09:00:00+08:00"),
                 (TimelineKind::Recovered, "2025-04-03T09:00:00+08:00"),
                 (TimelineKind::ReportSubmitted, "2025-04-15T09:00:00+08:00"),
-                (TimelineKind::ImprovementPlanSubmitted, "2025-04-15T09:00:00+08:00"),
+                (
+                    TimelineKind::ImprovementPlanSubmitted,
+                    "2025-04-15T09:00:00+08:00",
+                ),
             ],
         );
         let mut i1 = i1;
-        i1.determine(Determination::Confirmed, "確認", &user("soc.lin"), t("2025-04-15T09:00:00+08:00"))
-            .unwrap();
+        i1.determine(
+            Determination::Confirmed,
+            "確認",
+            &user("soc.lin"),
+            t("2025-04-15T09:00:00+08:00"),
+        )
+        .unwrap();
         i1.close("結案", &user("soc.lin"), t("2025-04-21T09:00:00+08:00"))
             .unwrap();
         // I2: alert 2 h before aware; notified 3 hours late-ish (met late); nothing else.
@@ -626,7 +679,10 @@ mod tests {
         assert_eq!((notify.met, notify.met_late, notify.overdue), (1, 1, 0));
         assert_eq!(notify.rate(), Some(0.5));
         let edu = row(&m, EDU);
-        assert_eq!(edu.mttd.count, 0, "opened by hand: no alert to measure from");
+        assert_eq!(
+            edu.mttd.count, 0,
+            "opened by hand: no alert to measure from"
+        );
         assert_eq!(edu.deadlines[&Obligation::Notify].overdue, 1);
         let city_notify = m.city.deadlines[&Obligation::Notify];
         assert_eq!((city_notify.met, city_notify.missed()), (1, 2));

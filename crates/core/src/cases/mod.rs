@@ -45,9 +45,6 @@ pub use forensics::{
     EngagementStatus, Finding, ForensicEngagement, NewFinding, Recommendation, ReportSection,
     ReportVersion, RootCause, sha256_hex,
 };
-pub use measures::{
-    ComplianceReport, DeadlineTally, DurationStat, MeasureRow, Measures, MissedDeadline, Period,
-};
 pub use id::{NotificationRef, RecordId};
 pub use incident::{
     AffectedAsset, Determination, Incident, IncidentCategory, IncidentOrigin, IncidentStatus,
@@ -56,6 +53,9 @@ pub use incident::{
 pub use level::{
     AssetClass, Effect, Impact, IncidentLevel, LevelAssessment, LevelDecision, LevelReason,
     Sensitivity, Severity, decide_level,
+};
+pub use measures::{
+    ComplianceReport, DeadlineTally, DurationStat, MeasureRow, Measures, MissedDeadline, Period,
 };
 pub use service::{
     ActionInput, CaseService, EvidenceUpload, IncidentInput, IncidentView, RecurrenceOutcome,

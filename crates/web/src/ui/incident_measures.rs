@@ -215,7 +215,14 @@ pub async fn measures(
     let (period, city, agencies, clocks) = measure_rows(&state, &page, &q).await?;
     let chart: Vec<serde_json::Value> = agencies
         .iter()
-        .map(|r| json!([r.name, r.open - r.overdue.min(r.open), r.overdue, r.verified]))
+        .map(|r| {
+            json!([
+                r.name,
+                r.open - r.overdue.min(r.open),
+                r.overdue,
+                r.verified
+            ])
+        })
         .collect();
     let filter = filter(&state, &chrome, &q, period).await;
     render(&MeasuresPage {

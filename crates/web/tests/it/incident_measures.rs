@@ -15,7 +15,10 @@ const CULTURE: &str = "380330000E";
 fn part(bytes: &[u8], name: &str) -> String {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).unwrap();
     let mut text = String::new();
-    zip.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+    zip.by_name(name)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
     text
 }
 
@@ -57,9 +60,8 @@ async fn an_unnotified_incident_is_a_missed_deadline_in_the_measures_and_the_dow
         .unwrap()
         .to_string();
     // Four days on, nobody has recorded the notification (due an hour after becoming aware).
-    app.clock.set(
-        civitas_core::time::Timestamp::parse_rfc3339("2024-03-05T09:00:00+08:00").unwrap(),
-    );
+    app.clock
+        .set(civitas_core::time::Timestamp::parse_rfc3339("2024-03-05T09:00:00+08:00").unwrap());
 
     let get = |path: &str, token: &str| {
         client()
@@ -67,12 +69,15 @@ async fn an_unnotified_incident_is_a_missed_deadline_in_the_measures_and_the_dow
             .bearer_auth(token.to_string())
             .send()
     };
-    let m: Value = get("/api/v1/incidents/measures?from=2024-01-01&to=2024-12-31", &soc)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let m: Value = get(
+        "/api/v1/incidents/measures?from=2024-01-01&to=2024-12-31",
+        &soc,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     assert_eq!(m["city"]["incidents"], 1, "{m}");
     assert_eq!(m["agencies"][0]["agency"], CULTURE);
     let notify = m["city"]["deadlines"]
@@ -81,7 +86,10 @@ async fn an_unnotified_incident_is_a_missed_deadline_in_the_measures_and_the_dow
         .iter()
         .find(|d| d["obligation"] == "notify")
         .unwrap();
-    assert_eq!((notify["met"].as_u64(), notify["overdue"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (notify["met"].as_u64(), notify["overdue"].as_u64()),
+        (Some(0), Some(1))
+    );
     let outside: Value = get("/api/v1/incidents/measures?from=2024-03-02", &soc)
         .await
         .unwrap()
@@ -117,7 +125,10 @@ async fn an_unnotified_incident_is_a_missed_deadline_in_the_measures_and_the_dow
     }
     let steward = app.token("data.lee").await;
     assert_eq!(
-        get("/api/v1/incidents/measures", &steward).await.unwrap().status(),
+        get("/api/v1/incidents/measures", &steward)
+            .await
+            .unwrap()
+            .status(),
         403
     );
     let elsewhere = get("/api/v1/incidents/compliance?agency=380000000A", &soc)
@@ -161,11 +172,18 @@ async fn an_unnotified_incident_is_a_missed_deadline_in_the_measures_and_the_dow
         assert!(text.contains("全市合計"), "{path}");
         if path.starts_with("/incidents/compliance") {
             assert!(text.contains(&id), "{path} lists the missed deadline");
-            assert!(text.contains("資通安全事件通報及應變辦法"), "{path} names the legal source");
+            assert!(
+                text.contains("資通安全事件通報及應變辦法"),
+                "{path} names the legal source"
+            );
         }
     }
     assert_eq!(
-        b.get(app.url("/incidents/measures.pdf")).send().await.unwrap().status(),
+        b.get(app.url("/incidents/measures.pdf"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         404
     );
 }
