@@ -117,8 +117,7 @@ fn latest(action: &Action, policy: &ReminderPolicy, now: Timestamp) -> Vec<(Remi
     let all = reminders(action, &sorted, now);
     let pick = |kind: ReminderKind| {
         all.iter()
-            .filter(|n| n.kind == kind)
-            .last()
+            .rfind(|n| n.kind == kind)
             .map(|n| (kind, n.key.clone()))
     };
     [pick(ReminderKind::Reminder), pick(ReminderKind::Escalation)]
