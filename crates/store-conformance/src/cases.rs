@@ -1251,6 +1251,17 @@ pub async fn an_overdue_action_is_reminded_once_then_escalated_once_and_shows_in
             .is_err(),
         "a culture handler does not read the city government's own incidents"
     );
+    // The city government's measures take in its bureaus.
+    let whole = p
+        .cases()
+        .measures(&operator, Period::default(), Some(&elsewhere))
+        .await
+        .unwrap();
+    assert_eq!((whole.city.incidents, whole.city.actions), (1, 1));
+    assert_eq!(
+        whole.agencies[0].agency.as_ref().map(|a| a.as_str()),
+        Some(CULTURE)
+    );
     let later = Period {
         from: Some(t("2025-03-04T00:00:00+08:00")),
         to: None,

@@ -209,17 +209,32 @@ impl<'a> CaseService<'a> {
     // ------------------------------------------------------------ measures
 
     /// Whole incidents the caller reads in the period (by aware time), with their clocks now
-    /// and when their first alert was seen; `agency` must be one the caller reads.
+    /// and when their first alert was seen; `agency` (with its subordinate agencies) must be
+    /// one the caller reads. Returns the agencies read, for the actions.
     async fn facts(
         &self,
         caller: &Caller,
         period: Period,
         agency: Option<&AgencyCode>,
     ) -> DomainResult<(Option<Vec<AgencyCode>>, Vec<IncidentFacts>)> {
-        let visible = self.visible(caller).await?;
+        let mut visible = self.visible(caller).await?;
         if let Some(code) = agency {
             self.authorize_for(caller, Permission::ReadIncidents, code)
                 .await?;
+            // An agency's measures take in its subordinate agencies (a bureau and its units).
+            let agencies = self.p.stores.agencies.agencies().await?;
+            let tree = AgencyTree::new(&agencies);
+            let under: Vec<AgencyCode> = agencies
+                .iter()
+                .filter(|a| tree.lineage(&a.code).contains(code))
+                .filter(|a| visible.as_ref().is_none_or(|v| v.contains(&a.code)))
+                .map(|a| a.code.clone())
+                .collect();
+            visible = Some(if under.is_empty() {
+                vec![code.clone()]
+            } else {
+                under
+            });
         }
         let incidents = self
             .p
@@ -227,7 +242,7 @@ impl<'a> CaseService<'a> {
             .cases
             .incident_records(&IncidentScope {
                 visible: visible.clone(),
-                agency: agency.cloned(),
+                agency: None,
                 aware_from: period.from,
                 aware_to: period.to,
                 open: false,
@@ -286,7 +301,7 @@ impl<'a> CaseService<'a> {
         agency: Option<&AgencyCode>,
     ) -> DomainResult<Measures> {
         let (visible, facts) = self.facts(caller, period, agency).await?;
-        let actions: Vec<Action> = self
+        let actions = self
             .p
             .stores
             .cases
@@ -294,10 +309,7 @@ impl<'a> CaseService<'a> {
                 visible,
                 ..ActionFilter::default()
             })
-            .await?
-            .into_iter()
-            .filter(|a| agency.is_none_or(|code| &a.owner_agency == code))
-            .collect();
+            .await?;
         Ok(measure(&facts, &actions, period, self.p.now()))
     }
 

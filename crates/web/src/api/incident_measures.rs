@@ -26,7 +26,8 @@ pub struct MeasuresQuery {
     pub from: Option<String>,
     /// Last day included (YYYY-MM-DD, Taipei) or an RFC 3339 time (excluded); empty: to now.
     pub to: Option<String>,
-    /// One agency's code; empty: every agency the caller reads.
+    /// One agency's code (its subordinate agencies included); empty: every agency the caller
+    /// reads.
     pub agency: Option<String>,
 }
 
