@@ -1209,6 +1209,27 @@ pub async fn an_overdue_action_is_reminded_once_then_escalated_once_and_shows_in
         "the owner is not escalated to"
     );
 
+    // An approved extension moves the due date, so its reminders start afresh.
+    let current = stores.cases.action(&action.id).await.unwrap().unwrap();
+    p.cases()
+        .extend(
+            &soc,
+            &action.id,
+            current.revision,
+            t("2025-04-20T17:00:00+08:00"),
+            "等待廠商修補程式",
+            &user("it.wang"),
+        )
+        .await
+        .unwrap();
+    clock.set(t("2025-04-15T09:00:00+08:00"));
+    let run = p.cases().follow_up(&operator).await.unwrap();
+    assert_eq!(
+        (run.reminders.notifications, run.escalations.notifications),
+        (1, 0)
+    );
+    assert_eq!(titles(owner_id).await.len(), 2);
+
     // The measures see the overdue action and the missed legal deadlines.
     let measures = p
         .cases()
@@ -1222,7 +1243,8 @@ pub async fn an_overdue_action_is_reminded_once_then_escalated_once_and_shows_in
             measures.city.actions_open,
             measures.city.actions_overdue
         ),
-        (1, 1, 1)
+        (1, 1, 0),
+        "extended, so no longer overdue"
     );
     let report = p
         .cases()
