@@ -2,11 +2,13 @@
 //! to the owning agency's security officers and the platform admins, legal clocks escalated as
 //! the clock policy says, and the 30/90-day recurrence checks. Each notice goes to the
 //! notification log under a stable key, so running every hour (or from cron) tells nobody
-//! twice; an extension moves the due date and so starts fresh reminders.
+//! twice; an extension moves the due date and so starts fresh reminders. E-mails go with each
+//! notice when SMTP is configured, and one webhook call per notice when a webhook is.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::json;
 use time::Duration;
 
 use crate::accounts::UserName;
@@ -21,8 +23,8 @@ use crate::cases::query::{ActionFilter, IncidentScope};
 use crate::cases::service::{CaseService, RecurrenceOutcome};
 use crate::error::DomainResult;
 use crate::notify::{
-    NewNotice, NewNotification, NoticeBatch, NotificationKind, NotifyPolicy, Queued, RoleHolder,
-    covers, email,
+    Channel, NewDelivery, NewNotice, NewNotification, NoticeBatch, NotificationKind, NotifyPolicy,
+    Queued, RoleHolder, covers, email,
 };
 use crate::platform::Caller;
 use crate::text::Text;
@@ -103,6 +105,22 @@ fn notice(
     }
 }
 
+/// The webhook call for one notice (not per person), when a webhook is configured.
+fn broadcast(batch: &mut NoticeBatch, notify: &NotifyPolicy, key: &str, body: serde_json::Value) {
+    if let Some(url) = notify.webhook_url.as_deref().filter(|u| !u.is_empty()) {
+        batch.broadcasts.push(NewDelivery {
+            channel: Channel::Webhook,
+            target: url.to_string(),
+            payload: body.to_string(),
+            key: Some(format!("webhook:{key}")),
+        });
+    }
+}
+
+fn absolute(notify: &NotifyPolicy, link: &str) -> String {
+    format!("{}{link}", notify.public_base.trim_end_matches('/'))
+}
+
 /// Only the latest threshold each action has reached, so a first run late in the day does not
 /// send the 7-day and the 1-day reminder at once.
 fn latest(action: &Action, policy: &ReminderPolicy, now: Timestamp) -> Vec<(ReminderKind, String)> {
@@ -140,6 +158,25 @@ pub fn action_notices(
     for action in actions {
         let link = format!("/incidents/{}", action.incident);
         for (kind, key) in latest(action, policy, now) {
+            let (batch, event) = match kind {
+                ReminderKind::Reminder => (&mut reminders_batch, "incident.action_reminder"),
+                ReminderKind::Escalation => (&mut escalations_batch, "incident.action_escalation"),
+            };
+            broadcast(
+                batch,
+                notify,
+                &format!("incident-action:{key}"),
+                json!({
+                    "event": event,
+                    "action": action.id.as_str(),
+                    "incident": action.incident.as_str(),
+                    "owner_agency": action.owner_agency.as_str(),
+                    "owner": action.owner.as_str(),
+                    "due_at": action.due_at.to_rfc3339(),
+                    "recommendation": action.recommendation,
+                    "link": absolute(notify, &link),
+                }),
+            );
             match kind {
                 ReminderKind::Reminder => {
                     let Some(owner) = audience.owners.get(&action.owner) else {
@@ -240,6 +277,20 @@ pub fn clock_notices(
                     }
                 }
             }
+            broadcast(
+                &mut batch,
+                notify,
+                &format!("incident-clock:{key}"),
+                json!({
+                    "event": "incident.clock",
+                    "incident": incident.id.as_str(),
+                    "agency": agency.as_str(),
+                    "obligation": obligation.as_str(),
+                    "state": state,
+                    "message_zh": message.zh,
+                    "link": absolute(notify, &link),
+                }),
+            );
             let (what, now_state) = (obligation.label(), state.label());
             for holder in told {
                 batch.notices.push(notice(
@@ -341,7 +392,7 @@ impl CaseService<'_> {
             (escalate, &mut run.escalations),
             (clocks, &mut run.clock_escalations),
         ] {
-            if !batch.notices.is_empty() {
+            if !batch.notices.is_empty() || !batch.broadcasts.is_empty() {
                 *into = notifications.queue_notices(&batch, now).await?;
             }
         }
@@ -442,6 +493,8 @@ mod tests {
         };
         let notify = NotifyPolicy {
             email: true,
+            webhook_url: Some("https://soc.example.gov.tw/hook".into()),
+            public_base: "https://civitas.example".into(),
             ..NotifyPolicy::default()
         };
         let policy = ReminderPolicy::default();
