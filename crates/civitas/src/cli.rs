@@ -56,6 +56,9 @@ pub enum Command {
     /// Threat intelligence: STIX 2.1 bundles in, sightings and the city's indicators out.
     #[command(subcommand)]
     Intel(IntelCommand),
+    /// Incidents: the scheduled follow-up (reminders, escalations, recurrence checks).
+    #[command(subcommand)]
+    Incidents(IncidentsCommand),
     /// Write a consistent copy of all data to OUT (safe while the server runs).
     Backup {
         /// The backup file to create (must not exist).
@@ -236,6 +239,18 @@ pub enum AlertsCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IncidentsCommand {
+    /// Send the reminders and escalations that are due (each once: running it again tells
+    /// nobody twice) and run the 30- and 90-day recurrence checks. The server does this every
+    /// hour; this is for cron or to run it now.
+    FollowUp {
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },

@@ -144,6 +144,33 @@ fn start_jobs(
             }
         }
     });
+    // The incidents' follow-up: reminders before an action's due date, escalation after it,
+    // legal clocks escalated and the 30/90-day recurrence checks; each notice is keyed in the
+    // notification log, so an hourly run tells nobody twice.
+    let follow_state = state.clone();
+    let follow_cancel = cancel.clone();
+    tracker.spawn(async move {
+        let every = civitas_core::cases::followup::FOLLOW_UP_EVERY.unsigned_abs();
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = follow_cancel.cancelled() => break,
+                _ = tick.tick() => {
+                    match follow_state.platform.cases().follow_up(&crate::runtime::operator()).await {
+                        Ok(run) => tracing::info!(
+                            reminders = run.reminders.notifications,
+                            escalations = run.escalations.notifications,
+                            clock_escalations = run.clock_escalations.notifications,
+                            recurrence_checks = run.recurrence.len(),
+                            "incident follow-up run"
+                        ),
+                        Err(e) => tracing::error!(error = %e, "incident follow-up failed"),
+                    }
+                }
+            }
+        }
+    });
     let chain_state = state.clone();
     let chain_cancel = cancel.clone();
     tracker.spawn(async move {

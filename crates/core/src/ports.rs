@@ -18,7 +18,8 @@ use crate::alerts::{Alert, Fingerprint};
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter, ChainHead};
 use crate::authz::{Grant, Role};
 use crate::cases::query::{
-    ActionFilter, CaseFile, IncidentFilter, IncidentRow, IncidentWrite, StoredDeadlines,
+    ActionFilter, CaseFile, IncidentFilter, IncidentRow, IncidentScope, IncidentWrite,
+    StoredDeadlines,
 };
 use crate::cases::{Action, CustodyItem, ForensicEngagement, Incident, RecordId};
 use crate::catalog::links::LinkState;
@@ -812,6 +813,8 @@ pub trait CaseStore: Send + Sync + 'static {
         audit: Vec<AuditEvent>,
     ) -> DomainResult<()>;
     async fn evidence_items(&self, incident: &RecordId) -> DomainResult<Vec<CustodyItem>>;
+    /// Whole incidents in scope (for measures, compliance and follow-up), by aware time.
+    async fn incident_records(&self, scope: &IncidentScope) -> DomainResult<Vec<Incident>>;
 }
 
 /// Threat intelligence (issue 4): STIX objects kept verbatim, one row per version (id +

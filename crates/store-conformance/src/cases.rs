@@ -1053,3 +1053,282 @@ pub async fn the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopen
         "{types:?}"
     );
 }
+
+pub async fn an_overdue_action_is_reminded_once_then_escalated_once_and_shows_in_the_measures(
+    stores: &Stores,
+) {
+    use civitas_core::cases::Period;
+    use civitas_core::cases::query::IncidentScope;
+    use civitas_core::notify::{NotificationFilter, NotificationKind};
+
+    seed_city(stores).await;
+    let culture = || Scope::Agency(AgencyCode::parse(CULTURE).unwrap());
+    let owner_id = crate::add_user(
+        stores,
+        "it.wang",
+        Some(CULTURE),
+        &[Grant {
+            role: Role::IncidentHandler,
+            scope: culture(),
+        }],
+    )
+    .await;
+    let officer_id = crate::add_user(
+        stores,
+        "ciso.hsu",
+        Some(CULTURE),
+        &[Grant {
+            role: Role::SecurityOfficer,
+            scope: culture(),
+        }],
+    )
+    .await;
+    let admin_id = crate::add_user(
+        stores,
+        "admin.chen",
+        None,
+        &[Grant {
+            role: Role::PlatformAdmin,
+            scope: Scope::City,
+        }],
+    )
+    .await;
+    let clock = Arc::new(ManualClock::new(t("2025-03-03T09:05:00+08:00")));
+    let p = case_platform(stores, clock.clone());
+    let operator = Caller::new(Principal::operator("cron"), None);
+    let soc = person("soc.lin", &[Role::IncidentHandler]);
+    let incident = p
+        .cases()
+        .create(
+            &soc,
+            IncidentInput {
+                title: "網站遭植入廣告連結".into(),
+                agency: AgencyCode::parse(CULTURE).unwrap(),
+                category: IncidentCategory::Other,
+                notifications: Vec::new(),
+                how_learned: Some("民眾來信".into()),
+                assets: Vec::new(),
+                occurred_at: None,
+                aware_at: t("2025-03-03T09:00:00+08:00"),
+                people: Vec::new(),
+                description: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let action = p
+        .cases()
+        .plan_action(
+            &soc,
+            &incident.id,
+            ActionInput {
+                finding: None,
+                recommendation: "更新網站內容管理系統並移除植入連結".into(),
+                owner_agency: AgencyCode::parse(CULTURE).unwrap(),
+                owner: user("it.wang"),
+                due_at: t("2025-03-31T17:00:00+08:00"),
+                priority: Priority::High,
+                closure_criteria: "弱點掃描無高風險項目".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let titles = |user_id: i64| async move {
+        stores
+            .notifications
+            .notifications(
+                &NotificationFilter {
+                    user_id,
+                    unread_only: false,
+                },
+                PageRequest::default(),
+            )
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|n| n.kind == NotificationKind::Incident)
+            .map(|n| n.title.zh)
+            .filter(|t| t.starts_with("改善事項"))
+            .collect::<Vec<_>>()
+    };
+
+    // Weeks before the due date: nothing about the action, but the legal clocks that ran out
+    // (nobody recorded the notification) go to the handlers, the officer and the admins once.
+    clock.set(t("2025-03-20T09:00:00+08:00"));
+    assert!(
+        p.cases().follow_up(&soc).await.is_err(),
+        "an agency handler does not run the city's follow-up"
+    );
+    let run = p.cases().follow_up(&operator).await.unwrap();
+    assert_eq!(run.reminders.notifications, 0);
+    assert_eq!(run.escalations.notifications, 0);
+    assert!(run.clock_escalations.notifications >= 3, "{run:?}");
+    let again = p.cases().follow_up(&operator).await.unwrap();
+    assert_eq!(again.clock_escalations.notifications, 0, "told once");
+
+    // Six days before: one reminder to the owner, once.
+    clock.set(t("2025-03-25T09:00:00+08:00"));
+    let run = p.cases().follow_up(&operator).await.unwrap();
+    assert_eq!(
+        (run.reminders.notifications, run.escalations.notifications),
+        (1, 0)
+    );
+    let run = p.cases().follow_up(&operator).await.unwrap();
+    assert_eq!(run.reminders.notifications, 0);
+    let owner_titles = titles(owner_id).await;
+    assert_eq!(owner_titles.len(), 1, "{owner_titles:?}");
+    assert!(owner_titles[0].contains("將於"), "{}", owner_titles[0]);
+    assert!(titles(officer_id).await.is_empty());
+
+    // A day late: one escalation, to the agency's security officer and the platform admin,
+    // and nothing more when it runs again.
+    clock.set(t("2025-04-01T18:00:00+08:00"));
+    let run = p.cases().follow_up(&operator).await.unwrap();
+    assert_eq!(
+        (run.reminders.notifications, run.escalations.notifications),
+        (0, 2)
+    );
+    let run = p.cases().follow_up(&operator).await.unwrap();
+    assert_eq!(
+        (run.reminders.notifications, run.escalations.notifications),
+        (0, 0)
+    );
+    for user_id in [officer_id, admin_id] {
+        let seen = titles(user_id).await;
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(
+            seen[0].contains(&format!("{} 已逾期", action.id)),
+            "{}",
+            seen[0]
+        );
+    }
+    assert_eq!(
+        titles(owner_id).await.len(),
+        1,
+        "the owner is not escalated to"
+    );
+
+    // An approved extension moves the due date, so its reminders start afresh.
+    let current = stores.cases.action(&action.id).await.unwrap().unwrap();
+    p.cases()
+        .extend(
+            &soc,
+            &action.id,
+            current.revision,
+            t("2025-04-20T17:00:00+08:00"),
+            "等待廠商修補程式",
+            &user("it.wang"),
+        )
+        .await
+        .unwrap();
+    clock.set(t("2025-04-15T09:00:00+08:00"));
+    let run = p.cases().follow_up(&operator).await.unwrap();
+    assert_eq!(
+        (run.reminders.notifications, run.escalations.notifications),
+        (1, 0)
+    );
+    assert_eq!(titles(owner_id).await.len(), 2);
+
+    // The measures see the overdue action and the missed legal deadlines.
+    let measures = p
+        .cases()
+        .measures(&soc, Period::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(measures.city.incidents, 1);
+    assert_eq!(
+        (
+            measures.city.actions,
+            measures.city.actions_open,
+            measures.city.actions_overdue
+        ),
+        (1, 1, 0),
+        "extended, so no longer overdue"
+    );
+    let report = p
+        .cases()
+        .compliance(&soc, Period::default(), None)
+        .await
+        .unwrap();
+    assert!(
+        report.missed.iter().any(|d| d.incident == incident.id
+            && d.obligation == civitas_core::cases::Obligation::Notify),
+        "{:?}",
+        report.missed
+    );
+    let steward = person("data.lee", &[Role::DataSteward]);
+    assert!(matches!(
+        p.cases()
+            .measures(&steward, Period::default(), None)
+            .await
+            .unwrap_err(),
+        DomainError::Forbidden { .. }
+    ));
+    let elsewhere = AgencyCode::parse("380000000A").unwrap();
+    assert!(
+        p.cases()
+            .compliance(&soc, Period::default(), Some(&elsewhere))
+            .await
+            .is_err(),
+        "a culture handler does not read the city government's own incidents"
+    );
+    // The city government's measures take in its bureaus.
+    let whole = p
+        .cases()
+        .measures(&operator, Period::default(), Some(&elsewhere))
+        .await
+        .unwrap();
+    assert_eq!((whole.city.incidents, whole.city.actions), (1, 1));
+    assert_eq!(
+        whole.agencies[0].agency.as_ref().map(|a| a.as_str()),
+        Some(CULTURE)
+    );
+    let later = Period {
+        from: Some(t("2025-03-04T00:00:00+08:00")),
+        to: None,
+    };
+    assert_eq!(
+        p.cases()
+            .measures(&soc, later, None)
+            .await
+            .unwrap()
+            .city
+            .incidents,
+        0
+    );
+    // The store reads whole incidents by scope.
+    let scope = |open: bool, from: &str| IncidentScope {
+        visible: Some(vec![AgencyCode::parse(CULTURE).unwrap()]),
+        agency: None,
+        aware_from: Some(t(from)),
+        aware_to: None,
+        open,
+    };
+    let found = stores
+        .cases
+        .incident_records(&scope(true, "2025-03-03T09:00:00+08:00"))
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, incident.id);
+    assert!(
+        stores
+            .cases
+            .incident_records(&scope(false, "2025-03-03T09:00:01+08:00"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        stores
+            .cases
+            .incident_records(&IncidentScope {
+                visible: Some(Vec::new()),
+                ..IncidentScope::default()
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -86,6 +86,7 @@ macro_rules! suite {
             report_versions_and_evidence_files_are_kept_by_hash_and_never_overwritten,
             an_action_keeps_every_step_and_a_concurrent_edit_is_refused,
             the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopens_when_the_tool_server_returns,
+            an_overdue_action_is_reminded_once_then_escalated_once_and_shows_in_the_measures,
             stix_bundles_import_once_and_a_newer_version_supersedes_the_old_one,
             honeypot_alerts_matching_an_indicator_are_sighted_once_and_their_severity_names_it
         );

@@ -7,7 +7,8 @@ use civitas_core::agencies::AgencyCode;
 use civitas_core::alerts::AlertGroupRow;
 use civitas_core::audit::AuditEvent;
 use civitas_core::cases::query::{
-    ActionFilter, CaseFile, IncidentFilter, IncidentRow, IncidentWrite, StoredDeadlines,
+    ActionFilter, CaseFile, IncidentFilter, IncidentRow, IncidentScope, IncidentWrite,
+    StoredDeadlines,
 };
 use civitas_core::cases::{
     Action, CustodyItem, Deadline, ForensicEngagement, Incident, RecordId, sha256_hex,
@@ -1003,6 +1004,35 @@ impl CaseStore for SqliteStore {
                 records_of(
                     conn,
                     "SELECT record FROM evidence_items WHERE incident_id = ? ORDER BY collected_at, id",
+                    &params,
+                )
+            })
+            .await
+    }
+
+    async fn incident_records(&self, scope: &IncidentScope) -> DomainResult<Vec<Incident>> {
+        let mut params: Params = Vec::new();
+        let mut sql = visible_clause("agency", &scope.visible, &mut params);
+        if let Some(agency) = &scope.agency {
+            sql.push_str(" AND agency = ?");
+            params.push(Box::new(agency.as_str().to_string()));
+        }
+        if let Some(from) = scope.aware_from {
+            sql.push_str(" AND aware_at >= ?");
+            params.push(Box::new(from.as_millis()));
+        }
+        if let Some(to) = scope.aware_to {
+            sql.push_str(" AND aware_at < ?");
+            params.push(Box::new(to.as_millis()));
+        }
+        if scope.open {
+            sql.push_str(" AND status <> 'closed'");
+        }
+        self.pool
+            .read(move |conn| {
+                records_of(
+                    conn,
+                    &format!("SELECT record FROM incidents WHERE 1=1{sql} ORDER BY aware_at, id"),
                     &params,
                 )
             })

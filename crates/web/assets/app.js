@@ -138,3 +138,31 @@
     axes: [{}, { size: 56 }]
   }, [xs, rows.map(function (r) { return r[1]; }), rows.map(function (r) { return r[2]; }), rows.map(function (r) { return r[3]; })], el);
 })();
+
+// Follow-up actions per agency: [[agency, open and not overdue, overdue, verified], ...] as
+// stacked-looking grouped bars, the agency's name under each group.
+(function () {
+  "use strict";
+  var el = document.querySelector('[data-chart="incident-actions"]');
+  var data = document.getElementById("incident-actions-data");
+  if (!el || !data || !window.uPlot) { return; }
+  var rows = JSON.parse(data.textContent);
+  if (rows.length === 0) { return; }
+  var xs = rows.map(function (r, i) { return i; });
+  var bars = window.uPlot.paths && window.uPlot.paths.bars ? function (size, align) { return window.uPlot.paths.bars({ size: size, align: align }); } : function () { return undefined; };
+  new window.uPlot({
+    width: Math.max(320, el.clientWidth || 640),
+    height: 260,
+    scales: { x: { time: false, range: [-0.5, rows.length - 0.5] } },
+    series: [
+      {},
+      { label: el.getAttribute("data-label-open"), stroke: "#3d6fa8", fill: "rgba(61,111,168,0.6)", paths: bars([0.25, 40], -1) },
+      { label: el.getAttribute("data-label-overdue"), stroke: "#b42318", fill: "rgba(180,35,24,0.6)", paths: bars([0.25, 40], 0) },
+      { label: el.getAttribute("data-label-verified"), stroke: "#2e7d32", fill: "rgba(46,125,50,0.6)", paths: bars([0.25, 40], 1) }
+    ],
+    axes: [
+      { values: function (u, vals) { return vals.map(function (v) { return Number.isInteger(v) && rows[v] ? rows[v][0] : ""; }); } },
+      { size: 48 }
+    ]
+  }, [xs, rows.map(function (r) { return r[1]; }), rows.map(function (r) { return r[2]; }), rows.map(function (r) { return r[3]; })], el);
+})();

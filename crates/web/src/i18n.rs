@@ -1491,6 +1491,8 @@ mod inventory_text;
 #[path = "i18n_alerts.rs"]
 mod alerts_text;
 
+#[path = "i18n_incident_measures.rs"]
+mod incident_measures_text;
 #[path = "i18n_incidents.rs"]
 mod incidents_text;
 
@@ -1499,6 +1501,7 @@ static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = La
         .chain(inventory_text::TEXT)
         .chain(alerts_text::TEXT)
         .chain(incidents_text::TEXT)
+        .chain(incident_measures_text::TEXT)
         .map(|(k, zh, en)| (*k, (*zh, *en)))
         .collect()
 });

@@ -7,6 +7,7 @@ mod audit;
 mod backup;
 mod catalog;
 mod exchange;
+mod incidents;
 mod intel;
 
 use std::io::Read;
@@ -155,6 +156,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings = settings(&cli, None)?;
             logging::init_quiet();
             intel::run(&settings, cmd).await
+        }
+        Command::Incidents(cmd) => {
+            let settings = settings(&cli, None)?;
+            logging::init_quiet();
+            incidents::run(&settings, cmd).await
         }
         Command::Backup { out } => {
             let settings = settings(&cli, None)?;

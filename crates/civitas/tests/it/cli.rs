@@ -355,3 +355,17 @@ fn a_data_gov_tw_scrape_reconciles_and_rejects_every_agency_outside_the_tree_by_
         stderr(&bad)
     );
 }
+
+#[test]
+fn the_incident_follow_up_runs_from_cron_and_reports_what_it_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let first: Value =
+        serde_json::from_str(&run_ok(dir.path(), &["incidents", "follow-up", "--json"])).unwrap();
+    for key in ["reminders", "escalations", "clock_escalations"] {
+        assert_eq!(first[key]["notifications"], 0, "{first}");
+    }
+    assert_eq!(first["recurrence"], serde_json::json!([]));
+    let text = run_ok(dir.path(), &["incidents", "follow-up"]);
+    assert!(text.contains("提醒 reminders 0"), "{text}");
+    assert!(text.contains("復發檢查 recurrence checks 0"), "{text}");
+}

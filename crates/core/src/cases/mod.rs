@@ -19,10 +19,12 @@ pub mod actions;
 pub mod clocks;
 pub mod custody;
 pub mod event;
+pub mod followup;
 pub mod forensics;
 pub mod id;
 pub mod incident;
 pub mod level;
+pub mod measures;
 pub mod query;
 pub mod service;
 pub mod stix;
@@ -38,6 +40,7 @@ pub use clocks::{
 };
 pub use custody::{CustodyItem, Handover, custody_log_csv};
 pub use event::CaseEvent;
+pub use followup::{FollowUpRun, action_notices, clock_notices};
 pub use forensics::{
     EngagementStatus, Finding, ForensicEngagement, NewFinding, Recommendation, ReportSection,
     ReportVersion, RootCause, sha256_hex,
@@ -50,6 +53,9 @@ pub use incident::{
 pub use level::{
     AssetClass, Effect, Impact, IncidentLevel, LevelAssessment, LevelDecision, LevelReason,
     Sensitivity, Severity, decide_level,
+};
+pub use measures::{
+    ComplianceReport, DeadlineTally, DurationStat, MeasureRow, Measures, MissedDeadline, Period,
 };
 pub use service::{
     ActionInput, CaseService, EvidenceUpload, IncidentInput, IncidentView, RecurrenceOutcome,

@@ -84,3 +84,17 @@ pub struct ActionFilter {
     pub owner: Option<UserName>,
     pub status: Option<ActionStatus>,
 }
+
+/// Which incidents the measures and the compliance report read, whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IncidentScope {
+    /// The agencies the caller reads (`None`: the whole city); set by the service.
+    pub visible: Option<Vec<AgencyCode>>,
+    pub agency: Option<AgencyCode>,
+    /// Aware at or after this time.
+    pub aware_from: Option<Timestamp>,
+    /// Aware before this time.
+    pub aware_to: Option<Timestamp>,
+    /// Only incidents not yet closed.
+    pub open: bool,
+}

@@ -32,8 +32,12 @@ use crate::cases::incident::{
     PersonInvolved, TimelineKind,
 };
 use crate::cases::level::Effect;
+use crate::cases::measures::{
+    ComplianceReport, IncidentFacts, Measures, Period, compliance, measure,
+};
 use crate::cases::query::{
-    ActionFilter, CaseFile, IncidentFilter, IncidentRow, IncidentWrite, StoredDeadlines,
+    ActionFilter, CaseFile, IncidentFilter, IncidentRow, IncidentScope, IncidentWrite,
+    StoredDeadlines,
 };
 use crate::cases::stix::export_incident;
 use crate::error::{DomainError, DomainResult};
@@ -44,7 +48,7 @@ use crate::text::Text;
 use crate::time::Timestamp;
 
 /// The legal rule sets and the local clock policy, parsed once from the embedded files.
-fn rules() -> DomainResult<&'static (RuleBook, ClockPolicy)> {
+pub(super) fn rules() -> DomainResult<&'static (RuleBook, ClockPolicy)> {
     static RULES: OnceLock<Result<(RuleBook, ClockPolicy), String>> = OnceLock::new();
     RULES
         .get_or_init(|| Ok((RuleBook::embedded()?, ClockPolicy::standard()?)))
@@ -196,6 +200,128 @@ pub struct CaseService<'a> {
 impl<'a> CaseService<'a> {
     pub fn new(p: &'a Platform) -> Self {
         CaseService { p }
+    }
+
+    pub(super) fn platform(&self) -> &'a Platform {
+        self.p
+    }
+
+    // ------------------------------------------------------------ measures
+
+    /// Whole incidents the caller reads in the period (by aware time), with their clocks now
+    /// and when their first alert was seen; `agency` (with its subordinate agencies) must be
+    /// one the caller reads. Returns the agencies read, for the actions.
+    async fn facts(
+        &self,
+        caller: &Caller,
+        period: Period,
+        agency: Option<&AgencyCode>,
+    ) -> DomainResult<(Option<Vec<AgencyCode>>, Vec<IncidentFacts>)> {
+        let mut visible = self.visible(caller).await?;
+        if let Some(code) = agency {
+            self.authorize_for(caller, Permission::ReadIncidents, code)
+                .await?;
+            // An agency's measures take in its subordinate agencies (a bureau and its units).
+            let agencies = self.p.stores.agencies.agencies().await?;
+            let tree = AgencyTree::new(&agencies);
+            let under: Vec<AgencyCode> = agencies
+                .iter()
+                .filter(|a| tree.lineage(&a.code).contains(code))
+                .filter(|a| visible.as_ref().is_none_or(|v| v.contains(&a.code)))
+                .map(|a| a.code.clone())
+                .collect();
+            visible = Some(if under.is_empty() {
+                vec![code.clone()]
+            } else {
+                under
+            });
+        }
+        let incidents = self
+            .p
+            .stores
+            .cases
+            .incident_records(&IncidentScope {
+                visible: visible.clone(),
+                agency: None,
+                aware_from: period.from,
+                aware_to: period.to,
+                open: false,
+            })
+            .await?;
+        let groups: Vec<i64> = incidents
+            .iter()
+            .flat_map(|i| match &i.origin {
+                IncidentOrigin::Alerts { notifications } => notifications
+                    .iter()
+                    .filter_map(|n| n.as_str().parse::<i64>().ok())
+                    .collect(),
+                IncidentOrigin::Manual { .. } => Vec::new(),
+            })
+            .collect::<BTreeSet<i64>>()
+            .into_iter()
+            .collect();
+        let first_seen: std::collections::HashMap<i64, Timestamp> = self
+            .p
+            .stores
+            .cases
+            .notifications_by_id(&groups)
+            .await?
+            .into_iter()
+            .map(|g| (g.id, g.first_seen))
+            .collect();
+        let (book, policy) = rules()?;
+        let now = self.p.now();
+        let facts = incidents
+            .into_iter()
+            .map(|incident| {
+                let first_alert_at = match &incident.origin {
+                    IncidentOrigin::Alerts { notifications } => notifications
+                        .iter()
+                        .filter_map(|n| n.as_str().parse::<i64>().ok())
+                        .filter_map(|g| first_seen.get(&g).copied())
+                        .min(),
+                    IncidentOrigin::Manual { .. } => None,
+                };
+                IncidentFacts {
+                    deadlines: deadlines(&incident, book, policy, now).unwrap_or_default(),
+                    first_alert_at,
+                    incident,
+                }
+            })
+            .collect();
+        Ok((visible, facts))
+    }
+
+    /// Per agency and city-wide: actions open, overdue and verified, time to remediate,
+    /// recurrence, MTTD and MTTR, and legal deadlines met and missed, over what the caller reads.
+    pub async fn measures(
+        &self,
+        caller: &Caller,
+        period: Period,
+        agency: Option<&AgencyCode>,
+    ) -> DomainResult<Measures> {
+        let (visible, facts) = self.facts(caller, period, agency).await?;
+        let actions = self
+            .p
+            .stores
+            .cases
+            .actions(&ActionFilter {
+                visible,
+                ..ActionFilter::default()
+            })
+            .await?;
+        Ok(measure(&facts, &actions, period, self.p.now()))
+    }
+
+    /// Legal deadlines met and missed per agency, with every missed one listed.
+    pub async fn compliance(
+        &self,
+        caller: &Caller,
+        period: Period,
+        agency: Option<&AgencyCode>,
+    ) -> DomainResult<ComplianceReport> {
+        let (_, facts) = self.facts(caller, period, agency).await?;
+        Ok(compliance(&facts, period, self.p.now()))
     }
 
     async fn tree_target(&self, code: &AgencyCode) -> DomainResult<Target> {

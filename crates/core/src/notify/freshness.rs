@@ -30,7 +30,7 @@ pub fn wants_notice(state: FreshnessState) -> bool {
     )
 }
 
-fn covers(holder: &RoleHolder, lineage: Option<&AgencyLineage>) -> bool {
+pub(crate) fn covers(holder: &RoleHolder, lineage: Option<&AgencyLineage>) -> bool {
     holder.scopes.iter().any(|scope| match scope {
         Scope::City => true,
         Scope::Agency(code) => lineage.is_some_and(|l| l.contains(code)),
@@ -182,7 +182,7 @@ fn absolute(base: &str, link: &str) -> String {
 }
 
 /// A plain-text e-mail, Traditional Chinese first.
-fn email(to: &str, title: &Text, body: &Text, base: &str, link: &str) -> NewDelivery {
+pub(crate) fn email(to: &str, title: &Text, body: &Text, base: &str, link: &str) -> NewDelivery {
     let url = absolute(base, link);
     let message = EmailMessage {
         to: to.to_string(),

@@ -11,6 +11,7 @@ mod tests;
 
 pub use delivery::{LEASE, MAX_ATTEMPTS, RETRY_DELAYS, after_attempt};
 pub use freshness::{FRESHNESS_EVENT, wants_notice};
+pub(crate) use freshness::{covers, email};
 pub use model::{
     Channel, Delivery, DeliveryStatus, DeliveryUpdate, EmailMessage, NewDelivery, NewNotice,
     NewNotification, NoticeBatch, Notification, NotificationFilter, NotificationKind, NotifyPolicy,

@@ -12,18 +12,22 @@ use crate::time::{DateStyle, Language, Timestamp};
 pub enum NotificationKind {
     /// A dataset falls due, is overdue, or is due for review.
     Freshness,
+    /// An incident's follow-up: an action's reminder or escalation, a legal clock escalated.
+    Incident,
 }
 
 impl NotificationKind {
     pub fn code(&self) -> &'static str {
         match self {
             NotificationKind::Freshness => "freshness",
+            NotificationKind::Incident => "incident",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "freshness" => Some(NotificationKind::Freshness),
+            "incident" => Some(NotificationKind::Incident),
             _ => None,
         }
     }

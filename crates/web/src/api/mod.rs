@@ -8,6 +8,7 @@ mod catalog;
 mod dto;
 mod harvest;
 mod imports;
+pub(crate) mod incident_measures;
 pub(crate) mod incidents;
 mod intel;
 pub(crate) mod inventory;
@@ -144,6 +145,8 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(alerts::preview_rules))
         .routes(routes!(alerts::add_note))
         .routes(routes!(alerts::show))
+        .routes(routes!(incident_measures::measures))
+        .routes(routes!(incident_measures::compliance))
         .routes(routes!(incidents::list, incidents::create))
         .routes(routes!(incidents::get_one))
         .routes(routes!(incidents::assess))

@@ -13,6 +13,7 @@ mod freshness;
 mod harvest;
 mod imports;
 mod incident_actions;
+mod incident_measures;
 mod incidents;
 mod inventory;
 mod login;
@@ -173,6 +174,32 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::read_all))
         .route("/notifications/{id}/read", post(notifications::read))
+        .route("/incidents/measures", get(incident_measures::measures))
+        .route(
+            "/incidents/measures.xlsx",
+            get(incident_measures::measures_export),
+        )
+        .route(
+            "/incidents/measures.ods",
+            get(incident_measures::measures_export),
+        )
+        .route(
+            "/incidents/measures.csv",
+            get(incident_measures::measures_export),
+        )
+        .route("/incidents/compliance", get(incident_measures::compliance))
+        .route(
+            "/incidents/compliance.xlsx",
+            get(incident_measures::compliance_export),
+        )
+        .route(
+            "/incidents/compliance.ods",
+            get(incident_measures::compliance_export),
+        )
+        .route(
+            "/incidents/compliance.csv",
+            get(incident_measures::compliance_export),
+        )
         .route("/alerts", get(alerts::analysis))
         .route("/alerts/list", get(alerts::list))
         .route("/alerts/notes", post(alerts::add_note))
@@ -440,6 +467,11 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
                     principal
                         .can_somewhere(Permission::ReadIncidents)
                         .then(|| item("/incidents", "nav.cases", false)),
+                )
+                .chain(
+                    principal
+                        .can_somewhere(Permission::ReadIncidents)
+                        .then(|| item("/incidents/measures", "nav.incident_measures", false)),
                 )
                 .chain(
                     capabilities::SECURITY

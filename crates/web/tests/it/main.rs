@@ -17,6 +17,7 @@ mod catalog_entry;
 mod ckan;
 mod harness;
 mod harvest;
+mod incident_measures;
 mod incidents;
 mod incidents_ui;
 mod intel;

@@ -83,6 +83,8 @@ async fn every_page_in_the_navigation_opens_without_missing_text() {
             "/incidents/new",
             "/incidents/actions/mine",
             "/incidents/actions/verify",
+            "/incidents/measures",
+            "/incidents/compliance",
         ]
         .map(String::from),
     );
@@ -118,6 +120,8 @@ async fn every_page_in_the_navigation_opens_without_missing_text() {
         "/incidents/new",
         "/incidents/actions/mine",
         "/incidents/actions/verify",
+        "/incidents/measures",
+        "/incidents/compliance",
     ] {
         let (status, html) = get(&c, &app, link).await;
         assert_eq!(status, 200, "{link}");

@@ -466,6 +466,18 @@ fn api_routes() -> Vec<Route> {
             Perm(ReadIncidents),
         ),
         r(
+            Method::GET,
+            "/api/v1/incidents/measures?from=2025-01-01&to=2025-12-31",
+            None,
+            Perm(ReadIncidents),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/incidents/compliance",
+            None,
+            Perm(ReadIncidents),
+        ),
+        r(
             Method::POST,
             "/api/v1/incidents",
             Some(
