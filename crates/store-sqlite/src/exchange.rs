@@ -62,7 +62,12 @@ fn ensure_member(
         .query_row(
             "SELECT id, agency FROM exchange_members
              WHERE instance = ?1 AND member_class = ?2 AND member_code = ?3 AND subsystem = ?4",
-            params![client.instance, client.member_class, client.member_code, sub],
+            params![
+                client.instance,
+                client.member_class,
+                client.member_code,
+                sub
+            ],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
@@ -140,7 +145,12 @@ fn load_services(
         .map_err(db_err)?;
     for s in &mut services {
         s.endpoints = ep
-            .query_map(params![s.id], |r| Ok(Endpoint::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .query_map(params![s.id], |r| {
+                Ok(Endpoint::new(
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                ))
+            })
             .map_err(db_err)?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(db_err)?;
@@ -304,9 +314,11 @@ impl ExchangeStore for SqliteStore {
         };
         self.pool
             .read(move |conn| {
-                Ok(load_services(conn, "WHERE s.service_id = ?1", &vec![Box::new(path)])?
-                    .into_iter()
-                    .next())
+                Ok(
+                    load_services(conn, "WHERE s.service_id = ?1", &vec![Box::new(path)])?
+                        .into_iter()
+                        .next(),
+                )
             })
             .await
     }

@@ -61,7 +61,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (14, "cases", include_str!("../migrations/0014_cases.sql")),
     (15, "intel", include_str!("../migrations/0015_intel.sql")),
-    (16, "exchange", include_str!("../migrations/0016_exchange.sql")),
+    (
+        16,
+        "exchange",
+        include_str!("../migrations/0016_exchange.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

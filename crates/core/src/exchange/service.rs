@@ -50,7 +50,10 @@ fn server_fault(code: &'static str, message: impl Into<String>) -> RestFault {
 
 fn internal(e: DomainError) -> RestFault {
     tracing::error!(error = %e, "exchange store failed");
-    server_fault(codes::INTERNAL_ERROR, "the gateway could not read its configuration")
+    server_fault(
+        codes::INTERNAL_ERROR,
+        "the gateway could not read its configuration",
+    )
 }
 
 impl<'a> ExchangeService<'a> {
@@ -64,7 +67,10 @@ impl<'a> ExchangeService<'a> {
 
     /// The agencies among `agencies` the caller may read the exchange of (`None`: all).
     async fn readable(&self, caller: &Caller) -> DomainResult<Option<Vec<AgencyCode>>> {
-        if caller.principal.can(Permission::ReadExchange, &Target::City) {
+        if caller
+            .principal
+            .can(Permission::ReadExchange, &Target::City)
+        {
             return Ok(None);
         }
         if !caller.principal.can_somewhere(Permission::ReadExchange) {
@@ -90,9 +96,10 @@ impl<'a> ExchangeService<'a> {
         caller: &Caller,
         input: ServiceInput,
     ) -> DomainResult<RegisteredService> {
-        let auth = caller
-            .principal
-            .authorize(Permission::ManageExchange, &self.target(&input.agency).await?)?;
+        let auth = caller.principal.authorize(
+            Permission::ManageExchange,
+            &self.target(&input.agency).await?,
+        )?;
         let service = ServiceId::parse_path(input.service_id.trim(), CharRule::Strict)
             .map_err(|e| DomainError::invalid("service_id", e.text()))?
             .id;
@@ -100,7 +107,10 @@ impl<'a> ExchangeService<'a> {
         if title.is_empty() || title.chars().count() > 200 {
             return Err(DomainError::invalid(
                 "title",
-                Text::new("請填寫服務名稱（1 至 200 字）", "give the service a title (1–200 characters)"),
+                Text::new(
+                    "請填寫服務名稱（1 至 200 字）",
+                    "give the service a title (1–200 characters)",
+                ),
             ));
         }
         let base_url = check_base_url(&input.base_url)?;
@@ -201,9 +211,10 @@ impl<'a> ExchangeService<'a> {
         notice: Option<String>,
     ) -> DomainResult<RegisteredService> {
         let service = self.service_row(id).await?;
-        let auth = caller
-            .principal
-            .authorize(Permission::ManageExchange, &self.target(&service.agency).await?)?;
+        let auth = caller.principal.authorize(
+            Permission::ManageExchange,
+            &self.target(&service.agency).await?,
+        )?;
         let notice = match notice.map(|n| n.trim().to_string()) {
             Some(n) if n.is_empty() || n.chars().count() > 500 => {
                 return Err(DomainError::invalid(
@@ -247,9 +258,10 @@ impl<'a> ExchangeService<'a> {
 
     pub async fn get_service(&self, caller: &Caller, id: i64) -> DomainResult<RegisteredService> {
         let service = self.service_row(id).await?;
-        caller
-            .principal
-            .authorize(Permission::ReadExchange, &self.target(&service.agency).await?)?;
+        caller.principal.authorize(
+            Permission::ReadExchange,
+            &self.target(&service.agency).await?,
+        )?;
         Ok(service)
     }
 
@@ -271,9 +283,10 @@ impl<'a> ExchangeService<'a> {
             .exchange_service_by_id(&service_id)
             .await?
             .ok_or_else(|| DomainError::not_found("exchange service", input.service_id.clone()))?;
-        let auth = caller
-            .principal
-            .authorize(Permission::ManageExchange, &self.target(&service.agency).await?)?;
+        let auth = caller.principal.authorize(
+            Permission::ManageExchange,
+            &self.target(&service.agency).await?,
+        )?;
         let subject = ClientId::parse_path(input.subject.trim(), CharRule::Strict)
             .map_err(|e| DomainError::invalid("subject", e.text()))?
             .id;
@@ -292,7 +305,9 @@ impl<'a> ExchangeService<'a> {
             .sharing
             .request(input.request_id)
             .await?
-            .ok_or_else(|| DomainError::not_found("sharing request", input.request_id.to_string()))?;
+            .ok_or_else(|| {
+                DomainError::not_found("sharing request", input.request_id.to_string())
+            })?;
         if !matches!(
             request.status,
             RequestStatus::Approved | RequestStatus::PartlyApproved
@@ -345,12 +360,7 @@ impl<'a> ExchangeService<'a> {
                 "the sharing grant of this request has expired or was revoked",
             ));
         }
-        if let Some(existing) = self
-            .p
-            .stores
-            .exchange
-            .exchange_member(&subject)
-            .await?
+        if let Some(existing) = self.p.stores.exchange.exchange_member(&subject).await?
             && existing.agency != request.request.requesting_agency
         {
             return Err(DomainError::conflict(
@@ -511,7 +521,10 @@ impl<'a> ExchangeService<'a> {
             .await
             .map_err(internal)?
             .ok_or_else(|| {
-                server_fault(codes::UNKNOWN_SERVICE, format!("Unknown service: {service}"))
+                server_fault(
+                    codes::UNKNOWN_SERVICE,
+                    format!("Unknown service: {service}"),
+                )
             })?;
         let grants = self
             .p
@@ -526,7 +539,10 @@ impl<'a> ExchangeService<'a> {
             .ok_or_else(|| {
                 server_fault(
                     codes::ACCESS_DENIED,
-                    format!("Request is not allowed: {}", rest::access_denied_text(client, service).en),
+                    format!(
+                        "Request is not allowed: {}",
+                        rest::access_denied_text(client, service).en
+                    ),
                 )
             })?;
         if let Some(notice) = &registered.disabled_notice {
@@ -591,7 +607,9 @@ impl<'a> ExchangeService<'a> {
             for g in active {
                 match &g.endpoint {
                     Some(e) => endpoints.push(e.clone()),
-                    None if service.endpoints.is_empty() => endpoints.push(Endpoint::new("*", "**")),
+                    None if service.endpoints.is_empty() => {
+                        endpoints.push(Endpoint::new("*", "**"))
+                    }
                     None => endpoints.extend(service.endpoints.iter().cloned()),
                 }
             }
@@ -622,7 +640,10 @@ impl<'a> ExchangeService<'a> {
             .await
             .map_err(internal)?
             .ok_or_else(|| {
-                server_fault(codes::UNKNOWN_SERVICE, format!("Unknown service: {service}"))
+                server_fault(
+                    codes::UNKNOWN_SERVICE,
+                    format!("Unknown service: {service}"),
+                )
             })?;
         let text = registered.openapi.ok_or_else(|| {
             server_fault(
@@ -631,7 +652,10 @@ impl<'a> ExchangeService<'a> {
             )
         })?;
         anonymise_openapi(&text).map_err(|_| {
-            server_fault(codes::INTERNAL_ERROR, "the stored description cannot be read")
+            server_fault(
+                codes::INTERNAL_ERROR,
+                "the stored description cannot be read",
+            )
         })
     }
 
@@ -735,7 +759,10 @@ pub fn endpoints_from_openapi(text: &str) -> DomainResult<Vec<Endpoint>> {
             ),
         )
     })?;
-    let version = doc.get("openapi").and_then(|v| v.as_str()).unwrap_or_default();
+    let version = doc
+        .get("openapi")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     if !(version.starts_with("3.0.") || version.starts_with("3.1.")) {
         return Err(DomainError::invalid(
             "openapi",
@@ -748,7 +775,12 @@ pub fn endpoints_from_openapi(text: &str) -> DomainResult<Vec<Endpoint>> {
     let paths = doc
         .get("paths")
         .and_then(|p| p.as_object())
-        .ok_or_else(|| openapi_error("OpenAPI 描述沒有 paths", "the OpenAPI description has no paths"))?;
+        .ok_or_else(|| {
+            openapi_error(
+                "OpenAPI 描述沒有 paths",
+                "the OpenAPI description has no paths",
+            )
+        })?;
     let mut out = Vec::new();
     for (path, item) in paths {
         if !path.starts_with('/') {
@@ -831,7 +863,10 @@ mod tests {
 
     #[test]
     fn base_urls_without_credentials_or_query_only() {
-        assert_eq!(check_base_url("http://127.0.0.1:9/x/").unwrap(), "http://127.0.0.1:9/x");
+        assert_eq!(
+            check_base_url("http://127.0.0.1:9/x/").unwrap(),
+            "http://127.0.0.1:9/x"
+        );
         assert!(check_base_url("ftp://a").is_err());
         assert!(check_base_url("http://u:p@a/").is_err());
         assert!(check_base_url("http://a/?q=1").is_err());
