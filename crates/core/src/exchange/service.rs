@@ -194,6 +194,18 @@ impl<'a> ExchangeService<'a> {
         self.p.stores.exchange.register_service(&new, event).await
     }
 
+    /// Refuse at once a caller who cannot manage the exchange anywhere (before any look-up,
+    /// so that a refusal never tells whether an object exists).
+    fn require_manage(&self, caller: &Caller) -> DomainResult<()> {
+        if caller.principal.can_somewhere(Permission::ManageExchange) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden {
+                needed: Permission::ManageExchange.as_str().into(),
+            })
+        }
+    }
+
     async fn service_row(&self, id: i64) -> DomainResult<RegisteredService> {
         self.p
             .stores
@@ -210,6 +222,7 @@ impl<'a> ExchangeService<'a> {
         id: i64,
         notice: Option<String>,
     ) -> DomainResult<RegisteredService> {
+        self.require_manage(caller)?;
         let service = self.service_row(id).await?;
         let auth = caller.principal.authorize(
             Permission::ManageExchange,
@@ -257,6 +270,11 @@ impl<'a> ExchangeService<'a> {
     }
 
     pub async fn get_service(&self, caller: &Caller, id: i64) -> DomainResult<RegisteredService> {
+        if !caller.principal.can_somewhere(Permission::ReadExchange) {
+            return Err(DomainError::Forbidden {
+                needed: Permission::ReadExchange.as_str().into(),
+            });
+        }
         let service = self.service_row(id).await?;
         caller.principal.authorize(
             Permission::ReadExchange,
@@ -273,6 +291,7 @@ impl<'a> ExchangeService<'a> {
         caller: &Caller,
         input: GrantInput,
     ) -> DomainResult<AccessGrant> {
+        self.require_manage(caller)?;
         let service_id = ServiceId::parse_path(input.service_id.trim(), CharRule::Lenient)
             .map_err(|e| DomainError::invalid("service_id", e.text()))?
             .id;
@@ -440,6 +459,7 @@ impl<'a> ExchangeService<'a> {
     }
 
     pub async fn revoke_grant(&self, caller: &Caller, id: i64) -> DomainResult<AccessGrant> {
+        self.require_manage(caller)?;
         let grant = self
             .p
             .stores
@@ -562,6 +582,19 @@ impl<'a> ExchangeService<'a> {
             service: registered,
             endpoint,
         })
+    }
+
+    /// The agency offering a service, if it is registered (so that refused calls are logged
+    /// where the provider's stewards read them).
+    pub async fn service_agency(&self, service: &ServiceId) -> Option<AgencyCode> {
+        self.p
+            .stores
+            .exchange
+            .exchange_service_by_id(service)
+            .await
+            .ok()
+            .flatten()
+            .map(|s| s.agency)
     }
 
     /// `listClients`: every member and subsystem known to this node.

@@ -156,6 +156,7 @@ struct Call {
     request_id: String,
     client: Option<String>,
     service: Option<String>,
+    service_id: Option<civitas_core::exchange::id::ServiceId>,
     agency: Option<civitas_core::agencies::AgencyCode>,
     endpoint: Option<String>,
     method: String,
@@ -214,6 +215,7 @@ async fn r1(State(state): State<AppState>, req: Request) -> Response {
         request_id: uuid(),
         client: None,
         service: None,
+        service_id: None,
         agency: None,
         endpoint: None,
         method: parts.method.as_str().to_string(),
@@ -230,6 +232,11 @@ async fn r1(State(state): State<AppState>, req: Request) -> Response {
             response
         }
         Err(fault) => {
+            if call.agency.is_none()
+                && let Some(service) = &call.service_id
+            {
+                call.agency = platform.exchange().service_agency(service).await;
+            }
             if call.xroad_id.is_empty() {
                 call.xroad_id = format!("{}-{}", state.settings.exchange_instance, detail);
             }
@@ -257,6 +264,7 @@ async fn handle(
     let settings = &state.settings;
     let t: RestTarget = rest::parse_target(target, settings.exchange_max_uri_len)?;
     call.service = Some(t.service.to_path().unwrap_or_else(|| t.service.to_string()));
+    call.service_id = Some(t.service.clone());
     call.path = format!(
         "{}{}",
         t.normalized_path,
