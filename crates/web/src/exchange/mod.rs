@@ -646,20 +646,19 @@ async fn list_clients(State(state): State<AppState>, req: Request) -> Response {
         let list: Vec<serde_json::Value> = members
             .iter()
             .map(|m| {
-                let mut v = json!({
-                    "id": {
-                        "member_class": m.client.member_class,
-                        "member_code": m.client.member_code,
-                        "object_type": m.client.object_type().as_str(),
-                        "xroad_instance": m.client.instance,
-                    },
-                    "name": member_name(m),
-                });
+                let mut id = serde_json::Map::new();
+                id.insert("member_class".into(), json!(m.client.member_class));
+                id.insert("member_code".into(), json!(m.client.member_code));
+                id.insert("object_type".into(), json!(m.client.object_type().as_str()));
+                id.insert("xroad_instance".into(), json!(m.client.instance));
+                let mut v = serde_json::Map::new();
                 if let Some(sub) = &m.client.subsystem {
-                    v["id"]["subsystem_code"] = json!(sub);
-                    v["subsystem_name"] = json!(m.name);
+                    id.insert("subsystem_code".into(), json!(sub));
+                    v.insert("subsystem_name".into(), json!(m.name));
                 }
-                v
+                v.insert("id".into(), serde_json::Value::Object(id));
+                v.insert("name".into(), json!(member_name(m)));
+                serde_json::Value::Object(v)
             })
             .collect();
         (
