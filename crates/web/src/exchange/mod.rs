@@ -338,8 +338,19 @@ async fn handle(
     {
         return Err(too_large());
     }
-    let body = axum::body::to_bytes(body, limit)
+    // A slow client does not hold the gateway: the body must arrive within the request timeout.
+    let wait = settings.request_timeout;
+    let body = tokio::time::timeout(wait, axum::body::to_bytes(body, limit))
         .await
+        .map_err(|_| {
+            client_fault(
+                codes::BAD_REQUEST,
+                format!(
+                    "the request body did not arrive within {} s",
+                    wait.as_secs()
+                ),
+            )
+        })?
         .map_err(|_| too_large())?;
 
     let header_part = rest::request_header_part(&method, target, &request_headers);

@@ -133,6 +133,7 @@ struct World {
 async fn world() -> World {
     let app = TestApp::spawn_with(WebSettings {
         exchange_max_body_bytes: LIMIT,
+        request_timeout: std::time::Duration::from_secs(2),
         ..WebSettings::default()
     })
     .await;
@@ -407,6 +408,22 @@ async fn an_approved_grant_lets_a_client_call_through_and_every_refusal_has_its_
         w.calls.load(Ordering::SeqCst),
         before,
         "nothing oversized reached the provider"
+    );
+
+    // A slow client: the body announced never arrives; refused after the request timeout.
+    let started = std::time::Instant::now();
+    let (status, text) = raw(
+        &w,
+        &format!("POST /r1/{SERVICE}/cases HTTP/1.1\r\nHost: x\r\nX-Road-Client: {CLIENT}\r\nContent-Length: 100\r\nConnection: close\r\n\r\nonly ten b"),
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("did not arrive within 2 s"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(
+        w.calls.load(Ordering::SeqCst),
+        before,
+        "nothing half-sent reached the provider"
     );
 
     // The service's timeout: a slow provider is a ServiceFailed.
