@@ -13,6 +13,7 @@
 //! Prints Markdown tables for BENCHMARKS.md.
 
 mod alerts;
+mod gateway;
 mod generate;
 mod postgres;
 mod stats;
@@ -38,7 +39,7 @@ use serde_json::json;
 
 use stats::{Latencies, ms};
 
-const USAGE: &str = "civitas-bench alerts --help | civitas-bench syslog --help | civitas-bench [--datasets N] [--rounds N] [--import-runs N] [--postgres DB] [--repo DIR] [--data-dir DIR [--reuse]]";
+const USAGE: &str = "civitas-bench alerts --help | civitas-bench syslog --help | civitas-bench gateway --help | civitas-bench [--datasets N] [--rounds N] [--import-runs N] [--postgres DB] [--repo DIR] [--data-dir DIR [--reuse]]";
 
 struct Args {
     datasets: usize,
@@ -472,6 +473,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if std::env::args().nth(1).as_deref() == Some("syslog") {
         return syslog::run(std::env::args().skip(2)).await;
+    }
+    if std::env::args().nth(1).as_deref() == Some("gateway") {
+        return gateway::main(std::env::args().skip(2)).await;
     }
     let a = args()?;
     let fixtures = Fixtures {

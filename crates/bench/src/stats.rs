@@ -12,6 +12,10 @@ impl Latencies {
         self.samples.push(d);
     }
 
+    pub fn samples(&self) -> &[Duration] {
+        &self.samples
+    }
+
     pub fn len(&self) -> usize {
         self.samples.len()
     }

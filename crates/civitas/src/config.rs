@@ -58,6 +58,30 @@ pub struct Settings {
     pub catalog: CatalogSettings,
     pub alerts: crate::alerts::AlertsSettings,
     pub intel: crate::intel::IntelConfig,
+    pub exchange: ExchangeSettings,
+}
+
+/// The exchange gateway (`/r1`, X-Road Message Protocol for REST).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExchangeSettings {
+    /// The X-Road instance code: the prefix of the `X-Road-Id`s the gateway makes. T-Road's
+    /// own code awaits confirmation in the ministry's test environment.
+    pub instance: String,
+    /// Largest request or response body carried (10 MiB, X-Road's default loggable size).
+    pub max_body_bytes: usize,
+    /// Longest request target accepted.
+    pub max_uri_len: usize,
+}
+
+impl Default for ExchangeSettings {
+    fn default() -> Self {
+        ExchangeSettings {
+            instance: "TW".into(),
+            max_body_bytes: 10 * 1024 * 1024,
+            max_uri_len: 2000,
+        }
+    }
 }
 
 /// Catalogue harvests: how sources are fetched, and the sources `civitas serve` harvests.
@@ -231,6 +255,7 @@ impl Default for Settings {
             catalog: CatalogSettings::default(),
             alerts: crate::alerts::AlertsSettings::default(),
             intel: crate::intel::IntelConfig::default(),
+            exchange: ExchangeSettings::default(),
         }
     }
 }
@@ -459,6 +484,18 @@ bulk_max_bytes = 16777216
 # limit = 500
 # username = ""
 # password_file = ""
+
+[exchange]
+# The exchange gateway's provider face: ANY /r1/{INSTANCE}/{CLASS}/{MEMBER}/{SUBSYSTEM}/{SERVICE}
+# with X-Road-Client, forwarded to the registered service only under an access grant.
+# The X-Road instance code, the prefix of the X-Road-Ids the gateway makes. T-Road's own
+# instance code is not public: confirm it in the ministry's test environment.
+instance = "TW"
+# Largest request or response body carried; larger ones are refused with Client.BadRequest
+# (requests) or Server.ServerProxy.ServiceFailed (responses).
+max_body_bytes = 10485760
+# Longest request target (path and query) accepted.
+max_uri_len = 2000
 "#;
 
 /// Values given on the command line (highest precedence).
@@ -504,6 +541,16 @@ pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Set
     // Alert sources, agency ranges and the rule file are checked now, not at the first alert.
     settings.alerts.domain()?;
     crate::syslog::plans(&settings.alerts)?;
+    let instance = &settings.exchange.instance;
+    if instance.is_empty()
+        || !instance
+            .chars()
+            .all(civitas_core::exchange::id::is_allowed_char)
+    {
+        return Err(format!(
+            "[exchange] instance = {instance:?}: use the X-Road instance code (A–Z a–z 0–9 and '()+,-.=?)"
+        ));
+    }
     Ok(settings)
 }
 
@@ -540,6 +587,9 @@ impl Settings {
             } else {
                 self.public_url.trim_end_matches('/').to_string()
             },
+            exchange_max_body_bytes: self.exchange.max_body_bytes.max(1),
+            exchange_max_uri_len: self.exchange.max_uri_len.max(64),
+            exchange_instance: self.exchange.instance.clone(),
         }
     }
 }

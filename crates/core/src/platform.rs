@@ -148,6 +148,10 @@ impl Platform {
         crate::intel::IntelService::new(self)
     }
 
+    pub fn exchange(&self) -> crate::exchange::ExchangeService<'_> {
+        crate::exchange::ExchangeService::new(self)
+    }
+
     pub fn alerts(&self) -> crate::alerts::AlertService<'_> {
         crate::alerts::AlertService::new(self)
     }

@@ -28,6 +28,11 @@ use crate::catalog::{
     SearchResult,
 };
 use crate::error::DomainResult;
+use crate::exchange::id::{ClientId, ServiceId};
+use crate::exchange::model::{
+    AccessGrant, ExchangeMember, GrantFilter, MessageFilter, MessageRecord, NewAccessGrant,
+    NewService, RegisteredService,
+};
 use crate::import::{ImportReport, ImportRun};
 use crate::intel::{
     AlertMatch, AlertObservables, CitySighting, IndexedIndicator, IndicatorFilter, IndicatorRow,
@@ -891,6 +896,72 @@ pub trait IntelStore: Send + Sync + 'static {
     ) -> DomainResult<Page<SightingRow>>;
 }
 
+/// The exchange gateway's provider face (issue 6): members and subsystems mapped to agencies,
+/// registered services and their endpoints, access grants tied to sharing approvals, and the
+/// message log.
+#[async_trait]
+pub trait ExchangeStore: Send + Sync + 'static {
+    /// In one transaction: the owning subsystem (added, mapped to the service's agency, when
+    /// it is new; a subsystem of another agency is refused), the service, its endpoints and
+    /// the audit entry. A service id already registered is `AlreadyExists`.
+    async fn register_service(
+        &self,
+        new: &NewService,
+        audit: AuditEvent,
+    ) -> DomainResult<RegisteredService>;
+    async fn exchange_service(&self, id: i64) -> DomainResult<Option<RegisteredService>>;
+    async fn exchange_service_by_id(
+        &self,
+        service: &ServiceId,
+    ) -> DomainResult<Option<RegisteredService>>;
+    /// Services of these agencies (`None`: all), by service id.
+    async fn exchange_services(
+        &self,
+        agencies: Option<&[AgencyCode]>,
+    ) -> DomainResult<Vec<RegisteredService>>;
+    /// Disable (with the notice callers get) or enable (`None`) a service.
+    async fn set_service_disabled(
+        &self,
+        id: i64,
+        notice: Option<String>,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<RegisteredService>;
+    async fn exchange_members(&self) -> DomainResult<Vec<ExchangeMember>>;
+    async fn exchange_member(&self, client: &ClientId) -> DomainResult<Option<ExchangeMember>>;
+    /// In one transaction: the subject subsystem (added, mapped to the requesting agency,
+    /// when it is new; mapped to another agency, refused), the grant and the audit entry.
+    async fn create_access_grant(
+        &self,
+        new: &NewAccessGrant,
+        audit: AuditEvent,
+    ) -> DomainResult<AccessGrant>;
+    async fn access_grant(&self, id: i64) -> DomainResult<Option<AccessGrant>>;
+    async fn access_grants(&self, filter: &GrantFilter) -> DomainResult<Vec<AccessGrant>>;
+    /// Every grant (active or not) of a service to one subject: the runtime check.
+    async fn grants_for_subject(
+        &self,
+        service_row: i64,
+        subject: &ClientId,
+    ) -> DomainResult<Vec<AccessGrant>>;
+    /// Revoke a grant; a grant already revoked is a conflict.
+    async fn revoke_access_grant(
+        &self,
+        id: i64,
+        at: Timestamp,
+        by: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<AccessGrant>;
+    /// Append one call to the message log (the log is itself the record; not audited).
+    async fn log_message(&self, record: &MessageRecord) -> DomainResult<i64>;
+    /// The message log, newest first.
+    async fn messages(
+        &self,
+        filter: &MessageFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<MessageRecord>>;
+}
+
 /// Everything storage offers, as trait objects chosen once at start-up.
 #[derive(Clone)]
 pub struct Stores {
@@ -909,6 +980,7 @@ pub struct Stores {
     pub alerts: Arc<dyn AlertStore>,
     pub cases: Arc<dyn CaseStore>,
     pub intel: Arc<dyn IntelStore>,
+    pub exchange: Arc<dyn ExchangeStore>,
     pub admin: Arc<dyn StoreAdmin>,
 }
 
@@ -929,6 +1001,7 @@ impl Stores {
             + AlertStore
             + CaseStore
             + IntelStore
+            + ExchangeStore
             + AuditStore
             + ImportStore
             + StoreAdmin,
@@ -949,6 +1022,7 @@ impl Stores {
             alerts: backend.clone(),
             cases: backend.clone(),
             intel: backend.clone(),
+            exchange: backend.clone(),
             admin: backend,
         }
     }

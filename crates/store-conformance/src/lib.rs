@@ -35,6 +35,8 @@ mod intel;
 pub use intel::*;
 mod inventory;
 pub use inventory::*;
+mod exchange;
+pub use exchange::*;
 mod harvest;
 pub use harvest::*;
 mod notifications;
@@ -88,7 +90,8 @@ macro_rules! suite {
             the_wget_incident_goes_from_an_alert_to_verified_closure_and_reopens_when_the_tool_server_returns,
             an_overdue_action_is_reminded_once_then_escalated_once_and_shows_in_the_measures,
             stix_bundles_import_once_and_a_newer_version_supersedes_the_old_one,
-            honeypot_alerts_matching_an_indicator_are_sighted_once_and_their_severity_names_it
+            honeypot_alerts_matching_an_indicator_are_sighted_once_and_their_severity_names_it,
+            an_exchange_grant_answers_a_sharing_approval_and_ends_with_it
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

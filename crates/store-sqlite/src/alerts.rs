@@ -618,7 +618,7 @@ impl AlertStore for SqliteStore {
         all.append(&mut params);
         self.pool
             .read(move |conn| {
-                // Kept by triggers on alert_groups (migration 18).
+                // Kept by triggers on alert_groups (migration 17).
                 let mut stmt = conn
                     .prepare(&format!(
                         "SELECT NULLIF(agency, ''), day, groups

@@ -9,6 +9,7 @@ mod audit;
 mod cases;
 mod catalog;
 mod convert;
+mod exchange;
 mod harvest;
 mod imports;
 mod intel;

@@ -62,9 +62,14 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "cases", include_str!("../migrations/0014_cases.sql")),
     (15, "intel", include_str!("../migrations/0015_intel.sql")),
     (
-        18,
+        16,
+        "exchange",
+        include_str!("../migrations/0016_exchange.sql"),
+    ),
+    (
+        17,
         "alert_dashboard_scale",
-        include_str!("../migrations/0018_alert_dashboard_scale.sql"),
+        include_str!("../migrations/0017_alert_dashboard_scale.sql"),
     ),
 ];
 

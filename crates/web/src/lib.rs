@@ -6,6 +6,7 @@ mod assets;
 pub mod auth;
 mod ckan;
 pub mod error;
+pub mod exchange;
 pub mod extract;
 pub mod i18n;
 mod metrics;
@@ -76,6 +77,9 @@ pub fn app(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
         .layer(header_layer(header::REFERRER_POLICY, "same-origin"))
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
+        // The exchange gateway: outside sign-in, CSRF and the page headers (its caller is an
+        // information system named by X-Road-Client; provider responses pass unmodified).
+        .merge(exchange::routes())
         .layer(CatchPanicLayer::custom(panicked))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

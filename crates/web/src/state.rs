@@ -30,6 +30,12 @@ pub struct WebSettings {
     pub request_timeout: std::time::Duration,
     /// The address people and harvesters use, for links and linked-data identifiers.
     pub public_base: String,
+    /// Largest request or response body the exchange gateway carries (`/r1`).
+    pub exchange_max_body_bytes: usize,
+    /// Longest `/r1` request target accepted (PR-REST §4.2: about 2000).
+    pub exchange_max_uri_len: usize,
+    /// The X-Road instance code, the prefix of the `X-Road-Id`s the gateway makes.
+    pub exchange_instance: String,
 }
 
 impl Default for WebSettings {
@@ -45,6 +51,9 @@ impl Default for WebSettings {
             login_window: time::Duration::minutes(15),
             request_timeout: std::time::Duration::from_secs(60),
             public_base: "http://127.0.0.1:8080".into(),
+            exchange_max_body_bytes: 10 * 1024 * 1024,
+            exchange_max_uri_len: civitas_core::exchange::rest::DEFAULT_MAX_URI_LEN,
+            exchange_instance: "TW".into(),
         }
     }
 }
@@ -62,6 +71,8 @@ pub struct Inner {
     pub throttle: LoginThrottle,
     pub metrics: PrometheusHandle,
     pub chain: RwLock<Option<ChainCheck>>,
+    /// The exchange gateway's HTTP clients.
+    pub forwarder: crate::exchange::Forwarder,
 }
 
 #[derive(Clone)]
@@ -76,6 +87,7 @@ impl AppState {
             throttle,
             metrics: crate::metrics::handle(),
             chain: RwLock::new(None),
+            forwarder: crate::exchange::Forwarder::new(),
         }))
     }
 

@@ -50,6 +50,10 @@ pub enum Permission {
     ManageIncidents,
     /// Accept or send back another person's follow-up action (never one's own).
     VerifyActions,
+    /// Read the exchange gateway: registered services, access grants, the message log.
+    ReadExchange,
+    /// Register and disable an agency's exchange services; grant and revoke access to them.
+    ManageExchange,
 }
 
 impl Permission {
@@ -74,6 +78,8 @@ impl Permission {
         Permission::ReadIncidents,
         Permission::ManageIncidents,
         Permission::VerifyActions,
+        Permission::ReadExchange,
+        Permission::ManageExchange,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -98,6 +104,8 @@ impl Permission {
             Permission::ReadIncidents => "read_incidents",
             Permission::ManageIncidents => "manage_incidents",
             Permission::VerifyActions => "verify_actions",
+            Permission::ReadExchange => "read_exchange",
+            Permission::ManageExchange => "manage_exchange",
         }
     }
 
@@ -114,6 +122,7 @@ impl Permission {
                 | Permission::ManageAlerts
                 | Permission::ManageIncidents
                 | Permission::VerifyActions
+                | Permission::ManageExchange
         )
     }
 
@@ -190,6 +199,7 @@ impl Role {
                 ReadPortfolio,
                 ReadAlerts,
                 ReadIncidents,
+                ReadExchange,
             ],
             Role::DataSteward => &[
                 ReadDashboard,
@@ -200,6 +210,8 @@ impl Role {
                 RequestData,
                 ReadSharedData,
                 ReadPortfolio,
+                ReadExchange,
+                ManageExchange,
             ],
             Role::Viewer => &[ReadDashboard, ReadAgencies, ReadCatalog, ReadSharedData],
             Role::SocAnalyst => &[

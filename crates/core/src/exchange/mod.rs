@@ -1,7 +1,16 @@
 //! Exchange gateway (issue 6): X-Road identifiers, the pure rules of the X-Road Message
-//! Protocol for REST, and the verifier of signed, time-stamped ASiC-E message containers.
-//! Nothing here speaks HTTP; the web/gateway layer wires these rules into routes.
+//! Protocol for REST, the verifier of signed, time-stamped ASiC-E message containers, and the
+//! provider face's registry, access grants and message log (`service.rs`). Nothing here
+//! speaks HTTP; the web crate wires these rules into `/r1` routes.
 
 pub mod asic;
 pub mod id;
+pub mod model;
 pub mod rest;
+pub mod service;
+
+pub use model::{
+    AccessGrant, ExchangeMember, GrantFilter, GrantInput, MessageFilter, MessageRecord,
+    RegisteredService, ServiceInput, ServiceType,
+};
+pub use service::{CallDecision, ExchangeService};

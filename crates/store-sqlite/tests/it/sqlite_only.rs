@@ -126,7 +126,7 @@ fn rusqlite_conn(path: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
 
-/// The notifications-per-day rollup the spike test reads (migration 18) always equals counting
+/// The notifications-per-day rollup the spike test reads (migration 17) always equals counting
 /// alert_groups, through inserts, upserts that move a notification's first sighting or agency
 /// across a Taipei midnight, and deletes.
 #[tokio::test]

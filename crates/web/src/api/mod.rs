@@ -6,6 +6,7 @@ pub(crate) mod alerts;
 mod audit;
 mod catalog;
 mod dto;
+mod exchange;
 mod harvest;
 mod imports;
 pub(crate) mod incident_measures;
@@ -61,6 +62,7 @@ pub use sharing::{data_reader, file_response};
         (name = "notifications", description = "The caller's own notifications: datasets falling due, overdue or due for review"),
         (name = "alerts", description = "Security alerts: the bulk endpoint sensors post to, the alert list, and counts by category and severity"),
         (name = "incidents", description = "Incidents on legal clocks: the board, levels with reasons, timeline, forensic reports and findings, follow-up actions to verified closure, recurrence checks, STIX 2.1 export"),
+        (name = "exchange", description = "The exchange gateway (X-Road REST, /r1): services an agency offers, access grants answering approved sharing requests, the message log"),
         (name = "intel", description = "Threat intelligence: STIX 2.1 bundles in, the indicators held, the city's sightings, and the bundle it shares"),
         (name = "inventory", description = "Supply and demand: agencies' demand for other agencies' data, matched to datasets or listed as gaps; the city's platforms, their yearly costs and the benefit report"),
     )
@@ -168,6 +170,12 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(intel::indicators))
         .routes(routes!(intel::sightings))
         .routes(routes!(intel::export))
+        .routes(routes!(exchange::list_services, exchange::register_service))
+        .routes(routes!(exchange::disable_service))
+        .routes(routes!(exchange::enable_service))
+        .routes(routes!(exchange::list_grants, exchange::create_grant))
+        .routes(routes!(exchange::revoke_grant))
+        .routes(routes!(exchange::log))
         .merge(uploads)
         .split_for_parts();
     let mut table = String::from("\n\n| code | status | meaning |\n|---|---|---|\n");

@@ -15,6 +15,7 @@ mod bad_input;
 mod catalog;
 mod catalog_entry;
 mod ckan;
+mod exchange;
 mod harness;
 mod harvest;
 mod incident_measures;

@@ -1,0 +1,229 @@
+//! What the provider face stores: members and subsystems mapped to agencies, registered
+//! services with their endpoints, access grants tied to sharing approvals, the message log.
+
+use serde::{Deserialize, Serialize};
+
+use super::id::{ClientId, ServiceId};
+use super::rest::Endpoint;
+use crate::agencies::AgencyCode;
+use crate::time::Timestamp;
+
+/// A member or subsystem of the X-Road instance and the civitas agency it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeMember {
+    pub id: i64,
+    pub client: ClientId,
+    pub agency: AgencyCode,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// `REST` (a base URL alone) or `OPENAPI3` (endpoints from a description), as X-Road names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServiceType {
+    #[serde(rename = "REST")]
+    Rest,
+    #[serde(rename = "OPENAPI3")]
+    OpenApi3,
+}
+
+impl ServiceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::Rest => "REST",
+            ServiceType::OpenApi3 => "OPENAPI3",
+        }
+    }
+
+    /// The `service_type` value of the PR-MREST answers (`REST` or `OPENAPI`).
+    pub fn metaservice_name(self) -> &'static str {
+        match self {
+            ServiceType::Rest => "REST",
+            ServiceType::OpenApi3 => "OPENAPI",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "REST" => Some(ServiceType::Rest),
+            "OPENAPI3" => Some(ServiceType::OpenApi3),
+            _ => None,
+        }
+    }
+}
+
+/// A service a department offers through the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredService {
+    pub id: i64,
+    pub service: ServiceId,
+    pub agency: AgencyCode,
+    pub title: String,
+    pub base_url: String,
+    pub dataset_id: Option<i64>,
+    pub timeout_ms: u32,
+    pub tls_verify: bool,
+    pub service_type: ServiceType,
+    pub openapi: Option<String>,
+    pub endpoints: Vec<Endpoint>,
+    pub disabled_notice: Option<String>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub updated_at: Timestamp,
+}
+
+impl RegisteredService {
+    /// The `/r1` form of the service id.
+    pub fn service_path(&self) -> String {
+        self.service
+            .to_path()
+            .unwrap_or_else(|| self.service.to_string())
+    }
+}
+
+/// What a steward registers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceInput {
+    /// `INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE`, each segment percent-encoded.
+    pub service_id: String,
+    pub agency: AgencyCode,
+    pub title: String,
+    /// The name the owning subsystem is listed under (`listClients`), when it is new.
+    pub subsystem_name: Option<String>,
+    pub base_url: String,
+    pub dataset_id: Option<i64>,
+    pub timeout_ms: Option<u32>,
+    pub tls_verify: Option<bool>,
+    /// An OpenAPI 3.0.x or 3.1.x description, JSON.
+    pub openapi: Option<String>,
+}
+
+/// A service ready to store (checked by the service layer).
+#[derive(Debug, Clone)]
+pub struct NewService {
+    pub service: RegisteredService,
+    pub owner_name: String,
+}
+
+/// An access grant: a client subsystem may call a service, or one endpoint of it, because an
+/// approved sharing request says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessGrant {
+    pub id: i64,
+    /// The registered service's row id and its X-Road id.
+    pub service_row: i64,
+    pub service: ServiceId,
+    pub provider_agency: AgencyCode,
+    /// `None`: the whole service.
+    pub endpoint: Option<Endpoint>,
+    pub subject: ClientId,
+    pub sharing_grant_id: i64,
+    pub request_id: i64,
+    pub requesting_agency: AgencyCode,
+    pub purpose: String,
+    pub legal_basis: Option<String>,
+    pub approved_by: String,
+    pub approved_at: Timestamp,
+    pub valid_from: Timestamp,
+    pub valid_until: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub revoked_by: Option<String>,
+    /// The sharing approval's own state: revoking it ends this grant too.
+    pub approval_valid_until: Timestamp,
+    pub approval_revoked_at: Option<Timestamp>,
+}
+
+impl AccessGrant {
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none()
+            && self.approval_revoked_at.is_none()
+            && self.valid_from <= now
+            && now < self.valid_until
+            && now < self.approval_valid_until
+    }
+
+    /// Whether this grant covers a call (method, normalised path).
+    pub fn covers(&self, method: &str, path: &str) -> bool {
+        match &self.endpoint {
+            None => true,
+            Some(e) => e.matches(method, path),
+        }
+    }
+
+    pub fn state(&self, now: Timestamp) -> &'static str {
+        if self.revoked_at.is_some() || self.approval_revoked_at.is_some() {
+            "revoked"
+        } else if now < self.valid_from {
+            "not_yet_valid"
+        } else if now >= self.valid_until || now >= self.approval_valid_until {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+}
+
+/// What a provider steward grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantInput {
+    /// The service's `/r1` id.
+    pub service_id: String,
+    pub endpoint: Option<Endpoint>,
+    /// The client subsystem, `INSTANCE/CLASS/MEMBER/SUBSYSTEM`.
+    pub subject: String,
+    /// The name the subject subsystem is listed under, when it is new.
+    pub subject_name: Option<String>,
+    /// The approved sharing request this grant answers.
+    pub request_id: i64,
+    /// Earlier than the approval's end, if wanted.
+    pub valid_until: Option<Timestamp>,
+}
+
+/// A grant ready to store.
+#[derive(Debug, Clone)]
+pub struct NewAccessGrant {
+    pub grant: AccessGrant,
+    pub subject_name: String,
+}
+
+/// One call through the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub id: i64,
+    pub xroad_id: String,
+    pub request_id: String,
+    pub client: Option<String>,
+    pub service: Option<String>,
+    pub agency: Option<AgencyCode>,
+    pub endpoint: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub request_hash: Option<String>,
+    pub response_hash: Option<String>,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub duration_us: i64,
+    pub error_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    /// Only calls to services of these agencies (`None`: all).
+    pub agencies: Option<Vec<AgencyCode>>,
+    pub client: Option<String>,
+    pub service: Option<String>,
+    pub xroad_id: Option<String>,
+    pub status: Option<u16>,
+    /// Only failed calls (an error type set).
+    pub errors_only: bool,
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct GrantFilter {
+    /// Grants whose provider or requesting agency is one of these (`None`: all).
+    pub agencies: Option<Vec<AgencyCode>>,
+    pub service_row: Option<i64>,
+}

@@ -1,0 +1,395 @@
+//! The exchange story every store must tell the same way: 衛生局 offers its dengue cases as an
+//! X-Road REST service; 社會局 asked for the dataset and got an approval, and 衛生局's steward
+//! turns that approval into an access grant for 社會局's subsystem. Calls are allowed only
+//! under an active grant, for the granted endpoint; a disabled service answers with its
+//! notice; revoking the grant, or the sharing approval behind it, or letting it run out, ends
+//! access. Every call is in the message log.
+
+use civitas_core::DomainError;
+use civitas_core::authz::{Grant, Principal, Role, Scope};
+use civitas_core::catalog::AccessLevel;
+use civitas_core::exchange::id::{CharRule, ClientId, ServiceId};
+use civitas_core::exchange::rest::{Endpoint, codes};
+use civitas_core::exchange::{GrantInput, MessageFilter, MessageRecord, ServiceInput, ServiceType};
+use civitas_core::page::PageRequest;
+use civitas_core::ports::Stores;
+use civitas_core::sharing::{Decision, NewAccessRequest};
+use civitas_core::{Caller, Platform};
+
+use super::catalog::{SUPPLY_LIST, import_list, operator, platform};
+use super::{add_user, code};
+
+const DENGUE: &str = "00405ad6-f02a-4bf5-85ac-dca2fdac822e";
+const SOCIAL: &str = "380120000J";
+const HEALTH: &str = "380140000I";
+const POLICE: &str = "380130000C";
+const SERVICE: &str = "TW/GOV/380140000I/HEALTH-API/dengue";
+const CLIENT: &str = "TW/GOV/380120000J/SOCIAL-CASES";
+
+async fn person(stores: &Stores, name: &str, agency: &str, role: Role) -> Caller {
+    let grants = vec![Grant {
+        role,
+        scope: Scope::Agency(code(agency)),
+    }];
+    let id = add_user(stores, name, Some(agency), &grants).await;
+    Caller::new(
+        Principal {
+            user_id: Some(id),
+            user_name: name.into(),
+            home_agency: Some(code(agency)),
+            grants,
+            token_id: None,
+        },
+        Some("10.0.0.9".into()),
+    )
+}
+
+const OPENAPI: &str = r#"{"openapi":"3.0.3","info":{"title":"dengue","version":"1"},
+  "servers":[{"url":"http://10.20.0.5:8080/api"}],
+  "paths":{"/cases":{"get":{}},"/cases/{id}":{"get":{},"delete":{}}}}"#;
+
+fn service_input() -> ServiceInput {
+    ServiceInput {
+        service_id: SERVICE.into(),
+        agency: code(HEALTH),
+        title: "登革熱個案".into(),
+        subsystem_name: Some("衛生局資料服務".into()),
+        base_url: "http://127.0.0.1:9/api/".into(),
+        dataset_id: None,
+        timeout_ms: Some(5000),
+        tls_verify: None,
+        openapi: Some(OPENAPI.into()),
+    }
+}
+
+async fn check(p: &Platform, client: &ClientId, method: &str, path: &str) -> Result<(), String> {
+    let service = ServiceId::parse_path(SERVICE, CharRule::Strict).unwrap().id;
+    p.exchange()
+        .authorize(client, &service, method, path, p.now())
+        .await
+        .map(|_| ())
+        .map_err(|f| f.error_type())
+}
+
+pub async fn an_exchange_grant_answers_a_sharing_approval_and_ends_with_it(stores: &Stores) {
+    let (p, clock) = platform(stores).await;
+    import_list(&p, &std::fs::read(SUPPLY_LIST).unwrap()).await;
+    let d = stores
+        .catalog
+        .dataset_by_identifier(DENGUE)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut record = d.record.clone();
+    record.access_level = AccessLevel::Restricted;
+    p.catalog().update(&operator(), d.id, record).await.unwrap();
+
+    let social = person(stores, "wang.social", SOCIAL, Role::DataSteward).await;
+    let health = person(stores, "lin.health", HEALTH, Role::DataSteward).await;
+    let police = person(stores, "li.police", POLICE, Role::DataSteward).await;
+    let auditor = person(stores, "audit.city", "380000000A", Role::Auditor).await;
+    let x = p.exchange();
+
+    // Registering: strict identifiers, own agency only, endpoints from the description.
+    let mut bad = service_input();
+    bad.service_id = "TW/GOV/380140000I/HEALTH_API/dengue".into();
+    assert!(
+        matches!(x.register_service(&health, bad).await, Err(DomainError::Invalid { field, .. }) if field == "service_id")
+    );
+    assert!(matches!(
+        x.register_service(&police, service_input()).await,
+        Err(DomainError::Forbidden { .. })
+    ));
+    let mut yaml = service_input();
+    yaml.openapi = Some("openapi: 3.0.3\n".into());
+    assert!(
+        matches!(x.register_service(&health, yaml).await, Err(DomainError::Invalid { field, .. }) if field == "openapi")
+    );
+    let svc = x.register_service(&health, service_input()).await.unwrap();
+    assert_eq!(svc.service_type, ServiceType::OpenApi3);
+    assert_eq!(svc.base_url, "http://127.0.0.1:9/api");
+    assert_eq!(
+        svc.endpoints,
+        vec![
+            Endpoint::new("DELETE", "/cases/*"),
+            Endpoint::new("GET", "/cases"),
+            Endpoint::new("GET", "/cases/*"),
+        ]
+    );
+    assert!(matches!(
+        x.register_service(&health, service_input()).await,
+        Err(DomainError::AlreadyExists { .. })
+    ));
+
+    // The grant answers a sharing request: not before it is approved.
+    let req = p
+        .sharing()
+        .request(
+            &social,
+            NewAccessRequest {
+                dataset_id: d.id,
+                requesting_agency: code(SOCIAL),
+                purpose: "登革熱個案的社會救助訪視".into(),
+                legal_basis: None,
+                fields: vec![],
+                period_from: None,
+                period_to: None,
+                days: 30,
+            },
+        )
+        .await
+        .unwrap();
+    let grant_input = |endpoint: Option<Endpoint>| GrantInput {
+        service_id: SERVICE.into(),
+        endpoint,
+        subject: CLIENT.into(),
+        subject_name: Some("社會局個案系統".into()),
+        request_id: req.id,
+        valid_until: None,
+    };
+    assert!(matches!(
+        x.create_grant(&health, grant_input(None)).await,
+        Err(DomainError::Conflict(_))
+    ));
+    let (_, approval) = p
+        .sharing()
+        .decide(&health, req.id, Decision::Approve { days: None })
+        .await
+        .unwrap();
+    let approval = approval.unwrap();
+    // Only the provider's steward grants.
+    assert!(matches!(
+        x.create_grant(&social, grant_input(None)).await,
+        Err(DomainError::Forbidden { .. })
+    ));
+    // An endpoint the description does not list is refused.
+    assert!(matches!(
+        x.create_grant(&health, grant_input(Some(Endpoint::new("POST", "/cases"))))
+            .await,
+        Err(DomainError::Invalid { .. })
+    ));
+    // The provider's own subsystem is not the requesting agency's.
+    let mut own = grant_input(None);
+    own.subject = "TW/GOV/380140000I/HEALTH-API".into();
+    assert!(matches!(
+        x.create_grant(&health, own).await,
+        Err(DomainError::Conflict(_))
+    ));
+
+    let client = ClientId::parse_path(CLIENT, CharRule::Strict).unwrap().id;
+    let denied = "Server.ServerProxy.AccessDenied";
+    assert_eq!(
+        check(&p, &client, "GET", "/cases/7").await.unwrap_err(),
+        denied,
+        "deny by default"
+    );
+
+    let g = x
+        .create_grant(&health, grant_input(Some(Endpoint::new("GET", "/cases/*"))))
+        .await
+        .unwrap();
+    assert_eq!(g.sharing_grant_id, approval.id);
+    assert_eq!(g.requesting_agency, code(SOCIAL));
+    assert_eq!(g.valid_until, approval.valid_until);
+    assert_eq!(g.purpose, "登革熱個案的社會救助訪視");
+    check(&p, &client, "GET", "/cases/7").await.unwrap();
+    assert_eq!(
+        check(&p, &client, "DELETE", "/cases/7").await.unwrap_err(),
+        denied
+    );
+    assert_eq!(
+        check(&p, &client, "GET", "/cases/7/notes")
+            .await
+            .unwrap_err(),
+        denied
+    );
+    let other = ClientId::parse_path("TW/GOV/380130000C/POLICE", CharRule::Strict)
+        .unwrap()
+        .id;
+    assert_eq!(
+        check(&p, &other, "GET", "/cases/7").await.unwrap_err(),
+        denied
+    );
+    let unknown = ServiceId::parse_path("TW/GOV/380140000I/HEALTH-API/nothing", CharRule::Strict)
+        .unwrap()
+        .id;
+    let err = x
+        .authorize(&client, &unknown, "GET", "/", p.now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, codes::UNKNOWN_SERVICE);
+    assert_eq!(err.status(), 500);
+
+    // A disabled service answers with its notice; enabled again, the grant works.
+    assert!(matches!(
+        x.set_disabled(&police, svc.id, Some("維護中".into())).await,
+        Err(DomainError::Forbidden { .. })
+    ));
+    x.set_disabled(&health, svc.id, Some("系統維護至 18:00".into()))
+        .await
+        .unwrap();
+    let err = x
+        .authorize(&client, &svc.service, "GET", "/cases/7", p.now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Server.ServerProxy.ServiceDisabled");
+    assert!(err.message.contains("系統維護至 18:00"), "{}", err.message);
+    x.set_disabled(&health, svc.id, None).await.unwrap();
+    check(&p, &client, "GET", "/cases/7").await.unwrap();
+
+    // Metaservice data.
+    let clients = x.list_clients().await.unwrap();
+    assert_eq!(clients.len(), 2);
+    assert!(
+        clients
+            .iter()
+            .any(|m| m.client == client && m.agency == code(SOCIAL))
+    );
+    let allowed = x
+        .allowed_methods(&svc.service.owner, &client, p.now())
+        .await
+        .unwrap();
+    assert_eq!(allowed.len(), 1);
+    assert_eq!(allowed[0].1, vec![Endpoint::new("GET", "/cases/*")]);
+    assert!(
+        x.allowed_methods(&svc.service.owner, &other, p.now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let doc = x.get_openapi(&svc.service.owner, "dengue").await.unwrap();
+    assert!(
+        doc.contains("\"/api\"") && !doc.contains("10.20.0.5"),
+        "{doc}"
+    );
+
+    // Reads: both agencies see the grant, a third does not; the auditor sees all.
+    assert_eq!(x.grants(&social).await.unwrap().len(), 1);
+    assert_eq!(x.grants(&health).await.unwrap().len(), 1);
+    assert!(x.grants(&police).await.unwrap().is_empty());
+    assert_eq!(x.services(&auditor).await.unwrap().len(), 1);
+    assert!(x.services(&police).await.unwrap().is_empty());
+    assert!(matches!(
+        x.create_grant(&auditor, grant_input(None)).await,
+        Err(DomainError::Forbidden { .. })
+    ));
+
+    // The message log, filtered and scoped.
+    for (i, status) in [200u16, 500, 200].into_iter().enumerate() {
+        let n = i64::try_from(i).unwrap();
+        x.log(&MessageRecord {
+            id: 0,
+            xroad_id: format!("TW-{i}"),
+            request_id: format!("req-{i}"),
+            client: Some(CLIENT.into()),
+            service: Some(SERVICE.into()),
+            agency: Some(code(HEALTH)),
+            endpoint: Some("GET /cases/*".into()),
+            method: "GET".into(),
+            path: "/cases/7".into(),
+            status,
+            request_hash: Some("aGFzaA==".into()),
+            response_hash: None,
+            started_at: p.now().add(time::Duration::milliseconds(n)),
+            finished_at: p.now().add(time::Duration::milliseconds(n + 3)),
+            duration_us: 3000,
+            error_type: (status == 500).then(|| "Server.ServerProxy.ServiceFailed".into()),
+        })
+        .await;
+    }
+    let log = x
+        .messages(&health, MessageFilter::default(), PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(log.total, 3);
+    assert_eq!(log.items[0].xroad_id, "TW-2", "newest first");
+    let errors = x
+        .messages(
+            &auditor,
+            MessageFilter {
+                errors_only: true,
+                ..MessageFilter::default()
+            },
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(errors.total, 1);
+    assert_eq!(errors.items[0].status, 500);
+    let by_id = x
+        .messages(
+            &health,
+            MessageFilter {
+                xroad_id: Some("TW-1".into()),
+                ..MessageFilter::default()
+            },
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_id.items.len(), 1);
+    assert_eq!(
+        x.messages(&police, MessageFilter::default(), PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+
+    // Revoking the sharing approval ends the exchange grant too.
+    p.sharing()
+        .revoke_grant(&health, approval.id, "個案訪視結束")
+        .await
+        .unwrap();
+    assert_eq!(
+        check(&p, &client, "GET", "/cases/7").await.unwrap_err(),
+        denied
+    );
+    assert_eq!(
+        x.grants(&health).await.unwrap()[0].state(p.now()),
+        "revoked"
+    );
+
+    // Revoking the grant itself is audited, and only once.
+    let revoked = x.revoke_grant(&health, g.id).await.unwrap();
+    assert_eq!(revoked.revoked_by.as_deref(), Some("lin.health"));
+    assert!(matches!(
+        x.revoke_grant(&health, g.id).await,
+        Err(DomainError::Conflict(_))
+    ));
+
+    // Expiry: a new approval and grant that runs out.
+    let req2 = p
+        .sharing()
+        .request(
+            &social,
+            NewAccessRequest {
+                dataset_id: d.id,
+                requesting_agency: code(SOCIAL),
+                purpose: "第二期訪視".into(),
+                legal_basis: None,
+                fields: vec![],
+                period_from: None,
+                period_to: None,
+                days: 10,
+            },
+        )
+        .await
+        .unwrap();
+    p.sharing()
+        .decide(&health, req2.id, Decision::Approve { days: None })
+        .await
+        .unwrap();
+    let mut again = grant_input(None);
+    again.request_id = req2.id;
+    let g2 = x.create_grant(&health, again).await.unwrap();
+    check(&p, &client, "DELETE", "/cases/7").await.unwrap();
+    clock.set(g2.valid_until);
+    assert_eq!(
+        check(&p, &client, "GET", "/cases/7").await.unwrap_err(),
+        denied
+    );
+
+    let audit = p.audit().verify().await.unwrap();
+    assert!(audit.problem.is_none());
+}

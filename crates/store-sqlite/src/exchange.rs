@@ -1,0 +1,654 @@
+//! The exchange gateway's provider face (migration 0016): members and subsystems mapped to
+//! agencies, registered services and endpoints, access grants tied to sharing approvals, and
+//! the message log.
+
+use async_trait::async_trait;
+use civitas_core::agencies::AgencyCode;
+use civitas_core::audit::AuditEvent;
+use civitas_core::error::{DomainError, DomainResult};
+use civitas_core::exchange::id::{CharRule, ClientId, ServiceId};
+use civitas_core::exchange::model::{
+    AccessGrant, ExchangeMember, GrantFilter, MessageFilter, MessageRecord, NewAccessGrant,
+    NewService, RegisteredService, ServiceType,
+};
+use civitas_core::exchange::rest::Endpoint;
+use civitas_core::page::{Page, PageRequest};
+use civitas_core::ports::ExchangeStore;
+use civitas_core::time::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::SqliteStore;
+use crate::audit::append;
+use crate::convert::{Params, bad_value, db_err, opt_ts, param_refs, ts, unique_or_db};
+
+fn agency(column: usize, value: String) -> rusqlite::Result<AgencyCode> {
+    AgencyCode::parse(&value).map_err(|_| bad_value(column, "agency code"))
+}
+
+fn client_id(column: usize, value: &str) -> rusqlite::Result<ClientId> {
+    ClientId::parse_path(value, CharRule::Lenient)
+        .map(|c| c.id)
+        .map_err(|_| bad_value(column, "X-Road client id"))
+}
+
+fn service_id(column: usize, value: &str) -> rusqlite::Result<ServiceId> {
+    ServiceId::parse_path(value, CharRule::Lenient)
+        .map(|c| c.id)
+        .map_err(|_| bad_value(column, "X-Road service id"))
+}
+
+fn service_path(s: &ServiceId) -> DomainResult<String> {
+    s.to_path().ok_or_else(|| {
+        DomainError::invalid(
+            "service_id",
+            civitas_core::text::Text::new(
+                "REST 服務須屬於子系統且不帶版本",
+                "a REST service belongs to a subsystem and has no version",
+            ),
+        )
+    })
+}
+
+/// Find or add a member/subsystem for `agency`; refused when it stands for another agency.
+fn ensure_member(
+    tx: &Transaction<'_>,
+    client: &ClientId,
+    agency_code: &AgencyCode,
+    name: &str,
+    at: Timestamp,
+) -> DomainResult<i64> {
+    let sub = client.subsystem.clone().unwrap_or_default();
+    let existing: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT id, agency FROM exchange_members
+             WHERE instance = ?1 AND member_class = ?2 AND member_code = ?3 AND subsystem = ?4",
+            params![
+                client.instance,
+                client.member_class,
+                client.member_code,
+                sub
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db_err)?;
+    match existing {
+        Some((id, owner)) if owner == agency_code.as_str() => Ok(id),
+        Some((_, owner)) => Err(DomainError::conflict(
+            format!("{client} 已登記為 {owner} 的子系統"),
+            format!("{client} is already registered to the agency {owner}"),
+        )),
+        None => {
+            tx.execute(
+                "INSERT INTO exchange_members (instance, member_class, member_code, subsystem, agency, name, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    client.instance,
+                    client.member_class,
+                    client.member_code,
+                    sub,
+                    agency_code.as_str(),
+                    name,
+                    at.as_millis()
+                ],
+            )
+            .map_err(db_err)?;
+            Ok(tx.last_insert_rowid())
+        }
+    }
+}
+
+const SERVICE_COLUMNS: &str = "s.id, s.service_id, s.agency, s.title, s.base_url, s.dataset_id, s.timeout_ms, \
+     s.tls_verify, s.service_type, s.openapi, s.disabled_notice, s.created_at, s.created_by, s.updated_at";
+
+fn service_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RegisteredService> {
+    let sid: String = r.get(1)?;
+    let kind: String = r.get(8)?;
+    Ok(RegisteredService {
+        id: r.get(0)?,
+        service: service_id(1, &sid)?,
+        agency: agency(2, r.get(2)?)?,
+        title: r.get(3)?,
+        base_url: r.get(4)?,
+        dataset_id: r.get(5)?,
+        timeout_ms: r.get(6)?,
+        tls_verify: r.get(7)?,
+        service_type: ServiceType::parse(&kind).ok_or_else(|| bad_value(8, "service type"))?,
+        openapi: r.get(9)?,
+        endpoints: Vec::new(),
+        disabled_notice: r.get(10)?,
+        created_at: ts(r.get(11)?)?,
+        created_by: r.get(12)?,
+        updated_at: ts(r.get(13)?)?,
+    })
+}
+
+fn load_services(
+    conn: &Connection,
+    filter: &str,
+    params: &Params,
+) -> DomainResult<Vec<RegisteredService>> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {SERVICE_COLUMNS} FROM exchange_services s {filter} ORDER BY s.service_id"
+        ))
+        .map_err(db_err)?;
+    let mut services = stmt
+        .query_map(param_refs(params).as_slice(), service_row)
+        .map_err(db_err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db_err)?;
+    let mut ep = conn
+        .prepare_cached(
+            "SELECT method, path FROM exchange_endpoints WHERE service = ?1 ORDER BY method, path",
+        )
+        .map_err(db_err)?;
+    for s in &mut services {
+        s.endpoints = ep
+            .query_map(params![s.id], |r| {
+                Ok(Endpoint::new(
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                ))
+            })
+            .map_err(db_err)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_err)?;
+        s.endpoints.sort();
+    }
+    Ok(services)
+}
+
+fn one_service(conn: &Connection, id: i64) -> DomainResult<Option<RegisteredService>> {
+    Ok(load_services(conn, "WHERE s.id = ?1", &vec![Box::new(id)])?
+        .into_iter()
+        .next())
+}
+
+const GRANT_COLUMNS: &str = "g.id, g.service, s.service_id, s.agency, g.endpoint_method, g.endpoint_path, \
+     g.subject, g.sharing_grant_id, g.request_id, g.requesting_agency, g.purpose, g.legal_basis, \
+     g.approved_by, g.approved_at, g.valid_from, g.valid_until, g.revoked_at, g.revoked_by, \
+     sg.valid_until, sg.revoked_at";
+
+fn grant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessGrant> {
+    let sid: String = r.get(2)?;
+    let subject: String = r.get(6)?;
+    let method: Option<String> = r.get(4)?;
+    let path: Option<String> = r.get(5)?;
+    Ok(AccessGrant {
+        id: r.get(0)?,
+        service_row: r.get(1)?,
+        service: service_id(2, &sid)?,
+        provider_agency: agency(3, r.get(3)?)?,
+        endpoint: match (method, path) {
+            (Some(m), Some(p)) => Some(Endpoint::new(m, p)),
+            _ => None,
+        },
+        subject: client_id(6, &subject)?,
+        sharing_grant_id: r.get(7)?,
+        request_id: r.get(8)?,
+        requesting_agency: agency(9, r.get(9)?)?,
+        purpose: r.get(10)?,
+        legal_basis: r.get(11)?,
+        approved_by: r.get(12)?,
+        approved_at: ts(r.get(13)?)?,
+        valid_from: ts(r.get(14)?)?,
+        valid_until: ts(r.get(15)?)?,
+        revoked_at: opt_ts(r.get(16)?)?,
+        revoked_by: r.get(17)?,
+        approval_valid_until: ts(r.get(18)?)?,
+        approval_revoked_at: opt_ts(r.get(19)?)?,
+    })
+}
+
+fn load_grants(conn: &Connection, filter: &str, params: &Params) -> DomainResult<Vec<AccessGrant>> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {GRANT_COLUMNS} FROM exchange_grants g
+             JOIN exchange_services s ON s.id = g.service
+             JOIN sharing_grants sg ON sg.id = g.sharing_grant_id
+             {filter} ORDER BY g.id DESC"
+        ))
+        .map_err(db_err)?;
+    stmt.query_map(param_refs(params).as_slice(), grant_row)
+        .map_err(db_err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db_err)
+}
+
+fn in_list(column: &str, values: &[AgencyCode], params: &mut Params) -> String {
+    let mut marks = Vec::new();
+    for v in values {
+        params.push(Box::new(v.to_string()));
+        marks.push(format!("?{}", params.len()));
+    }
+    if marks.is_empty() {
+        "0".into()
+    } else {
+        format!("{column} IN ({})", marks.join(", "))
+    }
+}
+
+const MESSAGE_COLUMNS: &str = "id, xroad_id, request_id, client, service, agency, endpoint, method, path, status, \
+     request_hash, response_hash, started_at, finished_at, duration_us, error_type";
+
+fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
+    let agency_code: Option<String> = r.get(5)?;
+    Ok(MessageRecord {
+        id: r.get(0)?,
+        xroad_id: r.get(1)?,
+        request_id: r.get(2)?,
+        client: r.get(3)?,
+        service: r.get(4)?,
+        agency: agency_code.map(|a| agency(5, a)).transpose()?,
+        endpoint: r.get(6)?,
+        method: r.get(7)?,
+        path: r.get(8)?,
+        status: r.get(9)?,
+        request_hash: r.get(10)?,
+        response_hash: r.get(11)?,
+        started_at: ts(r.get(12)?)?,
+        finished_at: ts(r.get(13)?)?,
+        duration_us: r.get(14)?,
+        error_type: r.get(15)?,
+    })
+}
+
+#[async_trait]
+impl ExchangeStore for SqliteStore {
+    async fn register_service(
+        &self,
+        new: &NewService,
+        audit: AuditEvent,
+    ) -> DomainResult<RegisteredService> {
+        let new = new.clone();
+        self.pool
+            .write(move |tx| {
+                let s = &new.service;
+                let path = service_path(&s.service)?;
+                let member = ensure_member(tx, &s.service.owner, &s.agency, &new.owner_name, s.created_at)?;
+                tx.execute(
+                    "INSERT INTO exchange_services (service_id, member_id, agency, title, base_url, dataset_id,
+                        timeout_ms, tls_verify, service_type, openapi, disabled_notice, created_at, created_by, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?11)",
+                    params![
+                        path,
+                        member,
+                        s.agency.as_str(),
+                        s.title,
+                        s.base_url,
+                        s.dataset_id,
+                        s.timeout_ms,
+                        s.tls_verify,
+                        s.service_type.as_str(),
+                        s.openapi,
+                        s.created_at.as_millis(),
+                        s.created_by
+                    ],
+                )
+                .map_err(unique_or_db("exchange service", &path))?;
+                let id = tx.last_insert_rowid();
+                for e in &s.endpoints {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO exchange_endpoints (service, method, path) VALUES (?1, ?2, ?3)",
+                        params![id, e.method, e.path],
+                    )
+                    .map_err(db_err)?;
+                }
+                append(tx, audit)?;
+                one_service(tx, id)?.ok_or_else(|| DomainError::store("service vanished"))
+            })
+            .await
+    }
+
+    async fn exchange_service(&self, id: i64) -> DomainResult<Option<RegisteredService>> {
+        self.pool.read(move |conn| one_service(conn, id)).await
+    }
+
+    async fn exchange_service_by_id(
+        &self,
+        service: &ServiceId,
+    ) -> DomainResult<Option<RegisteredService>> {
+        let Some(path) = service.to_path() else {
+            return Ok(None);
+        };
+        self.pool
+            .read(move |conn| {
+                Ok(
+                    load_services(conn, "WHERE s.service_id = ?1", &vec![Box::new(path)])?
+                        .into_iter()
+                        .next(),
+                )
+            })
+            .await
+    }
+
+    async fn exchange_services(
+        &self,
+        agencies: Option<&[AgencyCode]>,
+    ) -> DomainResult<Vec<RegisteredService>> {
+        let agencies = agencies.map(<[AgencyCode]>::to_vec);
+        self.pool
+            .read(move |conn| {
+                let mut params: Params = Vec::new();
+                let filter = match &agencies {
+                    Some(list) => format!("WHERE {}", in_list("s.agency", list, &mut params)),
+                    None => String::new(),
+                };
+                load_services(conn, &filter, &params)
+            })
+            .await
+    }
+
+    async fn set_service_disabled(
+        &self,
+        id: i64,
+        notice: Option<String>,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> DomainResult<RegisteredService> {
+        self.pool
+            .write(move |tx| {
+                let n = tx
+                    .execute(
+                        "UPDATE exchange_services SET disabled_notice = ?2, updated_at = ?3 WHERE id = ?1",
+                        params![id, notice, at.as_millis()],
+                    )
+                    .map_err(db_err)?;
+                if n == 0 {
+                    return Err(DomainError::not_found("exchange service", id.to_string()));
+                }
+                append(tx, audit)?;
+                one_service(tx, id)?.ok_or_else(|| DomainError::store("service vanished"))
+            })
+            .await
+    }
+
+    async fn exchange_members(&self) -> DomainResult<Vec<ExchangeMember>> {
+        self.pool
+            .read(|conn| {
+                let mut stmt = conn
+                    .prepare(
+                        "SELECT id, instance, member_class, member_code, subsystem, agency, name, created_at
+                         FROM exchange_members ORDER BY instance, member_class, member_code, subsystem",
+                    )
+                    .map_err(db_err)?;
+                stmt.query_map([], member_row)
+                    .map_err(db_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn exchange_member(&self, client: &ClientId) -> DomainResult<Option<ExchangeMember>> {
+        let c = client.clone();
+        self.pool
+            .read(move |conn| {
+                conn.query_row(
+                    "SELECT id, instance, member_class, member_code, subsystem, agency, name, created_at
+                     FROM exchange_members
+                     WHERE instance = ?1 AND member_class = ?2 AND member_code = ?3 AND subsystem = ?4",
+                    params![
+                        c.instance,
+                        c.member_class,
+                        c.member_code,
+                        c.subsystem.clone().unwrap_or_default()
+                    ],
+                    member_row,
+                )
+                .optional()
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn create_access_grant(
+        &self,
+        new: &NewAccessGrant,
+        audit: AuditEvent,
+    ) -> DomainResult<AccessGrant> {
+        let new = new.clone();
+        self.pool
+            .write(move |tx| {
+                let g = &new.grant;
+                ensure_member(tx, &g.subject, &g.requesting_agency, &new.subject_name, g.approved_at)?;
+                tx.execute(
+                    "INSERT INTO exchange_grants (service, endpoint_method, endpoint_path, subject,
+                        sharing_grant_id, request_id, requesting_agency, purpose, legal_basis, approved_by,
+                        approved_at, valid_from, valid_until)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    params![
+                        g.service_row,
+                        g.endpoint.as_ref().map(|e| e.method.clone()),
+                        g.endpoint.as_ref().map(|e| e.path.clone()),
+                        g.subject.to_path(),
+                        g.sharing_grant_id,
+                        g.request_id,
+                        g.requesting_agency.as_str(),
+                        g.purpose,
+                        g.legal_basis,
+                        g.approved_by,
+                        g.approved_at.as_millis(),
+                        g.valid_from.as_millis(),
+                        g.valid_until.as_millis()
+                    ],
+                )
+                .map_err(db_err)?;
+                let id = tx.last_insert_rowid();
+                append(tx, audit)?;
+                load_grants(tx, "WHERE g.id = ?1", &vec![Box::new(id)])?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| DomainError::store("grant vanished"))
+            })
+            .await
+    }
+
+    async fn access_grant(&self, id: i64) -> DomainResult<Option<AccessGrant>> {
+        self.pool
+            .read(move |conn| {
+                Ok(load_grants(conn, "WHERE g.id = ?1", &vec![Box::new(id)])?
+                    .into_iter()
+                    .next())
+            })
+            .await
+    }
+
+    async fn access_grants(&self, filter: &GrantFilter) -> DomainResult<Vec<AccessGrant>> {
+        let filter = filter.clone();
+        self.pool
+            .read(move |conn| {
+                let mut params: Params = Vec::new();
+                let mut clauses = Vec::new();
+                if let Some(list) = &filter.agencies {
+                    let a = in_list("s.agency", list, &mut params);
+                    let b = in_list("g.requesting_agency", list, &mut params);
+                    clauses.push(format!("({a} OR {b})"));
+                }
+                if let Some(row) = filter.service_row {
+                    params.push(Box::new(row));
+                    clauses.push(format!("g.service = ?{}", params.len()));
+                }
+                let sql = if clauses.is_empty() {
+                    String::new()
+                } else {
+                    format!("WHERE {}", clauses.join(" AND "))
+                };
+                load_grants(conn, &sql, &params)
+            })
+            .await
+    }
+
+    async fn grants_for_subject(
+        &self,
+        service_row: i64,
+        subject: &ClientId,
+    ) -> DomainResult<Vec<AccessGrant>> {
+        let subject = subject.to_path();
+        self.pool
+            .read(move |conn| {
+                load_grants(
+                    conn,
+                    "WHERE g.service = ?1 AND g.subject = ?2",
+                    &vec![Box::new(service_row), Box::new(subject)],
+                )
+            })
+            .await
+    }
+
+    async fn revoke_access_grant(
+        &self,
+        id: i64,
+        at: Timestamp,
+        by: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<AccessGrant> {
+        let by = by.to_string();
+        self.pool
+            .write(move |tx| {
+                let n = tx
+                    .execute(
+                        "UPDATE exchange_grants SET revoked_at = ?2, revoked_by = ?3 WHERE id = ?1 AND revoked_at IS NULL",
+                        params![id, at.as_millis(), by],
+                    )
+                    .map_err(db_err)?;
+                if n == 0 {
+                    return Err(DomainError::conflict(
+                        "此存取授權不存在或已經撤銷",
+                        "this access grant does not exist or is already revoked",
+                    ));
+                }
+                append(tx, audit)?;
+                load_grants(tx, "WHERE g.id = ?1", &vec![Box::new(id)])?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| DomainError::store("grant vanished"))
+            })
+            .await
+    }
+
+    async fn log_message(&self, record: &MessageRecord) -> DomainResult<i64> {
+        let m = record.clone();
+        self.pool
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO exchange_messages (xroad_id, request_id, client, service, agency, endpoint,
+                        method, path, status, request_hash, response_hash, started_at, finished_at,
+                        duration_us, error_type)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    params![
+                        m.xroad_id,
+                        m.request_id,
+                        m.client,
+                        m.service,
+                        m.agency.as_ref().map(AgencyCode::as_str),
+                        m.endpoint,
+                        m.method,
+                        m.path,
+                        m.status,
+                        m.request_hash,
+                        m.response_hash,
+                        m.started_at.as_millis(),
+                        m.finished_at.as_millis(),
+                        m.duration_us,
+                        m.error_type
+                    ],
+                )
+                .map_err(db_err)?;
+                Ok(tx.last_insert_rowid())
+            })
+            .await
+    }
+
+    async fn messages(
+        &self,
+        filter: &MessageFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<MessageRecord>> {
+        let f = filter.clone();
+        self.pool
+            .read(move |conn| {
+                let mut params: Params = Vec::new();
+                let mut clauses: Vec<String> = Vec::new();
+                if let Some(list) = &f.agencies {
+                    clauses.push(in_list("agency", list, &mut params));
+                }
+                for (column, value) in [
+                    ("client", &f.client),
+                    ("service", &f.service),
+                    ("xroad_id", &f.xroad_id),
+                ] {
+                    if let Some(v) = value {
+                        params.push(Box::new(v.clone()));
+                        clauses.push(format!("{column} = ?{}", params.len()));
+                    }
+                }
+                if let Some(status) = f.status {
+                    params.push(Box::new(status));
+                    clauses.push(format!("status = ?{}", params.len()));
+                }
+                if f.errors_only {
+                    clauses.push("error_type IS NOT NULL".into());
+                }
+                if let Some(from) = f.from {
+                    params.push(Box::new(from.as_millis()));
+                    clauses.push(format!("started_at >= ?{}", params.len()));
+                }
+                if let Some(until) = f.until {
+                    params.push(Box::new(until.as_millis()));
+                    clauses.push(format!("started_at < ?{}", params.len()));
+                }
+                let sql = if clauses.is_empty() {
+                    String::new()
+                } else {
+                    format!("WHERE {}", clauses.join(" AND "))
+                };
+                let total: i64 = conn
+                    .query_row(
+                        &format!("SELECT COUNT(*) FROM exchange_messages {sql}"),
+                        param_refs(&params).as_slice(),
+                        |r| r.get(0),
+                    )
+                    .map_err(db_err)?;
+                params.push(Box::new(i64::try_from(page.limit()).unwrap_or(i64::MAX)));
+                let limit = params.len();
+                params.push(Box::new(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
+                let offset = params.len();
+                let mut stmt = conn
+                    .prepare(&format!(
+                        "SELECT {MESSAGE_COLUMNS} FROM exchange_messages {sql}
+                         ORDER BY started_at DESC, id DESC LIMIT ?{limit} OFFSET ?{offset}"
+                    ))
+                    .map_err(db_err)?;
+                let items = stmt
+                    .query_map(param_refs(&params).as_slice(), message_row)
+                    .map_err(db_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(db_err)?;
+                Ok(Page {
+                    items,
+                    page: page.page,
+                    per_page: page.per_page,
+                    total: u64::try_from(total).unwrap_or(0),
+                })
+            })
+            .await
+    }
+}
+
+fn member_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExchangeMember> {
+    let sub: String = r.get(4)?;
+    Ok(ExchangeMember {
+        id: r.get(0)?,
+        client: ClientId {
+            instance: r.get(1)?,
+            member_class: r.get(2)?,
+            member_code: r.get(3)?,
+            subsystem: (!sub.is_empty()).then_some(sub),
+        },
+        agency: agency(5, r.get(5)?)?,
+        name: r.get(6)?,
+        created_at: ts(r.get(7)?)?,
+    })
+}

@@ -1,0 +1,448 @@
+//! The exchange gateway's registry over JSON: services an agency offers through `/r1`, the
+//! access grants that answer approved sharing requests, and the message log of every call.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use civitas_core::DomainError;
+use civitas_core::agencies::AgencyCode;
+use civitas_core::exchange::rest::Endpoint;
+use civitas_core::exchange::{
+    AccessGrant, GrantInput, MessageFilter, MessageRecord, RegisteredService, ServiceInput,
+};
+use civitas_core::page::PageRequest;
+use civitas_core::text::Text;
+use civitas_core::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::Paged;
+use crate::auth::ApiCaller;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+fn bad(field: &str, zh: String, en: String) -> DomainError {
+    DomainError::invalid(field, Text::new(zh, en))
+}
+
+fn agency(field: &str, text: &str) -> Result<AgencyCode, DomainError> {
+    AgencyCode::parse(text.trim()).map_err(|_| {
+        bad(
+            field,
+            format!("「{text}」不是機關代碼"),
+            format!("\"{text}\" is not an agency code"),
+        )
+    })
+}
+
+fn time(field: &str, text: &str) -> Result<Timestamp, DomainError> {
+    Timestamp::parse_rfc3339(text.trim()).ok_or_else(|| {
+        bad(
+            field,
+            format!("{field} 須為 RFC 3339 時間，例如 2025-03-03T09:00:00+08:00"),
+            format!("{field} must be an RFC 3339 time such as 2025-03-03T09:00:00+08:00"),
+        )
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EndpointDto {
+    /// An HTTP method, or `*` for any.
+    pub method: String,
+    /// A path glob: `*` within a segment, `**` across segments.
+    pub path: String,
+}
+
+impl From<&Endpoint> for EndpointDto {
+    fn from(e: &Endpoint) -> Self {
+        EndpointDto {
+            method: e.method.clone(),
+            path: e.path.clone(),
+        }
+    }
+}
+
+/// A service offered through the gateway.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExchangeServiceDto {
+    pub id: i64,
+    /// `INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE`, as called under `/r1/`.
+    pub service_id: String,
+    pub agency: String,
+    pub title: String,
+    pub base_url: String,
+    pub dataset_id: Option<i64>,
+    pub timeout_ms: u32,
+    pub tls_verify: bool,
+    /// `REST` or `OPENAPI3`.
+    pub service_type: String,
+    pub endpoints: Vec<EndpointDto>,
+    /// Set when the service is disabled: what callers are told.
+    pub disabled_notice: Option<String>,
+    pub created_at: String,
+    pub created_by: String,
+    pub updated_at: String,
+}
+
+impl From<RegisteredService> for ExchangeServiceDto {
+    fn from(s: RegisteredService) -> Self {
+        ExchangeServiceDto {
+            id: s.id,
+            service_id: s.service_path(),
+            agency: s.agency.to_string(),
+            title: s.title,
+            base_url: s.base_url,
+            dataset_id: s.dataset_id,
+            timeout_ms: s.timeout_ms,
+            tls_verify: s.tls_verify,
+            service_type: s.service_type.as_str().into(),
+            endpoints: s.endpoints.iter().map(EndpointDto::from).collect(),
+            disabled_notice: s.disabled_notice,
+            created_at: s.created_at.to_rfc3339(),
+            created_by: s.created_by,
+            updated_at: s.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceBody {
+    /// `INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE`, each part percent-encoded; only
+    /// `A–Z a–z 0–9 '()+,-.=?` are accepted when registering.
+    pub service_id: String,
+    /// The agency offering it (the caller needs `manage_exchange` there).
+    pub agency: String,
+    pub title: String,
+    /// The name the owning subsystem is listed under (`listClients`), when it is new.
+    #[serde(default)]
+    pub subsystem_name: Option<String>,
+    /// Where calls go: the provider system's base URL (http or https).
+    pub base_url: String,
+    /// The civitas dataset the service serves, if it is one.
+    #[serde(default)]
+    pub dataset_id: Option<i64>,
+    /// 1–300000; 30000 when left out.
+    #[serde(default)]
+    pub timeout_ms: Option<u32>,
+    /// Check the provider's TLS certificate (default true).
+    #[serde(default)]
+    pub tls_verify: Option<bool>,
+    /// An OpenAPI 3.0.x or 3.1.x description as JSON text (YAML is not read); its paths and
+    /// methods become the service's endpoints, `{param}` as `*`.
+    #[serde(default)]
+    pub openapi: Option<String>,
+}
+
+/// Services of the agencies the caller reads the exchange of (`read_exchange`).
+#[utoipa::path(get, path = "/exchange/services", tag = "exchange",
+    responses((status = 200, body = Vec<ExchangeServiceDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_services(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+) -> ApiResult<Json<Vec<ExchangeServiceDto>>> {
+    let services = state.platform.exchange().services(&caller).await?;
+    Ok(Json(services.into_iter().map(Into::into).collect()))
+}
+
+/// Register a service an agency offers (`manage_exchange` for that agency).
+#[utoipa::path(post, path = "/exchange/services", tag = "exchange", request_body = ServiceBody,
+    responses((status = 201, body = ExchangeServiceDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn register_service(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiJson(body): ApiJson<ServiceBody>,
+) -> ApiResult<(StatusCode, Json<ExchangeServiceDto>)> {
+    let input = ServiceInput {
+        service_id: body.service_id,
+        agency: agency("agency", &body.agency)?,
+        title: body.title,
+        subsystem_name: body.subsystem_name,
+        base_url: body.base_url,
+        dataset_id: body.dataset_id,
+        timeout_ms: body.timeout_ms,
+        tls_verify: body.tls_verify,
+        openapi: body.openapi,
+    };
+    let s = state
+        .platform
+        .exchange()
+        .register_service(&caller, input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(s.into())))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisableBody {
+    /// What callers are told (1–500 characters), as `Server.ServerProxy.ServiceDisabled`.
+    pub notice: String,
+}
+
+/// Disable a service: calls are refused with the notice (`manage_exchange`).
+#[utoipa::path(post, path = "/exchange/services/{id}/disable", tag = "exchange",
+    params(("id" = i64, Path, description = "service id (the number)")), request_body = DisableBody,
+    responses((status = 200, body = ExchangeServiceDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn disable_service(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<DisableBody>,
+) -> ApiResult<Json<ExchangeServiceDto>> {
+    let s = state
+        .platform
+        .exchange()
+        .set_disabled(&caller, id, Some(body.notice))
+        .await?;
+    Ok(Json(s.into()))
+}
+
+/// Enable a disabled service again (`manage_exchange`).
+#[utoipa::path(post, path = "/exchange/services/{id}/enable", tag = "exchange",
+    params(("id" = i64, Path, description = "service id (the number)")),
+    responses((status = 200, body = ExchangeServiceDto), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn enable_service(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ExchangeServiceDto>> {
+    let s = state
+        .platform
+        .exchange()
+        .set_disabled(&caller, id, None)
+        .await?;
+    Ok(Json(s.into()))
+}
+
+/// An access grant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessGrantDto {
+    pub id: i64,
+    pub service_id: String,
+    pub provider_agency: String,
+    /// `null`: the whole service.
+    pub endpoint: Option<EndpointDto>,
+    /// The client subsystem allowed.
+    pub subject: String,
+    /// The sharing request this grant answers, and its sharing grant.
+    pub request_id: i64,
+    pub sharing_grant_id: i64,
+    pub requesting_agency: String,
+    pub purpose: String,
+    pub legal_basis: Option<String>,
+    pub approved_by: String,
+    pub approved_at: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub revoked_at: Option<String>,
+    pub revoked_by: Option<String>,
+    /// active, not_yet_valid, expired or revoked (the grant or its sharing approval).
+    pub state: String,
+}
+
+impl AccessGrantDto {
+    fn new(g: AccessGrant, now: Timestamp) -> Self {
+        AccessGrantDto {
+            id: g.id,
+            service_id: g.service.to_path().unwrap_or_else(|| g.service.to_string()),
+            provider_agency: g.provider_agency.to_string(),
+            endpoint: g.endpoint.as_ref().map(EndpointDto::from),
+            subject: g.subject.to_path(),
+            request_id: g.request_id,
+            sharing_grant_id: g.sharing_grant_id,
+            requesting_agency: g.requesting_agency.to_string(),
+            purpose: g.purpose.clone(),
+            legal_basis: g.legal_basis.clone(),
+            approved_by: g.approved_by.clone(),
+            approved_at: g.approved_at.to_rfc3339(),
+            valid_from: g.valid_from.to_rfc3339(),
+            valid_until: g.valid_until.to_rfc3339(),
+            revoked_at: g.revoked_at.map(|t| t.to_rfc3339()),
+            revoked_by: g.revoked_by.clone(),
+            state: g.state(now).into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantBody {
+    /// The service's `/r1` id.
+    pub service_id: String,
+    /// One endpoint the service's description lists; left out: the whole service.
+    #[serde(default)]
+    pub endpoint: Option<EndpointDto>,
+    /// The client subsystem, `INSTANCE/CLASS/MEMBER/SUBSYSTEM`.
+    pub subject: String,
+    #[serde(default)]
+    pub subject_name: Option<String>,
+    /// The approved sharing request (of the requesting agency to the service's agency) this
+    /// grant answers.
+    pub request_id: i64,
+    /// RFC 3339; at most the sharing grant's end (the default).
+    #[serde(default)]
+    pub valid_until: Option<String>,
+}
+
+/// Grants of the caller's agencies' services, and grants given to the caller's agencies.
+#[utoipa::path(get, path = "/exchange/grants", tag = "exchange",
+    responses((status = 200, body = Vec<AccessGrantDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_grants(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+) -> ApiResult<Json<Vec<AccessGrantDto>>> {
+    let now = state.platform.now();
+    let grants = state.platform.exchange().grants(&caller).await?;
+    Ok(Json(
+        grants
+            .into_iter()
+            .map(|g| AccessGrantDto::new(g, now))
+            .collect(),
+    ))
+}
+
+/// Grant a client subsystem access, answering an approved sharing request (`manage_exchange`
+/// for the service's agency: only the provider's stewards grant).
+#[utoipa::path(post, path = "/exchange/grants", tag = "exchange", request_body = GrantBody,
+    responses((status = 201, body = AccessGrantDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_grant(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiJson(body): ApiJson<GrantBody>,
+) -> ApiResult<(StatusCode, Json<AccessGrantDto>)> {
+    let input = GrantInput {
+        service_id: body.service_id,
+        endpoint: body.endpoint.map(|e| Endpoint::new(e.method, e.path)),
+        subject: body.subject,
+        subject_name: body.subject_name,
+        request_id: body.request_id,
+        valid_until: body
+            .valid_until
+            .as_deref()
+            .map(|t| time("valid_until", t))
+            .transpose()?,
+    };
+    let g = state
+        .platform
+        .exchange()
+        .create_grant(&caller, input)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(AccessGrantDto::new(g, state.platform.now())),
+    ))
+}
+
+/// Revoke an access grant at once (`manage_exchange` for the service's agency).
+#[utoipa::path(post, path = "/exchange/grants/{id}/revoke", tag = "exchange",
+    params(("id" = i64, Path, description = "grant id")),
+    responses((status = 200, body = AccessGrantDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn revoke_grant(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<AccessGrantDto>> {
+    let g = state.platform.exchange().revoke_grant(&caller, id).await?;
+    Ok(Json(AccessGrantDto::new(g, state.platform.now())))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// The calling subsystem, `INSTANCE/CLASS/MEMBER/SUBSYSTEM`.
+    pub client: Option<String>,
+    /// The service, `INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE`.
+    pub service: Option<String>,
+    pub xroad_id: Option<String>,
+    pub status: Option<u16>,
+    /// Only calls the gateway refused or that failed (an X-Road error type).
+    pub errors_only: Option<bool>,
+    /// RFC 3339: calls started at or after.
+    pub from: Option<String>,
+    /// RFC 3339: calls started before.
+    pub until: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+/// One call through the gateway.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageDto {
+    pub id: i64,
+    pub xroad_id: String,
+    pub request_id: String,
+    pub client: Option<String>,
+    pub service: Option<String>,
+    pub agency: Option<String>,
+    /// The service endpoint the call fell under, e.g. `GET /cases/*`.
+    pub endpoint: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    /// `X-Road-Request-Hash` (base64 SHA-512 over the header part and body).
+    pub request_hash: Option<String>,
+    /// The same over the response's header part and body.
+    pub response_hash: Option<String>,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_us: i64,
+    /// e.g. `Server.ServerProxy.AccessDenied`; `null` when the call went through.
+    pub error_type: Option<String>,
+}
+
+impl From<MessageRecord> for MessageDto {
+    fn from(m: MessageRecord) -> Self {
+        MessageDto {
+            id: m.id,
+            xroad_id: m.xroad_id,
+            request_id: m.request_id,
+            client: m.client,
+            service: m.service,
+            agency: m.agency.map(|a| a.to_string()),
+            endpoint: m.endpoint,
+            method: m.method,
+            path: m.path,
+            status: m.status,
+            request_hash: m.request_hash,
+            response_hash: m.response_hash,
+            started_at: m.started_at.to_rfc3339(),
+            finished_at: m.finished_at.to_rfc3339(),
+            duration_us: m.duration_us,
+            error_type: m.error_type,
+        }
+    }
+}
+
+/// The message log, newest first: calls to services of the agencies the caller reads the
+/// exchange of (`read_exchange`).
+#[utoipa::path(get, path = "/exchange/log", tag = "exchange", params(LogQuery),
+    responses((status = 200, body = Paged<MessageDto>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody)))]
+pub async fn log(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiQuery(q): ApiQuery<LogQuery>,
+) -> ApiResult<Json<Paged<MessageDto>>> {
+    let filter = MessageFilter {
+        agencies: None,
+        client: q.client,
+        service: q.service,
+        xroad_id: q.xroad_id,
+        status: q.status,
+        errors_only: q.errors_only.unwrap_or(false),
+        from: q.from.as_deref().map(|t| time("from", t)).transpose()?,
+        until: q.until.as_deref().map(|t| time("until", t)).transpose()?,
+    };
+    let page = state
+        .platform
+        .exchange()
+        .messages(&caller, filter, PageRequest::new(q.page, q.per_page))
+        .await?;
+    Ok(Json(Paged::from(page, MessageDto::from)))
+}
