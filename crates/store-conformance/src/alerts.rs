@@ -183,6 +183,52 @@ pub async fn real_suricata_files_import_once_and_their_counts_add_up(stores: &St
         "an unseen address has no sightings"
     );
 
+    // Full-text search: an address finds the alerts it is the source or target of; the words
+    // of a signature find every alert with that signature; what looks like query syntax is
+    // taken as words.
+    let search = |text: &str| AlertFilter {
+        text: Some(text.to_string()),
+        ..AlertFilter::default()
+    };
+    let found = p.alerts().list(&caller, &search(&ip), page).await.unwrap();
+    let by_address = alerts
+        .items
+        .iter()
+        .filter(|a| {
+            a.source_ip.as_deref() == Some(ip.as_str())
+                || a.destination_ip.as_deref() == Some(ip.as_str())
+        })
+        .count() as u64;
+    assert_eq!(found.total, by_address, "{ip}");
+    let signature = alerts.items[0].signature.clone();
+    let typed = signature.to_lowercase();
+    let with_words = p
+        .alerts()
+        .list(&caller, &search(&typed), page)
+        .await
+        .unwrap();
+    let same: Vec<i64> = alerts
+        .items
+        .iter()
+        .filter(|a| a.signature == signature)
+        .map(|a| a.id)
+        .collect();
+    assert!(!same.is_empty());
+    let found_ids: Vec<i64> = with_words.items.iter().map(|a| a.id).collect();
+    assert!(
+        same.iter().all(|id| found_ids.contains(id)),
+        "{signature}: {} found",
+        with_words.total
+    );
+    for nothing in ["zzqx-no-such-word", "\"OR* NEAR(", "ET zzqx"] {
+        let none = p
+            .alerts()
+            .list(&caller, &search(nothing), page)
+            .await
+            .unwrap();
+        assert_eq!(none.total, 0, "{nothing}");
+    }
+
     // The rollups agree with the alerts, category by category.
     let summary = p.alerts().summary(&caller, &all).await.unwrap();
     assert_eq!(summary.total, stored);

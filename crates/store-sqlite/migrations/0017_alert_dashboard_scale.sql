@@ -42,3 +42,27 @@ END;
 -- proves the top list exact from them instead of summing every value of the period.
 CREATE INDEX alert_value_rollups_ranked
     ON alert_value_rollups (dimension, month, alert_count DESC);
+
+-- The alert list's full-text search (issue 4, point 8): each alert's searchable words
+-- (`civitas_core::alerts::search_text`) in an FTS5 index keyed by the alert's id. Contentless:
+-- the words are not stored twice, only indexed. Alerts stored before this migration are indexed
+-- from their record here.
+CREATE VIRTUAL TABLE alerts_search USING fts5(
+    words,
+    content = '',
+    contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+INSERT INTO alerts_search (rowid, words)
+SELECT id, concat_ws(' ', signature, json_extract(record, '$.rule.id'),
+                     json_extract(record, '$.rule.category'), source_ip, destination_ip,
+                     json_extract(record, '$.source.host'), json_extract(record, '$.source.user'),
+                     json_extract(record, '$.destination.host'),
+                     json_extract(record, '$.destination.user'), json_extract(record, '$.host_name'),
+                     json_extract(record, '$.agent_name'), json_extract(record, '$.observer.name'),
+                     json_extract(record, '$.app_protocol'), json_extract(record, '$.message'),
+                     (SELECT group_concat(json_extract(o.value, '$.value'), ' ')
+                      FROM json_each(record, '$.observables') AS o),
+                     trim(techniques))
+FROM alerts;

@@ -11,7 +11,7 @@ use civitas_core::alerts::{
     Alert, AlertFilter, AlertGroupRow, AlertRow, AlertWrite, Category, Fingerprint, RollupRow,
     Severity, SubBucket,
 };
-use civitas_core::alerts::{RuleSet, ScoreContext};
+use civitas_core::alerts::{RuleSet, ScoreContext, search_text};
 use civitas_core::audit::AuditEvent;
 use civitas_core::error::{DomainError, DomainResult};
 use civitas_core::import::ImportReport;
@@ -175,6 +175,19 @@ fn conditions(
     (sql, params)
 }
 
+/// What a person typed, as an FTS5 query that cannot be misread as its syntax: each word a
+/// quoted phrase (an address or `CVE-2021-44228` is matched as the run of its parts), all of
+/// them required. `None` when nothing searchable was typed.
+fn match_expression(typed: &str) -> Option<String> {
+    let phrases: Vec<String> = typed
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .take(16)
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    (!phrases.is_empty()).then(|| phrases.join(" AND "))
+}
+
 /// ' T1190 T1059.001 ': spaces at both ends so that `instr` finds whole ids.
 fn techniques(a: &Alert) -> String {
     if a.techniques.is_empty() {
@@ -234,6 +247,9 @@ fn write_alerts(tx: &Transaction<'_>, write: &AlertWrite, run_id: i64) -> Domain
                      ?20, ?21, ?22, ?23, ?24)",
         )
         .map_err(db_err)?;
+    let mut search = tx
+        .prepare_cached("INSERT INTO alerts_search (rowid, words) VALUES (?1, ?2)")
+        .map_err(db_err)?;
     for c in &write.alerts {
         let a = &c.alert;
         let k = &c.classification;
@@ -273,7 +289,11 @@ fn write_alerts(tx: &Transaction<'_>, write: &AlertWrite, run_id: i64) -> Domain
             serde_json::to_string(&c.context).map_err(DomainError::store)?,
         ]);
         match inserted {
-            Ok(_) => {}
+            Ok(_) => {
+                search
+                    .execute(params![tx.last_insert_rowid(), search_text(a)])
+                    .map_err(db_err)?;
+            }
             Err(rusqlite::Error::SqliteFailure(f, _))
                 if f.code == ErrorCode::ConstraintViolation =>
             {
@@ -458,6 +478,12 @@ impl AlertStore for SqliteStore {
             };
             sql.push_str(clause);
             params.push(Box::new(bound));
+        }
+        if let Some(words) = filter.text.as_deref().and_then(match_expression) {
+            sql.push_str(
+                " AND id IN (SELECT rowid FROM alerts_search WHERE alerts_search MATCH ?)",
+            );
+            params.push(Box::new(words));
         }
         let select = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE 1=1{sql}");
         let count = format!("SELECT COUNT(*) FROM alerts WHERE 1=1{sql}");

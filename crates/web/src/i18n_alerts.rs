@@ -105,6 +105,12 @@ pub const TEXT: &[(&str, &str, &str)] = &[
     ("alerts.from_day", "自", "From"),
     ("alerts.to_day", "至", "To"),
     ("alerts.signature", "特徵（規則）", "Signature"),
+    ("alerts.search", "搜尋", "Search"),
+    (
+        "alerts.search_hint",
+        "關鍵字、IP、主機、CVE…",
+        "words, addresses, hosts, CVE…",
+    ),
     ("alerts.source_ip", "來源", "Source"),
     ("alerts.destination_ip", "目的", "Target"),
     ("alerts.technique", "ATT&CK 技術", "ATT&CK technique"),

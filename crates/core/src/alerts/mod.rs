@@ -39,7 +39,7 @@ pub use model::{
 };
 pub use observables::{Observable, ObservableKind};
 pub use parse::{MAX_RECORD_BYTES, ParsedBatch, parse_batch, parse_line};
-pub use query::{AlertFilter, AlertGroupRow, AlertRow, AlertSummary, RollupRow};
+pub use query::{AlertFilter, AlertGroupRow, AlertRow, AlertSummary, RollupRow, search_text};
 pub use rules::{
     Category, Classification, DEFAULT_RULES, RuleSet, RuleSetError, Severity, SubBucket,
 };

@@ -32,6 +32,47 @@ pub struct AlertFilter {
     /// One value of a ranked dimension (a signature, an address, a technique): the drill-down
     /// from the analysis' top lists.
     pub value: Option<(crate::alerts::analysis::Dimension, String)>,
+    /// Words every matching alert contains, in any of the fields [`search_text`] indexes
+    /// (`log4j 10.47.2.2`, `CVE-2021-44228`): whole words, case- and accent-insensitive.
+    pub text: Option<String>,
+}
+
+/// What the alert list's full-text search finds an alert by: its signature and rule, its
+/// addresses, hosts, users and agent, the message, the protocol, the threat observables (domains,
+/// URLs, file hashes) and the ATT&CK techniques. One line of words, indexed at import.
+pub fn search_text(alert: &crate::alerts::Alert) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut push = |v: Option<&str>| {
+        if let Some(v) = v.map(str::trim).filter(|v| !v.is_empty())
+            && !words.iter().any(|w| w == v)
+        {
+            words.push(v.to_string());
+        }
+    };
+    push(Some(alert.signature()));
+    push(alert.rule.name.as_deref());
+    push(alert.rule.id.as_deref());
+    push(alert.rule.category.as_deref());
+    for group in &alert.rule.groups {
+        push(Some(group));
+    }
+    for end in [&alert.source, &alert.destination] {
+        push(end.ip.map(|ip| ip.to_string()).as_deref());
+        push(end.host.as_deref());
+        push(end.user.as_deref());
+    }
+    push(alert.host_name.as_deref());
+    push(alert.agent_name.as_deref());
+    push(alert.observer.name.as_deref());
+    push(alert.app_protocol.as_deref());
+    push(alert.message.as_deref());
+    for o in &alert.observables {
+        push(Some(&o.value));
+    }
+    for t in &alert.techniques {
+        push(Some(t.as_str()));
+    }
+    words.join(" ")
 }
 
 /// One stored alert as a list shows it.

@@ -193,3 +193,71 @@ async fn the_notification_day_rollup_follows_every_change_of_alert_groups() {
         .unwrap();
     assert_eq!(rolled(&conn), counted(&conn));
 }
+
+/// Migration 17 indexes the alerts stored before it for full-text search from their records:
+/// the backfill finds what the import-time index finds.
+#[tokio::test]
+async fn the_search_backfill_indexes_stored_alerts_like_the_import_does() {
+    use civitas_core::alerts::{AlertSettings, SourceConfig, SourceFormat, SourceName};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path(), OpenOptions::default()).unwrap();
+    let clock = std::sync::Arc::new(civitas_core::clock::ManualClock::new(
+        civitas_core::time::Timestamp::parse_rfc3339("2024-03-01T00:00:00Z").unwrap(),
+    ));
+    let source = SourceConfig::new(SourceName::parse("eve").unwrap(), SourceFormat::Suricata);
+    let platform = civitas_core::Platform::new(
+        store.stores(),
+        clock,
+        civitas_core::SecurityPolicy::default(),
+    )
+    .with_alerts(AlertSettings {
+        sources: vec![source.clone()],
+        ..AlertSettings::default()
+    });
+    let op = civitas_core::Caller::new(civitas_core::authz::Principal::operator("test"), None);
+    let wrccdc = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/soc/suricata-eve-alerts-wrccdc-2018.json"
+    ));
+    let done = platform
+        .alerts()
+        .import(&op, &source, wrccdc, "wrccdc.json")
+        .await
+        .unwrap();
+    assert_eq!(done.report.created, 207);
+    let conn = rusqlite_conn(&dir.path().join(DB_FILE));
+    let matches = |conn: &rusqlite::Connection, q: &str| -> Vec<i64> {
+        let mut stmt = conn
+            .prepare("SELECT rowid FROM alerts_search WHERE alerts_search MATCH ?1 ORDER BY rowid")
+            .unwrap();
+        stmt.query_map([q], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let address: String = conn
+        .query_row(
+            "SELECT source_ip FROM alerts WHERE source_ip IS NOT NULL LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let address = format!("\"{address}\"");
+    let queries = [
+        address.as_str(),
+        "\"ET\" AND \"POLICY\"",
+        "\"http\"",
+        "\"suricata\" OR \"ids\"",
+    ];
+    let at_import: Vec<Vec<i64>> = queries.iter().map(|q| matches(&conn, q)).collect();
+    assert!(
+        at_import.iter().take(3).all(|m| !m.is_empty()),
+        "{at_import:?}"
+    );
+    let migration = include_str!("../../migrations/0017_alert_dashboard_scale.sql");
+    let backfill = &migration[migration.find("INSERT INTO alerts_search").unwrap()..];
+    conn.execute_batch(&format!("DELETE FROM alerts_search; {backfill}"))
+        .unwrap();
+    let backfilled: Vec<Vec<i64>> = queries.iter().map(|q| matches(&conn, q)).collect();
+    assert_eq!(backfilled, at_import);
+}

@@ -117,6 +117,9 @@ pub struct AlertQuery {
     pub technique: Option<String>,
     /// The alerts of one notification.
     pub notification: Option<i64>,
+    /// Words every alert must contain (full-text search over the signature, rule, addresses,
+    /// hosts, users, message, observables and techniques): `log4j 10.47.2.2`.
+    pub q: Option<String>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
 }
@@ -147,6 +150,7 @@ impl AlertQuery {
             destination_ip: None,
             technique: None,
             notification: None,
+            q: None,
             page: None,
             per_page: None,
         }
@@ -254,6 +258,12 @@ impl AlertQuery {
             source: self.source.clone().filter(|s| !s.is_empty()),
             value,
             group_id: self.notification,
+            text: self
+                .q
+                .as_deref()
+                .map(str::trim)
+                .filter(|q| !q.is_empty())
+                .map(str::to_string),
             ..AlertFilter::default()
         })
     }

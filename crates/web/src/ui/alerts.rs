@@ -459,6 +459,8 @@ pub struct ListForm {
     pub technique: String,
     #[serde(default)]
     pub notification: String,
+    #[serde(default)]
+    pub q: String,
     #[serde(skip_serializing, default)]
     pub page: Option<u32>,
 }
@@ -491,6 +493,7 @@ impl ListForm {
             destination_ip: opt(&self.destination_ip),
             technique: opt(&self.technique),
             notification,
+            q: opt(&self.q),
             page: None,
             per_page: None,
         }

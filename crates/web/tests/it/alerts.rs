@@ -763,6 +763,16 @@ async fn the_score_weighs_a_critical_target_and_a_source_that_keeps_coming_back(
     )
     .await;
     assert_eq!(list["total"], 1, "{list}");
+    // Full-text search over the list: words of the signature and an address, in any case.
+    let found = |q: &str| {
+        let app = &app;
+        let token = &token;
+        let q = q.replace(' ', "%20");
+        async move { get_json(app, token, &format!("/api/v1/alerts?q={q}")).await["total"].clone() }
+    };
+    assert_eq!(found("union SELECT 198.51.100.9").await, 4);
+    assert_eq!(found("injection 10.99.1.7").await, 1);
+    assert_eq!(found("injection 10.99.1.8").await, 0);
     // Re-posting adds nothing and does not count the same alert twice.
     let again = eve("2024-02-03T10:00:00.000000+0800", src, "10.99.1.7", 4);
     let r: Value = post(&app, Some(&token), "eve", again)
