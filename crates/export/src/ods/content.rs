@@ -150,7 +150,15 @@ fn text_cell(out: &mut String, text: &str, style: Option<&str>) {
     if let Some(style) = style {
         let _ = write!(out, r#" table:style-name="{style}""#);
     }
-    out.push_str(r#" office:value-type="string">"#);
+    out.push_str(r#" office:value-type="string""#);
+    if text.contains('\t') {
+        // LibreOffice Calc drops the `<text:tab/>` of these cells when it opens the file
+        // (tests/it/libreoffice.rs); it takes the whole text from this attribute instead.
+        out.push_str(r#" office:string-value=""#);
+        escape_into(out, &display::unix_line_ends(text));
+        out.push('"');
+    }
+    out.push('>');
     for line in display::unix_line_ends(text).split('\n') {
         paragraph(out, line);
     }
