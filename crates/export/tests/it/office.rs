@@ -58,6 +58,14 @@ impl Sheet {
             })
     }
 
+    /// The first row with a cell that is the text `s`.
+    pub fn row_with(&self, s: &str) -> &[Field] {
+        self.rows
+            .iter()
+            .find(|r| r.contains(&Field::text(s)))
+            .unwrap_or_else(|| panic!("{}: no row holds {s:?}: {:#?}", self.name, self.rows))
+    }
+
     /// Whether any cell is the text `s`.
     pub fn has_text(&self, s: &str) -> bool {
         self.rows.iter().flatten().any(|f| *f == Field::text(s))
