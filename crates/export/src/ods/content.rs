@@ -150,7 +150,15 @@ fn text_cell(out: &mut String, text: &str, style: Option<&str>) {
     if let Some(style) = style {
         let _ = write!(out, r#" table:style-name="{style}""#);
     }
-    out.push_str(r#" office:value-type="string">"#);
+    out.push_str(r#" office:value-type="string""#);
+    if text.contains('\t') {
+        // LibreOffice Calc drops the `<text:tab/>` of these cells when it opens the file
+        // (tests/it/libreoffice.rs); it takes the whole text from this attribute instead.
+        out.push_str(r#" office:string-value=""#);
+        escape_into(out, &display::unix_line_ends(text));
+        out.push('"');
+    }
+    out.push('>');
     for line in display::unix_line_ends(text).split('\n') {
         paragraph(out, line);
     }
@@ -201,7 +209,7 @@ fn paragraph(out: &mut String, line: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::paragraph;
+    use super::{paragraph, text_cell};
 
     fn p(line: &str) -> String {
         let mut out = String::new();
@@ -219,5 +227,18 @@ mod tests {
         assert_eq!(p("a\tb"), "<text:p>a<text:tab/>b</text:p>");
         assert_eq!(p("<&>"), "<text:p>&lt;&amp;&gt;</text:p>");
         assert_eq!(p(""), "<text:p/>");
+    }
+
+    #[test]
+    fn a_cell_with_a_tab_also_carries_its_whole_text() {
+        let mut out = String::new();
+        text_cell(&mut out, "甲\t乙\r\n丙", None);
+        assert_eq!(
+            out,
+            r#"<table:table-cell office:value-type="string" office:string-value="甲&#9;乙&#10;丙"><text:p>甲<text:tab/>乙</text:p><text:p>丙</text:p></table:table-cell>"#
+        );
+        let mut out = String::new();
+        text_cell(&mut out, "甲 乙", None);
+        assert!(!out.contains("string-value"), "{out}");
     }
 }

@@ -10,7 +10,11 @@
 
 mod csv_export;
 mod edges;
+mod libreoffice;
 mod ods_export;
+// Shared with the web tests, which use more of it.
+#[allow(dead_code)]
+mod office;
 mod xlsx_export;
 
 use std::io::{Cursor, Read};

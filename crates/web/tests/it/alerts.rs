@@ -7,6 +7,7 @@ use civitas_core::authz::{Grant, Role, Scope};
 use serde_json::Value;
 
 use crate::harness::{TestApp, client, error_code};
+use crate::office::{Field, open_in_libreoffice};
 
 const WRCCDC: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -643,6 +644,34 @@ async fn the_monthly_report_shows_the_month_takes_commentary_and_exports_to_spre
                 "the commentary is exported"
             );
             assert!(text.contains("入侵嘗試"));
+        }
+    }
+    // LibreOffice opens both spreadsheets: the commentary as text, the counts as numbers.
+    let xlsx = app
+        .download(&browser, "/alerts/report.xlsx?month=2018-03")
+        .await;
+    let ods = app
+        .download(&browser, "/alerts/report.ods?month=2018-03")
+        .await;
+    for sheet in open_in_libreoffice(&[("report-x.xlsx", &xlsx), ("report-o.ods", &ods)]) {
+        assert!(
+            sheet.rows[0].iter().all(|f| matches!(f, Field::Text(_))),
+            "{sheet:?}"
+        );
+        let commentary = sheet.row_starting("分析人員評析");
+        assert_eq!(
+            commentary.get(4),
+            Some(&Field::text("本月以掃描為主。\n已封鎖重複來源。")),
+            "{sheet:?}"
+        );
+        let intrusion = sheet
+            .rows
+            .iter()
+            .find(|r| r.get(1) == Some(&Field::text("入侵嘗試")))
+            .unwrap_or_else(|| panic!("{sheet:?}"));
+        match &intrusion[2] {
+            Field::Value(n) => assert!(n.parse::<u64>().unwrap() > 0, "{sheet:?}"),
+            other => panic!("the count is a number, not {other:?}"),
         }
     }
     // An agency's officer reads their agency's report but cannot write the city's commentary.

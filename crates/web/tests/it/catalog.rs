@@ -6,6 +6,7 @@ use civitas_core::authz::{Grant, Role, Scope};
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, client};
+use crate::office::{Field, open_in_libreoffice};
 
 #[tokio::test]
 async fn a_viewer_finds_parking_data_with_a_two_character_word_and_narrows_by_agency() {
@@ -461,6 +462,22 @@ async fn the_overdue_list_shows_each_agencys_score_and_exports_with_its_evidence
         records[0].get(6).unwrap().parse::<i64>().unwrap() > 60,
         "days late"
     );
+    // LibreOffice opens the spreadsheets: the days late are a number.
+    let xlsx = app
+        .download(&c, "/freshness/late.xlsx?agency=380290000H")
+        .await;
+    let ods = app
+        .download(&c, "/freshness/late.ods?agency=380290000H")
+        .await;
+    for sheet in open_in_libreoffice(&[("late-x.xlsx", &xlsx), ("late-o.ods", &ods)]) {
+        assert_eq!(sheet.rows[0][0], Field::text("資料集"), "{sheet:?}");
+        assert_eq!(sheet.rows.len(), 2, "{sheet:?}");
+        let late = sheet.row_starting("桃園市公有停車場資訊");
+        assert!(
+            matches!(&late[6], Field::Value(n) if n.parse::<i64>().unwrap() > 60),
+            "{sheet:?}"
+        );
+    }
     // The museum's quarterly data (last 1 Oct) is late too, but not in 交通局's list.
     let all = c
         .get(app.url("/freshness/late.csv"))

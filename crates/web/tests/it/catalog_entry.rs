@@ -8,6 +8,7 @@ use civitas_export::{Cell, Column, Format, Table};
 use serde_json::Value;
 
 use crate::harness::{TestApp, client, operator};
+use crate::office::{Field, open_in_libreoffice};
 
 const POLICE: &str = "380130000C";
 const TRANSPORT: &str = "380290000H";
@@ -230,6 +231,17 @@ async fn the_downloaded_template_filled_in_registers_datasets_and_a_second_uploa
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("/catalog/template.xlsx"));
+    // LibreOffice opens both templates: one row of Chinese headings, nothing else.
+    let xlsx = app.download(&c, "/catalog/template.xlsx").await;
+    let ods = app.download(&c, "/catalog/template.ods").await;
+    for sheet in open_in_libreoffice(&[("template-x.xlsx", &xlsx), ("template-o.ods", &ods)]) {
+        assert_eq!(sheet.rows.len(), 1, "{sheet:?}");
+        assert!(sheet.has_text("資料集名稱"), "{sheet:?}");
+        assert!(
+            sheet.rows[0].iter().all(|f| matches!(f, Field::Text(_))),
+            "{sheet:?}"
+        );
+    }
     assert!(
         !html.contains("taoyuan-supply-list"),
         "a steward uploads sheets, not the city's whole list"

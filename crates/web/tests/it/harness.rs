@@ -171,6 +171,13 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// The bytes of a download `c` makes, which must succeed.
+    pub async fn download(&self, c: &reqwest::Client, path: &str) -> Vec<u8> {
+        let r = c.get(self.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.bytes().await.unwrap().to_vec()
+    }
+
     pub async fn add_user(&self, name: &str, grants: &[Grant], home: Option<&str>) {
         self.platform()
             .accounts()

@@ -9,6 +9,7 @@ use civitas_core::authz::{Grant, Role, Scope};
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, client, error_code};
+use crate::office::{Field, open_in_libreoffice};
 
 const CULTURE: &str = "380330000E";
 
@@ -158,6 +159,7 @@ async fn an_unnotified_incident_is_a_missed_deadline_in_the_measures_and_the_dow
         .await
         .unwrap();
     assert!(page.contains("data-chart=\"incident-actions\""));
+    let mut downloads = Vec::new();
     for (path, sheet) in [
         ("/incidents/compliance.xlsx", "xl/sharedStrings.xml"),
         ("/incidents/compliance.ods", "content.xml"),
@@ -175,6 +177,42 @@ async fn an_unnotified_incident_is_a_missed_deadline_in_the_measures_and_the_dow
             assert!(
                 text.contains("資通安全事件通報及應變辦法"),
                 "{path} names the legal source"
+            );
+        }
+        let name = path.trim_start_matches("/incidents/").replace('.', "-");
+        downloads.push((
+            format!("{name}.{}", path.rsplit('.').next().unwrap()),
+            bytes,
+        ));
+    }
+    // LibreOffice opens all four: Chinese text as text, counts as numbers, the due time shown.
+    let files: Vec<(&str, &[u8])> = downloads
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_ref()))
+        .collect();
+    for sheet in open_in_libreoffice(&files) {
+        let city = sheet.row_with("全市合計");
+        if sheet.name.starts_with("compliance") {
+            // Met on time 0, missed 2 (notify and damage control), as numbers.
+            assert_eq!(
+                city[5..7],
+                [Field::value("0"), Field::value("2")],
+                "{sheet:?}"
+            );
+            let missed = sheet.row_with(&id);
+            assert_eq!(missed[3], Field::text("網站遭植入廣告連結"), "{sheet:?}");
+            assert!(
+                matches!(&missed[7], Field::Text(s) if s.starts_with("民國113年3月1日 09:00")),
+                "the due time in ROC date and Taipei time: {sheet:?}"
+            );
+            assert!(
+                matches!(&missed[8], Field::Text(s) if s.contains("資通安全事件通報及應變辦法")),
+                "{sheet:?}"
+            );
+        } else {
+            assert!(
+                city.iter().any(|f| *f == Field::value("1")),
+                "the city's one incident is a number: {sheet:?}"
             );
         }
     }

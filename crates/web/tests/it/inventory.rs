@@ -7,6 +7,7 @@ use civitas_core::authz::{Grant, Role, Scope};
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, client, error_code};
+use crate::office::{Field, open_in_libreoffice};
 
 const POLICE: &str = "380130000C";
 const TRANSPORT: &str = "380290000H";
@@ -207,6 +208,26 @@ async fn a_steward_records_a_need_confirms_the_suggested_dataset_and_nobody_else
         .await
         .unwrap();
     assert!(csv.contains("公有停車場車位") && csv.contains("桃園市公有停車場資訊"));
+    // LibreOffice opens the spreadsheets: the demand's number is a number, its title text.
+    let xlsx = app.download(&b, "/inventory/demands.xlsx").await;
+    let ods = app.download(&b, "/inventory/demands.ods").await;
+    for sheet in open_in_libreoffice(&[("demands-x.xlsx", &xlsx), ("demands-o.ods", &ods)]) {
+        let demand = sheet
+            .rows
+            .iter()
+            .find(|r| r.contains(&Field::text("公有停車場車位")))
+            .unwrap_or_else(|| panic!("{sheet:?}"));
+        assert!(
+            matches!(&demand[0], Field::Value(n) if n.parse::<i64>().is_ok()),
+            "{sheet:?}"
+        );
+        assert!(
+            demand
+                .iter()
+                .any(|f| matches!(f, Field::Text(s) if s.contains("桃園市公有停車場資訊"))),
+            "{sheet:?}"
+        );
+    }
 
     let actions = app.actions().await;
     assert!(actions.contains(&"inventory.demand_create".to_string()));
@@ -397,4 +418,20 @@ async fn the_administrator_registers_a_platform_and_unknown_costs_stay_unknown()
         .await
         .unwrap();
     assert!(csv.contains("資料開放平台") && csv.contains("未填") && csv.contains("30000000"));
+    let xlsx = app.download(&b, "/platforms/benefit.xlsx").await;
+    let ods = app.download(&b, "/platforms/benefit.ods").await;
+    for sheet in open_in_libreoffice(&[("benefit-x.xlsx", &xlsx), ("benefit-o.ods", &ods)]) {
+        assert!(
+            sheet.has_text("資料開放平台") && sheet.has_text("未填"),
+            "{sheet:?}"
+        );
+        assert!(
+            sheet
+                .rows
+                .iter()
+                .flatten()
+                .any(|f| *f == Field::value("30000000")),
+            "the budget is a number: {sheet:?}"
+        );
+    }
 }

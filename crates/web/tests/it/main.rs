@@ -24,6 +24,9 @@ mod incidents_ui;
 mod intel;
 mod inventory;
 mod notifications;
+// LibreOffice reads the exported spreadsheets back; shared with the export crate's tests.
+#[path = "../../../export/tests/it/office.rs"]
+mod office;
 mod openapi;
 mod pages;
 mod role_matrix;

@@ -7,6 +7,7 @@ use civitas_core::catalog::AccessLevel;
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, client, error_code, operator};
+use crate::office::{Field, open_in_libreoffice};
 
 const BUS: i64 = 2;
 const POLICE: &str = "380130000C";
@@ -407,17 +408,20 @@ async fn a_steward_decides_in_the_browser_and_the_requester_previews_the_data() 
         .await
         .unwrap();
     assert!(usage.contains("桃園市公車路線") && usage.contains("使用最多的資料集"));
-    let xlsx = lin
-        .get(app.url("/usage/datasets.xlsx"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(xlsx.status(), 200);
-    assert_eq!(
-        &xlsx.bytes().await.unwrap()[..2],
-        b"PK",
-        "a real XLSX (zip) file"
-    );
+    let xlsx = app.download(&lin, "/usage/datasets.xlsx").await;
+    let ods = app.download(&lin, "/usage/datasets.ods").await;
+    for sheet in open_in_libreoffice(&[("usage-x.xlsx", &xlsx), ("usage-o.ods", &ods)]) {
+        let bus = sheet
+            .rows
+            .iter()
+            .find(|r| r.contains(&Field::text("桃園市公車路線")))
+            .unwrap_or_else(|| panic!("{sheet:?}"));
+        assert!(
+            bus.iter()
+                .any(|f| matches!(f, Field::Value(n) if n.parse::<i64>().unwrap() > 0)),
+            "the use counts are numbers: {sheet:?}"
+        );
+    }
 }
 
 #[tokio::test]
