@@ -30,7 +30,7 @@ use crate::catalog::{
 use crate::error::DomainResult;
 use crate::exchange::id::{ClientId, ServiceId};
 use crate::exchange::model::{
-    AccessGrant, ExchangeMember, GrantFilter, MessageFilter, MessageRecord, NewAccessGrant,
+    AccessGrant, ExchangeCredential, ExchangeMember, GrantFilter, MessageFilter, MessageRecord, NewAccessGrant,
     NewService, RegisteredService,
 };
 use crate::import::{ImportReport, ImportRun};
@@ -960,6 +960,33 @@ pub trait ExchangeStore: Send + Sync + 'static {
         filter: &MessageFilter,
         page: PageRequest,
     ) -> DomainResult<Page<MessageRecord>>;
+    /// In one transaction: a credential bound to a registered subsystem (not registered:
+    /// `NotFound`; the same certificate or token already bound and not revoked:
+    /// `AlreadyExists`) and the audit entry.
+    async fn create_exchange_credential(
+        &self,
+        new: &ExchangeCredential,
+        audit: AuditEvent,
+    ) -> DomainResult<ExchangeCredential>;
+    async fn exchange_credential(&self, id: i64) -> DomainResult<Option<ExchangeCredential>>;
+    /// Credentials of subsystems of these agencies (`None`: all), newest first.
+    async fn exchange_credentials(
+        &self,
+        agencies: Option<&[AgencyCode]>,
+    ) -> DomainResult<Vec<ExchangeCredential>>;
+    /// Every credential (revoked ones too) with this fingerprint: the runtime check.
+    async fn exchange_credentials_by_fingerprint(
+        &self,
+        fingerprint: &str,
+    ) -> DomainResult<Vec<ExchangeCredential>>;
+    /// Revoke a credential; one already revoked is a conflict.
+    async fn revoke_exchange_credential(
+        &self,
+        id: i64,
+        at: Timestamp,
+        by: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<ExchangeCredential>;
 }
 
 /// Everything storage offers, as trait objects chosen once at start-up.
