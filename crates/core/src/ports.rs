@@ -960,12 +960,14 @@ pub trait ExchangeStore: Send + Sync + 'static {
         filter: &MessageFilter,
         page: PageRequest,
     ) -> DomainResult<Page<MessageRecord>>;
-    /// In one transaction: a credential bound to a registered subsystem (not registered:
-    /// `NotFound`; the same certificate or token already bound and not revoked:
-    /// `AlreadyExists`) and the audit entry.
+    /// In one transaction: the subsystem (added, mapped to the credential's agency under
+    /// `subsystem_name`, when it is new; mapped to another agency, refused), the credential
+    /// (the same certificate or token already bound and not revoked: `AlreadyExists`) and the
+    /// audit entry.
     async fn create_exchange_credential(
         &self,
         new: &ExchangeCredential,
+        subsystem_name: &str,
         audit: AuditEvent,
     ) -> DomainResult<ExchangeCredential>;
     async fn exchange_credential(&self, id: i64) -> DomainResult<Option<ExchangeCredential>>;

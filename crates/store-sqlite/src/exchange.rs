@@ -639,26 +639,14 @@ impl ExchangeStore for SqliteStore {
     async fn create_exchange_credential(
         &self,
         new: &ExchangeCredential,
+        subsystem_name: &str,
         audit: AuditEvent,
     ) -> DomainResult<ExchangeCredential> {
         let c = new.clone();
+        let name = subsystem_name.to_string();
         self.pool
             .write(move |tx| {
-                let member = tx
-                    .query_row(
-                        "SELECT id FROM exchange_members
-                         WHERE instance = ?1 AND member_class = ?2 AND member_code = ?3 AND subsystem = ?4",
-                        params![
-                            c.client.instance,
-                            c.client.member_class,
-                            c.client.member_code,
-                            c.client.subsystem.clone().unwrap_or_default()
-                        ],
-                        |r| r.get::<_, i64>(0),
-                    )
-                    .optional()
-                    .map_err(db_err)?
-                    .ok_or_else(|| DomainError::not_found("exchange subsystem", c.client.to_path()))?;
+                let member = ensure_member(tx, &c.client, &c.agency, &name, c.issued_at)?;
                 tx.execute(
                     "INSERT INTO exchange_credentials (member_id, kind, fingerprint, subject, not_after,
                         label, issued_by, issued_at)

@@ -13,4 +13,4 @@ pub use model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput, MessageFilter, MessageRecord,
     PresentedCredential, RegisteredService, ServiceInput, ServiceType,
 };
-pub use service::{CallDecision, ExchangeService, IssuedToken, TOKEN_HEADER};
+pub use service::{CallDecision, CredentialInput, ExchangeService, IssuedToken, TOKEN_HEADER};

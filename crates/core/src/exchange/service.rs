@@ -57,6 +57,37 @@ fn auth_fault(message: impl Into<String>) -> RestFault {
     )
 }
 
+/// What a steward gives to issue a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialInput {
+    /// The subsystem, `INSTANCE/CLASS/MEMBER/SUBSYSTEM`.
+    pub client: String,
+    /// The agency it belongs to: needed when the subsystem is not registered yet.
+    pub agency: Option<AgencyCode>,
+    /// The name it is listed under (`listClients`), when it is new.
+    pub subsystem_name: Option<String>,
+    /// Who holds the credential (which system).
+    pub label: String,
+}
+
+impl CredentialInput {
+    fn subsystem_name(&self) -> String {
+        self.subsystem_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                self.client
+                    .trim()
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+    }
+}
+
 pub struct ExchangeService<'a> {
     p: &'a Platform,
 }
@@ -610,14 +641,17 @@ impl<'a> ExchangeService<'a> {
         })
     }
 
-    /// The agency a registered subsystem stands for, authorised for `manage_exchange`.
+    /// The subsystem a credential is for and the agency it stands for, authorised for
+    /// `manage_exchange` there. A subsystem not yet registered needs `agency` (it is then
+    /// added, mapped to that agency, with the credential).
     async fn manage_member(
         &self,
         caller: &Caller,
         client: &str,
+        agency: Option<&AgencyCode>,
     ) -> DomainResult<(ClientId, AgencyCode, crate::authz::Authorization)> {
         self.require_manage(caller)?;
-        let client = ClientId::parse_path(client.trim(), CharRule::Lenient)
+        let client = ClientId::parse_path(client.trim(), CharRule::Strict)
             .map_err(|e| DomainError::invalid("client", e.text()))?
             .id;
         if client.subsystem.is_none() {
@@ -629,18 +663,30 @@ impl<'a> ExchangeService<'a> {
                 ),
             ));
         }
-        let member = self
-            .p
-            .stores
-            .exchange
-            .exchange_member(&client)
-            .await?
-            .ok_or_else(|| DomainError::not_found("exchange subsystem", client.to_path()))?;
-        let auth = caller.principal.authorize(
-            Permission::ManageExchange,
-            &self.target(&member.agency).await?,
-        )?;
-        Ok((client, member.agency, auth))
+        let member = self.p.stores.exchange.exchange_member(&client).await?;
+        let agency = match (member, agency) {
+            (Some(m), Some(a)) if &m.agency != a => {
+                return Err(DomainError::conflict(
+                    format!("{client} 已登記為 {} 的子系統", m.agency),
+                    format!("{client} is already registered to the agency {}", m.agency),
+                ));
+            }
+            (Some(m), _) => m.agency,
+            (None, Some(a)) => a.clone(),
+            (None, None) => {
+                return Err(DomainError::invalid(
+                    "agency",
+                    Text::new(
+                        format!("{client} 尚未登記：請指定它所屬的機關"),
+                        format!("{client} is not registered yet: name the agency it belongs to"),
+                    ),
+                ));
+            }
+        };
+        let auth = caller
+            .principal
+            .authorize(Permission::ManageExchange, &self.target(&agency).await?)?;
+        Ok((client, agency, auth))
     }
 
     fn label(label: &str) -> DomainResult<String> {
@@ -662,10 +708,12 @@ impl<'a> ExchangeService<'a> {
     pub async fn issue_token(
         &self,
         caller: &Caller,
-        client: &str,
-        label: &str,
+        input: &CredentialInput,
     ) -> DomainResult<IssuedToken> {
-        let (client, agency, auth) = self.manage_member(caller, client).await?;
+        let (client, agency, auth) = self
+            .manage_member(caller, &input.client, input.agency.as_ref())
+            .await?;
+        let label = input.label.as_str();
         let label = Self::label(label)?;
         let token = format!("{TOKEN_PREFIX}{}", crate::random::secret_hex()?);
         let at = self.p.now();
@@ -695,7 +743,7 @@ impl<'a> ExchangeService<'a> {
             .p
             .stores
             .exchange
-            .create_exchange_credential(&new, event)
+            .create_exchange_credential(&new, &input.subsystem_name(), event)
             .await?;
         Ok(IssuedToken { credential, token })
     }
@@ -706,11 +754,13 @@ impl<'a> ExchangeService<'a> {
     pub async fn bind_certificate(
         &self,
         caller: &Caller,
-        client: &str,
+        input: &CredentialInput,
         der: &[u8],
-        label: &str,
     ) -> DomainResult<ExchangeCredential> {
-        let (client, agency, auth) = self.manage_member(caller, client).await?;
+        let (client, agency, auth) = self
+            .manage_member(caller, &input.client, input.agency.as_ref())
+            .await?;
+        let label = input.label.as_str();
         let label = Self::label(label)?;
         let cert = super::asic::x509::Certificate::from_der(der).map_err(|e| {
             DomainError::invalid(
@@ -760,7 +810,7 @@ impl<'a> ExchangeService<'a> {
         self.p
             .stores
             .exchange
-            .create_exchange_credential(&new, event)
+            .create_exchange_credential(&new, &input.subsystem_name(), event)
             .await
     }
 

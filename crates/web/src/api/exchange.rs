@@ -8,7 +8,7 @@ use civitas_core::DomainError;
 use civitas_core::agencies::AgencyCode;
 use civitas_core::exchange::rest::Endpoint;
 use civitas_core::exchange::{
-    AccessGrant, ExchangeCredential, GrantInput, MessageFilter, MessageRecord, RegisteredService, ServiceInput,
+    AccessGrant, CredentialInput, ExchangeCredential, GrantInput, MessageFilter, MessageRecord, RegisteredService, ServiceInput,
 };
 use civitas_core::page::PageRequest;
 use civitas_core::text::Text;
@@ -492,8 +492,15 @@ impl CredentialDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialBody {
-    /// A registered subsystem, `INSTANCE/CLASS/MEMBER/SUBSYSTEM`.
+    /// The subsystem, `INSTANCE/CLASS/MEMBER/SUBSYSTEM`.
     pub client: String,
+    /// The agency the subsystem belongs to; needed when it is not registered yet (it is
+    /// then added, mapped to this agency).
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// The name the subsystem is listed under (`listClients`), when it is new.
+    #[serde(default)]
+    pub subsystem_name: Option<String>,
     /// `token` (a new token, shown once) or `certificate` (bind `certificate_pem`).
     pub kind: String,
     /// Who holds it (which system), 1–200 characters.
@@ -539,9 +546,20 @@ pub async fn issue_credential(
     ApiJson(body): ApiJson<CredentialBody>,
 ) -> ApiResult<(StatusCode, Json<IssuedCredentialDto>)> {
     let x = state.platform.exchange();
+    let input = CredentialInput {
+        client: body.client,
+        agency: body
+            .agency
+            .as_deref()
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| agency("agency", a))
+            .transpose()?,
+        subsystem_name: body.subsystem_name,
+        label: body.label,
+    };
     let (credential, token) = match body.kind.trim() {
         "token" => {
-            let issued = x.issue_token(&caller, &body.client, &body.label).await?;
+            let issued = x.issue_token(&caller, &input).await?;
             (issued.credential, Some(issued.token))
         }
         "certificate" => {
@@ -556,7 +574,7 @@ pub async fn issue_credential(
                 )
             })?;
             let c = x
-                .bind_certificate(&caller, &body.client, der.as_ref(), &body.label)
+                .bind_certificate(&caller, &input, der.as_ref())
                 .await?;
             (c, None)
         }
