@@ -649,6 +649,24 @@ mod tests {
     }
 
     #[test]
+    fn the_exchange_tls_listener_needs_all_three_files_and_they_need_it() {
+        let mut x = ExchangeSettings::default();
+        assert_eq!(x.tls_listener().unwrap(), None);
+        x.cert_file = "server.pem".into();
+        assert!(x.tls_listener().unwrap_err().contains("set listen too"));
+        x.listen = Some("127.0.0.1:8443".parse().unwrap());
+        x.key_file = "server.key".into();
+        assert!(x.tls_listener().unwrap_err().contains("client_ca_file"));
+        x.client_ca_file = "ca.pem".into();
+        let (addr, [cert, key, ca]) = x.tls_listener().unwrap().unwrap();
+        assert_eq!(addr.port(), 8443);
+        assert_eq!(
+            (cert.to_str(), key.to_str(), ca.to_str()),
+            (Some("server.pem"), Some("server.key"), Some("ca.pem"))
+        );
+    }
+
+    #[test]
     fn secrets_never_print() {
         let mut s = Settings::default();
         s.bootstrap.admin_password = Secret("hunter2hunter2".into());

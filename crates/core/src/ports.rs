@@ -30,8 +30,8 @@ use crate::catalog::{
 use crate::error::DomainResult;
 use crate::exchange::id::{ClientId, ServiceId};
 use crate::exchange::model::{
-    AccessGrant, ExchangeCredential, ExchangeMember, GrantFilter, MessageFilter, MessageRecord, NewAccessGrant,
-    NewService, RegisteredService,
+    AccessGrant, ExchangeCredential, ExchangeMember, GrantFilter, MessageFilter, MessageRecord,
+    NewAccessGrant, NewService, RegisteredService,
 };
 use crate::import::{ImportReport, ImportRun};
 use crate::intel::{

@@ -8,8 +8,8 @@ use civitas_core::audit::AuditEvent;
 use civitas_core::error::{DomainError, DomainResult};
 use civitas_core::exchange::id::{CharRule, ClientId, ServiceId};
 use civitas_core::exchange::model::{
-    AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, MessageFilter, MessageRecord, NewAccessGrant,
-    NewService, RegisteredService, ServiceType,
+    AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, MessageFilter,
+    MessageRecord, NewAccessGrant, NewService, RegisteredService, ServiceType,
 };
 use civitas_core::exchange::rest::Endpoint;
 use civitas_core::page::{Page, PageRequest};
@@ -676,9 +676,11 @@ impl ExchangeStore for SqliteStore {
     async fn exchange_credential(&self, id: i64) -> DomainResult<Option<ExchangeCredential>> {
         self.pool
             .read(move |conn| {
-                Ok(load_credentials(conn, "WHERE c.id = ?1", &vec![Box::new(id)])?
-                    .into_iter()
-                    .next())
+                Ok(
+                    load_credentials(conn, "WHERE c.id = ?1", &vec![Box::new(id)])?
+                        .into_iter()
+                        .next(),
+                )
             })
             .await
     }
@@ -709,7 +711,9 @@ impl ExchangeStore for SqliteStore {
     ) -> DomainResult<Vec<ExchangeCredential>> {
         let fp = fingerprint.to_string();
         self.pool
-            .read(move |conn| load_credentials(conn, "WHERE c.fingerprint = ?1", &vec![Box::new(fp)]))
+            .read(move |conn| {
+                load_credentials(conn, "WHERE c.fingerprint = ?1", &vec![Box::new(fp)])
+            })
             .await
     }
 
@@ -788,7 +792,8 @@ fn load_credentials(
                     subsystem: (!sub.is_empty()).then_some(sub),
                 },
                 agency: agency(5, r.get(5)?)?,
-                kind: CredentialKind::parse(&kind).ok_or_else(|| bad_value(6, "credential kind"))?,
+                kind: CredentialKind::parse(&kind)
+                    .ok_or_else(|| bad_value(6, "credential kind"))?,
                 fingerprint: r.get(7)?,
                 subject: r.get(8)?,
                 not_after: opt_ts(r.get(9)?)?,

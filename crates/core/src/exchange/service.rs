@@ -8,8 +8,9 @@ use serde_json::json;
 
 use super::id::{CharRule, ClientId, ServiceId};
 use super::model::{
-    AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, PresentedCredential, GrantFilter, GrantInput, MessageFilter, MessageRecord,
-    NewAccessGrant, NewService, RegisteredService, ServiceInput, ServiceType,
+    AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput,
+    MessageFilter, MessageRecord, NewAccessGrant, NewService, PresentedCredential,
+    RegisteredService, ServiceInput, ServiceType,
 };
 use super::rest::{self, Endpoint, FaultSide, RestFault, codes};
 use crate::agencies::AgencyCode;

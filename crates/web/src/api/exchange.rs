@@ -8,7 +8,8 @@ use civitas_core::DomainError;
 use civitas_core::agencies::AgencyCode;
 use civitas_core::exchange::rest::Endpoint;
 use civitas_core::exchange::{
-    AccessGrant, CredentialInput, ExchangeCredential, GrantInput, MessageFilter, MessageRecord, RegisteredService, ServiceInput,
+    AccessGrant, CredentialInput, ExchangeCredential, GrantInput, MessageFilter, MessageRecord,
+    RegisteredService, ServiceInput,
 };
 use civitas_core::page::PageRequest;
 use civitas_core::text::Text;
@@ -573,9 +574,7 @@ pub async fn issue_credential(
                     "paste the client certificate as PEM (-----BEGIN CERTIFICATE-----)".into(),
                 )
             })?;
-            let c = x
-                .bind_certificate(&caller, &input, der.as_ref())
-                .await?;
+            let c = x.bind_certificate(&caller, &input, der.as_ref()).await?;
             (c, None)
         }
         other => {

@@ -176,7 +176,10 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(exchange::list_grants, exchange::create_grant))
         .routes(routes!(exchange::revoke_grant))
         .routes(routes!(exchange::log))
-        .routes(routes!(exchange::list_credentials, exchange::issue_credential))
+        .routes(routes!(
+            exchange::list_credentials,
+            exchange::issue_credential
+        ))
         .routes(routes!(exchange::revoke_credential))
         .merge(uploads)
         .split_for_parts();

@@ -223,7 +223,12 @@ const OTHER: &str = "TW/GOV/380130000C/OTHER";
 pub(crate) const TOKEN_HEADER: &str = "x-civitas-exchange-token";
 
 /// Issue a token for a subsystem (registering it for `agency` when new); returns the token.
-pub(crate) async fn issue_token(app: &TestApp, bearer: &str, subsystem: &str, agency: &str) -> String {
+pub(crate) async fn issue_token(
+    app: &TestApp,
+    bearer: &str,
+    subsystem: &str,
+    agency: &str,
+) -> String {
     let r = client()
         .post(app.url("/api/v1/exchange/credentials"))
         .bearer_auth(bearer)
@@ -925,7 +930,10 @@ async fn grant_client(w: &World) {
 
 async fn refusals_logged(w: &World) -> usize {
     let log: Value = client()
-        .get(w.app.url("/api/v1/exchange/log?errors_only=true&per_page=100"))
+        .get(
+            w.app
+                .url("/api/v1/exchange/log?errors_only=true&per_page=100"),
+        )
         .bearer_auth(&w.transport)
         .send()
         .await
@@ -1028,9 +1036,14 @@ async fn a_token_authenticates_its_own_subsystem_only_until_revoked_and_never_re
         .clone();
     assert_eq!(mine["state"], "active");
     assert_eq!(mine["sha256"].as_str().unwrap().len(), 64);
-    assert!(!list.to_string().contains(&w.token), "tokens are never listed");
+    assert!(
+        !list.to_string().contains(&w.token),
+        "tokens are never listed"
+    );
     let id = mine["id"].as_i64().unwrap();
-    let revoke = w.app.url(&format!("/api/v1/exchange/credentials/{id}/revoke"));
+    let revoke = w
+        .app
+        .url(&format!("/api/v1/exchange/credentials/{id}/revoke"));
     let r = client()
         .post(&revoke)
         .bearer_auth(&w.transport)
@@ -1054,8 +1067,14 @@ async fn a_token_authenticates_its_own_subsystem_only_until_revoked_and_never_re
         .unwrap();
     assert_eq!(r.status(), 409);
     let actions = w.app.actions().await;
-    assert!(actions.iter().any(|a| a == "exchange.credential.issue"), "{actions:?}");
-    assert!(actions.iter().any(|a| a == "exchange.credential.revoke"), "{actions:?}");
+    assert!(
+        actions.iter().any(|a| a == "exchange.credential.issue"),
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().any(|a| a == "exchange.credential.revoke"),
+        "{actions:?}"
+    );
 
     // Revoked: refused, not forwarded.
     let r = w
@@ -1067,7 +1086,11 @@ async fn a_token_authenticates_its_own_subsystem_only_until_revoked_and_never_re
         .unwrap();
     assert_eq!(xroad_error(r, 500).await, AUTH_FAILED);
     assert_eq!(w.calls.load(Ordering::SeqCst), 1);
-    assert_eq!(refusals_logged(&w).await, 5, "every refusal is in the message log");
+    assert_eq!(
+        refusals_logged(&w).await,
+        5,
+        "every refusal is in the message log"
+    );
 }
 
 /// A loopback PKI: a CA and what it signs.
@@ -1095,9 +1118,15 @@ fn ca(name: &str) -> Ca {
 /// A certificate signed by `ca`: (certificate PEM, key PEM).
 fn issue(ca: &Ca, cn: &str, server: bool) -> (String, String) {
     let key = rcgen::KeyPair::generate().unwrap();
-    let sans = if server { vec!["127.0.0.1".to_string()] } else { Vec::new() };
+    let sans = if server {
+        vec!["127.0.0.1".to_string()]
+    } else {
+        Vec::new()
+    };
     let mut params = rcgen::CertificateParams::new(sans).unwrap();
-    params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, cn);
     params.extended_key_usages = vec![if server {
         rcgen::ExtendedKeyUsagePurpose::ServerAuth
     } else {
@@ -1155,19 +1184,24 @@ async fn on_the_tls_listener_the_client_certificate_is_the_credential_bound_to_o
         let r = client()
             .post(w.app.url("/api/v1/exchange/credentials"))
             .bearer_auth(&w.police)
-            .json(&json!({"client": subsystem, "kind": "certificate", "label": "mTLS",
-                          "certificate_pem": cert}))
+            .json(
+                &json!({"client": subsystem, "kind": "certificate", "label": "mTLS",
+                          "certificate_pem": cert}),
+            )
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 201);
         let body: Value = r.json().await.unwrap();
         assert!(body["token"].is_null());
-        assert_eq!(body["credential"]["subject"], if subsystem == CLIENT {
-            "CN=police accident system"
-        } else {
-            "CN=police other system"
-        });
+        assert_eq!(
+            body["credential"]["subject"],
+            if subsystem == CLIENT {
+                "CN=police accident system"
+            } else {
+                "CN=police other system"
+            }
+        );
     }
     // Not PEM: an actionable refusal.
     let r = client()
@@ -1261,7 +1295,11 @@ async fn on_the_tls_listener_the_client_certificate_is_the_credential_bound_to_o
             .await
             .is_err()
     );
-    assert_eq!(w.calls.load(Ordering::SeqCst), 1, "nothing else was forwarded");
+    assert_eq!(
+        w.calls.load(Ordering::SeqCst),
+        1,
+        "nothing else was forwarded"
+    );
 
     // Revoking A's certificate binding refuses it at once (the TLS chain is still fine).
     let list: Value = client()
@@ -1282,7 +1320,10 @@ async fn on_the_tls_listener_the_client_certificate_is_the_credential_bound_to_o
         .as_i64()
         .unwrap();
     let r = client()
-        .post(w.app.url(&format!("/api/v1/exchange/credentials/{id}/revoke")))
+        .post(
+            w.app
+                .url(&format!("/api/v1/exchange/credentials/{id}/revoke")),
+        )
         .bearer_auth(&w.police)
         .send()
         .await

@@ -692,8 +692,10 @@ fn api_routes() -> Vec<Route> {
         r(
             Method::POST,
             "/api/v1/exchange/credentials",
-            Some(json!({"client": "TW/GOV/380330000E/CULTURE-SYS", "agency": "380330000E",
-                        "kind": "token", "label": "文化局系統"})),
+            Some(
+                json!({"client": "TW/GOV/380330000E/CULTURE-SYS", "agency": "380330000E",
+                        "kind": "token", "label": "文化局系統"}),
+            ),
             Perm(ManageExchange),
         ),
         r(
