@@ -99,7 +99,10 @@ async fn provider() -> anyhow::Result<String> {
 }
 
 /// civitas with the bus service registered and granted to 警察局's subsystem.
-async fn gateway(dir: &std::path::Path, provider_base: &str) -> anyhow::Result<(String, Platform)> {
+async fn gateway(
+    dir: &std::path::Path,
+    provider_base: &str,
+) -> anyhow::Result<(String, Platform, String)> {
     let store = SqliteStore::open_in(dir, OpenOptions::default()).map_err(err)?;
     let clock = Arc::new(ManualClock::new(crate::now()));
     let p = Platform::new(store.stores(), clock, SecurityPolicy::default());
@@ -181,19 +184,34 @@ async fn gateway(dir: &std::path::Path, provider_base: &str) -> anyhow::Result<(
         )
         .await
         .map_err(err)?;
+    // The calling system authenticates with a token (the main listener's credential).
+    let token = p
+        .exchange()
+        .issue_token(
+            &police,
+            &civitas_core::exchange::CredentialInput {
+                client: CLIENT.into(),
+                agency: None,
+                subsystem_name: None,
+                label: "bench".into(),
+            },
+        )
+        .await
+        .map_err(err)?
+        .token;
     let state = civitas_web::AppState::new(p.clone(), civitas_web::WebSettings::default());
     let (router, _) = civitas_web::app(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(civitas_web::serve(listener, router, std::future::pending()));
-    Ok((format!("http://{addr}"), p))
+    Ok((format!("http://{addr}"), p, token))
 }
 
 /// N calls from C concurrent callers; returns (elapsed, latencies).
 async fn run(
     client: &reqwest::Client,
     url: &str,
-    with_client_header: bool,
+    token: Option<&str>,
     body: &[u8],
     requests: usize,
     concurrency: usize,
@@ -205,13 +223,16 @@ async fn run(
         let client = client.clone();
         let url = url.to_string();
         let body = body.to_vec();
+        let token = token.map(str::to_string);
         tasks.push(tokio::spawn(async move {
             let mut lat = Latencies::default();
             for _ in 0..n {
                 let t = Instant::now();
                 let mut rq = client.post(&url).body(body.clone());
-                if with_client_header {
-                    rq = rq.header("x-road-client", CLIENT);
+                if let Some(token) = &token {
+                    rq = rq
+                        .header("x-road-client", CLIENT)
+                        .header(civitas_core::exchange::TOKEN_HEADER, token);
                 }
                 let r = rq.send().await?;
                 anyhow::ensure!(r.status() == 200, "status {}", r.status());
@@ -236,7 +257,8 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir()?;
     let base = provider().await?;
-    let (civitas, p) = gateway(dir.path(), &base).await?;
+    let (civitas, p, token) = gateway(dir.path(), &base).await?;
+    let token = Some(token.as_str());
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(a.concurrency * 2)
         .build()?;
@@ -244,10 +266,10 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let direct = format!("{base}/echo");
     let through = format!("{civitas}/r1/{SERVICE}/echo");
     // Warm up both paths (connections, caches).
-    run(&client, &direct, false, &body, 500, a.concurrency).await?;
-    run(&client, &through, true, &body, 500, a.concurrency).await?;
-    let (d_time, d_lat) = run(&client, &direct, false, &body, a.requests, a.concurrency).await?;
-    let (g_time, g_lat) = run(&client, &through, true, &body, a.requests, a.concurrency).await?;
+    run(&client, &direct, None, &body, 500, a.concurrency).await?;
+    run(&client, &through, token, &body, 500, a.concurrency).await?;
+    let (d_time, d_lat) = run(&client, &direct, None, &body, a.requests, a.concurrency).await?;
+    let (g_time, g_lat) = run(&client, &through, token, &body, a.requests, a.concurrency).await?;
     let rate = |n: usize, t: Duration| n as f64 / t.as_secs_f64();
     let logged = p
         .stores

@@ -72,6 +72,34 @@ pub struct ExchangeSettings {
     pub max_body_bytes: usize,
     /// Longest request target accepted.
     pub max_uri_len: usize,
+    /// The exchange TLS listener (`/r1` and `/listClients` only), off when unset. Callers
+    /// must present a client certificate issued by `client_ca_file`; the certificate is bound
+    /// to their subsystem through `/api/v1/exchange/credentials`.
+    pub listen: Option<std::net::SocketAddr>,
+    /// The listener's certificate chain and private key, PEM.
+    pub cert_file: String,
+    pub key_file: String,
+    /// The CA certificate(s), PEM, client certificates must chain to.
+    pub client_ca_file: String,
+}
+
+impl ExchangeSettings {
+    /// The TLS listener's address and files, checked to be all given when it is on.
+    pub fn tls_listener(
+        &self,
+    ) -> Result<Option<(std::net::SocketAddr, [std::path::PathBuf; 3])>, String> {
+        let files = [&self.cert_file, &self.key_file, &self.client_ca_file];
+        match self.listen {
+            None if files.iter().any(|f| !f.trim().is_empty()) => Err(
+                "[exchange] cert_file, key_file and client_ca_file are only for the TLS listener: set listen too, or remove them".into(),
+            ),
+            None => Ok(None),
+            Some(_) if files.iter().any(|f| f.trim().is_empty()) => Err(
+                "[exchange] listen needs cert_file, key_file and client_ca_file (PEM)".into(),
+            ),
+            Some(addr) => Ok(Some((addr, files.map(|f| std::path::PathBuf::from(f.trim()))))),
+        }
+    }
 }
 
 impl Default for ExchangeSettings {
@@ -80,6 +108,10 @@ impl Default for ExchangeSettings {
             instance: "TW".into(),
             max_body_bytes: 10 * 1024 * 1024,
             max_uri_len: 2000,
+            listen: None,
+            cert_file: String::new(),
+            key_file: String::new(),
+            client_ca_file: String::new(),
         }
     }
 }
@@ -496,6 +528,15 @@ instance = "TW"
 max_body_bytes = 10485760
 # Longest request target (path and query) accepted.
 max_uri_len = 2000
+# Who calls /r1 is authenticated: a credential bound to the X-Road-Client subsystem
+# (POST /api/v1/exchange/credentials). On the main listener that is a token in the
+# X-Civitas-Exchange-Token header (removed before forwarding). The exchange TLS listener below
+# serves /r1 and /listClients only and requires a client certificate issued by client_ca_file;
+# the certificate, bound to one subsystem, is the credential there.
+# listen = "0.0.0.0:8443"
+# cert_file = "/etc/civitas/exchange/server.pem"
+# key_file = "/etc/civitas/exchange/server.key"
+# client_ca_file = "/etc/civitas/exchange/client-ca.pem"
 "#;
 
 /// Values given on the command line (highest precedence).
@@ -541,6 +582,7 @@ pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Set
     // Alert sources, agency ranges and the rule file are checked now, not at the first alert.
     settings.alerts.domain()?;
     crate::syslog::plans(&settings.alerts)?;
+    settings.exchange.tls_listener()?;
     let instance = &settings.exchange.instance;
     if instance.is_empty()
         || !instance
@@ -604,6 +646,24 @@ mod tests {
             .extract()
             .unwrap();
         assert_eq!(parsed, Settings::default());
+    }
+
+    #[test]
+    fn the_exchange_tls_listener_needs_all_three_files_and_they_need_it() {
+        let mut x = ExchangeSettings::default();
+        assert_eq!(x.tls_listener().unwrap(), None);
+        x.cert_file = "server.pem".into();
+        assert!(x.tls_listener().unwrap_err().contains("set listen too"));
+        x.listen = Some("127.0.0.1:8443".parse().unwrap());
+        x.key_file = "server.key".into();
+        assert!(x.tls_listener().unwrap_err().contains("client_ca_file"));
+        x.client_ca_file = "ca.pem".into();
+        let (addr, [cert, key, ca]) = x.tls_listener().unwrap().unwrap();
+        assert_eq!(addr.port(), 8443);
+        assert_eq!(
+            (cert.to_str(), key.to_str(), ca.to_str()),
+            (Some("server.pem"), Some("server.key"), Some("ca.pem"))
+        );
     }
 
     #[test]

@@ -212,6 +212,22 @@ pub async fn run(
     let addr = listener.local_addr()?;
     let state = AppState::new(platform, settings.web());
     let (router, _) = civitas_web::app(state.clone());
+    // The exchange TLS listener reads its certificates and binds before anything runs too.
+    let exchange_tls = match settings
+        .exchange
+        .tls_listener()
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        Some((addr, [cert, key, ca])) => {
+            let config = civitas_web::exchange::tls::server_config(&cert, &key, &ca)
+                .map_err(|e| anyhow::anyhow!("[exchange] {e}"))?;
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for the exchange on {addr}"))?;
+            Some((listener, config))
+        }
+        None => None,
+    };
 
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -237,6 +253,17 @@ pub async fn run(
             }
         });
         tracing::info!(%metrics_addr, "metrics listening");
+    }
+    if let Some((listener, config)) = exchange_tls {
+        let exchange_addr = listener.local_addr()?;
+        let app = civitas_web::exchange_app(state.clone());
+        let cancel = cancel.clone();
+        tracker.spawn(async move {
+            if let Err(e) = civitas_web::exchange::tls::serve(listener, config, app, cancel).await {
+                tracing::error!(error = %e, "exchange tls listener failed");
+            }
+        });
+        tracing::info!(%exchange_addr, "exchange tls listening (client certificates required)");
     }
     start_jobs(&state, channels, &tracker, &cancel);
     crate::syslog::start(syslog, &state.platform, &tracker, &cancel);

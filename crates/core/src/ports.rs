@@ -30,8 +30,8 @@ use crate::catalog::{
 use crate::error::DomainResult;
 use crate::exchange::id::{ClientId, ServiceId};
 use crate::exchange::model::{
-    AccessGrant, ExchangeMember, GrantFilter, MessageFilter, MessageRecord, NewAccessGrant,
-    NewService, RegisteredService,
+    AccessGrant, ExchangeCredential, ExchangeMember, GrantFilter, MessageFilter, MessageRecord,
+    NewAccessGrant, NewService, RegisteredService,
 };
 use crate::import::{ImportReport, ImportRun};
 use crate::intel::{
@@ -960,6 +960,35 @@ pub trait ExchangeStore: Send + Sync + 'static {
         filter: &MessageFilter,
         page: PageRequest,
     ) -> DomainResult<Page<MessageRecord>>;
+    /// In one transaction: the subsystem (added, mapped to the credential's agency under
+    /// `subsystem_name`, when it is new; mapped to another agency, refused), the credential
+    /// (the same certificate or token already bound and not revoked: `AlreadyExists`) and the
+    /// audit entry.
+    async fn create_exchange_credential(
+        &self,
+        new: &ExchangeCredential,
+        subsystem_name: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<ExchangeCredential>;
+    async fn exchange_credential(&self, id: i64) -> DomainResult<Option<ExchangeCredential>>;
+    /// Credentials of subsystems of these agencies (`None`: all), newest first.
+    async fn exchange_credentials(
+        &self,
+        agencies: Option<&[AgencyCode]>,
+    ) -> DomainResult<Vec<ExchangeCredential>>;
+    /// Every credential (revoked ones too) with this fingerprint: the runtime check.
+    async fn exchange_credentials_by_fingerprint(
+        &self,
+        fingerprint: &str,
+    ) -> DomainResult<Vec<ExchangeCredential>>;
+    /// Revoke a credential; one already revoked is a conflict.
+    async fn revoke_exchange_credential(
+        &self,
+        id: i64,
+        at: Timestamp,
+        by: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<ExchangeCredential>;
 }
 
 /// Everything storage offers, as trait objects chosen once at start-up.

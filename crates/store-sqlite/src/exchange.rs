@@ -8,8 +8,8 @@ use civitas_core::audit::AuditEvent;
 use civitas_core::error::{DomainError, DomainResult};
 use civitas_core::exchange::id::{CharRule, ClientId, ServiceId};
 use civitas_core::exchange::model::{
-    AccessGrant, ExchangeMember, GrantFilter, MessageFilter, MessageRecord, NewAccessGrant,
-    NewService, RegisteredService, ServiceType,
+    AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, MessageFilter,
+    MessageRecord, NewAccessGrant, NewService, RegisteredService, ServiceType,
 };
 use civitas_core::exchange::rest::Endpoint;
 use civitas_core::page::{Page, PageRequest};
@@ -635,6 +635,119 @@ impl ExchangeStore for SqliteStore {
             })
             .await
     }
+
+    async fn create_exchange_credential(
+        &self,
+        new: &ExchangeCredential,
+        subsystem_name: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<ExchangeCredential> {
+        let c = new.clone();
+        let name = subsystem_name.to_string();
+        self.pool
+            .write(move |tx| {
+                let member = ensure_member(tx, &c.client, &c.agency, &name, c.issued_at)?;
+                tx.execute(
+                    "INSERT INTO exchange_credentials (member_id, kind, fingerprint, subject, not_after,
+                        label, issued_by, issued_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        member,
+                        c.kind.as_str(),
+                        c.fingerprint,
+                        c.subject,
+                        c.not_after.map(|t| t.as_millis()),
+                        c.label,
+                        c.issued_by,
+                        c.issued_at.as_millis()
+                    ],
+                )
+                .map_err(unique_or_db("exchange credential", &c.fingerprint))?;
+                let id = tx.last_insert_rowid();
+                append(tx, audit)?;
+                load_credentials(tx, "WHERE c.id = ?1", &vec![Box::new(id)])?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| DomainError::store("credential vanished"))
+            })
+            .await
+    }
+
+    async fn exchange_credential(&self, id: i64) -> DomainResult<Option<ExchangeCredential>> {
+        self.pool
+            .read(move |conn| {
+                Ok(
+                    load_credentials(conn, "WHERE c.id = ?1", &vec![Box::new(id)])?
+                        .into_iter()
+                        .next(),
+                )
+            })
+            .await
+    }
+
+    async fn exchange_credentials(
+        &self,
+        agencies: Option<&[AgencyCode]>,
+    ) -> DomainResult<Vec<ExchangeCredential>> {
+        let agencies: Option<Vec<String>> =
+            agencies.map(|a| a.iter().map(|c| c.as_str().to_string()).collect());
+        self.pool
+            .read(move |conn| {
+                let all = load_credentials(conn, "", &Vec::new())?;
+                Ok(match agencies {
+                    None => all,
+                    Some(a) => all
+                        .into_iter()
+                        .filter(|c| a.iter().any(|x| x == c.agency.as_str()))
+                        .collect(),
+                })
+            })
+            .await
+    }
+
+    async fn exchange_credentials_by_fingerprint(
+        &self,
+        fingerprint: &str,
+    ) -> DomainResult<Vec<ExchangeCredential>> {
+        let fp = fingerprint.to_string();
+        self.pool
+            .read(move |conn| {
+                load_credentials(conn, "WHERE c.fingerprint = ?1", &vec![Box::new(fp)])
+            })
+            .await
+    }
+
+    async fn revoke_exchange_credential(
+        &self,
+        id: i64,
+        at: Timestamp,
+        by: &str,
+        audit: AuditEvent,
+    ) -> DomainResult<ExchangeCredential> {
+        let by = by.to_string();
+        self.pool
+            .write(move |tx| {
+                let n = tx
+                    .execute(
+                        "UPDATE exchange_credentials SET revoked_at = ?2, revoked_by = ?3
+                         WHERE id = ?1 AND revoked_at IS NULL",
+                        params![id, at.as_millis(), by],
+                    )
+                    .map_err(db_err)?;
+                if n == 0 {
+                    return Err(DomainError::conflict(
+                        "此憑證或權杖不存在或已經撤銷",
+                        "this credential does not exist or is already revoked",
+                    ));
+                }
+                append(tx, audit)?;
+                load_credentials(tx, "WHERE c.id = ?1", &vec![Box::new(id)])?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| DomainError::store("credential vanished"))
+            })
+            .await
+    }
 }
 
 fn member_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExchangeMember> {
@@ -651,4 +764,46 @@ fn member_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExchangeMember> {
         name: r.get(6)?,
         created_at: ts(r.get(7)?)?,
     })
+}
+
+fn load_credentials(
+    conn: &Connection,
+    filter: &str,
+    args: &Params,
+) -> DomainResult<Vec<ExchangeCredential>> {
+    let sql = format!(
+        "SELECT c.id, m.instance, m.member_class, m.member_code, m.subsystem, m.agency, c.kind,
+                c.fingerprint, c.subject, c.not_after, c.label, c.issued_by, c.issued_at,
+                c.revoked_at, c.revoked_by
+         FROM exchange_credentials c JOIN exchange_members m ON m.id = c.member_id
+         {filter} ORDER BY c.issued_at DESC, c.id DESC"
+    );
+    let mut stmt = conn.prepare(&sql).map_err(db_err)?;
+    let rows = stmt
+        .query_map(param_refs(args).as_slice(), |r| {
+            let sub: String = r.get(4)?;
+            let kind: String = r.get(6)?;
+            Ok(ExchangeCredential {
+                id: r.get(0)?,
+                client: ClientId {
+                    instance: r.get(1)?,
+                    member_class: r.get(2)?,
+                    member_code: r.get(3)?,
+                    subsystem: (!sub.is_empty()).then_some(sub),
+                },
+                agency: agency(5, r.get(5)?)?,
+                kind: CredentialKind::parse(&kind)
+                    .ok_or_else(|| bad_value(6, "credential kind"))?,
+                fingerprint: r.get(7)?,
+                subject: r.get(8)?,
+                not_after: opt_ts(r.get(9)?)?,
+                label: r.get(10)?,
+                issued_by: r.get(11)?,
+                issued_at: ts(r.get(12)?)?,
+                revoked_at: opt_ts(r.get(13)?)?,
+                revoked_by: r.get(14)?,
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
 }

@@ -71,6 +71,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "alert_dashboard_scale",
         include_str!("../migrations/0017_alert_dashboard_scale.sql"),
     ),
+    (
+        18,
+        "exchange_clients",
+        include_str!("../migrations/0018_exchange_clients.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

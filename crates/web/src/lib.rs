@@ -98,6 +98,15 @@ pub fn app(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     (router, doc)
 }
 
+/// The exchange routes alone (`/r1`, `/listClients`), for the exchange TLS listener.
+pub fn exchange_app(state: AppState) -> Router {
+    Router::new()
+        .merge(exchange::routes())
+        .fallback(not_found)
+        .layer(CatchPanicLayer::custom(panicked))
+        .with_state(state)
+}
+
 /// `/metrics` alone, for a separate listener that only the monitoring system reaches.
 pub fn metrics_app(state: AppState) -> Router {
     Router::new()

@@ -10,7 +10,8 @@ pub mod rest;
 pub mod service;
 
 pub use model::{
-    AccessGrant, ExchangeMember, GrantFilter, GrantInput, MessageFilter, MessageRecord,
-    RegisteredService, ServiceInput, ServiceType,
+    AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput,
+    MessageFilter, MessageRecord, PresentedCredential, RegisteredService, ServiceInput,
+    ServiceType,
 };
-pub use service::{CallDecision, ExchangeService};
+pub use service::{CallDecision, CredentialInput, ExchangeService, IssuedToken, TOKEN_HEADER};

@@ -227,3 +227,70 @@ pub struct GrantFilter {
     pub agencies: Option<Vec<AgencyCode>>,
     pub service_row: Option<i64>,
 }
+
+/// How a caller proves which subsystem it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// A client certificate, presented on the exchange TLS listener.
+    Certificate,
+    /// A bearer token, presented in [`TOKEN_HEADER`](super::service::TOKEN_HEADER).
+    Token,
+}
+
+impl CredentialKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Certificate => "certificate",
+            CredentialKind::Token => "token",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "certificate" => Some(CredentialKind::Certificate),
+            "token" => Some(CredentialKind::Token),
+            _ => None,
+        }
+    }
+}
+
+/// A credential bound to one registered subsystem. Only the SHA-256 of the certificate (DER)
+/// or of the token is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeCredential {
+    pub id: i64,
+    pub client: ClientId,
+    /// The agency the subsystem stands for.
+    pub agency: AgencyCode,
+    pub kind: CredentialKind,
+    /// Lower-case hex SHA-256.
+    pub fingerprint: String,
+    pub subject: Option<String>,
+    pub not_after: Option<Timestamp>,
+    pub label: String,
+    pub issued_by: String,
+    pub issued_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub revoked_by: Option<String>,
+}
+
+impl ExchangeCredential {
+    pub fn state(&self, now: Timestamp) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.not_after.is_some_and(|t| now > t) {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+}
+
+/// What the caller of `/r1` presented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PresentedCredential {
+    /// The verified leaf certificate of the TLS connection, DER.
+    Certificate(Vec<u8>),
+    /// The token header's value.
+    Token(String),
+}

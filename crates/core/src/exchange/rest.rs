@@ -98,6 +98,8 @@ pub mod codes {
     pub const OUTDATED_GLOBALCONF: &str = "OutdatedGlobalConf";
     pub const INCONSISTENT_RESPONSE: &str = "InconsistentResponse";
     pub const TIMESTAMPER_FAILED: &str = "LoggingFailed.TimestamperFailed";
+    /// Information-system authentication failed (`X_SSL_AUTH_FAILED`).
+    pub const SSL_AUTHENTICATION_FAILED: &str = "SslAuthenticationFailed";
 }
 
 impl RestFault {

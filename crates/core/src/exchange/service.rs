@@ -8,8 +8,9 @@ use serde_json::json;
 
 use super::id::{CharRule, ClientId, ServiceId};
 use super::model::{
-    AccessGrant, ExchangeMember, GrantFilter, GrantInput, MessageFilter, MessageRecord,
-    NewAccessGrant, NewService, RegisteredService, ServiceInput, ServiceType,
+    AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput,
+    MessageFilter, MessageRecord, NewAccessGrant, NewService, PresentedCredential,
+    RegisteredService, ServiceInput, ServiceType,
 };
 use super::rest::{self, Endpoint, FaultSide, RestFault, codes};
 use crate::agencies::AgencyCode;
@@ -30,6 +31,63 @@ pub const MAX_TIMEOUT_MS: u32 = 300_000;
 const HTTP_METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
+
+/// The header a caller on the plain HTTP listener presents its token in. The gateway removes
+/// it: it never reaches the provider, the request hash or the log.
+pub const TOKEN_HEADER: &str = "x-civitas-exchange-token";
+
+/// Tokens start with this, so that a leaked one is recognisable in a scan.
+const TOKEN_PREFIX: &str = "cvx_";
+
+/// A token just issued: the only time its value is seen.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub credential: ExchangeCredential,
+    pub token: String,
+}
+
+/// The X-Road error for a caller that failed information-system authentication:
+/// `Server.ClientProxy.SslAuthenticationFailed` (`ErrorCodes.X_SSL_AUTH_FAILED`, thrown by
+/// `IsAuthentication.verifyClientAuthentication` for a missing certificate and for one that
+/// matches none registered for the client; 500 by the `server.` rule).
+fn auth_fault(message: impl Into<String>) -> RestFault {
+    RestFault::new(
+        FaultSide::ClientProxy,
+        codes::SSL_AUTHENTICATION_FAILED,
+        message,
+    )
+}
+
+/// What a steward gives to issue a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialInput {
+    /// The subsystem, `INSTANCE/CLASS/MEMBER/SUBSYSTEM`.
+    pub client: String,
+    /// The agency it belongs to: needed when the subsystem is not registered yet.
+    pub agency: Option<AgencyCode>,
+    /// The name it is listed under (`listClients`), when it is new.
+    pub subsystem_name: Option<String>,
+    /// Who holds the credential (which system).
+    pub label: String,
+}
+
+impl CredentialInput {
+    fn subsystem_name(&self) -> String {
+        self.subsystem_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                self.client
+                    .trim()
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+    }
+}
 
 pub struct ExchangeService<'a> {
     p: &'a Platform,
@@ -582,6 +640,290 @@ impl<'a> ExchangeService<'a> {
             service: registered,
             endpoint,
         })
+    }
+
+    /// The subsystem a credential is for and the agency it stands for, authorised for
+    /// `manage_exchange` there. A subsystem not yet registered needs `agency` (it is then
+    /// added, mapped to that agency, with the credential).
+    async fn manage_member(
+        &self,
+        caller: &Caller,
+        client: &str,
+        agency: Option<&AgencyCode>,
+    ) -> DomainResult<(ClientId, AgencyCode, crate::authz::Authorization)> {
+        self.require_manage(caller)?;
+        let client = ClientId::parse_path(client.trim(), CharRule::Strict)
+            .map_err(|e| DomainError::invalid("client", e.text()))?
+            .id;
+        if client.subsystem.is_none() {
+            return Err(DomainError::invalid(
+                "client",
+                Text::new(
+                    "憑證須綁定子系統（INSTANCE/CLASS/MEMBER/SUBSYSTEM）",
+                    "a credential is bound to a subsystem (INSTANCE/CLASS/MEMBER/SUBSYSTEM)",
+                ),
+            ));
+        }
+        let member = self.p.stores.exchange.exchange_member(&client).await?;
+        let agency = match (member, agency) {
+            (Some(m), Some(a)) if &m.agency != a => {
+                return Err(DomainError::conflict(
+                    format!("{client} 已登記為 {} 的子系統", m.agency),
+                    format!("{client} is already registered to the agency {}", m.agency),
+                ));
+            }
+            (Some(m), _) => m.agency,
+            (None, Some(a)) => a.clone(),
+            (None, None) => {
+                return Err(DomainError::invalid(
+                    "agency",
+                    Text::new(
+                        format!("{client} 尚未登記：請指定它所屬的機關"),
+                        format!("{client} is not registered yet: name the agency it belongs to"),
+                    ),
+                ));
+            }
+        };
+        let auth = caller
+            .principal
+            .authorize(Permission::ManageExchange, &self.target(&agency).await?)?;
+        Ok((client, agency, auth))
+    }
+
+    fn label(label: &str) -> DomainResult<String> {
+        let label = label.trim().to_string();
+        if label.is_empty() || label.chars().count() > 200 {
+            return Err(DomainError::invalid(
+                "label",
+                Text::new(
+                    "請說明持有者（例如哪個系統，1 至 200 字）",
+                    "say who holds it (which system, 1–200 characters)",
+                ),
+            ));
+        }
+        Ok(label)
+    }
+
+    /// Issue a token for a registered subsystem (`manage_exchange` for its agency). The token
+    /// is returned once; only its SHA-256 is stored.
+    pub async fn issue_token(
+        &self,
+        caller: &Caller,
+        input: &CredentialInput,
+    ) -> DomainResult<IssuedToken> {
+        let (client, agency, auth) = self
+            .manage_member(caller, &input.client, input.agency.as_ref())
+            .await?;
+        let label = input.label.as_str();
+        let label = Self::label(label)?;
+        let token = format!("{TOKEN_PREFIX}{}", crate::random::secret_hex()?);
+        let at = self.p.now();
+        let new = ExchangeCredential {
+            id: 0,
+            client: client.clone(),
+            agency,
+            kind: CredentialKind::Token,
+            fingerprint: crate::random::sha256_hex(token.as_bytes()),
+            subject: None,
+            not_after: None,
+            label: label.clone(),
+            issued_by: caller.principal.user_name.clone(),
+            issued_at: at,
+            revoked_at: None,
+            revoked_by: None,
+        };
+        let event = caller.event(
+            at,
+            &auth,
+            "exchange.credential.issue",
+            "exchange_credential",
+            &client.to_path(),
+            json!({"kind": "token", "label": label}),
+        );
+        let credential = self
+            .p
+            .stores
+            .exchange
+            .create_exchange_credential(&new, &input.subsystem_name(), event)
+            .await?;
+        Ok(IssuedToken { credential, token })
+    }
+
+    /// Bind a client certificate (DER) to a registered subsystem (`manage_exchange` for its
+    /// agency). The certificate must still be valid; its chain is checked by the TLS listener
+    /// against the configured CA at every connection.
+    pub async fn bind_certificate(
+        &self,
+        caller: &Caller,
+        input: &CredentialInput,
+        der: &[u8],
+    ) -> DomainResult<ExchangeCredential> {
+        let (client, agency, auth) = self
+            .manage_member(caller, &input.client, input.agency.as_ref())
+            .await?;
+        let label = input.label.as_str();
+        let label = Self::label(label)?;
+        let cert = super::asic::x509::Certificate::from_der(der).map_err(|e| {
+            DomainError::invalid(
+                "certificate",
+                Text::new(
+                    format!("無法讀取憑證：{e}"),
+                    format!("the certificate cannot be read: {e}"),
+                ),
+            )
+        })?;
+        let at = self.p.now();
+        let not_after = Timestamp::from_offset(cert.not_after);
+        if cert.is_ca || not_after <= at {
+            return Err(DomainError::invalid(
+                "certificate",
+                Text::new(
+                    "請提供仍有效的用戶端（非 CA）憑證",
+                    "give a client (not CA) certificate that is still valid",
+                ),
+            ));
+        }
+        let subject = cert.subject_text();
+        let fingerprint = crate::random::sha256_hex(der);
+        let new = ExchangeCredential {
+            id: 0,
+            client: client.clone(),
+            agency,
+            kind: CredentialKind::Certificate,
+            fingerprint: fingerprint.clone(),
+            subject: Some(subject.clone()),
+            not_after: Some(not_after),
+            label: label.clone(),
+            issued_by: caller.principal.user_name.clone(),
+            issued_at: at,
+            revoked_at: None,
+            revoked_by: None,
+        };
+        let event = caller.event(
+            at,
+            &auth,
+            "exchange.credential.issue",
+            "exchange_credential",
+            &client.to_path(),
+            json!({"kind": "certificate", "label": label, "subject": subject,
+                   "sha256": fingerprint, "not_after": not_after.to_rfc3339()}),
+        );
+        self.p
+            .stores
+            .exchange
+            .create_exchange_credential(&new, &input.subsystem_name(), event)
+            .await
+    }
+
+    /// Credentials of the subsystems of agencies the caller reads the exchange of.
+    pub async fn credentials(&self, caller: &Caller) -> DomainResult<Vec<ExchangeCredential>> {
+        let scope = self.readable(caller).await?;
+        self.p
+            .stores
+            .exchange
+            .exchange_credentials(scope.as_deref())
+            .await
+    }
+
+    /// Revoke a credential at once (`manage_exchange` for its subsystem's agency).
+    pub async fn revoke_credential(
+        &self,
+        caller: &Caller,
+        id: i64,
+    ) -> DomainResult<ExchangeCredential> {
+        self.require_manage(caller)?;
+        let credential = self
+            .p
+            .stores
+            .exchange
+            .exchange_credential(id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("exchange credential", id.to_string()))?;
+        let auth = caller.principal.authorize(
+            Permission::ManageExchange,
+            &self.target(&credential.agency).await?,
+        )?;
+        let at = self.p.now();
+        let event = caller.event(
+            at,
+            &auth,
+            "exchange.credential.revoke",
+            "exchange_credential",
+            &id.to_string(),
+            json!({
+                "client": credential.client.to_path(),
+                "kind": credential.kind.as_str(),
+                "label": credential.label,
+            }),
+        );
+        self.p
+            .stores
+            .exchange
+            .revoke_exchange_credential(id, at, &caller.principal.user_name, event)
+            .await
+    }
+
+    /// Information-system authentication, before anything else of a `/r1` call: the presented
+    /// certificate or token must be bound, unrevoked and unexpired, to the subsystem the
+    /// caller names in `X-Road-Client`. Every refusal is `Server.ClientProxy.SslAuthenticationFailed`.
+    pub async fn authenticate(
+        &self,
+        presented: Option<&PresentedCredential>,
+        claimed: &ClientId,
+        now: Timestamp,
+    ) -> Result<ExchangeCredential, RestFault> {
+        let Some(presented) = presented else {
+            return Err(auth_fault(format!(
+                "Client ({}) did not authenticate: present its client certificate on the exchange TLS listener, or its token in the X-Civitas-Exchange-Token header",
+                claimed.to_path()
+            )));
+        };
+        let (kind, fingerprint) = match presented {
+            PresentedCredential::Certificate(der) => {
+                (CredentialKind::Certificate, crate::random::sha256_hex(der))
+            }
+            PresentedCredential::Token(t) => (
+                CredentialKind::Token,
+                crate::random::sha256_hex(t.trim().as_bytes()),
+            ),
+        };
+        let found = self
+            .p
+            .stores
+            .exchange
+            .exchange_credentials_by_fingerprint(&fingerprint)
+            .await
+            .map_err(internal)?;
+        let what = match kind {
+            CredentialKind::Certificate => "TLS certificate",
+            CredentialKind::Token => "token",
+        };
+        let mine: Vec<&ExchangeCredential> = found.iter().filter(|c| c.kind == kind).collect();
+        if mine.is_empty() {
+            return Err(auth_fault(format!(
+                "Client ({}) {what} does not match any credential registered at this gateway",
+                claimed.to_path()
+            )));
+        }
+        let Some(active) = mine.iter().find(|c| c.revoked_at.is_none()) else {
+            return Err(auth_fault(format!(
+                "Client ({}) {what} has been revoked",
+                claimed.to_path()
+            )));
+        };
+        if &active.client != claimed {
+            return Err(auth_fault(format!(
+                "Client ({}) {what} is bound to another subsystem",
+                claimed.to_path()
+            )));
+        }
+        if active.not_after.is_some_and(|t| now > t) {
+            return Err(auth_fault(format!(
+                "Client ({}) {what} has expired",
+                claimed.to_path()
+            )));
+        }
+        Ok((*active).clone())
     }
 
     /// The agency offering a service, if it is registered (so that refused calls are logged

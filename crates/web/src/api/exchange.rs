@@ -8,7 +8,8 @@ use civitas_core::DomainError;
 use civitas_core::agencies::AgencyCode;
 use civitas_core::exchange::rest::Endpoint;
 use civitas_core::exchange::{
-    AccessGrant, GrantInput, MessageFilter, MessageRecord, RegisteredService, ServiceInput,
+    AccessGrant, CredentialInput, ExchangeCredential, GrantInput, MessageFilter, MessageRecord,
+    RegisteredService, ServiceInput,
 };
 use civitas_core::page::PageRequest;
 use civitas_core::text::Text;
@@ -445,4 +446,170 @@ pub async fn log(
         .messages(&caller, filter, PageRequest::new(q.page, q.per_page))
         .await?;
     Ok(Json(Paged::from(page, MessageDto::from)))
+}
+
+/// A credential bound to a subsystem: how a caller of `/r1` proves it is that subsystem.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialDto {
+    pub id: i64,
+    /// The subsystem, `INSTANCE/CLASS/MEMBER/SUBSYSTEM`.
+    pub client: String,
+    pub agency: String,
+    /// `certificate` or `token`.
+    pub kind: String,
+    /// SHA-256 (hex) of the certificate's DER or of the token.
+    pub sha256: String,
+    pub subject: Option<String>,
+    pub not_after: Option<String>,
+    pub label: String,
+    pub issued_by: String,
+    pub issued_at: String,
+    pub revoked_at: Option<String>,
+    pub revoked_by: Option<String>,
+    /// active, expired or revoked.
+    pub state: String,
+}
+
+impl CredentialDto {
+    fn new(c: ExchangeCredential, now: Timestamp) -> Self {
+        CredentialDto {
+            id: c.id,
+            client: c.client.to_path(),
+            agency: c.agency.to_string(),
+            kind: c.kind.as_str().into(),
+            sha256: c.fingerprint.clone(),
+            subject: c.subject.clone(),
+            not_after: c.not_after.map(|t| t.to_rfc3339()),
+            label: c.label.clone(),
+            issued_by: c.issued_by.clone(),
+            issued_at: c.issued_at.to_rfc3339(),
+            revoked_at: c.revoked_at.map(|t| t.to_rfc3339()),
+            revoked_by: c.revoked_by.clone(),
+            state: c.state(now).into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialBody {
+    /// The subsystem, `INSTANCE/CLASS/MEMBER/SUBSYSTEM`.
+    pub client: String,
+    /// The agency the subsystem belongs to; needed when it is not registered yet (it is
+    /// then added, mapped to this agency).
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// The name the subsystem is listed under (`listClients`), when it is new.
+    #[serde(default)]
+    pub subsystem_name: Option<String>,
+    /// `token` (a new token, shown once) or `certificate` (bind `certificate_pem`).
+    pub kind: String,
+    /// Who holds it (which system), 1–200 characters.
+    pub label: String,
+    /// For `certificate`: the client certificate, PEM. It must chain to the exchange
+    /// listener's `client_ca_file` to get past the handshake.
+    #[serde(default)]
+    pub certificate_pem: Option<String>,
+}
+
+/// A credential just issued; `token` is set once, for a token, and never shown again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedCredentialDto {
+    pub credential: CredentialDto,
+    /// Present it in `X-Civitas-Exchange-Token` on the plain listener.
+    pub token: Option<String>,
+}
+
+/// Credentials of the subsystems of agencies the caller reads the exchange of.
+#[utoipa::path(get, path = "/exchange/credentials", tag = "exchange",
+    responses((status = 200, body = Vec<CredentialDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_credentials(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+) -> ApiResult<Json<Vec<CredentialDto>>> {
+    let now = state.platform.now();
+    let list = state.platform.exchange().credentials(&caller).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|c| CredentialDto::new(c, now))
+            .collect(),
+    ))
+}
+
+/// Issue a token for, or bind a client certificate to, a registered subsystem
+/// (`manage_exchange` for its agency).
+#[utoipa::path(post, path = "/exchange/credentials", tag = "exchange", request_body = CredentialBody,
+    responses((status = 201, body = IssuedCredentialDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn issue_credential(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiJson(body): ApiJson<CredentialBody>,
+) -> ApiResult<(StatusCode, Json<IssuedCredentialDto>)> {
+    let x = state.platform.exchange();
+    let input = CredentialInput {
+        client: body.client,
+        agency: body
+            .agency
+            .as_deref()
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| agency("agency", a))
+            .transpose()?,
+        subsystem_name: body.subsystem_name,
+        label: body.label,
+    };
+    let (credential, token) = match body.kind.trim() {
+        "token" => {
+            let issued = x.issue_token(&caller, &input).await?;
+            (issued.credential, Some(issued.token))
+        }
+        "certificate" => {
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject;
+            let pem = body.certificate_pem.as_deref().unwrap_or_default();
+            let der = CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|_| {
+                bad(
+                    "certificate_pem",
+                    "請貼上 PEM 格式的用戶端憑證（-----BEGIN CERTIFICATE-----）".into(),
+                    "paste the client certificate as PEM (-----BEGIN CERTIFICATE-----)".into(),
+                )
+            })?;
+            let c = x.bind_certificate(&caller, &input, der.as_ref()).await?;
+            (c, None)
+        }
+        other => {
+            return Err(bad(
+                "kind",
+                format!("「{other}」不是憑證種類：請用 token 或 certificate"),
+                format!("\"{other}\" is not a credential kind: use token or certificate"),
+            )
+            .into());
+        }
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedCredentialDto {
+            credential: CredentialDto::new(credential, state.platform.now()),
+            token,
+        }),
+    ))
+}
+
+/// Revoke a credential at once: calls presenting it are refused (`manage_exchange` for its
+/// subsystem's agency).
+#[utoipa::path(post, path = "/exchange/credentials/{id}/revoke", tag = "exchange",
+    params(("id" = i64, Path, description = "credential id")),
+    responses((status = 200, body = CredentialDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn revoke_credential(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<CredentialDto>> {
+    let c = state
+        .platform
+        .exchange()
+        .revoke_credential(&caller, id)
+        .await?;
+    Ok(Json(CredentialDto::new(c, state.platform.now())))
 }

@@ -176,6 +176,11 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(exchange::list_grants, exchange::create_grant))
         .routes(routes!(exchange::revoke_grant))
         .routes(routes!(exchange::log))
+        .routes(routes!(
+            exchange::list_credentials,
+            exchange::issue_credential
+        ))
+        .routes(routes!(exchange::revoke_credential))
         .merge(uploads)
         .split_for_parts();
     let mut table = String::from("\n\n| code | status | meaning |\n|---|---|---|\n");

@@ -5,14 +5,16 @@
 //! HTTP request, calls those rules and the domain's decision, forwards, and logs every call.
 //!
 //! These routes sit outside the session/token middleware: the caller is an information system
-//! named by `X-Road-Client` (whose `Authorization` header belongs to the provider and passes
-//! through), and the provider's response passes unmodified apart from the protocol's headers.
+//! named by `X-Road-Client` and authenticated as that subsystem by a bound credential — its
+//! client certificate on the exchange TLS listener ([`tls`]), or its token in
+//! `X-Civitas-Exchange-Token` on the plain listener (removed before forwarding). Its
+//! `Authorization` header belongs to the provider and passes through, and the provider's response passes unmodified apart from the protocol's headers.
 
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -20,11 +22,15 @@ use civitas_core::exchange::id::ClientId;
 use civitas_core::exchange::rest::{
     self, Endpoint, FaultSide, ResponseIds, RestFault, RestTarget, codes,
 };
-use civitas_core::exchange::{MessageRecord, RegisteredService};
+use civitas_core::exchange::{MessageRecord, PresentedCredential, RegisteredService, TOKEN_HEADER};
 use civitas_core::time::Timestamp;
 use serde_json::json;
 
 use crate::state::AppState;
+
+pub mod tls;
+
+pub use tls::ExchangePeer;
 
 /// The service codes answered by the gateway itself (PR-MREST).
 const LIST_METHODS: &str = "listMethods";
@@ -115,6 +121,8 @@ fn server_fault(code: &'static str, message: impl Into<String>) -> RestFault {
 fn header_pairs(headers: &HeaderMap) -> Result<Vec<(String, String)>, RestFault> {
     headers
         .iter()
+        // The caller's token is the gateway's, never the provider's (nor hashed or logged).
+        .filter(|(n, _)| !n.as_str().eq_ignore_ascii_case(TOKEN_HEADER))
         .map(|(n, v)| {
             v.to_str()
                 .map(|v| (n.as_str().to_string(), v.to_string()))
@@ -254,6 +262,24 @@ async fn r1(State(state): State<AppState>, req: Request) -> Response {
     }
 }
 
+/// The credential a call presents: on the exchange TLS listener, the verified client
+/// certificate (and nothing else); on the plain listener, the token header.
+fn presented_credential(parts: &axum::http::request::Parts) -> Option<PresentedCredential> {
+    if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<ExchangePeer>>() {
+        return peer
+            .certificate
+            .clone()
+            .map(PresentedCredential::Certificate);
+    }
+    parts
+        .headers
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| PresentedCredential::Token(t.to_string()))
+}
+
 async fn handle(
     state: &AppState,
     parts: &axum::http::request::Parts,
@@ -281,6 +307,13 @@ async fn handle(
     let headers = header_pairs(&parts.headers)?;
     let client = rest::client_from_headers(&headers)?.id;
     call.client = Some(client.to_path());
+    // Who is calling, before anything is looked up for it: a refusal is logged, never forwarded.
+    let presented = presented_credential(parts);
+    state
+        .platform
+        .exchange()
+        .authenticate(presented.as_ref(), &client, state.platform.now())
+        .await?;
     let generated_id = rest::generated_xroad_id(&settings.exchange_instance, &uuid());
     let request_headers =
         rest::consumer_request_headers(&headers, &call.request_id, &generated_id)?;

@@ -54,6 +54,7 @@ async fn provider(calls: Arc<AtomicUsize>) -> String {
             "accept": h("accept"),
             "x-custom": h("x-custom"),
             "connection": h("connection"),
+            "x-civitas-exchange-token": h("x-civitas-exchange-token"),
         })
     }
     let c1 = calls.clone();
@@ -123,6 +124,10 @@ const OPENAPI: &str = r#"{"openapi": "3.1.0", "info": {"title": "公車", "versi
 
 struct World {
     app: TestApp,
+    /// Clients presenting the token of `CLIENT`, and of `OTHER`.
+    caller: reqwest::Client,
+    other: reqwest::Client,
+    token: String,
     transport: String,
     police: String,
     calls: Arc<AtomicUsize>,
@@ -197,14 +202,57 @@ async fn world() -> World {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // 警察局's steward registers its two systems and issues each a token.
+    let token = issue_token(&app, &police, CLIENT, POLICE).await;
+    let caller = token_client(&token);
+    let other = token_client(&issue_token(&app, &police, OTHER, POLICE).await);
     World {
         service_row: svc["id"].as_i64().unwrap(),
+        caller,
+        other,
+        token,
         app,
         transport,
         police,
         calls,
         request_id,
     }
+}
+
+const OTHER: &str = "TW/GOV/380130000C/OTHER";
+pub(crate) const TOKEN_HEADER: &str = "x-civitas-exchange-token";
+
+/// Issue a token for a subsystem (registering it for `agency` when new); returns the token.
+pub(crate) async fn issue_token(
+    app: &TestApp,
+    bearer: &str,
+    subsystem: &str,
+    agency: &str,
+) -> String {
+    let r = client()
+        .post(app.url("/api/v1/exchange/credentials"))
+        .bearer_auth(bearer)
+        .json(&json!({"client": subsystem, "agency": agency, "kind": "token", "label": "test system"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["credential"]["kind"], "token");
+    assert_eq!(body["credential"]["client"], subsystem);
+    body["token"].as_str().unwrap().to_string()
+}
+
+/// An HTTP client that presents `token` on every request.
+pub(crate) fn token_client(token: &str) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(TOKEN_HEADER, token.parse().unwrap());
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 fn r1(w: &World, path: &str) -> String {
@@ -238,6 +286,8 @@ async fn xroad_error(r: reqwest::Response, status: u16) -> String {
 
 /// One raw HTTP/1.1 exchange (for targets an HTTP client would normalise away).
 async fn raw(w: &World, request: &str) -> (u16, String) {
+    let token = &w.token;
+    let request = request.replacen("\r\n", &format!("\r\n{TOKEN_HEADER}: {token}\r\n"), 1);
     let addr = w.app.base.trim_start_matches("http://").to_string();
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(request.as_bytes()).await.unwrap();
@@ -251,7 +301,7 @@ async fn raw(w: &World, request: &str) -> (u16, String) {
 #[tokio::test]
 async fn an_approved_grant_lets_a_client_call_through_and_every_refusal_has_its_xroad_type() {
     let w = world().await;
-    let c = client();
+    let c = w.caller.clone();
     let denied = "Server.ServerProxy.AccessDenied";
 
     // Deny by default: approved sharing, but no exchange grant yet.
@@ -508,9 +558,10 @@ async fn an_approved_grant_lets_a_client_call_through_and_every_refusal_has_its_
     );
 
     // Another subsystem, not granted.
-    let r = c
+    let r = w
+        .other
         .get(r1(&w, "/cases/1"))
-        .header("x-road-client", "TW/GOV/380130000C/OTHER")
+        .header("x-road-client", OTHER)
         .send()
         .await
         .unwrap();
@@ -682,7 +733,7 @@ async fn an_approved_grant_lets_a_client_call_through_and_every_refusal_has_its_
 #[tokio::test]
 async fn an_endpoint_grant_covers_its_endpoint_only_and_expires_with_its_time() {
     let w = world().await;
-    let c = client();
+    let c = w.caller.clone();
     let r = c
         .post(w.app.url("/api/v1/exchange/grants"))
         .bearer_auth(&w.transport)
@@ -751,9 +802,10 @@ async fn an_endpoint_grant_covers_its_endpoint_only_and_expires_with_its_time() 
         allowed["service"][0]["endpoint_list"],
         json!([{"method": "GET", "path": "/cases/*"}])
     );
-    let none: Value = c
+    let none: Value = w
+        .other
         .get(w.app.url(&format!("/r1/{OWNER}/allowedMethods")))
-        .header("x-road-client", "TW/GOV/380130000C/OTHER")
+        .header("x-road-client", OTHER)
         .send()
         .await
         .unwrap()
@@ -812,7 +864,8 @@ async fn an_endpoint_grant_covers_its_endpoint_only_and_expires_with_its_time() 
         .await
         .unwrap();
     let m = members["member"].as_array().unwrap();
-    assert_eq!(m.len(), 2);
+    // 交通局's API, 警察局's system and its OTHER system (registered with its token).
+    assert_eq!(m.len(), 3);
     assert!(m.iter().any(|x| x["id"]
         == json!({"member_class": "GOV", "member_code": TRANSPORT,
         "object_type": "SUBSYSTEM", "subsystem_code": "TRANSPORT-API", "xroad_instance": "TW"})
@@ -859,4 +912,429 @@ async fn an_endpoint_grant_covers_its_endpoint_only_and_expires_with_its_time() 
         .await
         .unwrap();
     assert_eq!(grants[0]["state"], "expired");
+}
+
+const AUTH_FAILED: &str = "Server.ClientProxy.SslAuthenticationFailed";
+
+/// 交通局's steward grants `CLIENT` the whole bus service.
+async fn grant_client(w: &World) {
+    let r = client()
+        .post(w.app.url("/api/v1/exchange/grants"))
+        .bearer_auth(&w.transport)
+        .json(&json!({"service_id": SERVICE, "subject": CLIENT, "request_id": w.request_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+}
+
+async fn refusals_logged(w: &World) -> usize {
+    let log: Value = client()
+        .get(
+            w.app
+                .url("/api/v1/exchange/log?errors_only=true&per_page=100"),
+        )
+        .bearer_auth(&w.transport)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["error_type"] == AUTH_FAILED)
+        .count()
+}
+
+#[tokio::test]
+async fn a_token_authenticates_its_own_subsystem_only_until_revoked_and_never_reaches_the_provider()
+{
+    let w = world().await;
+    grant_client(&w).await;
+    let anonymous = client();
+
+    // No credential, or a token nobody issued: refused before anything is looked up.
+    let r = anonymous
+        .get(r1(&w, "/cases/1"))
+        .header("x-road-client", CLIENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xroad_error(r, 500).await, AUTH_FAILED);
+    let r = token_client("cvx_0000000000000000000000000000000000000000000000000000000000000000")
+        .get(r1(&w, "/cases/1"))
+        .header("x-road-client", CLIENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xroad_error(r, 500).await, AUTH_FAILED);
+    // OTHER's token claiming CLIENT (which holds the grant): refused.
+    let r = w
+        .other
+        .get(r1(&w, "/cases/1"))
+        .header("x-road-client", CLIENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xroad_error(r, 500).await, AUTH_FAILED);
+    // Metaservices answer authenticated callers only, too.
+    let r = anonymous
+        .get(w.app.url(&format!("/r1/{OWNER}/allowedMethods")))
+        .header("x-road-client", CLIENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xroad_error(r, 500).await, AUTH_FAILED);
+    assert_eq!(w.calls.load(Ordering::SeqCst), 0, "nothing was forwarded");
+
+    // CLIENT's own token: through, and the provider never sees it.
+    let r = w
+        .caller
+        .get(r1(&w, "/cases/7"))
+        .header("x-road-client", CLIENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["seen"]["x-road-client"], CLIENT);
+    assert!(
+        body["seen"]["x-civitas-exchange-token"].is_null(),
+        "the token header is stripped: {body}"
+    );
+    assert_eq!(w.calls.load(Ordering::SeqCst), 1);
+
+    // CLIENT's token claiming OTHER: refused.
+    let r = w
+        .caller
+        .get(r1(&w, "/cases/7"))
+        .header("x-road-client", OTHER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xroad_error(r, 500).await, AUTH_FAILED);
+
+    // The list shows hashes only; 交通局 cannot revoke 警察局's credential; 警察局 can.
+    let list: Value = client()
+        .get(w.app.url("/api/v1/exchange/credentials"))
+        .bearer_auth(&w.police)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mine = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client"] == CLIENT)
+        .unwrap()
+        .clone();
+    assert_eq!(mine["state"], "active");
+    assert_eq!(mine["sha256"].as_str().unwrap().len(), 64);
+    assert!(
+        !list.to_string().contains(&w.token),
+        "tokens are never listed"
+    );
+    let id = mine["id"].as_i64().unwrap();
+    let revoke = w
+        .app
+        .url(&format!("/api/v1/exchange/credentials/{id}/revoke"));
+    let r = client()
+        .post(&revoke)
+        .bearer_auth(&w.transport)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = client()
+        .post(&revoke)
+        .bearer_auth(&w.police)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["state"], "revoked");
+    let r = client()
+        .post(&revoke)
+        .bearer_auth(&w.police)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let actions = w.app.actions().await;
+    assert!(
+        actions.iter().any(|a| a == "exchange.credential.issue"),
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().any(|a| a == "exchange.credential.revoke"),
+        "{actions:?}"
+    );
+
+    // Revoked: refused, not forwarded.
+    let r = w
+        .caller
+        .get(r1(&w, "/cases/7"))
+        .header("x-road-client", CLIENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xroad_error(r, 500).await, AUTH_FAILED);
+    assert_eq!(w.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        refusals_logged(&w).await,
+        5,
+        "every refusal is in the message log"
+    );
+}
+
+/// A loopback PKI: a CA and what it signs.
+struct Ca {
+    params: rcgen::CertificateParams,
+    key: rcgen::KeyPair,
+    pem: String,
+}
+
+fn ca(name: &str) -> Ca {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    let pem = params.self_signed(&key).unwrap().pem();
+    Ca { params, key, pem }
+}
+
+/// A certificate signed by `ca`: (certificate PEM, key PEM).
+fn issue(ca: &Ca, cn: &str, server: bool) -> (String, String) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let sans = if server {
+        vec!["127.0.0.1".to_string()]
+    } else {
+        Vec::new()
+    };
+    let mut params = rcgen::CertificateParams::new(sans).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, cn);
+    params.extended_key_usages = vec![if server {
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth
+    } else {
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth
+    }];
+    let issuer = rcgen::Issuer::from_params(&ca.params, &ca.key);
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+/// An HTTPS client trusting `ca_pem`, presenting `identity` (certificate, key) if given.
+fn tls_client(ca_pem: &str, identity: Option<&(String, String)>) -> reqwest::Client {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots);
+    let config = match identity {
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()],
+                PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
+            )
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .use_preconfigured_tls(config)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn on_the_tls_listener_the_client_certificate_is_the_credential_bound_to_one_subsystem() {
+    let w = world().await;
+    grant_client(&w).await;
+    let city_ca = ca("Taoyuan exchange test CA");
+    let stranger_ca = ca("Somebody else's CA");
+    let server = issue(&city_ca, "civitas exchange", true);
+    let cert_a = issue(&city_ca, "police accident system", false);
+    let cert_b = issue(&city_ca, "police other system", false);
+    let cert_x = issue(&stranger_ca, "police accident system", false);
+
+    // Bind A's certificate to CLIENT and B's to OTHER (警察局's steward, by PEM).
+    for ((cert, _), subsystem) in [(&cert_a, CLIENT), (&cert_b, OTHER)] {
+        let r = client()
+            .post(w.app.url("/api/v1/exchange/credentials"))
+            .bearer_auth(&w.police)
+            .json(
+                &json!({"client": subsystem, "kind": "certificate", "label": "mTLS",
+                          "certificate_pem": cert}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let body: Value = r.json().await.unwrap();
+        assert!(body["token"].is_null());
+        assert_eq!(
+            body["credential"]["subject"],
+            if subsystem == CLIENT {
+                "CN=police accident system"
+            } else {
+                "CN=police other system"
+            }
+        );
+    }
+    // Not PEM: an actionable refusal.
+    let r = client()
+        .post(w.app.url("/api/v1/exchange/credentials"))
+        .bearer_auth(&w.police)
+        .json(&json!({"client": CLIENT, "kind": "certificate", "label": "x", "certificate_pem": "nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // The listener, as `civitas serve` starts it.
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let config = civitas_web::exchange::tls::server_config(
+        &write("server.pem", &server.0),
+        &write("server.key", &server.1),
+        &write("ca.pem", &city_ca.pem),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let _stop = cancel.clone().drop_guard();
+    tokio::spawn(civitas_web::exchange::tls::serve(
+        listener,
+        config,
+        civitas_web::exchange_app(w.app.state.clone()),
+        cancel,
+    ));
+    let url = |path: &str| format!("https://{addr}/r1/{SERVICE}{path}");
+
+    // A's certificate calling as CLIENT: through.
+    let a = tls_client(&city_ca.pem, Some(&cert_a));
+    let r = a
+        .get(url("/cases/3"))
+        .header("x-road-client", CLIENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["id"], "3");
+    assert_eq!(w.calls.load(Ordering::SeqCst), 1);
+
+    // A's certificate claiming OTHER: refused.
+    let r = a
+        .get(url("/cases/3"))
+        .header("x-road-client", OTHER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xroad_error(r, 500).await, AUTH_FAILED);
+    // B's certificate as OTHER is authenticated, and then meets deny-by-default.
+    let b = tls_client(&city_ca.pem, Some(&cert_b));
+    let r = b
+        .get(url("/cases/3"))
+        .header("x-road-client", OTHER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xroad_error(r, 500).await, "Server.ServerProxy.AccessDenied");
+    // B's certificate with CLIENT's token, claiming CLIENT: refused (on this listener the
+    // certificate alone counts).
+    let r = b
+        .get(url("/cases/3"))
+        .header("x-road-client", CLIENT)
+        .header(TOKEN_HEADER, &w.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xroad_error(r, 500).await, AUTH_FAILED);
+
+    // A certificate from another CA, or none: the handshake fails.
+    let x = tls_client(&city_ca.pem, Some(&cert_x));
+    assert!(
+        x.get(url("/cases/3"))
+            .header("x-road-client", CLIENT)
+            .send()
+            .await
+            .is_err()
+    );
+    let none = tls_client(&city_ca.pem, None);
+    assert!(
+        none.get(url("/cases/3"))
+            .header("x-road-client", CLIENT)
+            .send()
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        w.calls.load(Ordering::SeqCst),
+        1,
+        "nothing else was forwarded"
+    );
+
+    // Revoking A's certificate binding refuses it at once (the TLS chain is still fine).
+    let list: Value = client()
+        .get(w.app.url("/api/v1/exchange/credentials"))
+        .bearer_auth(&w.police)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client"] == CLIENT && c["kind"] == "certificate")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = client()
+        .post(
+            w.app
+                .url(&format!("/api/v1/exchange/credentials/{id}/revoke")),
+        )
+        .bearer_auth(&w.police)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = a
+        .get(url("/cases/3"))
+        .header("x-road-client", CLIENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xroad_error(r, 500).await, AUTH_FAILED);
+    assert_eq!(w.calls.load(Ordering::SeqCst), 1);
 }

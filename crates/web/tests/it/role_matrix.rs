@@ -683,6 +683,27 @@ fn api_routes() -> Vec<Route> {
             None,
             Perm(ReadExchange),
         ),
+        r(
+            Method::GET,
+            "/api/v1/exchange/credentials",
+            None,
+            Perm(ReadExchange),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/exchange/credentials",
+            Some(
+                json!({"client": "TW/GOV/380330000E/CULTURE-SYS", "agency": "380330000E",
+                        "kind": "token", "label": "文化局系統"}),
+            ),
+            Perm(ManageExchange),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/exchange/credentials/99999/revoke",
+            None,
+            Perm(ManageExchange),
+        ),
         // The gateway's own face: information systems, not people (X-Road-Client decides).
         r(Method::GET, "/listClients", None, Public),
         r(
