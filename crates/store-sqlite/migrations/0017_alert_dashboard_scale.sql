@@ -38,10 +38,50 @@ BEGIN
     WHERE day = date(OLD.first_seen / 1000 + 28800, 'unixepoch') AND agency = COALESCE(OLD.agency, '');
 END;
 
--- Top values: each month's values by count, so the analysis reads each month's leaders and
--- proves the top list exact from them instead of summing every value of the period.
-CREATE INDEX alert_value_rollups_ranked
-    ON alert_value_rollups (dimension, month, alert_count DESC);
+-- Top values city-wide: each month's count of each value over all agencies, kept by triggers on
+-- alert_value_rollups, with each month's values ranked by count. The analysis reads each month's
+-- leaders and proves the year's top list exact from them (a threshold algorithm) instead of
+-- summing every value of the period.
+CREATE TABLE alert_value_months (
+    dimension   TEXT   NOT NULL,
+    value       TEXT   NOT NULL,
+    month       TEXT   NOT NULL,
+    alert_count BIGINT NOT NULL,
+    first_seen  BIGINT NOT NULL,
+    last_seen   BIGINT NOT NULL,
+    PRIMARY KEY (dimension, value, month)
+) WITHOUT ROWID;
+CREATE INDEX alert_value_months_ranked ON alert_value_months (dimension, month, alert_count DESC);
+
+INSERT INTO alert_value_months (dimension, value, month, alert_count, first_seen, last_seen)
+SELECT dimension, value, month, SUM(alert_count), MIN(first_seen), MAX(last_seen)
+FROM alert_value_rollups
+GROUP BY dimension, value, month;
+
+CREATE TRIGGER alert_value_months_insert AFTER INSERT ON alert_value_rollups
+BEGIN
+    INSERT INTO alert_value_months (dimension, value, month, alert_count, first_seen, last_seen)
+    VALUES (NEW.dimension, NEW.value, NEW.month, NEW.alert_count, NEW.first_seen, NEW.last_seen)
+    ON CONFLICT (dimension, value, month) DO UPDATE SET
+        alert_count = alert_count + excluded.alert_count,
+        first_seen = MIN(first_seen, excluded.first_seen),
+        last_seen = MAX(last_seen, excluded.last_seen);
+END;
+
+CREATE TRIGGER alert_value_months_update AFTER UPDATE ON alert_value_rollups
+BEGIN
+    UPDATE alert_value_months SET
+        alert_count = alert_count - OLD.alert_count + NEW.alert_count,
+        first_seen = MIN(first_seen, NEW.first_seen),
+        last_seen = MAX(last_seen, NEW.last_seen)
+    WHERE dimension = NEW.dimension AND value = NEW.value AND month = NEW.month;
+END;
+
+CREATE TRIGGER alert_value_months_delete AFTER DELETE ON alert_value_rollups
+BEGIN
+    UPDATE alert_value_months SET alert_count = alert_count - OLD.alert_count
+    WHERE dimension = OLD.dimension AND value = OLD.value AND month = OLD.month;
+END;
 
 -- The alert list's full-text search (issue 4, point 8): each alert's searchable words
 -- (`civitas_core::alerts::search_text`) in an FTS5 index keyed by the alert's id. Contentless:

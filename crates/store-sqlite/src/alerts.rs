@@ -604,8 +604,15 @@ impl AlertStore for SqliteStore {
         ];
         all.append(&mut params);
         all.push(Box::new(i64::from(limit)));
+        let city_wide = filter.visible.is_none() && filter.agency.is_none();
+        let (from, to) = (from_month.to_string(), to_month.to_string());
         self.pool
             .read(move |conn| {
+                if city_wide
+                    && let Some(top) = top_city_wide(conn, dimension.as_str(), &from, &to, limit)?
+                {
+                    return Ok(top);
+                }
                 let mut stmt = conn
                     .prepare(&format!(
                         "SELECT value, SUM(alert_count) AS n, COUNT(DISTINCT month), MIN(first_seen),
@@ -1026,6 +1033,125 @@ fn reclassify_in(
         regroup.execute([group]).map_err(db_err)?;
     }
     Ok(tally.finish(rules.version()))
+}
+
+/// `YYYY-MM` months from `from` to `to`, both included (at most 1,200).
+fn months_between(from: &str, to: &str) -> Vec<String> {
+    let parse = |m: &str| -> Option<(i32, u32)> {
+        let (y, mo) = m.split_once('-')?;
+        Some((y.parse().ok()?, mo.parse().ok()?))
+    };
+    let (Some((mut y, mut m)), Some(end)) = (parse(from), parse(to)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    while (y, m) <= end && out.len() < 1_200 {
+        out.push(format!("{y:04}-{m:02}"));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
+/// The city-wide top `limit` values of a dimension over `from..=to` months, proved exact without
+/// summing every value (Fagin's threshold algorithm over `alert_value_months`): read each month's
+/// `k` leaders; sum the exact totals of those candidates; a value among no month's leaders has at
+/// most the sum of each month's k-th count, so when the last of the top list is above that bound
+/// the list is exact. Otherwise `k` grows; `None` when even a large `k` proves nothing (a flat
+/// distribution), and the caller sums everything.
+fn top_city_wide(
+    conn: &rusqlite::Connection,
+    dimension: &str,
+    from: &str,
+    to: &str,
+    limit: u32,
+) -> DomainResult<Option<Vec<ValueCount>>> {
+    let months = months_between(from, to);
+    let limit = limit as usize;
+    let mut k = (limit * 10).max(100);
+    let mut leaders = conn
+        .prepare_cached(
+            "SELECT value, alert_count FROM alert_value_months
+             WHERE dimension = ?1 AND month = ?2 AND alert_count > 0
+             ORDER BY alert_count DESC LIMIT ?3",
+        )
+        .map_err(db_err)?;
+    let mut total = conn
+        .prepare_cached(
+            "SELECT SUM(alert_count), COUNT(*), MIN(first_seen), MAX(last_seen)
+             FROM alert_value_months
+             WHERE dimension = ?1 AND value = ?2 AND month >= ?3 AND month <= ?4 AND alert_count > 0",
+        )
+        .map_err(db_err)?;
+    loop {
+        // Each candidate's count over the months where it is a leader, and in which months.
+        let mut partial: HashMap<String, (i64, Vec<usize>)> = HashMap::new();
+        let mut kth: Vec<i64> = Vec::with_capacity(months.len());
+        for (i, month) in months.iter().enumerate() {
+            let rows = leaders
+                .query_map(params![dimension, month, k as i64], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db_err)?;
+            kth.push(match rows.last() {
+                Some((_, c)) if rows.len() == k => *c,
+                _ => 0,
+            });
+            for (value, count) in rows {
+                let e = partial.entry(value).or_default();
+                e.0 += count;
+                e.1.push(i);
+            }
+        }
+        let bound: i64 = kth.iter().sum();
+        // Only a candidate whose best case reaches the limit-th surest count can be in the list.
+        let mut surest: Vec<i64> = partial.values().map(|(n, _)| *n).collect();
+        surest.sort_unstable_by(|a, b| b.cmp(a));
+        let floor = surest.get(limit.saturating_sub(1)).copied().unwrap_or(0);
+        let candidates: Vec<String> = partial
+            .into_iter()
+            .filter(|(_, (n, seen))| {
+                let unseen: i64 = kth
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !seen.contains(i))
+                    .map(|(_, c)| c)
+                    .sum();
+                n + unseen >= floor
+            })
+            .map(|(v, _)| v)
+            .collect();
+        let mut top = Vec::with_capacity(candidates.len());
+        for value in candidates {
+            let (n, months_seen, first, last): (i64, i64, i64, i64) = total
+                .query_row(params![dimension, value, from, to], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .map_err(db_err)?;
+            top.push(ValueCount {
+                value,
+                count: u64::try_from(n).unwrap_or(0),
+                months_seen: u32::try_from(months_seen).unwrap_or(0),
+                first_seen: ts(first).map_err(db_err)?,
+                last_seen: ts(last).map_err(db_err)?,
+            });
+        }
+        top.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        top.truncate(limit);
+        let proved = match top.last() {
+            _ if bound == 0 => true,
+            Some(last) if top.len() == limit => last.count > u64::try_from(bound).unwrap_or(0),
+            _ => false,
+        };
+        if proved {
+            return Ok(Some(top));
+        }
+        if k >= 10_000 {
+            return Ok(None);
+        }
+        k *= 10;
+    }
 }
 
 /// The agency part of a filter alone, for tables that hold nothing else of it.

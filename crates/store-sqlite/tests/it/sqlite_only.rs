@@ -261,3 +261,133 @@ async fn the_search_backfill_indexes_stored_alerts_like_the_import_does() {
     let backfilled: Vec<Vec<i64>> = queries.iter().map(|q| matches(&conn, q)).collect();
     assert_eq!(backfilled, at_import);
 }
+
+/// The city-wide top values read through the threshold algorithm (migration 17's
+/// alert_value_months) equal summing every rollup row, for a skewed dimension (proved from
+/// each month's leaders) and a flat one (where the proof fails and everything is summed).
+#[tokio::test]
+async fn top_values_from_monthly_leaders_equal_summing_every_row() {
+    use civitas_core::alerts::AlertFilter;
+    use civitas_core::alerts::analysis::Dimension;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path(), OpenOptions::default()).unwrap();
+    let mut conn = rusqlite_conn(&dir.path().join(DB_FILE));
+    let tx = conn.transaction().unwrap();
+    let mut seed: u64 = 7;
+    let mut next = move |n: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (seed >> 33) % n
+    };
+    {
+        let mut up = tx
+            .prepare(
+                "INSERT INTO alert_value_rollups (month, dimension, agency, value, alert_count, first_seen, last_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 ON CONFLICT (dimension, month, agency, value) DO UPDATE SET
+                     alert_count = alert_count + excluded.alert_count,
+                     first_seen = MIN(first_seen, excluded.first_seen),
+                     last_seen = MAX(last_seen, excluded.last_seen)",
+            )
+            .unwrap();
+        for month in 1..=12u32 {
+            let m = format!("2024-{month:02}");
+            let at = 1_704_067_200_000i64 + i64::from(month) * 2_600_000_000;
+            for agency in ["", "380330000E", "TY-ARTMUSEUM"] {
+                // Skewed: a few scanners that come back, and many one-off sources.
+                for heavy in 0..8u64 {
+                    if next(3) > 0 {
+                        let n = 20 + next(200) as i64;
+                        up.execute(rusqlite::params![
+                            m,
+                            "source_ip",
+                            agency,
+                            format!("45.0.0.{heavy}"),
+                            n,
+                            at
+                        ])
+                        .unwrap();
+                    }
+                }
+                for _ in 0..300 {
+                    let v = format!("203.0.{}.{}", next(40), next(250));
+                    up.execute(rusqlite::params![
+                        m,
+                        "source_ip",
+                        agency,
+                        v,
+                        1 + next(3) as i64,
+                        at
+                    ])
+                    .unwrap();
+                }
+                // Flat: 150 targets, all with the same count.
+                for t in 0..150 {
+                    up.execute(rusqlite::params![
+                        m,
+                        "destination_ip",
+                        agency,
+                        format!("10.0.0.{t}"),
+                        2,
+                        at
+                    ])
+                    .unwrap();
+                }
+            }
+        }
+        // An update that lowers nothing but moves counts: re-add to one row.
+        up.execute(rusqlite::params![
+            "2024-03",
+            "source_ip",
+            "",
+            "45.0.0.1",
+            500,
+            1_704_067_200_000i64
+        ])
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    let brute = |dimension: &str, from: &str, to: &str, limit: i64| -> Vec<(String, u64, u32)> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT value, SUM(alert_count) AS n, COUNT(DISTINCT month) FROM alert_value_rollups
+                 WHERE dimension = ?1 AND month >= ?2 AND month <= ?3
+                 GROUP BY value ORDER BY n DESC, value LIMIT ?4",
+            )
+            .unwrap();
+        stmt.query_map(rusqlite::params![dimension, from, to, limit], |r| {
+            Ok((
+                r.get(0)?,
+                r.get::<_, i64>(1)? as u64,
+                r.get::<_, i64>(2)? as u32,
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    for (dimension, name) in [
+        (Dimension::SourceIp, "source_ip"),
+        (Dimension::DestinationIp, "destination_ip"),
+    ] {
+        for (from, to, limit) in [
+            ("2024-01", "2024-12", 10),
+            ("2024-03", "2024-05", 5),
+            ("2024-06", "2024-06", 25),
+        ] {
+            let got: Vec<(String, u64, u32)> = store
+                .stores()
+                .alerts
+                .alert_values(&AlertFilter::default(), dimension, from, to, limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|v| (v.value, v.count, v.months_seen))
+                .collect();
+            assert_eq!(
+                got,
+                brute(name, from, to, i64::from(limit)),
+                "{name} {from}..{to} top {limit}"
+            );
+        }
+    }
+}
