@@ -287,4 +287,71 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "已授權 {} 呼叫服務",
         "Granted {} access",
     ),
+    (
+        "exchange.readiness_title",
+        "T-Road 導入準備度",
+        "T-Road readiness",
+    ),
+    (
+        "exchange.readiness_lead",
+        "各機關是否已登錄服務、是否已依核准授權、近 30 天是否真的有人使用，以及下一步該做什麼。",
+        "For each agency: are services registered, is access granted from approvals, were they really used in the last 30 days, and what to do next.",
+    ),
+    (
+        "exchange.interop_pending",
+        "請注意：本平台的閘道依 X-Road REST 協定實作，但與國家發展委員會 T-Road 的實際互通，仍待於部會測試環境中驗證確認。",
+        "Note: the gateway follows the X-Road REST protocol, but live interoperability with the national T-Road still awaits confirmation in the ministry's test environment.",
+    ),
+    (
+        "exchange.readiness_none",
+        "還沒有可顯示的機關：登錄服務後，機關就會出現在這裡。",
+        "No agency to show yet: an agency appears here once it registers a service.",
+    ),
+    (
+        "exchange.step_registered",
+        "已登錄服務",
+        "Services registered",
+    ),
+    (
+        "exchange.step_granted",
+        "已依核准授權存取",
+        "Access granted from an approval",
+    ),
+    (
+        "exchange.step_used",
+        "近 30 天有成功的呼叫",
+        "Successful calls in the last 30 days",
+    ),
+    ("exchange.next", "下一步：", "Next: "),
+    (
+        "exchange.next_register",
+        "在「資料交換服務」頁登錄第一個服務，填入系統網址，有 OpenAPI 文件的話一併上傳。",
+        "Register the first service on the Exchange services page with its system's address, and its OpenAPI description if there is one.",
+    ),
+    (
+        "exchange.next_grant",
+        "其他機關的分享申請核准後，在「存取授權」頁授權他們的系統呼叫。",
+        "Once another agency's sharing request is approved, grant its system access on the Access grants page.",
+    ),
+    (
+        "exchange.next_use",
+        "請獲授權的機關實際呼叫一次，並在「交換紀錄」確認成功；失敗時紀錄會說明原因。",
+        "Ask the granted agency to make a real call and check it succeeded in the Message log; failures say why.",
+    ),
+    (
+        "exchange.next_done",
+        "已有實際使用。請定期檢視授權期限與交換紀錄中的失敗呼叫。",
+        "In real use. Review grant end dates and failed calls in the log from time to time.",
+    ),
+    ("exchange.active_grants", "有效授權", "Active grants"),
+    (
+        "exchange.calls_ok_30",
+        "近 30 天成功呼叫",
+        "Successful calls, 30 days",
+    ),
+    (
+        "exchange.calls_failed_30",
+        "近 30 天失敗呼叫",
+        "Failed calls, 30 days",
+    ),
 ];

@@ -681,3 +681,108 @@ pub async fn log(
         f,
     })
 }
+
+pub struct ReadinessService {
+    pub title: String,
+    pub path: String,
+    pub disabled: bool,
+    pub active_grants: usize,
+    pub calls_ok: u64,
+    pub calls_failed: u64,
+}
+
+pub struct ReadinessAgency {
+    pub name: String,
+    pub services: Vec<ReadinessService>,
+    /// i18n key of the plain next step.
+    pub next_key: &'static str,
+    pub registered: bool,
+    pub granted: bool,
+    pub used: bool,
+}
+
+#[derive(Template)]
+#[template(path = "exchange/readiness.html")]
+struct ReadinessPage {
+    chrome: Chrome,
+    agencies: Vec<ReadinessAgency>,
+}
+
+/// Per agency: which services are registered, which hold an active grant, which were called
+/// successfully in the last 30 days, and what to do next.
+pub async fn readiness(State(state): State<AppState>, page: Page) -> ApiResult<Response> {
+    page.require_somewhere(Permission::ReadExchange)?;
+    let exchange = state.platform.exchange();
+    let services = exchange.services(&page.caller).await?;
+    let grants = exchange.grants(&page.caller).await?;
+    let names = agency_names(&state).await;
+    let now = state.platform.now();
+    let since = now.add(time::Duration::days(-30));
+    let mut order: Vec<AgencyCode> = managed(&state, &page).await?;
+    for s in &services {
+        if !order.contains(&s.agency) {
+            order.push(s.agency.clone());
+        }
+    }
+    let mut agencies = Vec::new();
+    for code in order {
+        let mut rows = Vec::new();
+        for s in services.iter().filter(|s| s.agency == code) {
+            let path = s.service_path();
+            let count = |errors_only: bool| MessageFilter {
+                agencies: None,
+                client: None,
+                service: Some(path.clone()),
+                xroad_id: None,
+                status: None,
+                errors_only,
+                from: Some(since),
+                until: None,
+            };
+            let one = PageRequest::new(Some(1), Some(1));
+            let all = exchange
+                .messages(&page.caller, count(false), one)
+                .await?
+                .total;
+            let failed = exchange
+                .messages(&page.caller, count(true), one)
+                .await?
+                .total;
+            rows.push(ReadinessService {
+                title: s.title.clone(),
+                disabled: s.disabled_notice.is_some(),
+                active_grants: grants
+                    .iter()
+                    .filter(|g| g.service_row == s.id && g.is_active(now))
+                    .count(),
+                calls_ok: all.saturating_sub(failed),
+                calls_failed: failed,
+                path,
+            });
+        }
+        let registered = !rows.is_empty();
+        let granted = rows.iter().any(|r| r.active_grants > 0);
+        let used = rows.iter().any(|r| r.calls_ok > 0);
+        agencies.push(ReadinessAgency {
+            name: names
+                .get(code.as_str())
+                .cloned()
+                .unwrap_or_else(|| code.to_string()),
+            next_key: if !registered {
+                "exchange.next_register"
+            } else if !granted {
+                "exchange.next_grant"
+            } else if !used {
+                "exchange.next_use"
+            } else {
+                "exchange.next_done"
+            },
+            services: rows,
+            registered,
+            granted,
+            used,
+        });
+    }
+    let chrome = page.chrome("exchange.readiness_title");
+    render(&ReadinessPage { chrome, agencies })
+}

@@ -140,6 +140,7 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         )
         .route("/exchange/grants/{id}/revoke", post(exchange::revoke_grant))
         .route("/exchange/log", get(exchange::log))
+        .route("/exchange/readiness", get(exchange::readiness))
         .route("/worklist", get(worklist::show))
         .route("/usage", get(usage::show))
         .route("/usage/datasets.csv", get(usage::export))

@@ -77,7 +77,18 @@ async fn a_steward_registers_grants_and_revokes_through_the_pages_and_others_are
     assert!(html.contains("目前沒有任何存取授權"));
     let (_, html) = page(&lin, &app, "/exchange/log").await;
     assert!(html.contains("沒有符合條件的呼叫紀錄"));
-    for path in ["/exchange", "/exchange/grants", "/exchange/log"] {
+    let (_, html) = page(&lin, &app, "/exchange/readiness").await;
+    assert!(
+        html.contains("部會測試環境"),
+        "says interop awaits confirmation"
+    );
+    assert!(html.contains("登錄第一個服務"), "{html}");
+    for path in [
+        "/exchange",
+        "/exchange/grants",
+        "/exchange/log",
+        "/exchange/readiness",
+    ] {
         assert_eq!(page(&viewer, &app, path).await.0, 403, "{path}");
     }
     let (_, home) = page(&viewer, &app, "/").await;
@@ -235,6 +246,10 @@ async fn a_steward_registers_grants_and_revokes_through_the_pages_and_others_are
     assert_eq!(post(&lin, &app, &lin_csrf, &revoke, &[]).await.0, 303);
     let (_, html) = page(&lin, &app, "/exchange/grants").await;
     assert!(html.contains("已撤銷"));
+    // Readiness: registered, but no grant in force now, one refused call.
+    let (_, html) = page(&lin, &app, "/exchange/readiness").await;
+    assert!(html.contains("在「存取授權」頁授權"), "{html}");
+    assert!(html.contains("status=failed\">1</a>"), "{html}");
 
     // The log finds the refused call by its id and by "failed only", with its details.
     let (status, html) = page(&lin, &app, &format!("/exchange/log?xroad_id={xroad_id}")).await;

@@ -87,7 +87,9 @@ async fn every_page_in_the_navigation_opens_without_missing_text() {
             "/incidents/compliance",
             "/exchange/grants",
             "/exchange/log",
+            "/exchange/readiness",
             "/exchange/log?status=failed",
+            "/exchange/readiness",
         ]
         .map(String::from),
     );
