@@ -14,6 +14,16 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) { e.preventDefault(); }
     });
   });
+  // A file picked next to a text area is read into it (an OpenAPI description, say), so
+  // the form still posts plain text and works without this script by pasting.
+  document.querySelectorAll("input[type=file][data-fill]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var target = document.getElementById(input.getAttribute("data-fill"));
+      var file = input.files && input.files[0];
+      if (!target || !file) { return; }
+      file.text().then(function (text) { target.value = text; });
+    });
+  });
   // A button that does something weightier than its form's other buttons asks first.
   document.querySelectorAll("button[data-confirm]").forEach(function (button) {
     button.addEventListener("click", function (e) {

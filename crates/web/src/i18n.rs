@@ -276,31 +276,6 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "依資料集與機關統計使用量與效益",
         "Measure use and benefit per dataset and agency",
     ),
-    (
-        "cap.exchange.title",
-        "資料交換（T-Road）",
-        "Data exchange (T-Road)",
-    ),
-    (
-        "cap.exchange.summary",
-        "以 X-Road 協定進行跨機關資料傳輸：簽章、時戳、可驗證的傳輸紀錄。",
-        "Cross-agency transfers over the X-Road protocols: signed, time-stamped, with verifiable records.",
-    ),
-    (
-        "cap.exchange.p1",
-        "登錄服務並依核准結果授權存取",
-        "Register services and grant access from approvals",
-    ),
-    (
-        "cap.exchange.p2",
-        "驗證 ASiC-E 傳輸證據",
-        "Verify ASiC-E transfer evidence",
-    ),
-    (
-        "cap.exchange.p3",
-        "各機關的 T-Road 導入準備度",
-        "See each agency's T-Road readiness",
-    ),
     ("cap.geo.title", "空間圖資", "Map layers"),
     (
         "cap.geo.summary",
@@ -1491,6 +1466,9 @@ mod inventory_text;
 #[path = "i18n_alerts.rs"]
 mod alerts_text;
 
+#[path = "i18n_exchange.rs"]
+mod exchange_text;
+
 #[path = "i18n_incident_measures.rs"]
 mod incident_measures_text;
 #[path = "i18n_incidents.rs"]
@@ -1500,6 +1478,7 @@ static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = La
     TEXT.iter()
         .chain(inventory_text::TEXT)
         .chain(alerts_text::TEXT)
+        .chain(exchange_text::TEXT)
         .chain(incidents_text::TEXT)
         .chain(incident_measures_text::TEXT)
         .map(|(k, zh, en)| (*k, (*zh, *en)))
@@ -1546,6 +1525,7 @@ mod tests {
             "templates/sharing",
             "templates/inventory",
             "templates/alerts",
+            "templates/exchange",
             "templates/incidents",
             "src",
             "src/ui",

@@ -16,18 +16,11 @@ pub struct Capability {
     pub nav_key: &'static str,
 }
 
-pub const DATA: &[Capability] = &[
-    Capability {
-        href: "/exchange",
-        slug: "exchange",
-        nav_key: "nav.exchange",
-    },
-    Capability {
-        href: "/geo",
-        slug: "geo",
-        nav_key: "nav.geo",
-    },
-];
+pub const DATA: &[Capability] = &[Capability {
+    href: "/geo",
+    slug: "geo",
+    nav_key: "nav.geo",
+}];
 
 pub const SECURITY: &[Capability] = &[Capability {
     href: "/assets",

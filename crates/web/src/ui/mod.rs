@@ -9,6 +9,7 @@ mod capabilities;
 mod catalog;
 mod catalog_entry;
 mod dashboard;
+mod exchange;
 mod freshness;
 mod harvest;
 mod imports;
@@ -129,6 +130,17 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
             post(sharing::revoke_key),
         )
         .route("/sharing/grants/{id}/revoke", post(sharing::revoke_grant))
+        .route("/exchange", get(exchange::services))
+        .route("/exchange/services", post(exchange::register))
+        .route("/exchange/services/{id}/disable", post(exchange::disable))
+        .route("/exchange/services/{id}/enable", post(exchange::enable))
+        .route(
+            "/exchange/grants",
+            get(exchange::grants).post(exchange::create_grant),
+        )
+        .route("/exchange/grants/{id}/revoke", post(exchange::revoke_grant))
+        .route("/exchange/log", get(exchange::log))
+        .route("/exchange/readiness", get(exchange::readiness))
         .route("/worklist", get(worklist::show))
         .route("/usage", get(usage::show))
         .route("/usage/datasets.csv", get(usage::export))
@@ -445,6 +457,11 @@ fn nav(principal: &Principal, lang: Language, path: &str) -> Vec<NavGroup> {
                 item("/usage", "nav.usage", false),
             ]
             .into_iter()
+            .chain(
+                principal
+                    .can_somewhere(Permission::ReadExchange)
+                    .then(|| item("/exchange", "nav.exchange", false)),
+            )
             .chain(
                 principal
                     .can_somewhere(Permission::ReadPortfolio)

@@ -85,6 +85,11 @@ async fn every_page_in_the_navigation_opens_without_missing_text() {
             "/incidents/actions/verify",
             "/incidents/measures",
             "/incidents/compliance",
+            "/exchange/grants",
+            "/exchange/log",
+            "/exchange/readiness",
+            "/exchange/log?status=failed",
+            "/exchange/readiness",
         ]
         .map(String::from),
     );
@@ -118,6 +123,9 @@ async fn every_page_in_the_navigation_opens_without_missing_text() {
         "/catalog/datasets/1",
         "/incidents",
         "/incidents/new",
+        "/exchange",
+        "/exchange/grants",
+        "/exchange/log",
         "/incidents/actions/mine",
         "/incidents/actions/verify",
         "/incidents/measures",
@@ -133,7 +141,7 @@ async fn every_page_in_the_navigation_opens_without_missing_text() {
 async fn pages_not_built_yet_say_what_is_coming_and_show_no_data() {
     let app = TestApp::spawn().await;
     let (c, _) = app.browser("admin").await;
-    for path in ["/exchange", "/geo", "/assets"] {
+    for path in ["/geo", "/assets"] {
         let (status, html) = get(&c, &app, path).await;
         assert_eq!(status, 200, "{path}");
         assert!(html.contains("建置中"), "{path}");
