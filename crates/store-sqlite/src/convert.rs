@@ -55,3 +55,22 @@ pub(crate) fn param_refs(params: &Params) -> Vec<&dyn rusqlite::ToSql> {
         .map(|p| p.as_ref() as &dyn rusqlite::ToSql)
         .collect()
 }
+
+/// `column IN (?N, ?N+1, …)` with the agencies bound after `params`' numbered parameters;
+/// `0` (false) for none.
+pub(crate) fn in_list(
+    column: &str,
+    values: &[civitas_core::agencies::AgencyCode],
+    params: &mut Params,
+) -> String {
+    let mut marks = Vec::new();
+    for v in values {
+        params.push(Box::new(v.to_string()));
+        marks.push(format!("?{}", params.len()));
+    }
+    if marks.is_empty() {
+        "0".into()
+    } else {
+        format!("{column} IN ({})", marks.join(", "))
+    }
+}

@@ -19,7 +19,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::SqliteStore;
 use crate::audit::append;
-use crate::convert::{Params, bad_value, db_err, opt_ts, param_refs, ts, unique_or_db};
+use crate::convert::{Params, bad_value, db_err, in_list, opt_ts, param_refs, ts, unique_or_db};
 
 fn agency(column: usize, value: String) -> rusqlite::Result<AgencyCode> {
     AgencyCode::parse(&value).map_err(|_| bad_value(column, "agency code"))
@@ -214,19 +214,6 @@ fn load_grants(conn: &Connection, filter: &str, params: &Params) -> DomainResult
         .map_err(db_err)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(db_err)
-}
-
-fn in_list(column: &str, values: &[AgencyCode], params: &mut Params) -> String {
-    let mut marks = Vec::new();
-    for v in values {
-        params.push(Box::new(v.to_string()));
-        marks.push(format!("?{}", params.len()));
-    }
-    if marks.is_empty() {
-        "0".into()
-    } else {
-        format!("{column} IN ({})", marks.join(", "))
-    }
 }
 
 const MESSAGE_COLUMNS: &str = "id, xroad_id, request_id, client, service, agency, endpoint, method, path, status, \

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::SqliteStore;
 use crate::audit::append;
-use crate::convert::{Params, bad_value, db_err, opt_ts, param_refs, ts};
+use crate::convert::{Params, bad_value, db_err, in_list, opt_ts, param_refs, ts};
 
 const REQUEST_COLUMNS: &str = "id, dataset_id, dataset_title, requesting_agency, providing_agency, requester, purpose, \
                                legal_basis, fields, period_from, period_to, days, status, created_at, first_approver, \
@@ -124,20 +124,6 @@ fn load_grants(
         .map_err(db_err)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(db_err)
-}
-
-/// `column IN (?, ?, …)` with the values bound.
-fn in_list(column: &str, values: &[AgencyCode], params: &mut Params) -> String {
-    let mut marks = Vec::new();
-    for v in values {
-        params.push(Box::new(v.to_string()));
-        marks.push(format!("?{}", params.len()));
-    }
-    if marks.is_empty() {
-        "0".into()
-    } else {
-        format!("{column} IN ({})", marks.join(", "))
-    }
 }
 
 #[async_trait]
