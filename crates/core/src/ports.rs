@@ -31,7 +31,7 @@ use crate::error::DomainResult;
 use crate::exchange::id::{ClientId, ServiceId};
 use crate::exchange::model::{
     AccessGrant, ExchangeCredential, ExchangeMember, GrantFilter, MessageFilter, MessageRecord,
-    NewAccessGrant, NewService, RegisteredService,
+    NewAccessGrant, NewService, RegisteredService, TrafficHour,
 };
 use crate::import::{ImportReport, ImportRun};
 use crate::intel::{
@@ -954,6 +954,14 @@ pub trait ExchangeStore: Send + Sync + 'static {
     ) -> DomainResult<AccessGrant>;
     /// Append one call to the message log (the log is itself the record; not audited).
     async fn log_message(&self, record: &MessageRecord) -> DomainResult<i64>;
+    /// One service's traffic by UTC hour in `[from, until)`, oldest first; hours without
+    /// calls are absent. Kept at logging time, so it costs the same however long the log is.
+    async fn service_traffic(
+        &self,
+        service: &str,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> DomainResult<Vec<TrafficHour>>;
     /// The message log, newest first.
     async fn messages(
         &self,

@@ -336,6 +336,84 @@ pub async fn an_exchange_grant_answers_a_sharing_approval_and_ends_with_it(store
         0
     );
 
+    // Traffic by hour, kept at logging time: the three calls above (one failed) in this hour,
+    // a refused call and a slow one in the next; another agency may not read it.
+    let hour_start = p.now().sub(time::Duration::milliseconds(
+        p.now().as_millis().rem_euclid(3_600_000),
+    ));
+    for (i, (status, duration_us)) in [(403u16, 40_000i64), (200, 7_000_000)]
+        .into_iter()
+        .enumerate()
+    {
+        let at = hour_start.add(time::Duration::minutes(61 + i64::try_from(i).unwrap()));
+        x.log(&MessageRecord {
+            id: 0,
+            xroad_id: format!("TW-next-{i}"),
+            request_id: format!("req-next-{i}"),
+            client: Some(CLIENT.into()),
+            service: Some(svc.service_path()),
+            agency: Some(code(HEALTH)),
+            endpoint: None,
+            method: "GET".into(),
+            path: "/cases/8".into(),
+            status,
+            request_hash: None,
+            response_hash: None,
+            started_at: at,
+            finished_at: at,
+            duration_us,
+            error_type: (status == 403).then(|| "Client.BadRequest".into()),
+        })
+        .await;
+    }
+    let (_, hours) = x
+        .service_traffic(
+            &health,
+            svc.id,
+            hour_start,
+            hour_start.add(time::Duration::hours(2)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hours.len(), 2, "{hours:?}");
+    assert_eq!(hours[0].hour, hour_start);
+    assert_eq!(
+        (
+            hours[0].calls,
+            hours[0].client_errors,
+            hours[0].server_errors
+        ),
+        (3, 0, 1)
+    );
+    assert_eq!(hours[0].total_us, 9000);
+    assert_eq!(hours[0].latency, [0, 3, 0, 0, 0, 0, 0, 0, 0], "3 ms each");
+    assert_eq!(
+        (
+            hours[1].calls,
+            hours[1].client_errors,
+            hours[1].server_errors
+        ),
+        (2, 1, 0)
+    );
+    assert_eq!(hours[1].latency, [0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    assert_eq!(hours[1].latency_quantile_ms(0.5), Some(Some(50)));
+    assert_eq!(hours[1].latency_quantile_ms(0.95), Some(None), "over 5 s");
+    let (_, later) = x
+        .service_traffic(
+            &health,
+            svc.id,
+            hour_start.add(time::Duration::hours(1)),
+            hour_start.add(time::Duration::hours(2)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(later.len(), 1, "the range is half-open on hours");
+    assert!(matches!(
+        x.service_traffic(&police, svc.id, hour_start, p.now())
+            .await,
+        Err(DomainError::Forbidden { .. })
+    ));
+
     // Revoking the sharing approval ends the exchange grant too.
     p.sharing()
         .revoke_grant(&health, approval.id, "個案訪視結束")

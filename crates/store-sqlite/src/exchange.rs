@@ -9,7 +9,7 @@ use civitas_core::error::{DomainError, DomainResult};
 use civitas_core::exchange::id::{CharRule, ClientId, ServiceId};
 use civitas_core::exchange::model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, MessageFilter,
-    MessageRecord, NewAccessGrant, NewService, RegisteredService, ServiceType,
+    MessageRecord, NewAccessGrant, NewService, RegisteredService, ServiceType, TrafficHour,
 };
 use civitas_core::exchange::rest::Endpoint;
 use civitas_core::page::{Page, PageRequest};
@@ -544,6 +544,49 @@ impl ExchangeStore for SqliteStore {
                 )
                 .map_err(db_err)?;
                 Ok(tx.last_insert_rowid())
+            })
+            .await
+    }
+
+    async fn service_traffic(
+        &self,
+        service: &str,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> DomainResult<Vec<TrafficHour>> {
+        let service = service.to_owned();
+        self.pool
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT hour, calls, client_errors, server_errors, total_us, le_1ms, le_5ms,
+                            le_10ms, le_50ms, le_100ms, le_500ms, le_1s, le_5s, over_5s
+                         FROM exchange_traffic_hours
+                         WHERE service = ?1 AND hour >= ?2 AND hour < ?3 ORDER BY hour",
+                    )
+                    .map_err(db_err)?;
+                let count = |r: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<u64> {
+                    Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
+                };
+                let rows = stmt
+                    .query_map(params![service, from.as_millis(), until.as_millis()], |r| {
+                        let mut latency = [0u64; 9];
+                        for (i, slot) in latency.iter_mut().enumerate() {
+                            *slot = count(r, 5 + i)?;
+                        }
+                        Ok(TrafficHour {
+                            hour: ts(r.get(0)?)?,
+                            calls: count(r, 1)?,
+                            client_errors: count(r, 2)?,
+                            server_errors: count(r, 3)?,
+                            total_us: count(r, 4)?,
+                            latency,
+                        })
+                    })
+                    .map_err(db_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(db_err)?;
+                Ok(rows)
             })
             .await
     }

@@ -76,6 +76,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "exchange_clients",
         include_str!("../migrations/0018_exchange_clients.sql"),
     ),
+    (
+        19,
+        "exchange_traffic",
+        include_str!("../migrations/0019_exchange_traffic.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

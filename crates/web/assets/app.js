@@ -176,3 +176,48 @@
     ]
   }, [xs, rows.map(function (r) { return r[1]; }), rows.map(function (r) { return r[2]; }), rows.map(function (r) { return r[3]; })], el);
 })();
+
+// One exchange service's calls per day: [[isoDate, calls, clientErrors, serverErrors], ...].
+(function () {
+  "use strict";
+  var el = document.querySelector('[data-chart="exchange-calls"]');
+  var data = document.getElementById("exchange-calls-data");
+  if (!el || !data || !window.uPlot) { return; }
+  var rows = JSON.parse(data.textContent);
+  var xs = rows.map(function (r) { return Date.parse(r[0] + "T00:00:00+08:00") / 1000; });
+  var col = function (i) { return rows.map(function (r) { return r[i]; }); };
+  new window.uPlot({
+    width: Math.max(320, el.clientWidth || 640),
+    height: 220,
+    scales: { x: { time: true } },
+    series: [
+      {},
+      { label: el.getAttribute("data-label-calls"), stroke: "#0b4f8a", width: 2, fill: "rgba(11,79,138,0.08)" },
+      { label: el.getAttribute("data-label-client"), stroke: "#a15c00", width: 2 },
+      { label: el.getAttribute("data-label-server"), stroke: "#b42318", width: 2 }
+    ],
+    axes: [{}, { size: 48 }]
+  }, [xs, col(1), col(2), col(3)], el);
+})();
+
+// One exchange service's latency per day (bucket bounds, ms): [[isoDate, p50, p95], ...].
+(function () {
+  "use strict";
+  var el = document.querySelector('[data-chart="exchange-latency"]');
+  var data = document.getElementById("exchange-latency-data");
+  if (!el || !data || !window.uPlot) { return; }
+  var rows = JSON.parse(data.textContent);
+  var xs = rows.map(function (r) { return Date.parse(r[0] + "T00:00:00+08:00") / 1000; });
+  var col = function (i) { return rows.map(function (r) { return r[i]; }); };
+  new window.uPlot({
+    width: Math.max(320, el.clientWidth || 640),
+    height: 220,
+    scales: { x: { time: true }, y: { distr: 3 } },
+    series: [
+      {},
+      { label: el.getAttribute("data-label-p50"), stroke: "#1a7f37", width: 2, spanGaps: false },
+      { label: el.getAttribute("data-label-p95"), stroke: "#a15c00", width: 2, spanGaps: false }
+    ],
+    axes: [{}, { size: 56, values: function (u, v) { return v.map(function (x) { return x + " ms"; }); } }]
+  }, [xs, col(1), col(2)], el);
+})();

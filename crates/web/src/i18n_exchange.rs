@@ -354,4 +354,72 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "近 30 天失敗呼叫",
         "Failed calls, 30 days",
     ),
+    ("exchange.traffic_title", "服務流量", "Service traffic"),
+    (
+        "exchange.traffic_lead",
+        "這個服務每天被呼叫幾次、失敗幾次、回應要多久（依臺北時間的日期）。",
+        "How often this service is called each day, how often calls fail, and how long answers take (Taipei dates).",
+    ),
+    ("exchange.traffic_period", "期間", "Period"),
+    ("exchange.traffic_last", "近", "Last"),
+    ("exchange.traffic_days", "天", "days"),
+    ("exchange.traffic_calls", "呼叫次數", "Calls"),
+    (
+        "exchange.traffic_client_errors",
+        "呼叫端錯誤（4xx，例如未授權）",
+        "Caller errors (4xx, e.g. not granted)",
+    ),
+    (
+        "exchange.traffic_server_errors",
+        "服務端錯誤（5xx，例如逾時）",
+        "Service errors (5xx, e.g. timeouts)",
+    ),
+    ("exchange.traffic_error_rate", "失敗比例", "Failure rate"),
+    (
+        "exchange.traffic_p50",
+        "一般回應時間（中位數）",
+        "Typical response time (median)",
+    ),
+    (
+        "exchange.traffic_p95",
+        "最慢的 5% 回應時間（p95）",
+        "Slowest 5% response time (p95)",
+    ),
+    (
+        "exchange.traffic_mean",
+        "平均回應時間",
+        "Mean response time",
+    ),
+    (
+        "exchange.traffic_to_log",
+        "查看這段期間的交換紀錄",
+        "See the message log for this period",
+    ),
+    (
+        "exchange.traffic_empty",
+        "這段期間沒有人呼叫這個服務。",
+        "Nobody called this service in this period.",
+    ),
+    (
+        "exchange.traffic_empty_hint",
+        "若已核准其他機關使用，請確認對方已取得授權並設定好呼叫端；T-Road 準備度頁列出各機關的下一步。",
+        "If another agency is approved, check it holds a grant and has set up its caller; the T-Road readiness page lists each agency's next step.",
+    ),
+    (
+        "exchange.traffic_calls_chart",
+        "每日呼叫與失敗",
+        "Calls and failures per day",
+    ),
+    (
+        "exchange.traffic_latency_chart",
+        "每日回應時間",
+        "Response time per day",
+    ),
+    (
+        "exchange.traffic_latency_hint",
+        "回應時間以區間表示（1、5、10、50、100、500 毫秒、1 秒、5 秒）：顯示的是落在哪個區間的上限。",
+        "Response times are counted in ranges (1, 5, 10, 50, 100, 500 ms, 1 s, 5 s): the figure is the upper bound of the range.",
+    ),
+    ("exchange.traffic_table", "每日數字", "Figures per day"),
+    ("exchange.traffic_link", "流量", "Traffic"),
 ];

@@ -11,7 +11,7 @@ pub mod service;
 
 pub use model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput,
-    MessageFilter, MessageRecord, PresentedCredential, RegisteredService, ServiceInput,
-    ServiceType,
+    LATENCY_BOUNDS_MS, MessageFilter, MessageRecord, PresentedCredential, RegisteredService,
+    ServiceInput, ServiceType, TrafficHour,
 };
 pub use service::{CallDecision, CredentialInput, ExchangeService, IssuedToken, TOKEN_HEADER};

@@ -207,6 +207,58 @@ pub struct MessageRecord {
     pub error_type: Option<String>,
 }
 
+/// Upper bounds of the latency histogram in [`TrafficHour::latency`], in milliseconds; the last
+/// bucket holds everything above the last bound.
+pub const LATENCY_BOUNDS_MS: [u64; 8] = [1, 5, 10, 50, 100, 500, 1_000, 5_000];
+
+/// One service's calls in one UTC hour (the traffic charts read these, not the log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrafficHour {
+    pub hour: Timestamp,
+    pub calls: u64,
+    pub client_errors: u64,
+    pub server_errors: u64,
+    pub total_us: u64,
+    /// Calls per latency bucket: `LATENCY_BOUNDS_MS` and one bucket above them.
+    pub latency: [u64; 9],
+}
+
+impl TrafficHour {
+    /// Add another hour's counts (to sum hours into days or totals).
+    pub fn add(&mut self, other: &TrafficHour) {
+        self.calls += other.calls;
+        self.client_errors += other.client_errors;
+        self.server_errors += other.server_errors;
+        self.total_us += other.total_us;
+        for (a, b) in self.latency.iter_mut().zip(other.latency.iter()) {
+            *a += b;
+        }
+    }
+
+    /// The upper bound (ms) of the bucket holding the `q`-quantile of latency (0 < q ≤ 1);
+    /// `None` when there were no calls, `Some(None)` when it lies above the last bound.
+    pub fn latency_quantile_ms(&self, q: f64) -> Option<Option<u64>> {
+        if self.calls == 0 {
+            return None;
+        }
+        // The rank of the quantile, 1-based: ceil(q × calls), at least 1.
+        let rank = ((q * self.calls as f64).ceil() as u64).clamp(1, self.calls);
+        let mut seen = 0;
+        for (i, n) in self.latency.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return Some(LATENCY_BOUNDS_MS.get(i).copied());
+            }
+        }
+        Some(None)
+    }
+
+    /// Mean latency in milliseconds.
+    pub fn mean_ms(&self) -> Option<f64> {
+        (self.calls > 0).then(|| self.total_us as f64 / self.calls as f64 / 1000.0)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct MessageFilter {
     /// Only calls to services of these agencies (`None`: all).

@@ -10,7 +10,7 @@ use super::id::{CharRule, ClientId, ServiceId};
 use super::model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput,
     MessageFilter, MessageRecord, NewAccessGrant, NewService, PresentedCredential,
-    RegisteredService, ServiceInput, ServiceType,
+    RegisteredService, ServiceInput, ServiceType, TrafficHour,
 };
 use super::rest::{self, Endpoint, FaultSide, RestFault, codes};
 use crate::agencies::AgencyCode;
@@ -339,6 +339,25 @@ impl<'a> ExchangeService<'a> {
             &self.target(&service.agency).await?,
         )?;
         Ok(service)
+    }
+
+    /// A service's traffic by UTC hour in `[from, until)` (calls, client and server errors,
+    /// latency histogram), for whoever may read the service.
+    pub async fn service_traffic(
+        &self,
+        caller: &Caller,
+        id: i64,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> DomainResult<(RegisteredService, Vec<TrafficHour>)> {
+        let service = self.get_service(caller, id).await?;
+        let hours = self
+            .p
+            .stores
+            .exchange
+            .service_traffic(&service.service_path(), from, until)
+            .await?;
+        Ok((service, hours))
     }
 
     /// Grant a client subsystem access to a service (or one endpoint), answering an approved

@@ -391,3 +391,64 @@ async fn top_values_from_monthly_leaders_equal_summing_every_row() {
         }
     }
 }
+
+/// Migration 19 rolls the calls logged before it into hourly traffic: the backfill gives the
+/// same rows as the trigger kept while logging (across hours, statuses and latency buckets).
+#[test]
+fn the_traffic_backfill_equals_what_the_trigger_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open_in(dir.path(), OpenOptions::default()).unwrap());
+    let conn = rusqlite_conn(&dir.path().join(DB_FILE));
+    let statuses = [200i64, 200, 403, 500, 200, 404, 502, 200];
+    let durations = [
+        800i64, 1_000, 1_001, 4_999, 60_000, 999_999, 5_000_001, 250_000,
+    ];
+    for i in 0..400i64 {
+        let started = 1_764_300_000_000 + i * 97_531;
+        conn.execute(
+            "INSERT INTO exchange_messages (xroad_id, request_id, client, service, method, path,
+                status, started_at, finished_at, duration_us)
+             VALUES (?1, ?1, 'TW/GOV/1/A', ?2, 'GET', '/x', ?3, ?4, ?4, ?5)",
+            rusqlite::params![
+                format!("id-{i}"),
+                if i % 3 == 0 {
+                    "TW/GOV/1/A/one"
+                } else {
+                    "TW/GOV/2/B/two"
+                },
+                statuses[(i % 8) as usize],
+                started,
+                durations[(i % 7) as usize],
+            ],
+        )
+        .unwrap();
+    }
+    // A refusal before the service was known is not traffic of any service.
+    conn.execute(
+        "INSERT INTO exchange_messages (xroad_id, request_id, method, path, status, started_at,
+            finished_at, duration_us) VALUES ('x', 'x', 'GET', '/', 400, 0, 0, 5)",
+        [],
+    )
+    .unwrap();
+    let rows = |conn: &rusqlite::Connection| -> Vec<Vec<i64>> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT hour, calls, client_errors, server_errors, total_us, le_1ms, le_5ms,
+                    le_10ms, le_50ms, le_100ms, le_500ms, le_1s, le_5s, over_5s
+                 FROM exchange_traffic_hours ORDER BY service, hour",
+            )
+            .unwrap();
+        stmt.query_map([], |r| (0..14).map(|i| r.get(i)).collect())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let kept = rows(&conn);
+    assert!(kept.len() > 10, "{}", kept.len());
+    assert_eq!(kept.iter().map(|r| r[1]).sum::<i64>(), 400);
+    let migration = include_str!("../../migrations/0019_exchange_traffic.sql");
+    let backfill = &migration[migration.find("-- The calls logged before").unwrap()..];
+    conn.execute_batch(&format!("DELETE FROM exchange_traffic_hours; {backfill}"))
+        .unwrap();
+    assert_eq!(rows(&conn), kept);
+}

@@ -8,8 +8,8 @@ use civitas_core::DomainError;
 use civitas_core::agencies::AgencyCode;
 use civitas_core::exchange::rest::Endpoint;
 use civitas_core::exchange::{
-    AccessGrant, CredentialInput, ExchangeCredential, GrantInput, MessageFilter, MessageRecord,
-    RegisteredService, ServiceInput,
+    AccessGrant, CredentialInput, ExchangeCredential, GrantInput, LATENCY_BOUNDS_MS, MessageFilter,
+    MessageRecord, RegisteredService, ServiceInput, TrafficHour,
 };
 use civitas_core::page::PageRequest;
 use civitas_core::text::Text;
@@ -612,4 +612,108 @@ pub async fn revoke_credential(
         .revoke_credential(&caller, id)
         .await?;
     Ok(Json(CredentialDto::new(c, state.platform.now())))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrafficQuery {
+    /// Start of the period, RFC 3339 (default: 7 days before `until`); rounded down to the hour.
+    pub from: Option<String>,
+    /// End of the period, RFC 3339, exclusive (default: the end of the current hour).
+    pub until: Option<String>,
+}
+
+/// One service's calls in one UTC hour.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TrafficHourDto {
+    /// Start of the hour.
+    pub hour: String,
+    pub calls: u64,
+    /// Calls answered 4xx (refused: not granted, bad request, …).
+    pub client_errors: u64,
+    /// Calls answered 5xx (the service failed or timed out).
+    pub server_errors: u64,
+    pub mean_ms: Option<f64>,
+    /// Upper bound (ms) of the latency bucket holding the median; null above the last bound
+    /// or without calls.
+    pub p50_ms: Option<u64>,
+    pub p95_ms: Option<u64>,
+    /// Calls per latency bucket, bounded by `latency_bounds_ms` and one bucket above them.
+    pub latency_buckets: Vec<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ServiceTrafficDto {
+    pub service_id: String,
+    pub from: String,
+    pub until: String,
+    pub latency_bounds_ms: Vec<u64>,
+    /// Hours with calls, oldest first (hours without calls are absent).
+    pub hours: Vec<TrafficHourDto>,
+}
+
+/// A service's traffic by hour (calls, errors, latency histogram), read from the hourly
+/// rollup kept when each call is logged (`read_exchange` for the service's agency). At most
+/// 93 days at a time.
+#[utoipa::path(get, path = "/exchange/services/{id}/traffic", tag = "exchange",
+    params(("id" = i64, Path, description = "service id (the number)"), TrafficQuery),
+    responses((status = 200, body = ServiceTrafficDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn service_traffic(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<TrafficQuery>,
+) -> ApiResult<Json<ServiceTrafficDto>> {
+    let until = match q.until.as_deref() {
+        Some(t) => time("until", t)?,
+        None => {
+            // The end of the current hour, so the calls of this hour count.
+            let now = state.platform.now();
+            now.sub(time::Duration::milliseconds(
+                now.as_millis().rem_euclid(3_600_000),
+            ))
+            .add(time::Duration::hours(1))
+        }
+    };
+    let from = match q.from.as_deref() {
+        Some(t) => time("from", t)?,
+        None => until.sub(time::Duration::days(7)),
+    };
+    let from = from.sub(time::Duration::milliseconds(
+        from.as_millis().rem_euclid(3_600_000),
+    ));
+    if until <= from || until.since(from) > time::Duration::days(93) {
+        return Err(bad(
+            "from",
+            "期間須在 93 天以內，且 from 早於 until".to_string(),
+            "the period must be at most 93 days, with from before until".to_string(),
+        )
+        .into());
+    }
+    let (service, hours) = state
+        .platform
+        .exchange()
+        .service_traffic(&caller, id, from, until)
+        .await?;
+    let quantile = |h: &TrafficHour, q: f64| h.latency_quantile_ms(q).flatten();
+    Ok(Json(ServiceTrafficDto {
+        service_id: service.service_path(),
+        from: from.to_rfc3339(),
+        until: until.to_rfc3339(),
+        latency_bounds_ms: LATENCY_BOUNDS_MS.to_vec(),
+        hours: hours
+            .iter()
+            .map(|h| TrafficHourDto {
+                hour: h.hour.to_rfc3339(),
+                calls: h.calls,
+                client_errors: h.client_errors,
+                server_errors: h.server_errors,
+                mean_ms: h.mean_ms(),
+                p50_ms: quantile(h, 0.5),
+                p95_ms: quantile(h, 0.95),
+                latency_buckets: h.latency.to_vec(),
+            })
+            .collect(),
+    }))
 }

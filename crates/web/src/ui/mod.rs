@@ -10,6 +10,7 @@ mod catalog;
 mod catalog_entry;
 mod dashboard;
 mod exchange;
+mod exchange_traffic;
 mod freshness;
 mod harvest;
 mod imports;
@@ -134,6 +135,10 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .route("/exchange/services", post(exchange::register))
         .route("/exchange/services/{id}/disable", post(exchange::disable))
         .route("/exchange/services/{id}/enable", post(exchange::enable))
+        .route(
+            "/exchange/services/{id}/traffic",
+            get(exchange_traffic::traffic),
+        )
         .route(
             "/exchange/grants",
             get(exchange::grants).post(exchange::create_grant),

@@ -266,6 +266,55 @@ async fn a_steward_registers_grants_and_revokes_through_the_pages_and_others_are
     assert!(html.contains("在「存取授權」頁授權"), "{html}");
     assert!(html.contains("status=failed\">1</a>"), "{html}");
 
+    // The service's traffic page counts the refused call as a failure, and links to the log.
+    let service_id = app
+        .platform()
+        .exchange()
+        .services(&operator())
+        .await
+        .unwrap()[0]
+        .id;
+    let traffic = format!("/exchange/services/{service_id}/traffic");
+    let (status, html) = page(&lin, &app, &traffic).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("data-total=\"calls\">1<"), "{html}");
+    assert!(html.contains("data-total=\"server-errors\">1<"), "{html}");
+    assert!(html.contains("data-total=\"error-rate\">100.0%<"), "{html}");
+    assert!(html.contains("exchange-calls-data"), "the chart is drawn");
+    assert!(html.contains("/exchange/log?service="), "{html}");
+    let (_, html) = page(&lin, &app, &format!("{traffic}?days=7")).await;
+    assert!(html.contains("aria-current=\"page\">近 7 天"), "{html}");
+    let api: serde_json::Value = lin
+        .get(app.url(&format!("/api/v1/exchange/services/{service_id}/traffic")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["service_id"], SERVICE);
+    assert_eq!(api["hours"].as_array().unwrap().len(), 1, "{api}");
+    assert_eq!(api["hours"][0]["calls"], 1);
+    assert_eq!(api["hours"][0]["server_errors"], 1);
+    assert_eq!(api["latency_bounds_ms"][3], 50);
+    let r = lin
+        .get(app.url(&format!(
+            "/api/v1/exchange/services/{service_id}/traffic?from=2020-01-01T00:00:00Z"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "more than 93 days is refused");
+    assert_eq!(
+        page(&chang, &app, &traffic).await.0,
+        403,
+        "another agency's service traffic stays hidden"
+    );
+    assert_eq!(
+        page(&lin, &app, "/exchange/services/99999/traffic").await.0,
+        404
+    );
+
     // The log finds the refused call by its id and by "failed only", with its details.
     let (status, html) = page(&lin, &app, &format!("/exchange/log?xroad_id={xroad_id}")).await;
     assert_eq!(status, 200);
@@ -297,6 +346,7 @@ async fn a_steward_registers_grants_and_revokes_through_the_pages_and_others_are
         "/exchange",
         "/exchange/grants",
         "/exchange/log?status=failed",
+        &traffic,
     ] {
         let (status, html) = page(&lin_en, &app, path).await;
         assert_eq!(status, 200, "{path}");

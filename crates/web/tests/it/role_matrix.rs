@@ -660,6 +660,12 @@ fn api_routes() -> Vec<Route> {
         ),
         r(
             Method::GET,
+            "/api/v1/exchange/services/99999/traffic",
+            None,
+            Perm(ReadExchange),
+        ),
+        r(
+            Method::GET,
             "/api/v1/exchange/grants",
             None,
             Perm(ReadExchange),
@@ -1136,6 +1142,12 @@ fn ui_routes() -> Vec<Route> {
             Perm(ReadExchange),
         ),
         r(Method::GET, "/exchange/readiness", None, Perm(ReadExchange)),
+        r(
+            Method::GET,
+            "/exchange/services/9999/traffic",
+            None,
+            Perm(ReadExchange),
+        ),
         r(
             Method::POST,
             "/exchange/services",
