@@ -30,8 +30,9 @@ use crate::catalog::{
 use crate::error::DomainResult;
 use crate::exchange::id::{ClientId, ServiceId};
 use crate::exchange::model::{
-    AccessGrant, ExchangeCredential, ExchangeMember, GrantFilter, MessageFilter, MessageRecord,
-    NewAccessGrant, NewService, RegisteredService, TrafficHour,
+    AccessGrant, ExchangeCredential, ExchangeMember, GrantFilter, MessageEvidence, MessageFilter,
+    MessageRecord, NewAccessGrant, NewService, NewTimestampBatch, PendingStamp, RegisteredService,
+    StoredEvidence, TrafficHour,
 };
 use crate::import::{ImportReport, ImportRun};
 use crate::intel::{
@@ -962,6 +963,22 @@ pub trait ExchangeStore: Send + Sync + 'static {
         from: Timestamp,
         until: Timestamp,
     ) -> DomainResult<Vec<TrafficHour>>;
+    /// Append one call with its signed messages, in one transaction (the evidence waits for
+    /// its batch time-stamp).
+    async fn log_signed_message(
+        &self,
+        record: &MessageRecord,
+        evidence: &[MessageEvidence],
+        logged_at: Timestamp,
+    ) -> DomainResult<i64>;
+    async fn exchange_message(&self, id: i64) -> DomainResult<Option<MessageRecord>>;
+    /// The signed messages of one call (request first), with their time-stamps.
+    async fn message_evidence(&self, message_id: i64) -> DomainResult<Vec<StoredEvidence>>;
+    /// Records not yet time-stamped, oldest first, at most `limit`.
+    async fn pending_timestamps(&self, limit: usize) -> DomainResult<Vec<PendingStamp>>;
+    /// Store a batch time-stamp and each record's hash chain, in one transaction. A record
+    /// already stamped (another batch got there first) is a conflict and nothing is written.
+    async fn record_timestamp(&self, batch: &NewTimestampBatch) -> DomainResult<i64>;
     /// The message log, newest first.
     async fn messages(
         &self,

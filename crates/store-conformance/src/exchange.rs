@@ -10,7 +10,10 @@ use civitas_core::authz::{Grant, Principal, Role, Scope};
 use civitas_core::catalog::AccessLevel;
 use civitas_core::exchange::id::{CharRule, ClientId, ServiceId};
 use civitas_core::exchange::rest::{Endpoint, codes};
-use civitas_core::exchange::{GrantInput, MessageFilter, MessageRecord, ServiceInput, ServiceType};
+use civitas_core::exchange::{
+    GrantInput, MessageEvidence, MessageFilter, MessageRecord, MessageSide, NewTimestampBatch,
+    ServiceInput, ServiceType,
+};
 use civitas_core::page::PageRequest;
 use civitas_core::ports::Stores;
 use civitas_core::sharing::{Decision, NewAccessRequest};
@@ -413,6 +416,125 @@ pub async fn an_exchange_grant_answers_a_sharing_approval_and_ends_with_it(store
             .await,
         Err(DomainError::Forbidden { .. })
     ));
+
+    // Signed messages wait for their batch time-stamp; a batch stamps each record once.
+    let evidence = |side: MessageSide, body: Option<&[u8]>| MessageEvidence {
+        side,
+        message: format!("{} message", side.as_str()).into_bytes(),
+        body: body.map(<[u8]>::to_vec),
+        body_omitted: false,
+        signature: format!("<signature of the {}/>", side.as_str()).into_bytes(),
+        sig_hash_chain: body.map(|_| (b"<HashChain/>".to_vec(), b"<HashChainResult/>".to_vec())),
+    };
+    let signed = MessageRecord {
+        id: 0,
+        xroad_id: "TW-signed".into(),
+        request_id: "req-signed".into(),
+        client: Some(CLIENT.into()),
+        service: Some(svc.service_path()),
+        agency: Some(code(HEALTH)),
+        endpoint: Some("GET /cases/*".into()),
+        method: "GET".into(),
+        path: "/cases/9".into(),
+        status: 200,
+        request_hash: None,
+        response_hash: None,
+        started_at: p.now(),
+        finished_at: p.now(),
+        duration_us: 900,
+        error_type: None,
+    };
+    let request = evidence(MessageSide::Request, None);
+    let response = evidence(MessageSide::Response, Some(b"{\"cases\": 3}"));
+    let message_id = x
+        .log_signed(&signed, &[request.clone(), response.clone()])
+        .await
+        .unwrap();
+    let before = x
+        .messages(&auditor, MessageFilter::default(), PageRequest::default())
+        .await
+        .unwrap()
+        .total;
+    assert!(matches!(
+        x.log_signed(&signed, &[request.clone(), request.clone()])
+            .await,
+        Err(DomainError::AlreadyExists { .. })
+    ));
+    assert_eq!(
+        x.messages(&auditor, MessageFilter::default(), PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        before,
+        "a refused write leaves no half-logged call"
+    );
+    let (logged, stored) = x.message_evidence(&health, message_id).await.unwrap();
+    assert_eq!(logged.xroad_id, "TW-signed");
+    assert_eq!(stored.len(), 2);
+    assert_eq!(
+        stored[0].evidence, request,
+        "request first, kept byte for byte"
+    );
+    assert_eq!(stored[1].evidence, response);
+    assert_eq!(stored[1].signature_hash, response.signature_hash());
+    assert_eq!(stored[1].signature_hash.len(), 64, "SHA-512");
+    assert!(stored.iter().all(|e| e.timestamp.is_none()));
+    assert!(
+        matches!(
+            x.message_evidence(&police, message_id).await,
+            Err(DomainError::NotFound { .. } | DomainError::Forbidden { .. })
+        ),
+        "another agency's evidence stays hidden"
+    );
+    let pending = p.stores.exchange.pending_timestamps(10).await.unwrap();
+    assert_eq!(
+        pending.iter().map(|r| r.evidence_id).collect::<Vec<_>>(),
+        vec![stored[0].id, stored[1].id],
+        "oldest first"
+    );
+    assert_eq!(pending[0].signature_hash, request.signature_hash());
+    assert_eq!(
+        p.stores.exchange.pending_timestamps(1).await.unwrap().len(),
+        1
+    );
+    let batch = NewTimestampBatch {
+        tsa_url: "http://127.0.0.1:3180/tsa".into(),
+        token: vec![0x30, 0x03, 0x02, 0x01, 0x01],
+        hash_chain_result: b"<HashChainResult/>".to_vec(),
+        stamped_at: p.now(),
+        records: pending
+            .iter()
+            .map(|r| {
+                (
+                    r.evidence_id,
+                    format!("<chain {}/>", r.evidence_id).into_bytes(),
+                )
+            })
+            .collect(),
+    };
+    let batch_id = p.stores.exchange.record_timestamp(&batch).await.unwrap();
+    assert!(
+        p.stores
+            .exchange
+            .pending_timestamps(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        p.stores.exchange.record_timestamp(&batch).await,
+        Err(DomainError::Conflict(_))
+    ));
+    let (_, stamped) = x.message_evidence(&auditor, message_id).await.unwrap();
+    for e in &stamped {
+        let t = e.timestamp.as_ref().unwrap();
+        assert_eq!(
+            t.batch_id, batch_id,
+            "the refused second batch changed nothing"
+        );
+        assert_eq!(t.token, batch.token);
+        assert_eq!(t.hash_chain, format!("<chain {}/>", e.id).into_bytes());
+    }
 
     // Revoking the sharing approval ends the exchange grant too.
     p.sharing()

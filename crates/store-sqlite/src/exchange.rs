@@ -8,8 +8,9 @@ use civitas_core::audit::AuditEvent;
 use civitas_core::error::{DomainError, DomainResult};
 use civitas_core::exchange::id::{CharRule, ClientId, ServiceId};
 use civitas_core::exchange::model::{
-    AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, MessageFilter,
-    MessageRecord, NewAccessGrant, NewService, RegisteredService, ServiceType, TrafficHour,
+    AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, MessageEvidence,
+    MessageFilter, MessageRecord, MessageSide, NewAccessGrant, NewService, NewTimestampBatch,
+    PendingStamp, RecordTimestamp, RegisteredService, ServiceType, StoredEvidence, TrafficHour,
 };
 use civitas_core::exchange::rest::Endpoint;
 use civitas_core::page::{Page, PageRequest};
@@ -518,32 +519,181 @@ impl ExchangeStore for SqliteStore {
     async fn log_message(&self, record: &MessageRecord) -> DomainResult<i64> {
         let m = record.clone();
         self.pool
+            .write(move |tx| insert_message(tx, &m).map_err(db_err))
+            .await
+    }
+
+    async fn log_signed_message(
+        &self,
+        record: &MessageRecord,
+        evidence: &[MessageEvidence],
+        logged_at: Timestamp,
+    ) -> DomainResult<i64> {
+        let m = record.clone();
+        let evidence = evidence.to_vec();
+        self.pool
+            .write(move |tx| {
+                let id = insert_message(tx, &m).map_err(db_err)?;
+                let mut stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO exchange_evidence (message_id, side, message, body, body_omitted,
+                            signature, sig_hash_chain, sig_hash_chain_result, signature_hash, logged_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    )
+                    .map_err(db_err)?;
+                for e in &evidence {
+                    stmt.execute(params![
+                        id,
+                        e.side.as_str(),
+                        e.message,
+                        e.body,
+                        e.body_omitted,
+                        e.signature,
+                        e.sig_hash_chain.as_ref().map(|c| &c.0),
+                        e.sig_hash_chain.as_ref().map(|c| &c.1),
+                        e.signature_hash(),
+                        logged_at.as_millis(),
+                    ])
+                    .map_err(unique_or_db("message evidence", e.side.as_str()))?;
+                }
+                Ok(id)
+            })
+            .await
+    }
+
+    async fn exchange_message(&self, id: i64) -> DomainResult<Option<MessageRecord>> {
+        self.pool
+            .read(move |conn| {
+                conn.query_row(
+                    &format!("SELECT {MESSAGE_COLUMNS} FROM exchange_messages WHERE id = ?1"),
+                    [id],
+                    message_row,
+                )
+                .optional()
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn message_evidence(&self, message_id: i64) -> DomainResult<Vec<StoredEvidence>> {
+        self.pool
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT e.id, e.side, e.message, e.body, e.body_omitted, e.signature,
+                            e.sig_hash_chain, e.sig_hash_chain_result, e.signature_hash, e.logged_at,
+                            e.ts_hash_chain, t.id, t.tsa_url, t.token, t.hash_chain_result, t.stamped_at
+                         FROM exchange_evidence e
+                         LEFT JOIN exchange_timestamps t ON t.id = e.timestamp_id
+                         WHERE e.message_id = ?1
+                         ORDER BY CASE e.side WHEN 'request' THEN 0 ELSE 1 END",
+                    )
+                    .map_err(db_err)?;
+                let rows = stmt
+                    .query_map([message_id], |r| {
+                        let side: String = r.get(1)?;
+                        let side = MessageSide::parse(&side)
+                            .ok_or_else(|| bad_value(1, "message side"))?;
+                        let chain: Option<Vec<u8>> = r.get(6)?;
+                        let chain_result: Option<Vec<u8>> = r.get(7)?;
+                        let timestamp = match r.get::<_, Option<i64>>(11)? {
+                            None => None,
+                            Some(batch_id) => Some(RecordTimestamp {
+                                batch_id,
+                                tsa_url: r.get(12)?,
+                                token: r.get(13)?,
+                                hash_chain_result: r.get(14)?,
+                                hash_chain: r.get::<_, Option<Vec<u8>>>(10)?.unwrap_or_default(),
+                                stamped_at: ts(r.get(15)?)?,
+                            }),
+                        };
+                        Ok(StoredEvidence {
+                            id: r.get(0)?,
+                            message_id,
+                            evidence: MessageEvidence {
+                                side,
+                                message: r.get(2)?,
+                                body: r.get(3)?,
+                                body_omitted: r.get(4)?,
+                                signature: r.get(5)?,
+                                sig_hash_chain: chain.zip(chain_result),
+                            },
+                            signature_hash: r.get(8)?,
+                            logged_at: ts(r.get(9)?)?,
+                            timestamp,
+                        })
+                    })
+                    .map_err(db_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(db_err)?;
+                Ok(rows)
+            })
+            .await
+    }
+
+    async fn pending_timestamps(&self, limit: usize) -> DomainResult<Vec<PendingStamp>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.pool
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT id, signature_hash, logged_at FROM exchange_evidence
+                         WHERE timestamp_id IS NULL ORDER BY id LIMIT ?1",
+                    )
+                    .map_err(db_err)?;
+                let rows = stmt
+                    .query_map([limit], |r| {
+                        Ok(PendingStamp {
+                            evidence_id: r.get(0)?,
+                            signature_hash: r.get(1)?,
+                            logged_at: ts(r.get(2)?)?,
+                        })
+                    })
+                    .map_err(db_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(db_err)?;
+                Ok(rows)
+            })
+            .await
+    }
+
+    async fn record_timestamp(&self, batch: &NewTimestampBatch) -> DomainResult<i64> {
+        let b = batch.clone();
+        self.pool
             .write(move |tx| {
                 tx.execute(
-                    "INSERT INTO exchange_messages (xroad_id, request_id, client, service, agency, endpoint,
-                        method, path, status, request_hash, response_hash, started_at, finished_at,
-                        duration_us, error_type)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    "INSERT INTO exchange_timestamps (tsa_url, token, hash_chain_result, records, stamped_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![
-                        m.xroad_id,
-                        m.request_id,
-                        m.client,
-                        m.service,
-                        m.agency.as_ref().map(AgencyCode::as_str),
-                        m.endpoint,
-                        m.method,
-                        m.path,
-                        m.status,
-                        m.request_hash,
-                        m.response_hash,
-                        m.started_at.as_millis(),
-                        m.finished_at.as_millis(),
-                        m.duration_us,
-                        m.error_type
+                        b.tsa_url,
+                        b.token,
+                        b.hash_chain_result,
+                        i64::try_from(b.records.len()).unwrap_or(i64::MAX),
+                        b.stamped_at.as_millis()
                     ],
                 )
                 .map_err(db_err)?;
-                Ok(tx.last_insert_rowid())
+                let batch_id = tx.last_insert_rowid();
+                let mut stmt = tx
+                    .prepare_cached(
+                        "UPDATE exchange_evidence SET timestamp_id = ?1, ts_hash_chain = ?2
+                         WHERE id = ?3 AND timestamp_id IS NULL",
+                    )
+                    .map_err(db_err)?;
+                for (evidence_id, chain) in &b.records {
+                    if stmt
+                        .execute(params![batch_id, chain, evidence_id])
+                        .map_err(db_err)?
+                        != 1
+                    {
+                        // Returning an error rolls the whole batch back.
+                        return Err(DomainError::conflict(
+                            format!("紀錄 {evidence_id} 不存在或已經蓋過時戳"),
+                            format!("record {evidence_id} does not exist or is already time-stamped"),
+                        ));
+                    }
+                }
+                Ok(batch_id)
             })
             .await
     }
@@ -836,4 +986,31 @@ fn load_credentials(
         })
         .map_err(db_err)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+}
+
+fn insert_message(tx: &rusqlite::Transaction<'_>, m: &MessageRecord) -> rusqlite::Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO exchange_messages (xroad_id, request_id, client, service, agency, endpoint,
+            method, path, status, request_hash, response_hash, started_at, finished_at,
+            duration_us, error_type)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        m.xroad_id,
+        m.request_id,
+        m.client,
+        m.service,
+        m.agency.as_ref().map(AgencyCode::as_str),
+        m.endpoint,
+        m.method,
+        m.path,
+        m.status,
+        m.request_hash,
+        m.response_hash,
+        m.started_at.as_millis(),
+        m.finished_at.as_millis(),
+        m.duration_us,
+        m.error_type
+    ])?;
+    Ok(tx.last_insert_rowid())
 }

@@ -81,6 +81,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "exchange_traffic",
         include_str!("../migrations/0019_exchange_traffic.sql"),
     ),
+    (
+        22,
+        "exchange_evidence",
+        include_str!("../migrations/0022_exchange_evidence.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

@@ -11,7 +11,8 @@ pub mod service;
 
 pub use model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput,
-    LATENCY_BOUNDS_MS, MessageFilter, MessageRecord, PresentedCredential, RegisteredService,
-    ServiceInput, ServiceType, TrafficHour,
+    LATENCY_BOUNDS_MS, MessageEvidence, MessageFilter, MessageRecord, MessageSide,
+    NewTimestampBatch, PendingStamp, PresentedCredential, RecordTimestamp, RegisteredService,
+    ServiceInput, ServiceType, StoredEvidence, TrafficHour,
 };
 pub use service::{CallDecision, CredentialInput, ExchangeService, IssuedToken, TOKEN_HEADER};

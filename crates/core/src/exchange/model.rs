@@ -346,3 +346,99 @@ pub enum PresentedCredential {
     /// The token header's value.
     Token(String),
 }
+
+/// Which message of a call a piece of evidence is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageSide {
+    Request,
+    Response,
+}
+
+impl MessageSide {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MessageSide::Request => "request",
+            MessageSide::Response => "response",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "request" => Some(MessageSide::Request),
+            "response" => Some(MessageSide::Response),
+            _ => None,
+        }
+    }
+}
+
+/// One signed message of a call as the message log keeps it (research notes §3.4): the parts
+/// of the ASiC-E container other than the time-stamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageEvidence {
+    pub side: MessageSide,
+    /// `message.xml`: the REST request or status line with its headers.
+    pub message: Vec<u8>,
+    /// `attachment1`: the body, when there was one and body logging is on.
+    pub body: Option<Vec<u8>>,
+    /// A body existed but was not logged (body logging off for the subsystem); the signature
+    /// still covers it.
+    pub body_omitted: bool,
+    /// `META-INF/signatures.xml`.
+    pub signature: Vec<u8>,
+    /// `sig-hashchain.xml` and `sig-hashchainresult.xml`, when the signature covers a hash chain
+    /// over several parts.
+    pub sig_hash_chain: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl MessageEvidence {
+    /// SHA-512 of the signature document: what batch time-stamping chains.
+    pub fn signature_hash(&self) -> Vec<u8> {
+        use sha2::Digest;
+        sha2::Sha512::digest(&self.signature).to_vec()
+    }
+}
+
+/// A record's part of a batch time-stamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordTimestamp {
+    pub batch_id: i64,
+    pub tsa_url: String,
+    /// The DER TimeStampToken (`META-INF/timestamp.tst`).
+    pub token: Vec<u8>,
+    /// `ts-hashchainresult.xml`, whose SHA-512 the token stamps.
+    pub hash_chain_result: Vec<u8>,
+    /// `ts-hashchain.xml`: this record's path to the result.
+    pub hash_chain: Vec<u8>,
+    pub stamped_at: Timestamp,
+}
+
+/// Evidence as stored, with its time-stamp once it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvidence {
+    pub id: i64,
+    pub message_id: i64,
+    pub evidence: MessageEvidence,
+    pub signature_hash: Vec<u8>,
+    pub logged_at: Timestamp,
+    pub timestamp: Option<RecordTimestamp>,
+}
+
+/// A record waiting for its time-stamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingStamp {
+    pub evidence_id: i64,
+    pub signature_hash: Vec<u8>,
+    pub logged_at: Timestamp,
+}
+
+/// A batch time-stamp to store: the token and, per record, its hash chain.
+#[derive(Debug, Clone)]
+pub struct NewTimestampBatch {
+    pub tsa_url: String,
+    pub token: Vec<u8>,
+    pub hash_chain_result: Vec<u8>,
+    pub stamped_at: Timestamp,
+    /// (evidence id, `ts-hashchain.xml`)
+    pub records: Vec<(i64, Vec<u8>)>,
+}

@@ -9,8 +9,8 @@ use serde_json::json;
 use super::id::{CharRule, ClientId, ServiceId};
 use super::model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput,
-    MessageFilter, MessageRecord, NewAccessGrant, NewService, PresentedCredential,
-    RegisteredService, ServiceInput, ServiceType, TrafficHour,
+    MessageEvidence, MessageFilter, MessageRecord, NewAccessGrant, NewService, PresentedCredential,
+    RegisteredService, ServiceInput, ServiceType, StoredEvidence, TrafficHour,
 };
 use super::rest::{self, Endpoint, FaultSide, RestFault, codes};
 use crate::agencies::AgencyCode;
@@ -596,6 +596,49 @@ impl<'a> ExchangeService<'a> {
             }
         };
         self.p.stores.exchange.messages(&filter, page).await
+    }
+
+    /// One logged call with its signed messages and their time-stamps, for whoever reads the
+    /// exchange of the service's agency (a call that never reached a known service: city-wide
+    /// readers only). Unknown and unreadable calls look the same: not found.
+    pub async fn message_evidence(
+        &self,
+        caller: &Caller,
+        message_id: i64,
+    ) -> DomainResult<(MessageRecord, Vec<StoredEvidence>)> {
+        let scope = self.readable(caller).await?;
+        let not_found = || DomainError::NotFound {
+            what: "exchange message",
+            key: message_id.to_string(),
+        };
+        let message = self
+            .p
+            .stores
+            .exchange
+            .exchange_message(message_id)
+            .await?
+            .ok_or_else(not_found)?;
+        if let Some(mine) = scope {
+            match &message.agency {
+                Some(a) if mine.contains(a) => {}
+                _ => return Err(not_found()),
+            }
+        }
+        let evidence = self.p.stores.exchange.message_evidence(message_id).await?;
+        Ok((message, evidence))
+    }
+
+    /// Log a call with its signed request and response (both nodes log both, as X-Road does).
+    pub async fn log_signed(
+        &self,
+        record: &MessageRecord,
+        evidence: &[MessageEvidence],
+    ) -> DomainResult<i64> {
+        self.p
+            .stores
+            .exchange
+            .log_signed_message(record, evidence, self.p.now())
+            .await
     }
 
     /// The runtime decision, in X-Road's order (research notes §3.5): the service exists, the
