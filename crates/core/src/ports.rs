@@ -32,7 +32,7 @@ use crate::exchange::id::{ClientId, ServiceId};
 use crate::exchange::model::{
     AccessGrant, ExchangeCredential, ExchangeMember, GrantFilter, MessageEvidence, MessageFilter,
     MessageRecord, NewAccessGrant, NewService, NewTimestampBatch, PendingStamp, RegisteredService,
-    StoredEvidence, TrafficHour,
+    StoredEvidence, TrafficHour, TransferRecord,
 };
 use crate::import::{ImportReport, ImportRun};
 use crate::intel::{
@@ -979,6 +979,14 @@ pub trait ExchangeStore: Send + Sync + 'static {
     /// Store a batch time-stamp and each record's hash chain, in one transaction. A record
     /// already stamped (another batch got there first) is a conflict and nothing is written.
     async fn record_timestamp(&self, batch: &NewTimestampBatch) -> DomainResult<i64>;
+    /// The transfer-record feed: calls with an id above `after`, oldest first, at most
+    /// `limit`, of these agencies' services (`None`: all).
+    async fn transfer_records(
+        &self,
+        agencies: Option<&[AgencyCode]>,
+        after: i64,
+        limit: usize,
+    ) -> DomainResult<Vec<TransferRecord>>;
     /// The message log, newest first.
     async fn messages(
         &self,

@@ -536,6 +536,41 @@ pub async fn an_exchange_grant_answers_a_sharing_approval_and_ends_with_it(store
         assert_eq!(t.hash_chain, format!("<chain {}/>", e.id).into_bytes());
     }
 
+    // The transfer-record feed pages by id, oldest first, with the signed messages' hashes.
+    let feed = x.transfer_records(&health, 0, 1000).await.unwrap();
+    assert!(feed.windows(2).all(|w| w[0].message.id < w[1].message.id));
+    let last = feed.last().unwrap();
+    assert_eq!(last.message.id, message_id);
+    assert_eq!(last.request_signature_hash, Some(request.signature_hash()));
+    assert_eq!(
+        last.response_signature_hash,
+        Some(response.signature_hash())
+    );
+    assert!(last.timestamped);
+    assert!(
+        feed.iter()
+            .filter(|r| r.message.id != message_id)
+            .all(|r| !r.timestamped && r.request_signature_hash.is_none())
+    );
+    let second = x
+        .transfer_records(&health, feed[0].message.id, 2)
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 2);
+    assert_eq!(second[0].message.id, feed[1].message.id);
+    assert!(
+        x.transfer_records(&police, 0, 1000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        x.transfer_records(&health, message_id, 1000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
     // Revoking the sharing approval ends the exchange grant too.
     p.sharing()
         .revoke_grant(&health, approval.id, "個案訪視結束")

@@ -11,6 +11,7 @@ use civitas_core::exchange::model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, MessageEvidence,
     MessageFilter, MessageRecord, MessageSide, NewAccessGrant, NewService, NewTimestampBatch,
     PendingStamp, RecordTimestamp, RegisteredService, ServiceType, StoredEvidence, TrafficHour,
+    TransferRecord,
 };
 use civitas_core::exchange::rest::Endpoint;
 use civitas_core::page::{Page, PageRequest};
@@ -731,6 +732,54 @@ impl ExchangeStore for SqliteStore {
                             server_errors: count(r, 3)?,
                             total_us: count(r, 4)?,
                             latency,
+                        })
+                    })
+                    .map_err(db_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(db_err)?;
+                Ok(rows)
+            })
+            .await
+    }
+
+    async fn transfer_records(
+        &self,
+        agencies: Option<&[AgencyCode]>,
+        after: i64,
+        limit: usize,
+    ) -> DomainResult<Vec<TransferRecord>> {
+        let agencies = agencies.map(<[AgencyCode]>::to_vec);
+        self.pool
+            .read(move |conn| {
+                let mut params: Params = vec![Box::new(after)];
+                let scope = match &agencies {
+                    Some(list) => format!("AND {}", in_list("m.agency", list, &mut params)),
+                    None => String::new(),
+                };
+                params.push(Box::new(i64::try_from(limit).unwrap_or(i64::MAX)));
+                let limit = params.len();
+                let mut stmt = conn
+                    .prepare(&format!(
+                        "SELECT {MESSAGE_COLUMNS},
+                            (SELECT signature_hash FROM exchange_evidence
+                              WHERE message_id = m.id AND side = 'request'),
+                            (SELECT signature_hash FROM exchange_evidence
+                              WHERE message_id = m.id AND side = 'response'),
+                            EXISTS (SELECT 1 FROM exchange_evidence WHERE message_id = m.id)
+                              AND NOT EXISTS (SELECT 1 FROM exchange_evidence
+                                WHERE message_id = m.id AND timestamp_id IS NULL)
+                         FROM exchange_messages m WHERE m.id > ?1 {scope}
+                         ORDER BY m.id LIMIT ?{limit}"
+                    ))
+                    .map_err(db_err)?;
+                let n = MESSAGE_COLUMNS.split(',').count();
+                let rows = stmt
+                    .query_map(param_refs(&params).as_slice(), |r| {
+                        Ok(TransferRecord {
+                            message: message_row(r)?,
+                            request_signature_hash: r.get(n)?,
+                            response_signature_hash: r.get(n + 1)?,
+                            timestamped: r.get(n + 2)?,
                         })
                     })
                     .map_err(db_err)?

@@ -13,6 +13,6 @@ pub use model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput,
     LATENCY_BOUNDS_MS, MessageEvidence, MessageFilter, MessageRecord, MessageSide,
     NewTimestampBatch, PendingStamp, PresentedCredential, RecordTimestamp, RegisteredService,
-    ServiceInput, ServiceType, StoredEvidence, TrafficHour,
+    ServiceInput, ServiceType, StoredEvidence, TrafficHour, TransferRecord,
 };
 pub use service::{CallDecision, CredentialInput, ExchangeService, IssuedToken, TOKEN_HEADER};

@@ -442,3 +442,16 @@ pub struct NewTimestampBatch {
     /// (evidence id, `ts-hashchain.xml`)
     pub records: Vec<(i64, Vec<u8>)>,
 }
+
+/// One call as the transfer-record feed gives it (issue 6, point 6: ready to be pushed to
+/// T-Road's management platform once its interface is known): the log entry and the hashes
+/// of the signed messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRecord {
+    pub message: MessageRecord,
+    /// SHA-512 of the signed request's `signatures.xml`, when it was signed.
+    pub request_signature_hash: Option<Vec<u8>>,
+    pub response_signature_hash: Option<Vec<u8>>,
+    /// Every signed message of the call holds its batch time-stamp.
+    pub timestamped: bool,
+}

@@ -10,7 +10,7 @@ use super::id::{CharRule, ClientId, ServiceId};
 use super::model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput,
     MessageEvidence, MessageFilter, MessageRecord, NewAccessGrant, NewService, PresentedCredential,
-    RegisteredService, ServiceInput, ServiceType, StoredEvidence, TrafficHour,
+    RegisteredService, ServiceInput, ServiceType, StoredEvidence, TrafficHour, TransferRecord,
 };
 use super::rest::{self, Endpoint, FaultSide, RestFault, codes};
 use crate::agencies::AgencyCode;
@@ -626,6 +626,23 @@ impl<'a> ExchangeService<'a> {
         }
         let evidence = self.p.stores.exchange.message_evidence(message_id).await?;
         Ok((message, evidence))
+    }
+
+    /// The transfer-record feed (calls after `after`, oldest first, at most 1,000 a page) of
+    /// the services whose exchange the caller reads: the record T-Road's management platform
+    /// will receive once its interface is published.
+    pub async fn transfer_records(
+        &self,
+        caller: &Caller,
+        after: i64,
+        limit: usize,
+    ) -> DomainResult<Vec<TransferRecord>> {
+        let scope = self.readable(caller).await?;
+        self.p
+            .stores
+            .exchange
+            .transfer_records(scope.as_deref(), after, limit.clamp(1, 1000))
+            .await
     }
 
     /// Log a call with its signed request and response (both nodes log both, as X-Road does).

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use civitas_core::DomainError;
 use civitas_core::agencies::AgencyCode;
+use civitas_core::exchange::asic::hashchain;
 use civitas_core::exchange::rest::Endpoint;
 use civitas_core::exchange::{
     AccessGrant, CredentialInput, ExchangeCredential, GrantInput, LATENCY_BOUNDS_MS, MessageFilter,
@@ -713,6 +714,66 @@ pub async fn service_traffic(
                 p50_ms: quantile(h, 0.5),
                 p95_ms: quantile(h, 0.95),
                 latency_buckets: h.latency.to_vec(),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TransferQuery {
+    /// Give the calls after this log id (the `next_after` of the previous page; 0 to start).
+    pub after: Option<i64>,
+    /// At most this many (1–1000, default 500).
+    pub limit: Option<usize>,
+}
+
+/// One call in the transfer-record feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferRecordDto {
+    #[serde(flatten)]
+    pub message: MessageDto,
+    /// SHA-512 (base64) of the signed request's `signatures.xml`, when it was signed.
+    pub request_signature_hash: Option<String>,
+    pub response_signature_hash: Option<String>,
+    /// Every signed message of the call holds its batch time-stamp.
+    pub timestamped: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferFeedDto {
+    pub records: Vec<TransferRecordDto>,
+    /// Ask again with `after` set to this to continue; equal to the `after` asked when there
+    /// is nothing new.
+    pub next_after: i64,
+}
+
+/// The transfer-record feed (ids, client, service, endpoint, times, hashes, status), oldest
+/// first from a cursor, for pushing to T-Road's management platform once its interface is
+/// published (`read_exchange`; an agency reader gets the calls to its own services).
+#[utoipa::path(get, path = "/exchange/transfer-records", tag = "exchange", params(TransferQuery),
+    responses((status = 200, body = TransferFeedDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn transfer_records(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiQuery(q): ApiQuery<TransferQuery>,
+) -> ApiResult<Json<TransferFeedDto>> {
+    let after = q.after.unwrap_or(0).max(0);
+    let records = state
+        .platform
+        .exchange()
+        .transfer_records(&caller, after, q.limit.unwrap_or(500))
+        .await?;
+    let b64 = |h: Option<Vec<u8>>| h.map(|h| hashchain::encode_b64(&h));
+    Ok(Json(TransferFeedDto {
+        next_after: records.last().map_or(after, |r| r.message.id),
+        records: records
+            .into_iter()
+            .map(|r| TransferRecordDto {
+                message: r.message.into(),
+                request_signature_hash: b64(r.request_signature_hash),
+                response_signature_hash: b64(r.response_signature_hash),
+                timestamped: r.timestamped,
             })
             .collect(),
     }))

@@ -305,6 +305,31 @@ async fn a_steward_registers_grants_and_revokes_through_the_pages_and_others_are
         .await
         .unwrap();
     assert_eq!(r.status(), 400, "more than 93 days is refused");
+    let feed: serde_json::Value = lin
+        .get(app.url("/api/v1/exchange/transfer-records?after=0"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(feed["records"][0]["xroad_id"], xroad_id.as_str(), "{feed}");
+    assert_eq!(
+        feed["records"][0]["error_type"],
+        "Server.ServerProxy.AccessDenied"
+    );
+    assert_eq!(feed["records"][0]["timestamped"], false);
+    let next = feed["next_after"].as_i64().unwrap();
+    let again: serde_json::Value = lin
+        .get(app.url(&format!("/api/v1/exchange/transfer-records?after={next}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["records"].as_array().unwrap().len(), 0);
+    assert_eq!(again["next_after"], next, "nothing new: the cursor stays");
     assert_eq!(
         page(&chang, &app, &traffic).await.0,
         403,

@@ -666,6 +666,12 @@ fn api_routes() -> Vec<Route> {
         ),
         r(
             Method::GET,
+            "/api/v1/exchange/transfer-records",
+            None,
+            Perm(ReadExchange),
+        ),
+        r(
+            Method::GET,
             "/api/v1/exchange/grants",
             None,
             Perm(ReadExchange),

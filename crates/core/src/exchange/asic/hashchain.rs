@@ -71,6 +71,10 @@ pub fn digest(method: &str, data: &[u8]) -> Option<Vec<u8>> {
     Some(d::digest(alg, data).as_ref().to_vec())
 }
 
+pub fn encode_b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 pub fn decode_b64(text: &str) -> Option<Vec<u8>> {
     let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     base64::engine::general_purpose::STANDARD.decode(clean).ok()
