@@ -632,6 +632,7 @@ impl Settings {
             exchange_max_body_bytes: self.exchange.max_body_bytes.max(1),
             exchange_max_uri_len: self.exchange.max_uri_len.max(64),
             exchange_instance: self.exchange.instance.clone(),
+            exchange_globalconf_dir: self.data_dir.join("exchange").join("globalconf"),
         }
     }
 }

@@ -5,6 +5,53 @@
 pub const TEXT: &[(&str, &str, &str)] = &[
     ("exchange.title", "資料交換服務", "Exchange services"),
     (
+        "exchange.verify_title",
+        "驗證訊息容器",
+        "Verify a container",
+    ),
+    (
+        "exchange.verify_lead",
+        "上傳 X-Road／T-Road 安全伺服器或本平臺匯出的訊息容器（.asice），逐項檢查簽章、憑證鏈、OCSP 與時戳是否可作為不可否認的證據。",
+        "Upload a message container (.asice) exported by an X-Road/T-Road security server or by civitas, and check item by item whether its signature, certificate chain, OCSP response and time-stamp hold as non-repudiation evidence.",
+    ),
+    ("exchange.verify_file", "訊息容器檔案", "Container file"),
+    (
+        "exchange.verify_help",
+        "依本節點的全域設定（核可的憑證機關與時戳機關）驗證；檔案不會被保存。",
+        "Checked against this node's global configuration (approved certification and time-stamping authorities); the file is not kept.",
+    ),
+    ("exchange.verify_button", "驗證", "Verify"),
+    ("exchange.verify_valid", "有效", "Valid"),
+    ("exchange.verify_invalid", "無效", "Not valid"),
+    (
+        "exchange.verify_invalid_hint",
+        "第一個失敗的項目決定結果；請將容器與此頁結果一併交給資安或法務人員，並向產生容器的機關查證。",
+        "The first failed check decides the verdict; give the container and this result to the security or legal officer, and check with the agency that produced it.",
+    ),
+    ("exchange.verify_signer", "簽章者", "Signer"),
+    ("exchange.verify_signing_time", "簽章時間", "Signing time"),
+    (
+        "exchange.verify_timestamp_time",
+        "時戳時間",
+        "Time-stamp time",
+    ),
+    ("exchange.verify_check", "檢查項目", "Check"),
+    ("exchange.verify_outcome", "結果", "Outcome"),
+    ("exchange.verify_why", "說明", "Why"),
+    ("exchange.verify_passed", "通過", "Passed"),
+    ("exchange.verify_failed", "失敗", "Failed"),
+    ("exchange.verify_skipped", "略過", "Skipped"),
+    (
+        "exchange.verify_empty",
+        "尚未上傳容器。",
+        "No container uploaded yet.",
+    ),
+    (
+        "exchange.verify_empty_hint",
+        "訊息紀錄中的每筆已簽章呼叫都可下載為容器；發生爭議時，上傳到這裡即可確認內容未被竄改。",
+        "Every signed call in the message log can be downloaded as a container; in a dispute, upload it here to confirm it was not altered.",
+    ),
+    (
         "exchange.lead",
         "各機關透過資料交換閘道（相容 T-Road／X-Road）提供給其他機關呼叫的服務。",
         "The services agencies offer other agencies through the exchange gateway (T-Road/X-Road compatible).",

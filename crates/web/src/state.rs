@@ -36,6 +36,9 @@ pub struct WebSettings {
     pub exchange_max_uri_len: usize,
     /// The X-Road instance code, the prefix of the `X-Road-Id`s the gateway makes.
     pub exchange_instance: String,
+    /// Where the verification configuration lives (the X-Road global configuration's
+    /// `shared-params.xml`, one directory per instance), for verifying uploaded containers.
+    pub exchange_globalconf_dir: std::path::PathBuf,
 }
 
 impl Default for WebSettings {
@@ -54,6 +57,7 @@ impl Default for WebSettings {
             exchange_max_body_bytes: 10 * 1024 * 1024,
             exchange_max_uri_len: civitas_core::exchange::rest::DEFAULT_MAX_URI_LEN,
             exchange_instance: "TW".into(),
+            exchange_globalconf_dir: std::path::PathBuf::from("./civitas-data/exchange/globalconf"),
         }
     }
 }

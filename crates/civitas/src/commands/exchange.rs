@@ -31,43 +31,8 @@ fn unusable(zh: &str, en: &str) -> ExitCode {
     ExitCode::from(UNUSABLE)
 }
 
-/// Read every `shared-params.xml` under `dir` (the directory itself and one level of instance
-/// directories, as X-Road lays out a downloaded global configuration).
-fn load_conf(dir: &Path) -> Result<VerificationConf, String> {
-    let mut files = Vec::new();
-    let direct = dir.join("shared-params.xml");
-    if direct.is_file() {
-        files.push(direct);
-    }
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut subdirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    subdirs.sort();
-    files.extend(
-        subdirs
-            .into_iter()
-            .map(|d| d.join("shared-params.xml"))
-            .filter(|f| f.is_file()),
-    );
-    let mut conf = VerificationConf::default();
-    for f in &files {
-        let bytes = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
-        conf.add_shared_params(&bytes)
-            .map_err(|e| format!("{}: {e}", f.display()))?;
-    }
-    if conf.is_empty() {
-        return Err(format!(
-            "no shared-params.xml with approved CAs or TSAs under {}",
-            dir.display()
-        ));
-    }
-    Ok(conf)
-}
-
 fn verify(file: &Path, conf_dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let conf = match load_conf(conf_dir) {
+    let conf = match VerificationConf::load_dir(conf_dir) {
         Ok(c) => c,
         Err(e) => {
             return Ok(unusable(

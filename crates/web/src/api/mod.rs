@@ -7,6 +7,7 @@ mod audit;
 mod catalog;
 mod dto;
 mod exchange;
+pub(crate) mod exchange_verify;
 mod harvest;
 mod imports;
 pub(crate) mod incident_measures;
@@ -80,6 +81,7 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(sharing::upload))
         .routes(routes!(incidents::upload_report))
         .routes(routes!(incidents::record_work))
+        .routes(routes!(exchange_verify::verify))
         .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes));
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me::whoami))

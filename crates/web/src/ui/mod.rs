@@ -11,6 +11,7 @@ mod catalog_entry;
 mod dashboard;
 mod exchange;
 mod exchange_traffic;
+mod exchange_verify;
 mod freshness;
 mod harvest;
 mod imports;
@@ -146,6 +147,12 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .route("/exchange/grants/{id}/revoke", post(exchange::revoke_grant))
         .route("/exchange/log", get(exchange::log))
         .route("/exchange/readiness", get(exchange::readiness))
+        .route(
+            "/exchange/verify",
+            get(exchange_verify::form)
+                .post(exchange_verify::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes)),
+        )
         .route("/worklist", get(worklist::show))
         .route("/usage", get(usage::show))
         .route("/usage/datasets.csv", get(usage::export))

@@ -17,6 +17,7 @@ mod catalog_entry;
 mod ckan;
 mod exchange;
 mod exchange_ui;
+mod exchange_verify;
 mod harness;
 mod harvest;
 mod incident_measures;

@@ -3,6 +3,8 @@
 //! the approved certification authorities with their OCSP responders, the approved
 //! time-stamping authorities, and `ocspFreshnessSeconds`.
 
+use std::path::{Path, PathBuf};
+
 use base64::Engine as _;
 
 use super::x509::Certificate;
@@ -37,6 +39,42 @@ pub struct VerificationConf {
 }
 
 impl VerificationConf {
+    /// Read every `shared-params.xml` under `dir`: the directory itself and one level of
+    /// instance directories, as X-Road lays out a downloaded global configuration. An empty
+    /// result (no approved CA or TSA) is an error, since nothing could verify against it.
+    pub fn load_dir(dir: &Path) -> Result<VerificationConf, String> {
+        let mut files = Vec::new();
+        let direct = dir.join("shared-params.xml");
+        if direct.is_file() {
+            files.push(direct);
+        }
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut subdirs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir())
+            .collect();
+        subdirs.sort();
+        files.extend(
+            subdirs
+                .into_iter()
+                .map(|d| d.join("shared-params.xml"))
+                .filter(|f| f.is_file()),
+        );
+        let mut conf = VerificationConf::default();
+        for f in &files {
+            let bytes = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+            conf.add_shared_params(&bytes)
+                .map_err(|e| format!("{}: {e}", f.display()))?;
+        }
+        if conf.is_empty() {
+            return Err(format!(
+                "no shared-params.xml with approved CAs or TSAs under {}",
+                dir.display()
+            ));
+        }
+        Ok(conf)
+    }
+
     /// Read one instance's shared parameters and add them (a federation has several).
     pub fn add_shared_params(&mut self, bytes: &[u8]) -> Result<(), String> {
         let root = xml::parse(bytes)?;
