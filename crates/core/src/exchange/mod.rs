@@ -3,6 +3,7 @@
 //! provider face's registry, access grants and message log (`service.rs`). Nothing here
 //! speaks HTTP; the web crate wires these rules into `/r1` routes.
 
+pub mod archive;
 pub mod asic;
 pub mod id;
 pub mod model;
