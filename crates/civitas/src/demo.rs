@@ -268,7 +268,8 @@ async fn load(
         }
     }
     replay_updates(p, clock, now).await?;
-    crate::demo_sharing::replay(p, clock, now, password).await?;
+    let story = crate::demo_sharing::replay(p, clock, now, password).await?;
+    crate::demo_exchange::replay(p, clock, now, &story).await?;
     crate::demo_inventory::replay(p, clock, now).await?;
     crate::demo_alerts::replay(p, clock, now).await?;
     crate::demo_incidents::replay(p, clock, now).await?;

@@ -75,15 +75,15 @@ async fn dataset(p: &Platform, identifier: &str) -> anyhow::Result<Dataset> {
 }
 
 /// A deterministic stream of small numbers.
-struct Dice(u32);
+pub(crate) struct Dice(pub(crate) u32);
 
 impl Dice {
-    fn roll(&mut self, n: u32) -> u32 {
+    pub(crate) fn roll(&mut self, n: u32) -> u32 {
         self.0 = self.0.wrapping_mul(1_103_515_245).wrapping_add(12_345);
         (self.0 >> 16) % n.max(1)
     }
 
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+    pub(crate) fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
         let i = self.roll(from.len() as u32) as usize;
         from.get(i).copied().unwrap_or("")
     }
@@ -145,12 +145,24 @@ fn field_names(d: &Dataset, take: usize) -> Vec<String> {
 }
 
 /// Replay the sharing story over the last month, ending at `now`.
+/// What the exchange part of the demo builds on: the approved requests and their datasets.
+pub struct SharingStory {
+    /// 社會局's request for 衛生局's dengue cases (approved in part).
+    pub dengue_request: i64,
+    pub dengue_dataset: i64,
+    /// 交通局's request for 警察局's accident records (approved).
+    pub accidents_request: i64,
+    pub accidents_dataset: i64,
+    /// 交通局's live bus positions (警察局's request still waits).
+    pub bus_dataset: i64,
+}
+
 pub async fn replay(
     p: &Platform,
     clock: &ManualClock,
     now: Timestamp,
     password: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<SharingStory> {
     let op = runtime::operator();
     let start = now.sub(Duration::days(32));
     clock.set(start);
@@ -431,5 +443,11 @@ pub async fn replay(
         }
     }
     clock.set(now);
-    Ok(())
+    Ok(SharingStory {
+        dengue_request: r1.id,
+        dengue_dataset: dengue.id,
+        accidents_request: r2.id,
+        accidents_dataset: accidents.id,
+        bus_dataset: bus.id,
+    })
 }

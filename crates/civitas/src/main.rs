@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod demo;
 mod demo_alerts;
+mod demo_exchange;
 mod demo_incidents;
 mod demo_inventory;
 mod demo_sharing;

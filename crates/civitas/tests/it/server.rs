@@ -382,6 +382,29 @@ async fn the_demo_prints_a_login_that_works_and_shows_the_dashboard_in_chinese()
         usage.contains("data-chart=\"usage\""),
         "a month of use draws a trend"
     );
+    // The exchange gateway has services, grants from the approvals, and a month of calls.
+    let page = |path: &'static str| {
+        let c = c.clone();
+        let url = format!("{}{path}", server.base);
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let exchange = page("/exchange").await;
+    for seen in ["交通事故資料查詢", "登革熱確診個案查詢", "公車即時車輛位置"]
+    {
+        assert!(
+            exchange.contains(seen),
+            "{seen} missing from the demo's services"
+        );
+    }
+    let grants = page("/exchange/grants").await;
+    assert!(grants.contains("TRAFFIC-SYS") && grants.contains("WELFARE-SYS"));
+    let log = page("/exchange/log?status=failed").await;
+    assert!(
+        log.contains("AccessDenied") && log.contains("ServiceFailed"),
+        "{log}"
+    );
+    let readiness = page("/exchange/readiness").await;
+    assert!(readiness.contains("交通事故資料查詢"));
     // A year of security alerts whose table is the audit's: 4,611, 48.51% intrusion attempts,
     // 1.63% high; an agency's spike and two analysts' notes.
     let alerts = c
