@@ -695,3 +695,201 @@ async fn logs_are_json_with_request_ids_and_never_hold_secrets() {
         assert!(!text.contains(needle), "a secret reached the log: {needle}");
     }
 }
+
+/// Issue 6, done when: "the message log survives a crash mid-traffic with no lost or
+/// half-written record". The demo's 交通局 system calls a 警察局 service (backed by a real local
+/// provider) from eight workers; the server is killed with SIGKILL mid-traffic; after a restart
+/// every call that got its answer is in the log exactly once, complete, the per-hour traffic
+/// rollup agrees with the log, and the database passes SQLite's integrity check.
+#[tokio::test]
+async fn the_message_log_survives_a_kill_mid_traffic_with_every_answered_call_logged_once() {
+    use std::sync::{Arc, Mutex};
+
+    // 警察局's system: a small JSON answer after a short think.
+    let provider = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let provider_url = format!("http://{}", provider.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/accidents",
+        axum::routing::get(|| async {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            axum::Json(serde_json::json!({"items": [{"id": "A106000001", "district": "中壢區"}]}))
+        }),
+    );
+    tokio::spawn(async move { axum::serve(provider, app).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    let mut server = start(&data, "demo", &[]);
+    let created: Value = serde_json::from_str(&run_ok(
+        &data,
+        &["token", "create", "--user", "admin", "--json"],
+    ))
+    .unwrap();
+    let admin = created["token"].as_str().unwrap().to_string();
+    let c = reqwest::Client::new();
+    let api = |path: &str| format!("{}/api/v1{path}", server.base);
+    let grants: Value = c
+        .get(api("/exchange/grants"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let request_id = grants
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["subject"] == "TW/GOV/380290000H/TRAFFIC-SYS")
+        .map(|g| g["request_id"].as_i64().unwrap())
+        .expect("the demo grants 交通局's system");
+    let service = "TW/GOV/380130000C/POLICE-DATA/accidents-live";
+    let r = c
+        .post(api("/exchange/services"))
+        .bearer_auth(&admin)
+        .json(
+            &serde_json::json!({"service_id": service, "agency": "380130000C",
+            "title": "交通事故即時查詢", "base_url": provider_url}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = c
+        .post(api("/exchange/grants"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"service_id": service,
+            "subject": "TW/GOV/380290000H/TRAFFIC-SYS", "request_id": request_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let issued: Value = c
+        .post(api("/exchange/credentials"))
+        .bearer_auth(&admin)
+        .json(
+            &serde_json::json!({"client": "TW/GOV/380290000H/TRAFFIC-SYS",
+            "kind": "token", "label": "壓力測試"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = issued["token"].as_str().unwrap().to_string();
+
+    // Eight workers call until the server dies; each keeps the X-Road-Id of every answer.
+    let answered: Arc<Mutex<Vec<String>>> = Arc::default();
+    let url = format!("{}/r1/{service}/accidents", server.base);
+    let mut workers = Vec::new();
+    for w in 0..8 {
+        let (c, url, token, answered) = (c.clone(), url.clone(), token.clone(), answered.clone());
+        workers.push(tokio::spawn(async move {
+            for i in 0..100_000 {
+                let r = c
+                    .get(format!("{url}?worker={w}&i={i}"))
+                    .header("X-Road-Client", "TW/GOV/380290000H/TRAFFIC-SYS")
+                    .header("X-Civitas-Exchange-Token", &token)
+                    .send()
+                    .await;
+                let Ok(r) = r else { break };
+                let id = r
+                    .headers()
+                    .get("x-road-id")
+                    .map(|v| v.to_str().unwrap().to_string());
+                let status = r.status();
+                // Only a call whose whole answer arrived counts as answered.
+                if r.bytes().await.is_err() {
+                    break;
+                }
+                assert_eq!(status, 200);
+                answered
+                    .lock()
+                    .unwrap()
+                    .push(id.expect("an answer carries its X-Road-Id"));
+            }
+        }));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while answered.lock().unwrap().len() < 300 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    let _ = server.child.wait();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    assert!(answered.len() >= 300, "traffic flowed: {}", answered.len());
+
+    // The database is whole.
+    {
+        let db = rusqlite::Connection::open(data.join("civitas.sqlite3")).unwrap();
+        let check: String = db
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        let (rows, complete): (i64, i64) = db
+            .query_row(
+                "SELECT COUNT(*), COALESCE(SUM(status = 200 AND request_hash IS NOT NULL
+                   AND response_hash IS NOT NULL AND finished_at >= started_at), 0)
+                 FROM exchange_messages WHERE service = ?1",
+                [service],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(rows, complete, "no half-written record");
+        assert!(rows >= answered.len() as i64);
+        let rolled: i64 = db
+            .query_row(
+                "SELECT COALESCE(SUM(calls), 0) FROM exchange_traffic_hours WHERE service = ?1",
+                [service],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(rolled, rows, "the traffic rollup agrees with the log");
+        eprintln!(
+            "killed mid-traffic: {} calls answered, {rows} logged (the rest were logged but the kill cut their answers)",
+            answered.len()
+        );
+    }
+
+    // After a restart the log answers for every answered call, exactly once.
+    let server = start(&data, "serve", &[]);
+    let mut logged = std::collections::HashMap::<String, u32>::new();
+    for page in 1.. {
+        let got: Value = c
+            .get(format!(
+                "{}/api/v1/exchange/log?service={service}&per_page=500&page={page}",
+                server.base
+            ))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = got["items"].as_array().unwrap();
+        for m in items {
+            assert_eq!(m["status"], 200, "{m}");
+            assert!(m["response_hash"].is_string(), "complete: {m}");
+            *logged
+                .entry(m["xroad_id"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+        if items.len() < 500 {
+            break;
+        }
+    }
+    for id in &answered {
+        assert_eq!(
+            logged.get(id),
+            Some(&1),
+            "{id} answered but logged {:?} times",
+            logged.get(id)
+        );
+    }
+}
