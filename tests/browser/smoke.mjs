@@ -128,6 +128,19 @@ try {
   check(true, "the on-time trend draws from a year of history");
   await page.screenshot({ path: `${shots}/freshness.png`, fullPage: false });
 
+  // The exchange gateway: a month of calls draws the traffic charts; a container verifies.
+  await page.goto(`${demo.url}/exchange`);
+  await Promise.all([page.waitForURL(/\/traffic/), page.locator('a[href$="/traffic"]').first().click()]);
+  await page.waitForSelector('[data-chart="exchange-calls"] canvas', { timeout: 10_000 });
+  check(true, "a service's traffic chart draws from the demo's month of calls");
+  await page.screenshot({ path: `${shots}/exchange-traffic.png`, fullPage: true });
+  await page.goto(`${demo.url}/exchange/verify`);
+  await page.setInputFiles("#file", "fixtures/xroad/asic/valid-batch-ts.asice");
+  await Promise.all([page.waitForLoadState(), page.click("form.stack button[type=submit]")]);
+  await page.waitForSelector("#verify-result");
+  check((await page.getAttribute("#verify-result", "data-valid")) === "true", "an uploaded X-Road container is checked item by item");
+  await page.screenshot({ path: `${shots}/exchange-verify.png`, fullPage: true });
+
   await page.goto(`${demo.url}/agencies`);
   await page.getByRole("button", { name: "English" }).click();
   await page.waitForLoadState();

@@ -123,12 +123,26 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<DemoLogin> {
     let clock = Arc::new(ManualClock::new(now));
     let platform = runtime::platform(settings, &store, clock.clone())?;
     load(&platform, &clock, now, &password).await?;
+    install_verification_conf(&settings.data_dir)?;
     write_private(&password_file, &format!("{password}\n"))?;
     Ok(DemoLogin {
         name: ADMIN,
         password,
         created: true,
     })
+}
+
+/// X-Road's test global configuration (fixtures/xroad, MIT) as the demo's verification
+/// configuration, so that X-Road's own sample containers verify on `/exchange/verify`. A real
+/// node keeps the downloaded T-Road/X-Road global configuration here instead.
+const DEMO_SHARED_PARAMS: &[u8] =
+    include_bytes!("../../../fixtures/xroad/globalconf_good2_v3/DEV/shared-params.xml");
+
+fn install_verification_conf(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let dir = data_dir.join("exchange").join("globalconf").join("DEV");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("shared-params.xml"), DEMO_SHARED_PARAMS)?;
+    Ok(())
 }
 
 fn code(c: &str) -> anyhow::Result<AgencyCode> {
