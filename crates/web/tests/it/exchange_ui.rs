@@ -281,6 +281,10 @@ async fn a_steward_registers_grants_and_revokes_through_the_pages_and_others_are
     assert!(html.contains("data-total=\"server-errors\">1<"), "{html}");
     assert!(html.contains("data-total=\"error-rate\">100.0%<"), "{html}");
     assert!(html.contains("exchange-calls-data"), "the chart is drawn");
+    assert!(
+        html.contains("/static/vendor/uPlot.iife.min.js"),
+        "the page loads the chart library"
+    );
     assert!(html.contains("/exchange/log?service="), "{html}");
     let (_, html) = page(&lin, &app, &format!("{traffic}?days=7")).await;
     assert!(html.contains("aria-current=\"page\">近 7 天"), "{html}");
