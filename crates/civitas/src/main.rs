@@ -17,6 +17,7 @@ mod progress;
 mod runtime;
 mod serve;
 mod syslog;
+mod trust;
 
 use std::process::ExitCode;
 

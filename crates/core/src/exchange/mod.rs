@@ -8,6 +8,7 @@ pub mod id;
 pub mod model;
 pub mod rest;
 pub mod service;
+pub mod trust;
 
 pub use model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput,
