@@ -169,6 +169,8 @@ const DOWN: u8 = 1;
 const OTHER_IMPRINT: u8 = 2;
 const ROGUE: u8 = 3;
 const REPLAY: u8 = 4;
+/// A good reply with the last byte of the signature flipped.
+const CORRUPT: u8 = 5;
 
 #[derive(Clone)]
 struct Authority {
@@ -237,6 +239,11 @@ async fn tsa_handler(State(a): State<Authority>, query: Bytes) -> Response {
     })
     .await
     .unwrap();
+    let mut reply = reply;
+    if mode == CORRUPT {
+        // The SignerInfo's signature is the reply's last element (no unsigned attributes).
+        *reply.last_mut().unwrap() ^= 0x01;
+    }
     *a.last.lock().unwrap() = Some(reply.clone());
     der_answer("application/timestamp-reply", reply)
 }
@@ -374,6 +381,11 @@ async fn a_good_token_is_accepted_and_tokens_for_another_imprint_signer_or_reque
         "timestamp_imprint_mismatch",
     );
     mode.store(ROGUE, Ordering::SeqCst);
+    refused(
+        m.timestamp(&batch).await.unwrap_err(),
+        "timestamp_signature_invalid",
+    );
+    mode.store(CORRUPT, Ordering::SeqCst);
     refused(
         m.timestamp(&batch).await.unwrap_err(),
         "timestamp_signature_invalid",
