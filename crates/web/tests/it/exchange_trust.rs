@@ -171,6 +171,8 @@ const ROGUE: u8 = 3;
 const REPLAY: u8 = 4;
 /// A good reply with the last byte of the signature flipped.
 const CORRUPT: u8 = 5;
+/// A web page where the TSA should be (a wrong address behind a proxy).
+const HTML: u8 = 6;
 
 #[derive(Clone)]
 struct Authority {
@@ -189,6 +191,9 @@ async fn tsa_handler(State(a): State<Authority>, query: Bytes) -> Response {
     let mode = a.mode.load(Ordering::SeqCst);
     if mode == DOWN {
         return (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").into_response();
+    }
+    if mode == HTML {
+        return ([("content-type", "text/html")], "<html>sign in</html>").into_response();
     }
     if mode == REPLAY {
         let last = a.last.lock().unwrap().clone().unwrap();
@@ -389,6 +394,11 @@ async fn a_good_token_is_accepted_and_tokens_for_another_imprint_signer_or_reque
     refused(
         m.timestamp(&batch).await.unwrap_err(),
         "timestamp_signature_invalid",
+    );
+    mode.store(HTML, Ordering::SeqCst);
+    refused(
+        m.timestamp(&batch).await.unwrap_err(),
+        "not application/timestamp-reply",
     );
     assert!(m.health().timestamp_failing_since.is_some());
     // A genuine token, replayed for a new request of the same imprint: the nonce gives it away.
