@@ -253,8 +253,14 @@ async fn tsa_handler(State(a): State<Authority>, query: Bytes) -> Response {
     der_answer("application/timestamp-reply", reply)
 }
 
-/// An OCSP responder signing with the CA's key from `index.txt`.
+/// An OCSP responder signing with the CA's key from `index.txt` (or, in `ROGUE` mode, with a
+/// key the CA never delegated to).
 async fn ocsp_handler(State(a): State<Authority>, request: Bytes) -> Response {
+    let signer = if a.mode.load(Ordering::SeqCst) == ROGUE {
+        "rogue"
+    } else {
+        "ca"
+    };
     let n = a.n.fetch_add(1, Ordering::SeqCst);
     let dir = a.dir.clone();
     let response = tokio::task::spawn_blocking(move || {
@@ -270,9 +276,9 @@ async fn ocsp_handler(State(a): State<Authority>, request: Bytes) -> Response {
                 "-CA",
                 "ca.pem",
                 "-rsigner",
-                "ca.pem",
+                &format!("{signer}.pem"),
                 "-rkey",
-                "ca.key",
+                &format!("{signer}.key"),
                 "-reqin",
                 &q,
                 "-respout",
@@ -419,7 +425,7 @@ async fn a_good_token_is_accepted_and_tokens_for_another_imprint_signer_or_reque
 async fn ocsp_reports_good_and_revoked_and_an_old_answer_is_stale() {
     let pki = Pki::new();
     let (tsa, _) = authority(&pki, false).await;
-    let (ocsp, _) = authority(&pki, true).await;
+    let (ocsp, ocsp_mode) = authority(&pki, true).await;
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
 
     let m = monitor(
@@ -458,6 +464,12 @@ async fn ocsp_reports_good_and_revoked_and_an_old_answer_is_stale() {
     let h = revoked.health().ocsp.unwrap();
     assert_eq!(h.status, Some(OcspStatus::Revoked));
     assert!(!h.ok() && !h.stale);
+
+    // A response signed by someone the CA never made a responder is refused.
+    ocsp_mode.store(ROGUE, Ordering::SeqCst);
+    let e = revoked.refresh_ocsp().await.unwrap_err();
+    assert_eq!(e.code, "ocsp_signature_invalid", "{e}");
+    assert!(revoked.health().ocsp.unwrap().service.error.is_some());
 }
 
 #[tokio::test]

@@ -22,7 +22,7 @@ impl ServiceHealth {
         }
     }
 
-    /// Working: it answered last time (or has not been asked yet and never failed).
+    /// Working: it has answered, and its last answer passed every check.
     pub fn ok(&self) -> bool {
         self.error.is_none() && self.last_success.is_some()
     }
