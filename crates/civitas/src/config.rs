@@ -81,6 +81,111 @@ pub struct ExchangeSettings {
     pub key_file: String,
     /// The CA certificate(s), PEM, client certificates must chain to.
     pub client_ca_file: String,
+    /// Time-stamping and OCSP (`[exchange.trust]`); off while `tsa_urls` is empty.
+    pub trust: TrustSettings,
+}
+
+/// `[exchange.trust]`: the RFC 3161 time-stamping authorities and the OCSP responder the
+/// gateway uses, and X-Road's fail-closed rule.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustSettings {
+    /// The TSAs' addresses, tried in this order; empty: the trust services are off.
+    pub tsa_urls: Vec<String>,
+    /// The TSA certificate(s), PEM, whose tokens are accepted.
+    pub tsa_cert_file: String,
+    /// How often to time-stamp (X-Road's `timeStampingIntervalSeconds`, 60–86400).
+    pub timestamp_interval_secs: i64,
+    /// How long time-stamping may fail before `/r1` refuses calls (X-Road's
+    /// `acceptable-timestamp-failure-period`).
+    pub acceptable_timestamp_failure_secs: i64,
+    /// Each TSA or OCSP request's timeout.
+    pub request_timeout_secs: u64,
+    /// The OCSP responder asked about the gateway's certificate; empty: no OCSP.
+    pub ocsp_url: String,
+    /// The certificate whose status is asked, PEM; empty: `[exchange] cert_file`.
+    pub ocsp_cert_file: String,
+    /// Its issuer's certificate, PEM.
+    pub ocsp_issuer_file: String,
+    /// Responder certificate(s), PEM, trusted besides the issuer and its delegates; optional.
+    pub ocsp_responder_file: String,
+    /// Oldest acceptable OCSP answer (X-Road's `ocspFreshnessSeconds`).
+    pub ocsp_freshness_secs: i64,
+    /// How often to ask the responder.
+    pub ocsp_interval_secs: i64,
+}
+
+impl Default for TrustSettings {
+    fn default() -> Self {
+        use civitas_core::exchange::trust::monitor as m;
+        TrustSettings {
+            tsa_urls: Vec::new(),
+            tsa_cert_file: String::new(),
+            timestamp_interval_secs: m::DEFAULT_TIMESTAMP_INTERVAL_SECS,
+            acceptable_timestamp_failure_secs: m::DEFAULT_ACCEPTABLE_TIMESTAMP_FAILURE_SECS,
+            request_timeout_secs: 20,
+            ocsp_url: String::new(),
+            ocsp_cert_file: String::new(),
+            ocsp_issuer_file: String::new(),
+            ocsp_responder_file: String::new(),
+            ocsp_freshness_secs: civitas_core::exchange::asic::conf::DEFAULT_OCSP_FRESHNESS_SECONDS,
+            ocsp_interval_secs: m::DEFAULT_OCSP_INTERVAL_SECS,
+        }
+    }
+}
+
+impl TrustSettings {
+    pub fn enabled(&self) -> bool {
+        !self.tsa_urls.is_empty()
+    }
+
+    /// Check the keys agree, without reading the files (`civitas config show` works anywhere).
+    pub fn check(&self) -> Result<(), String> {
+        let url_ok = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+        if !self.enabled() {
+            if !self.ocsp_url.trim().is_empty() {
+                return Err(
+                    "[exchange.trust] ocsp_url needs tsa_urls too: the trust services run together"
+                        .into(),
+                );
+            }
+            return Ok(());
+        }
+        if let Some(u) = self.tsa_urls.iter().find(|u| !url_ok(u.trim())) {
+            return Err(format!(
+                "[exchange.trust] tsa_urls: {u:?} is not an http(s) address"
+            ));
+        }
+        if self.tsa_cert_file.trim().is_empty() {
+            return Err(
+                "[exchange.trust] tsa_urls needs tsa_cert_file (the TSA certificates, PEM)".into(),
+            );
+        }
+        if !(1..=86_400).contains(&self.timestamp_interval_secs) {
+            return Err(
+                "[exchange.trust] timestamp_interval_secs must be 1–86400 (X-Road: 60–86400)"
+                    .into(),
+            );
+        }
+        if self.acceptable_timestamp_failure_secs < self.timestamp_interval_secs {
+            return Err("[exchange.trust] acceptable_timestamp_failure_secs must be at least timestamp_interval_secs".into());
+        }
+        if !self.ocsp_url.trim().is_empty() {
+            if !url_ok(self.ocsp_url.trim()) {
+                return Err("[exchange.trust] ocsp_url is not an http(s) address".into());
+            }
+            if self.ocsp_issuer_file.trim().is_empty() {
+                return Err("[exchange.trust] ocsp_url needs ocsp_issuer_file (the issuer's certificate, PEM)".into());
+            }
+            if self.ocsp_freshness_secs < 1 || self.ocsp_interval_secs < 1 {
+                return Err(
+                    "[exchange.trust] ocsp_freshness_secs and ocsp_interval_secs must be positive"
+                        .into(),
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 impl ExchangeSettings {
@@ -112,6 +217,7 @@ impl Default for ExchangeSettings {
             cert_file: String::new(),
             key_file: String::new(),
             client_ca_file: String::new(),
+            trust: TrustSettings::default(),
         }
     }
 }
@@ -537,6 +643,27 @@ max_uri_len = 2000
 # cert_file = "/etc/civitas/exchange/server.pem"
 # key_file = "/etc/civitas/exchange/server.key"
 # client_ca_file = "/etc/civitas/exchange/client-ca.pem"
+
+[exchange.trust]
+# RFC 3161 time-stamping of the message log and OCSP status of the gateway's certificate,
+# off while tsa_urls is empty. If time-stamping fails (every TSA) for longer than
+# acceptable_timestamp_failure_secs, /r1 refuses new calls with
+# Server.ServerProxy.LoggingFailed.TimestamperFailed until a time-stamp succeeds again.
+# tsa_urls = ["http://tsa.example.gov.tw/tsa"]
+# The TSA certificate(s), PEM: tokens must be signed by one of them.
+# tsa_cert_file = "/etc/civitas/exchange/tsa.pem"
+timestamp_interval_secs = 60
+acceptable_timestamp_failure_secs = 14400
+request_timeout_secs = 20
+# The OCSP responder asked about the gateway's certificate (ocsp_cert_file, or [exchange]
+# cert_file when empty), issued by ocsp_issuer_file; ocsp_responder_file optionally names
+# responder certificates trusted besides the issuer's own and its delegates.
+# ocsp_url = "http://ocsp.example.gov.tw"
+# ocsp_cert_file = ""
+# ocsp_issuer_file = "/etc/civitas/exchange/issuer.pem"
+# ocsp_responder_file = ""
+ocsp_freshness_secs = 3600
+ocsp_interval_secs = 1200
 "#;
 
 /// Values given on the command line (highest precedence).
@@ -546,6 +673,27 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<String>,
+}
+
+/// Keys whose names end in `_file` but are settings of their own (paths civitas reads itself,
+/// certificates and rule files), not the "read this key from a file" form: the adapter must
+/// leave them alone, or `cert_file` would become an unknown key `cert` holding the file's text.
+pub const PATH_KEYS: &[&str] = &[
+    "cert_file",
+    "key_file",
+    "client_ca_file",
+    "rules_file",
+    "password_file",
+    "tsa_cert_file",
+    "ocsp_cert_file",
+    "ocsp_issuer_file",
+    "ocsp_responder_file",
+];
+
+fn file_adapter(
+    provider: impl figment::Provider + 'static,
+) -> figment_file_provider_adapter::FileAdapterWithRestrictions {
+    FileAdapter::wrap(provider).ignore(PATH_KEYS)
 }
 
 /// Build the settings. `file` is the TOML file to read, if any (a missing file named
@@ -560,17 +708,17 @@ pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Set
                     path.display()
                 ));
             }
-            figment = figment.merge(FileAdapter::wrap(Toml::file(path)));
+            figment = figment.merge(file_adapter(Toml::file(path)));
         }
         None => {
             let default = std::path::Path::new("civitas.toml");
             if default.exists() {
-                figment = figment.merge(FileAdapter::wrap(Toml::file(default)));
+                figment = figment.merge(file_adapter(Toml::file(default)));
             }
         }
     }
     figment = figment
-        .merge(FileAdapter::wrap(Env::prefixed("CIVITAS_").split("__")))
+        .merge(file_adapter(Env::prefixed("CIVITAS_").split("__")))
         .merge(Serialized::defaults(overrides));
     let settings = figment.extract::<Settings>().map_err(|e| {
         // figment names the key and where its value came from (file, variable or flag).
@@ -583,6 +731,7 @@ pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Set
     settings.alerts.domain()?;
     crate::syslog::plans(&settings.alerts)?;
     settings.exchange.tls_listener()?;
+    settings.exchange.trust.check()?;
     let instance = &settings.exchange.instance;
     if instance.is_empty()
         || !instance

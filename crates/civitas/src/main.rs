@@ -18,6 +18,7 @@ mod progress;
 mod runtime;
 mod serve;
 mod syslog;
+mod trust;
 
 use std::process::ExitCode;
 

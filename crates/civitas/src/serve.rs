@@ -205,6 +205,9 @@ pub async fn run(
     // Syslog listeners bind before anything runs: an unknown source, an unreadable
     // certificate or a port in use stops the start.
     let syslog = crate::syslog::bind(&settings.alerts).await?;
+    // The trust services' certificates are read now: a bad file stops the start.
+    let trust =
+        crate::trust::trust_config(&settings.exchange).map_err(|e| anyhow::anyhow!("{e}"))?;
     bootstrap_admin(settings, &platform).await?;
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -266,6 +269,7 @@ pub async fn run(
         tracing::info!(%exchange_addr, "exchange tls listening (client certificates required)");
     }
     start_jobs(&state, channels, &tracker, &cancel);
+    crate::trust::start(&state, trust, &settings.exchange, &tracker, &cancel)?;
     crate::syslog::start(syslog, &state.platform, &tracker, &cancel);
     crate::harvest::start_link_check_job(
         &state,

@@ -8,6 +8,7 @@ mod email;
 mod fetch;
 mod links;
 mod taxii;
+mod trust;
 mod webhook;
 
 use civitas_core::Platform;
@@ -18,6 +19,7 @@ pub use email::{SmtpSecurity, SmtpSender, SmtpSettings};
 pub use fetch::{FetchSettings, HttpFetcher, USER_AGENT};
 pub use links::{HttpProbe, http_date};
 pub use taxii::TaxiiHttp;
+pub use trust::{TRUST_MAX_BYTES, TrustHttp};
 pub use webhook::{DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, WebhookSender, signature};
 
 /// The senders the operator configured; a channel left out fails its deliveries plainly.

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use civitas_core::Platform;
 use civitas_core::audit::Verification;
+use civitas_core::exchange::trust::TrustMonitor;
 use civitas_core::time::Timestamp;
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -77,6 +78,8 @@ pub struct Inner {
     pub chain: RwLock<Option<ChainCheck>>,
     /// The exchange gateway's HTTP clients.
     pub forwarder: crate::exchange::Forwarder,
+    /// The exchange trust services (time-stamping, OCSP), when configured.
+    trust: RwLock<Option<Arc<TrustMonitor>>>,
 }
 
 #[derive(Clone)]
@@ -92,7 +95,20 @@ impl AppState {
             metrics: crate::metrics::handle(),
             chain: RwLock::new(None),
             forwarder: crate::exchange::Forwarder::new(),
+            trust: RwLock::new(None),
         }))
+    }
+
+    /// Install the exchange trust services: `/r1` then refuses calls while time-stamping has
+    /// failed too long, and the health route and page report them.
+    pub fn set_trust(&self, monitor: Arc<TrustMonitor>) {
+        if let Ok(mut slot) = self.trust.write() {
+            *slot = Some(monitor);
+        }
+    }
+
+    pub fn trust(&self) -> Option<Arc<TrustMonitor>> {
+        self.trust.read().ok().and_then(|t| t.clone())
     }
 
     /// Verify the audit chain now and remember the result for the dashboard.

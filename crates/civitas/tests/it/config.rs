@@ -115,3 +115,75 @@ fn secrets_come_from_files_and_never_print() {
     assert!(!shown.contains("bootstrap secret phrase"), "{shown}");
     assert!(shown.contains("***"));
 }
+
+/// Keys ending in `_file` that are paths civitas reads itself (certificates, rule files) stay
+/// as they are: the secret-file adapter must not turn `cert_file` into an unknown key `cert`.
+#[test]
+fn certificate_file_keys_load_as_paths_from_the_file_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("server.pem");
+    std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\nnot read by config\n").unwrap();
+    let file = dir.path().join("civitas.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[exchange]\nlisten = \"127.0.0.1:0\"\ncert_file = \"{p}\"\nkey_file = \"{p}\"\nclient_ca_file = \"{p}\"\n\
+             [exchange.trust]\ntsa_urls = [\"http://127.0.0.1:9/tsa\"]\ntsa_cert_file = \"{p}\"\n\
+             acceptable_timestamp_failure_secs = 7200\nocsp_url = \"http://127.0.0.1:9/ocsp\"\n\
+             ocsp_issuer_file = \"/etc/civitas/issuer.pem\"\nocsp_responder_file = \"/etc/civitas/responder.pem\"\n",
+            p = pem.display()
+        ),
+    )
+    .unwrap();
+    let out = civitas(dir.path())
+        .arg("--config")
+        .arg(&file)
+        .env(
+            "CIVITAS_EXCHANGE__TRUST__OCSP_CERT_FILE",
+            "/etc/civitas/gw.pem",
+        )
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    let path = pem.display().to_string();
+    for expected in [
+        format!("cert_file: \"{path}\""),
+        format!("key_file: \"{path}\""),
+        format!("client_ca_file: \"{path}\""),
+        format!("tsa_cert_file: \"{path}\""),
+        "ocsp_cert_file: \"/etc/civitas/gw.pem\"".to_string(),
+        "ocsp_issuer_file: \"/etc/civitas/issuer.pem\"".to_string(),
+        "ocsp_responder_file: \"/etc/civitas/responder.pem\"".to_string(),
+        "acceptable_timestamp_failure_secs: 7200".to_string(),
+    ] {
+        assert!(shown.contains(&expected), "{expected} missing: {shown}");
+    }
+    assert!(!shown.contains("not read by config"), "{shown}");
+    // Secrets still come from files: the adapter works for the keys it is for.
+    let secret = dir.path().join("pw");
+    std::fs::write(&secret, "from a file\n").unwrap();
+    let out = civitas(dir.path())
+        .arg("--config")
+        .arg(&file)
+        .env("CIVITAS_BOOTSTRAP__ADMIN_PASSWORD_FILE", &secret)
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A half-configured trust section is refused with its key named.
+    std::fs::write(
+        &file,
+        "[exchange.trust]\ntsa_urls = [\"http://127.0.0.1:9/tsa\"]\n",
+    )
+    .unwrap();
+    let out = civitas(dir.path())
+        .arg("--config")
+        .arg(&file)
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("tsa_cert_file"), "{}", stderr(&out));
+}

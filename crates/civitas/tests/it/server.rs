@@ -893,3 +893,99 @@ async fn the_message_log_survives_a_kill_mid_traffic_with_every_answered_call_lo
         );
     }
 }
+
+/// `[exchange.trust]` configured: `civitas serve` reads the TSA certificate, installs the trust
+/// monitor and stamps at once; the TSA here is a closed port, so the health route shows the
+/// failure and its time (the loopback TSA and OCSP proofs are the web crate's
+/// `exchange_trust` tests). A certificate file that is not one stops the start.
+#[tokio::test]
+async fn serve_runs_the_trust_job_and_reports_its_tsa_on_the_health_route() {
+    let dir = seeded();
+    let out = crate::with_stdin(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "reader",
+            "--role",
+            "auditor",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let created: Value = serde_json::from_str(&run_ok(
+        dir.path(),
+        &[
+            "token",
+            "create",
+            "--user",
+            "reader",
+            "--role",
+            "auditor",
+            "--expires",
+            "1d",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let token = created["token"].as_str().unwrap().to_string();
+    let tsa_pem = dir.path().join("tsa.pem");
+    let made = rcgen::generate_simple_self_signed(vec!["tsa.test".to_string()]).unwrap();
+    std::fs::write(&tsa_pem, made.cert.pem()).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tsa_url = format!("http://{}/tsa", closed.local_addr().unwrap());
+    drop(closed);
+    let urls = format!("[\"{tsa_url}\"]");
+    let pem = tsa_pem.display().to_string();
+    let envs = [
+        ("CIVITAS_EXCHANGE__TRUST__TSA_URLS", urls.as_str()),
+        ("CIVITAS_EXCHANGE__TRUST__TSA_CERT_FILE", pem.as_str()),
+        ("CIVITAS_EXCHANGE__TRUST__REQUEST_TIMEOUT_SECS", "2"),
+    ];
+    let server = start(dir.path(), "serve", &envs);
+    let c = reqwest::Client::new();
+    let mut health = Value::Null;
+    for _ in 0..50 {
+        health = c
+            .get(format!("{}/api/v1/exchange/health", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !health["tsas"][0]["last_failure"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(health["configured"], true, "{health}");
+    assert_eq!(health["tsas"][0]["url"], tsa_url.as_str());
+    assert_eq!(health["tsas"][0]["ok"], false);
+    assert!(
+        health["tsas"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("timestamp_unreachable"),
+        "{health}"
+    );
+    assert!(!health["timestamp_failing_since"].is_null());
+    assert_eq!(health["refusing"], false, "within the acceptable 4 hours");
+    assert_eq!(health["acceptable_timestamp_failure_secs"], 14400);
+    stop(server);
+
+    std::fs::write(&tsa_pem, "not a certificate").unwrap();
+    let out = civitas(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .envs(envs)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        crate::stderr(&out).contains("tsa_cert_file"),
+        "{}",
+        crate::stderr(&out)
+    );
+}

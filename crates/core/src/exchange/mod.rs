@@ -9,6 +9,7 @@ pub mod id;
 pub mod model;
 pub mod rest;
 pub mod service;
+pub mod trust;
 pub mod verification;
 
 pub use model::{

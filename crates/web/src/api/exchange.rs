@@ -778,3 +778,115 @@ pub async fn transfer_records(
             .collect(),
     }))
 }
+
+/// One trust service (a TSA or the OCSP responder).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrustServiceDto {
+    pub url: String,
+    /// It answered last time with something that passed every check.
+    pub ok: bool,
+    pub last_success: Option<String>,
+    pub last_failure: Option<String>,
+    /// The last failure's reason, until the next success.
+    pub error: Option<String>,
+}
+
+impl From<&civitas_core::exchange::trust::ServiceHealth> for TrustServiceDto {
+    fn from(h: &civitas_core::exchange::trust::ServiceHealth) -> Self {
+        TrustServiceDto {
+            url: h.url.clone(),
+            ok: h.ok(),
+            last_success: h.last_success.map(|t| t.to_rfc3339()),
+            last_failure: h.last_failure.map(|t| t.to_rfc3339()),
+            error: h.error.clone(),
+        }
+    }
+}
+
+/// The OCSP status of the gateway's own certificate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OcspHealthDto {
+    #[serde(flatten)]
+    pub service: TrustServiceDto,
+    /// The certificate checked (subject).
+    pub subject: String,
+    /// `good`, `revoked` or `unknown`; absent before the first good answer.
+    pub status: Option<String>,
+    pub this_update: Option<String>,
+    pub next_update: Option<String>,
+    pub freshness_secs: i64,
+    /// The last answer is older than the freshness allows (or there is none).
+    pub stale: bool,
+}
+
+/// Time-stamping and OCSP health of the exchange gateway.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrustHealthDto {
+    /// False when `[exchange.trust]` is not configured (nothing below is checked).
+    pub configured: bool,
+    /// The TSAs in the order they are tried.
+    pub tsas: Vec<TrustServiceDto>,
+    pub last_timestamp: Option<String>,
+    /// Time-stamping has failed with every TSA since then.
+    pub timestamp_failing_since: Option<String>,
+    pub acceptable_timestamp_failure_secs: Option<i64>,
+    /// `/r1` refuses new calls (`Server.ServerProxy.LoggingFailed.TimestamperFailed`).
+    pub refusing: bool,
+    pub ocsp: Option<OcspHealthDto>,
+}
+
+impl From<Option<civitas_core::exchange::trust::TrustHealth>> for TrustHealthDto {
+    fn from(h: Option<civitas_core::exchange::trust::TrustHealth>) -> Self {
+        let Some(h) = h else {
+            return TrustHealthDto {
+                configured: false,
+                tsas: Vec::new(),
+                last_timestamp: None,
+                timestamp_failing_since: None,
+                acceptable_timestamp_failure_secs: None,
+                refusing: false,
+                ocsp: None,
+            };
+        };
+        TrustHealthDto {
+            configured: true,
+            tsas: h.tsas.iter().map(Into::into).collect(),
+            last_timestamp: h.last_timestamp.map(|t| t.to_rfc3339()),
+            timestamp_failing_since: h.timestamp_failing_since.map(|t| t.to_rfc3339()),
+            acceptable_timestamp_failure_secs: Some(h.acceptable_timestamp_failure_secs),
+            refusing: h.refusing,
+            ocsp: h.ocsp.map(|o| OcspHealthDto {
+                service: (&o.service).into(),
+                subject: o.subject.clone(),
+                status: o.status.map(|s| s.as_str().to_string()),
+                this_update: o.this_update.map(|t| t.to_rfc3339()),
+                next_update: o.next_update.map(|t| t.to_rfc3339()),
+                freshness_secs: o.freshness_secs,
+                stale: o.stale,
+            }),
+        }
+    }
+}
+
+/// The gateway's trust services: each TSA and the OCSP responder, when each last worked or
+/// failed and why, and whether `/r1` refuses calls because time-stamping has failed too long
+/// (`read_exchange` anywhere).
+#[utoipa::path(get, path = "/exchange/health", tag = "exchange",
+    responses((status = 200, body = TrustHealthDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn trust_health(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+) -> ApiResult<Json<TrustHealthDto>> {
+    if !caller
+        .principal
+        .can_somewhere(civitas_core::authz::Permission::ReadExchange)
+    {
+        return Err(DomainError::Forbidden {
+            needed: civitas_core::authz::Permission::ReadExchange
+                .as_str()
+                .into(),
+        }
+        .into());
+    }
+    Ok(Json(state.trust().map(|t| t.health()).into()))
+}

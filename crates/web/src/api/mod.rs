@@ -177,6 +177,7 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(exchange::enable_service))
         .routes(routes!(exchange::service_traffic))
         .routes(routes!(exchange::transfer_records))
+        .routes(routes!(exchange::trust_health))
         .routes(routes!(exchange::list_grants, exchange::create_grant))
         .routes(routes!(exchange::revoke_grant))
         .routes(routes!(exchange::log))

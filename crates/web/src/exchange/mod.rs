@@ -354,6 +354,18 @@ async fn handle(
         .as_ref()
         .map(|e| format!("{} {}", e.method, e.path));
 
+    // X-Road's fail-closed rule: no new traffic once time-stamping has failed for longer than
+    // the acceptable period, since the call could not be given evidence.
+    if let Some(trust) = state.trust()
+        && let Err(e) = trust.check()
+    {
+        tracing::error!(error = %e, "exchange call refused: time-stamping has failed too long");
+        return Err(server_fault(
+            codes::TIMESTAMPER_FAILED,
+            "the gateway cannot time-stamp its message log: calls are refused until time-stamping works again",
+        ));
+    }
+
     // The body, within the limit: a declared length over it is refused unread.
     let limit = settings.exchange_max_body_bytes;
     let too_large = || {

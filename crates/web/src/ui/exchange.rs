@@ -701,11 +701,92 @@ pub struct ReadinessAgency {
     pub used: bool,
 }
 
+/// One trust service on the health panel.
+pub struct TrustRow {
+    /// i18n key of what it is (`exchange.trust_tsa`, `exchange.trust_ocsp`).
+    pub kind_key: &'static str,
+    pub url: String,
+    pub ok: bool,
+    pub last_success: String,
+    pub last_failure: String,
+    pub error: Option<String>,
+    /// Extra facts (OCSP status and thisUpdate), already in words.
+    pub detail: Option<String>,
+    /// i18n key of what an operator should do when it is red.
+    pub action_key: &'static str,
+}
+
+/// The trust services' panel: green or red per service, and the fail-closed state.
+pub struct TrustPanel {
+    pub rows: Vec<TrustRow>,
+    pub refusing: bool,
+    pub failing_since: Option<String>,
+    pub acceptable_hours: String,
+}
+
+fn trust_panel(state: &AppState, chrome: &Chrome) -> Option<TrustPanel> {
+    let h = state.trust()?.health();
+    let mut rows: Vec<TrustRow> = h
+        .tsas
+        .iter()
+        .map(|t| TrustRow {
+            kind_key: "exchange.trust_tsa",
+            url: t.url.clone(),
+            ok: t.ok(),
+            last_success: chrome.opt_datetime(t.last_success),
+            last_failure: chrome.opt_datetime(t.last_failure),
+            error: t.error.clone(),
+            detail: None,
+            action_key: "exchange.trust_tsa_action",
+        })
+        .collect();
+    if let Some(o) = &h.ocsp {
+        let status_key = match o.status {
+            Some(civitas_core::exchange::trust::OcspStatus::Good) => "exchange.ocsp_good",
+            Some(civitas_core::exchange::trust::OcspStatus::Revoked) => "exchange.ocsp_revoked",
+            Some(civitas_core::exchange::trust::OcspStatus::Unknown) => "exchange.ocsp_unknown",
+            None => "exchange.ocsp_none",
+        };
+        let mut detail = format!("{}：{}", o.subject, chrome.t(status_key));
+        if let Some(t) = o.this_update {
+            detail.push_str(&format!(
+                " · {} {}",
+                chrome.t("exchange.ocsp_this_update"),
+                chrome.datetime(t)
+            ));
+        }
+        if o.stale {
+            detail.push_str(&format!(" · {}", chrome.t("exchange.ocsp_stale")));
+        }
+        rows.push(TrustRow {
+            kind_key: "exchange.trust_ocsp",
+            url: o.service.url.clone(),
+            ok: o.ok(),
+            last_success: chrome.opt_datetime(o.service.last_success),
+            last_failure: chrome.opt_datetime(o.service.last_failure),
+            error: o.service.error.clone(),
+            detail: Some(detail),
+            action_key: if o.status == Some(civitas_core::exchange::trust::OcspStatus::Revoked) {
+                "exchange.trust_revoked_action"
+            } else {
+                "exchange.trust_ocsp_action"
+            },
+        });
+    }
+    Some(TrustPanel {
+        rows,
+        refusing: h.refusing,
+        failing_since: h.timestamp_failing_since.map(|t| chrome.datetime(t)),
+        acceptable_hours: format!("{:.1}", h.acceptable_timestamp_failure_secs as f64 / 3600.0),
+    })
+}
+
 #[derive(Template)]
 #[template(path = "exchange/readiness.html")]
 struct ReadinessPage {
     chrome: Chrome,
     agencies: Vec<ReadinessAgency>,
+    trust: Option<TrustPanel>,
 }
 
 /// Per agency: which services are registered, which hold an active grant, which were called
@@ -784,5 +865,10 @@ pub async fn readiness(State(state): State<AppState>, page: Page) -> ApiResult<R
         });
     }
     let chrome = page.chrome("exchange.readiness_title");
-    render(&ReadinessPage { chrome, agencies })
+    let trust = trust_panel(&state, &chrome);
+    render(&ReadinessPage {
+        chrome,
+        agencies,
+        trust,
+    })
 }

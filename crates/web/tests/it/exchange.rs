@@ -23,9 +23,9 @@ use crate::harness::{TestApp, client, operator};
 const BUS: i64 = 2;
 const POLICE: &str = "380130000C";
 const TRANSPORT: &str = "380290000H";
-const SERVICE: &str = "TW/GOV/380290000H/TRANSPORT-API/bus";
+pub(crate) const SERVICE: &str = "TW/GOV/380290000H/TRANSPORT-API/bus";
 const OWNER: &str = "TW/GOV/380290000H/TRANSPORT-API";
-const CLIENT: &str = "TW/GOV/380130000C/POLICE-SYS";
+pub(crate) const CLIENT: &str = "TW/GOV/380130000C/POLICE-SYS";
 const LIMIT: usize = 64 * 1024;
 
 fn steward(agency: &str) -> Vec<Grant> {
@@ -122,20 +122,20 @@ const OPENAPI: &str = r#"{"openapi": "3.1.0", "info": {"title": "公車", "versi
   "servers": [{"url": "http://10.30.0.7:8080/api"}],
   "paths": {"/cases/{id}": {"get": {}}, "/cases": {"post": {}}, "/slow": {"get": {}}, "/moved": {"get": {}}}}"#;
 
-struct World {
-    app: TestApp,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
     /// Clients presenting the token of `CLIENT`, and of `OTHER`.
-    caller: reqwest::Client,
+    pub(crate) caller: reqwest::Client,
     other: reqwest::Client,
     token: String,
-    transport: String,
-    police: String,
-    calls: Arc<AtomicUsize>,
-    request_id: i64,
+    pub(crate) transport: String,
+    pub(crate) police: String,
+    pub(crate) calls: Arc<AtomicUsize>,
+    pub(crate) request_id: i64,
     service_row: i64,
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let app = TestApp::spawn_with(WebSettings {
         exchange_max_body_bytes: LIMIT,
         request_timeout: std::time::Duration::from_secs(2),
@@ -255,12 +255,12 @@ pub(crate) fn token_client(token: &str) -> reqwest::Client {
         .unwrap()
 }
 
-fn r1(w: &World, path: &str) -> String {
+pub(crate) fn r1(w: &World, path: &str) -> String {
     w.app.url(&format!("/r1/{SERVICE}{path}"))
 }
 
 /// Assert an X-Road error answer and return its type.
-async fn xroad_error(r: reqwest::Response, status: u16) -> String {
+pub(crate) async fn xroad_error(r: reqwest::Response, status: u16) -> String {
     assert_eq!(r.status(), status);
     let header = r
         .headers()
@@ -917,7 +917,7 @@ async fn an_endpoint_grant_covers_its_endpoint_only_and_expires_with_its_time() 
 const AUTH_FAILED: &str = "Server.ClientProxy.SslAuthenticationFailed";
 
 /// 交通局's steward grants `CLIENT` the whole bus service.
-async fn grant_client(w: &World) {
+pub(crate) async fn grant_client(w: &World) {
     let r = client()
         .post(w.app.url("/api/v1/exchange/grants"))
         .bearer_auth(&w.transport)

@@ -672,6 +672,12 @@ fn api_routes() -> Vec<Route> {
         ),
         r(
             Method::GET,
+            "/api/v1/exchange/health",
+            None,
+            Perm(ReadExchange),
+        ),
+        r(
+            Method::GET,
             "/api/v1/exchange/grants",
             None,
             Perm(ReadExchange),

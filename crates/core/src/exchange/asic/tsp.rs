@@ -12,6 +12,8 @@ pub struct TimeStampToken {
     pub imprint_alg: Vec<u8>,
     pub imprint: Vec<u8>,
     pub gen_time: OffsetDateTime,
+    /// The nonce of the request, when it had one (INTEGER content bytes).
+    pub nonce: Option<Vec<u8>>,
     tst_info: Vec<u8>,
     digest_alg: Vec<u8>,
     /// The signed attributes re-tagged as a SET, which is what the signature covers.
@@ -106,10 +108,14 @@ impl TimeStampToken {
         let imprint = m.next_tag(der::OCTET_STRING)?.content.to_vec();
         t.next_tag(der::INTEGER)?;
         let gen_time = t.next_tag(der::GENERALIZED_TIME)?.time()?;
+        t.optional(der::SEQUENCE)?; // accuracy
+        t.optional(der::BOOLEAN)?; // ordering
+        let nonce = t.optional(der::INTEGER)?.map(|n| n.content.to_vec());
         Ok(TimeStampToken {
             imprint_alg,
             imprint,
             gen_time,
+            nonce,
             tst_info,
             digest_alg,
             signed_attrs,

@@ -1,0 +1,143 @@
+//! The exchange trust job of `civitas serve`: with `[exchange.trust]` configured, build the
+//! `TrustMonitor` (its certificates read at start, so a bad file stops the start), install it
+//! in the web state (`/r1` then refuses calls when time-stamping has failed too long), and run
+//! two loops: a time-stamp each `timestamp_interval_secs` and an OCSP refresh each
+//! `ocsp_interval_secs`.
+//!
+//! The periodic stamp is of a probe imprint for now; batch stamping of the message log's
+//! pending records will call the same `TrustMonitor::timestamp`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use civitas_core::exchange::trust::material::{load_cert, load_certs};
+use civitas_core::exchange::trust::{OcspConfig, TrustConfig, TrustMonitor};
+use civitas_web::AppState;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::ExchangeSettings;
+
+/// The monitor's configuration, its certificate files read; `None` when the trust services
+/// are off.
+pub fn trust_config(exchange: &ExchangeSettings) -> Result<Option<TrustConfig>, String> {
+    let t = &exchange.trust;
+    if !t.enabled() {
+        return Ok(None);
+    }
+    t.check()?;
+    let path = |p: &str| Path::new(p.trim()).to_path_buf();
+    let tsa_certs = load_certs(&path(&t.tsa_cert_file))
+        .map_err(|e| format!("[exchange.trust] tsa_cert_file: {e}"))?;
+    let ocsp = if t.ocsp_url.trim().is_empty() {
+        None
+    } else {
+        let cert_file = if t.ocsp_cert_file.trim().is_empty() {
+            exchange.cert_file.as_str()
+        } else {
+            t.ocsp_cert_file.as_str()
+        };
+        if cert_file.trim().is_empty() {
+            return Err("[exchange.trust] ocsp_url needs ocsp_cert_file (or [exchange] cert_file): the certificate whose status is asked".into());
+        }
+        let cert = load_cert(&path(cert_file))
+            .map_err(|e| format!("[exchange.trust] ocsp_cert_file: {e}"))?;
+        let issuer = load_cert(&path(&t.ocsp_issuer_file))
+            .map_err(|e| format!("[exchange.trust] ocsp_issuer_file: {e}"))?;
+        let responders = if t.ocsp_responder_file.trim().is_empty() {
+            Vec::new()
+        } else {
+            load_certs(&path(&t.ocsp_responder_file))
+                .map_err(|e| format!("[exchange.trust] ocsp_responder_file: {e}"))?
+        };
+        if !cert.is_issued_by(&issuer) {
+            return Err(
+                "[exchange.trust] the OCSP certificate is not issued by ocsp_issuer_file".into(),
+            );
+        }
+        Some(OcspConfig {
+            url: t.ocsp_url.trim().to_string(),
+            cert,
+            issuer,
+            responders,
+            freshness_secs: t.ocsp_freshness_secs,
+            interval_secs: t.ocsp_interval_secs,
+        })
+    };
+    Ok(Some(TrustConfig {
+        tsa_urls: t.tsa_urls.iter().map(|u| u.trim().to_string()).collect(),
+        tsa_certs,
+        timestamp_interval_secs: t.timestamp_interval_secs,
+        acceptable_timestamp_failure_secs: t.acceptable_timestamp_failure_secs,
+        ocsp,
+    }))
+}
+
+/// Install the monitor and start its loops; nothing when `[exchange.trust]` is off.
+pub fn start(
+    state: &AppState,
+    config: Option<TrustConfig>,
+    exchange: &ExchangeSettings,
+    tracker: &TaskTracker,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    let Some(config) = config else {
+        return Ok(());
+    };
+    let transport = civitas_delivery::TrustHttp::new(Duration::from_secs(
+        exchange.trust.request_timeout_secs.max(1),
+    ))
+    .map_err(|e| anyhow::anyhow!("[exchange.trust] {e}"))?;
+    let monitor = Arc::new(TrustMonitor::new(
+        config,
+        Arc::new(transport),
+        state.platform.clock.clone(),
+    ));
+    state.set_trust(monitor.clone());
+    let secs = |s: i64| Duration::from_secs(u64::try_from(s.max(1)).unwrap_or(60));
+
+    let stamp = monitor.clone();
+    let stamp_cancel = cancel.clone();
+    let every = secs(monitor.config().timestamp_interval_secs);
+    tracker.spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = stamp_cancel.cancelled() => break,
+                _ = tick.tick() => {
+                    match stamp.timestamp(&stamp.probe_imprint()).await {
+                        Ok(token) => tracing::debug!(signer = %token.signer, gen_time = %token.gen_time.to_rfc3339(), "time-stamp probe"),
+                        Err(e) => tracing::warn!(error = %e, "time-stamp probe failed"),
+                    }
+                }
+            }
+        }
+    });
+    if let Some(o) = &monitor.config().ocsp {
+        let every = secs(o.interval_secs);
+        let ocsp = monitor.clone();
+        let ocsp_cancel = cancel.clone();
+        tracker.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    _ = ocsp_cancel.cancelled() => break,
+                    _ = tick.tick() => {
+                        if let Ok(answer) = ocsp.refresh_ocsp().await {
+                            tracing::info!(status = answer.status.as_str(), "OCSP status refreshed");
+                        }
+                    }
+                }
+            }
+        });
+    }
+    tracing::info!(
+        tsas = monitor.config().tsa_urls.len(),
+        ocsp = monitor.config().ocsp.is_some(),
+        "exchange trust services started"
+    );
+    Ok(())
+}

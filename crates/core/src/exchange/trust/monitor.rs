@@ -1,0 +1,326 @@
+//! `TrustMonitor`: the one entry point for time-stamping ([`TrustMonitor::timestamp`], the TSAs
+//! tried in their configured order), the OCSP refresh of the gateway's own certificate, the
+//! fail-closed rule ([`TrustMonitor::check`]) and a health snapshot. The first failure's time is
+//! kept until a stamp succeeds; once it is older than `acceptable_timestamp_failure_secs`
+//! (X-Road's `acceptable-timestamp-failure-period`, 14400 s by default), `check` fails and the
+//! gateway refuses new calls until time-stamping works again.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use sha2::{Digest, Sha512};
+
+use super::health::{OcspHealth, ServiceHealth, TrustHealth};
+use super::ocsp_client::{self, OcspAnswer, OcspError};
+use super::tsa_client::{self, CheckedToken, TsaError};
+use super::{
+    OCSP_REQUEST, OCSP_RESPONSE, TIMESTAMP_QUERY, TIMESTAMP_REPLY, TrustError, TrustTransport,
+};
+use crate::clock::Clock;
+use crate::exchange::asic::x509::Certificate;
+use crate::time::Timestamp;
+
+/// X-Road's defaults (system parameters and global configuration).
+pub const DEFAULT_TIMESTAMP_INTERVAL_SECS: i64 = 60;
+pub const DEFAULT_ACCEPTABLE_TIMESTAMP_FAILURE_SECS: i64 = 14_400;
+pub const DEFAULT_OCSP_INTERVAL_SECS: i64 = 1_200;
+
+/// The gateway's own certificate and where its status is asked.
+#[derive(Debug, Clone)]
+pub struct OcspConfig {
+    pub url: String,
+    pub cert: Certificate,
+    pub issuer: Certificate,
+    /// Responder certificates trusted besides the issuer and its delegates.
+    pub responders: Vec<Certificate>,
+    pub freshness_secs: i64,
+    pub interval_secs: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TrustConfig {
+    /// Tried in this order.
+    pub tsa_urls: Vec<String>,
+    /// Tokens must be signed by one of these.
+    pub tsa_certs: Vec<Certificate>,
+    pub timestamp_interval_secs: i64,
+    pub acceptable_timestamp_failure_secs: i64,
+    pub ocsp: Option<OcspConfig>,
+}
+
+struct State {
+    tsas: Vec<ServiceHealth>,
+    last_timestamp: Option<Timestamp>,
+    failing_since: Option<Timestamp>,
+    last_error: String,
+    ocsp: Option<ServiceHealth>,
+    ocsp_answer: Option<OcspAnswer>,
+}
+
+pub struct TrustMonitor {
+    config: TrustConfig,
+    transport: Arc<dyn TrustTransport>,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+}
+
+impl TrustMonitor {
+    pub fn new(
+        config: TrustConfig,
+        transport: Arc<dyn TrustTransport>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let state = State {
+            tsas: config
+                .tsa_urls
+                .iter()
+                .map(|u| ServiceHealth::new(u))
+                .collect(),
+            last_timestamp: None,
+            failing_since: None,
+            last_error: String::new(),
+            ocsp: config.ocsp.as_ref().map(|o| ServiceHealth::new(&o.url)),
+            ocsp_answer: None,
+        };
+        TrustMonitor {
+            config,
+            transport,
+            clock,
+            state: Mutex::new(state),
+        }
+    }
+
+    pub fn config(&self) -> &TrustConfig {
+        &self.config
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        match self.state.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Time-stamp `imprint` (a SHA-256/384/512 digest; X-Road uses SHA-512): each TSA in turn
+    /// until one answers with a token that passes every check. Every outcome is recorded for
+    /// [`check`](Self::check) and the health snapshot.
+    pub async fn timestamp(&self, imprint: &[u8]) -> Result<CheckedToken, TsaError> {
+        let nonce = crate::random::bytes::<8>().map_err(|e| TsaError {
+            code: "timestamp_failed",
+            message: format!("no random nonce: {e}"),
+        })?;
+        let request = tsa_client::timestamp_request(imprint, &nonce)?;
+        let mut errors = Vec::new();
+        for (i, url) in self.config.tsa_urls.iter().enumerate() {
+            let outcome = match self
+                .transport
+                .post(url, TIMESTAMP_QUERY, TIMESTAMP_REPLY, request.clone())
+                .await
+            {
+                Ok(reply) => {
+                    tsa_client::check_reply(&reply, imprint, &nonce, &self.config.tsa_certs)
+                }
+                Err(e) => Err(TsaError {
+                    code: "timestamp_unreachable",
+                    message: e,
+                }),
+            };
+            let now = self.clock.now();
+            let mut state = self.state();
+            match outcome {
+                Ok(token) => {
+                    if let Some(h) = state.tsas.get_mut(i) {
+                        h.succeeded(now);
+                    }
+                    state.last_timestamp = Some(now);
+                    state.failing_since = None;
+                    state.last_error.clear();
+                    return Ok(token);
+                }
+                Err(e) => {
+                    tracing::warn!(tsa = %url, error = %e, "time-stamping failed");
+                    if let Some(h) = state.tsas.get_mut(i) {
+                        h.failed(now, e.to_string());
+                    }
+                    errors.push(format!("{url}: {e}"));
+                }
+            }
+        }
+        let now = self.clock.now();
+        let message = if errors.is_empty() {
+            "no time-stamping authority is configured".to_string()
+        } else {
+            errors.join("; ")
+        };
+        let mut state = self.state();
+        state.failing_since.get_or_insert(now);
+        state.last_error.clone_from(&message);
+        Err(TsaError {
+            code: "timestamp_failed",
+            message,
+        })
+    }
+
+    /// A probe imprint (SHA-512 of a text naming the instant) for the periodic stamp until the
+    /// message log's batches are stamped through [`timestamp`](Self::timestamp).
+    pub fn probe_imprint(&self) -> Vec<u8> {
+        let text = format!("civitas time-stamp probe {}", self.clock.now().to_rfc3339());
+        Sha512::digest(text.as_bytes()).to_vec()
+    }
+
+    /// Ask the OCSP responder about the gateway's certificate now, and record the answer.
+    pub async fn refresh_ocsp(&self) -> Result<OcspAnswer, OcspError> {
+        let Some(o) = &self.config.ocsp else {
+            return Err(OcspError {
+                code: "ocsp_not_configured",
+                message: "no OCSP responder is configured".into(),
+            });
+        };
+        let request = ocsp_client::ocsp_request(&o.cert, &o.issuer);
+        let outcome = match self
+            .transport
+            .post(&o.url, OCSP_REQUEST, OCSP_RESPONSE, request)
+            .await
+        {
+            Ok(bytes) => ocsp_client::check_response(
+                &bytes,
+                &o.cert,
+                &o.issuer,
+                &o.responders,
+                self.clock.now(),
+                o.freshness_secs,
+            ),
+            Err(e) => Err(OcspError {
+                code: "ocsp_unreachable",
+                message: e,
+            }),
+        };
+        let now = self.clock.now();
+        let mut state = self.state();
+        match &outcome {
+            Ok(answer) => {
+                if let Some(h) = state.ocsp.as_mut() {
+                    h.succeeded(now);
+                }
+                if answer.status != ocsp_client::OcspStatus::Good {
+                    tracing::error!(
+                        status = answer.status.as_str(),
+                        "the gateway's certificate is not good (OCSP)"
+                    );
+                }
+                state.ocsp_answer = Some(answer.clone());
+            }
+            Err(e) => {
+                tracing::warn!(url = %o.url, error = %e, "OCSP refresh failed");
+                if let Some(h) = state.ocsp.as_mut() {
+                    h.failed(now, e.to_string());
+                }
+            }
+        }
+        outcome
+    }
+
+    /// `Err` when time-stamping has failed for longer than the acceptable period: the gateway
+    /// must refuse new calls.
+    pub fn check(&self) -> Result<(), TrustError> {
+        let now = self.clock.now();
+        let state = self.state();
+        match state.failing_since {
+            Some(since)
+                if now.since(since).whole_seconds()
+                    > self.config.acceptable_timestamp_failure_secs =>
+            {
+                Err(TrustError::TimestampFailing {
+                    since,
+                    acceptable_secs: self.config.acceptable_timestamp_failure_secs,
+                    error: state.last_error.clone(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn health(&self) -> TrustHealth {
+        let refusing = self.check().is_err();
+        let now = self.clock.now();
+        let state = self.state();
+        let ocsp = self.config.ocsp.as_ref().map(|o| {
+            let answer = state.ocsp_answer.as_ref();
+            let stale = answer.is_none_or(|a| {
+                now.since(a.this_update).whole_seconds() > o.freshness_secs
+                    || a.next_update.is_some_and(|n| n < now)
+            });
+            OcspHealth {
+                service: state
+                    .ocsp
+                    .clone()
+                    .unwrap_or_else(|| ServiceHealth::new(&o.url)),
+                subject: o.cert.subject_text(),
+                status: answer.map(|a| a.status),
+                this_update: answer.map(|a| a.this_update),
+                next_update: answer.and_then(|a| a.next_update),
+                freshness_secs: o.freshness_secs,
+                stale,
+            }
+        });
+        TrustHealth {
+            tsas: state.tsas.clone(),
+            last_timestamp: state.last_timestamp,
+            timestamp_failing_since: state.failing_since,
+            acceptable_timestamp_failure_secs: self.config.acceptable_timestamp_failure_secs,
+            refusing,
+            ocsp,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    /// A transport whose every TSA is down.
+    struct Down;
+
+    #[async_trait::async_trait]
+    impl TrustTransport for Down {
+        async fn post(&self, url: &str, _: &str, _: &str, _: Vec<u8>) -> Result<Vec<u8>, String> {
+            Err(format!("connection refused ({url})"))
+        }
+    }
+
+    #[tokio::test]
+    async fn the_first_failure_is_kept_and_check_fails_only_after_the_acceptable_period() {
+        let start = Timestamp::parse_rfc3339("2026-11-28T00:00:00Z").unwrap();
+        let clock = Arc::new(ManualClock::new(start));
+        let m = TrustMonitor::new(
+            TrustConfig {
+                tsa_urls: vec!["http://tsa-a".into(), "http://tsa-b".into()],
+                tsa_certs: Vec::new(),
+                timestamp_interval_secs: 60,
+                acceptable_timestamp_failure_secs: 600,
+                ocsp: None,
+            },
+            Arc::new(Down),
+            clock.clone(),
+        );
+        assert!(m.check().is_ok());
+        let e = m.timestamp(&m.probe_imprint()).await.unwrap_err();
+        assert_eq!(e.code, "timestamp_failed");
+        assert!(
+            e.message.contains("tsa-a") && e.message.contains("tsa-b"),
+            "{e}"
+        );
+        clock.advance(time::Duration::seconds(590));
+        // A later failure does not move the start of the failure.
+        assert!(m.timestamp(&m.probe_imprint()).await.is_err());
+        assert!(m.check().is_ok());
+        clock.advance(time::Duration::seconds(11));
+        let TrustError::TimestampFailing { since, .. } = m.check().unwrap_err();
+        assert_eq!(since, start);
+        let h = m.health();
+        assert!(h.refusing);
+        assert_eq!(h.tsas.len(), 2);
+        assert!(h.tsas.iter().all(|t| !t.ok() && t.error.is_some()));
+        assert_eq!(h.timestamp_failing_since, Some(start));
+    }
+}
