@@ -13,6 +13,7 @@ pub mod conf;
 pub mod der;
 pub mod hashchain;
 pub mod ocsp;
+pub mod tschain;
 pub mod tsp;
 pub mod x509;
 pub mod xml;
