@@ -4,8 +4,9 @@
 //! two loops: a time-stamp each `timestamp_interval_secs` and an OCSP refresh each
 //! `ocsp_interval_secs`.
 //!
-//! The periodic stamp is of a probe imprint for now; batch stamping of the message log's
-//! pending records will call the same `TrustMonitor::timestamp`.
+//! Each round stamps the message log's signed records not yet stamped in one batch
+//! (`ExchangeService::stamp_pending`); with none waiting it stamps a probe imprint, so the
+//! TSA's health stays known.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +19,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::ExchangeSettings;
+
+/// X-Road's `timestamp-records-limit`.
+const BATCH_LIMIT: usize = 10_000;
 
 /// The monitor's configuration, its certificate files read; `None` when the trust services
 /// are off.
@@ -98,6 +102,7 @@ pub fn start(
     let secs = |s: i64| Duration::from_secs(u64::try_from(s.max(1)).unwrap_or(60));
 
     let stamp = monitor.clone();
+    let platform = state.platform.clone();
     let stamp_cancel = cancel.clone();
     let every = secs(monitor.config().timestamp_interval_secs);
     tracker.spawn(async move {
@@ -107,9 +112,16 @@ pub fn start(
             tokio::select! {
                 _ = stamp_cancel.cancelled() => break,
                 _ = tick.tick() => {
-                    match stamp.timestamp(&stamp.probe_imprint()).await {
-                        Ok(token) => tracing::debug!(signer = %token.signer, gen_time = %token.gen_time.to_rfc3339(), "time-stamp probe"),
-                        Err(e) => tracing::warn!(error = %e, "time-stamp probe failed"),
+                    // The message log's signed records first (X-Road's batch time-stamping, at
+                    // most 10,000 a batch); with none waiting, a probe keeps the TSA's health
+                    // known, so an outage is noticed before traffic needs a stamp.
+                    match platform.exchange().stamp_pending(&stamp, BATCH_LIMIT).await {
+                        Ok(0) => match stamp.timestamp(&stamp.probe_imprint()).await {
+                            Ok(token) => tracing::debug!(signer = %token.signer, gen_time = %token.gen_time.to_rfc3339(), "time-stamp probe"),
+                            Err(e) => tracing::warn!(error = %e, "time-stamp probe failed"),
+                        },
+                        Ok(n) => tracing::info!(records = n, "message log records time-stamped"),
+                        Err(e) => tracing::warn!(error = %e, "batch time-stamping failed"),
                     }
                 }
             }

@@ -9,8 +9,9 @@ use serde_json::json;
 use super::id::{CharRule, ClientId, ServiceId};
 use super::model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput,
-    MessageEvidence, MessageFilter, MessageRecord, NewAccessGrant, NewService, PresentedCredential,
-    RegisteredService, ServiceInput, ServiceType, StoredEvidence, TrafficHour, TransferRecord,
+    MessageEvidence, MessageFilter, MessageRecord, NewAccessGrant, NewService, NewTimestampBatch,
+    PresentedCredential, RegisteredService, ServiceInput, ServiceType, StoredEvidence, TrafficHour,
+    TransferRecord,
 };
 use super::rest::{self, Endpoint, FaultSide, RestFault, codes};
 use crate::agencies::AgencyCode;
@@ -643,6 +644,47 @@ impl<'a> ExchangeService<'a> {
             .exchange
             .transfer_records(scope.as_deref(), after, limit.clamp(1, 1000))
             .await
+    }
+
+    /// Batch time-stamping (research notes §3.4): the records not yet stamped (at most
+    /// `limit`, oldest first) get one RFC 3161 token over a hash chain of their signature
+    /// hashes; each keeps its `ts-hashchain.xml`. Returns how many were stamped (0: none were
+    /// waiting). A failed stamp leaves them waiting for the next round, and the monitor counts
+    /// the failure towards the acceptable failure period.
+    pub async fn stamp_pending(
+        &self,
+        monitor: &super::trust::TrustMonitor,
+        limit: usize,
+    ) -> DomainResult<usize> {
+        let pending = self.p.stores.exchange.pending_timestamps(limit).await?;
+        let hashes: Vec<Vec<u8>> = pending.iter().map(|p| p.signature_hash.clone()).collect();
+        let Some(batch) = super::asic::tschain::batch_timestamp_chain(&hashes) else {
+            return Ok(0);
+        };
+        let token = monitor.timestamp(&batch.imprint).await.map_err(|e| {
+            DomainError::Conflict(Text::new(
+                format!("時戳失敗，紀錄留待下次再蓋：{e}"),
+                format!("time-stamping failed; the records wait for the next round: {e}"),
+            ))
+        })?;
+        let records: Vec<(i64, Vec<u8>)> = pending
+            .iter()
+            .map(|p| p.evidence_id)
+            .zip(batch.chains)
+            .collect();
+        let n = records.len();
+        self.p
+            .stores
+            .exchange
+            .record_timestamp(&NewTimestampBatch {
+                tsa_url: token.tsa_url,
+                token: token.token_der,
+                hash_chain_result: batch.result_xml,
+                stamped_at: token.gen_time,
+                records,
+            })
+            .await?;
+        Ok(n)
     }
 
     /// Log a call with its signed request and response (both nodes log both, as X-Road does).

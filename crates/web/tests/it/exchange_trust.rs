@@ -575,3 +575,114 @@ async fn the_health_route_says_when_trust_services_are_not_configured() {
     assert_eq!(h["configured"], false);
     assert_eq!(h["refusing"], false);
 }
+
+/// Batch time-stamping of the message log: two signed calls (four records) get one token over
+/// one hash chain; each record's chain leads from its own `signatures.xml` to the stamped
+/// result; a second round finds nothing waiting; with the TSA down the records wait.
+#[tokio::test]
+async fn the_message_logs_signed_records_are_stamped_in_one_batch_and_wait_when_the_tsa_is_down() {
+    use std::collections::BTreeMap;
+
+    use civitas_core::exchange::asic::hashchain::{HashChainResult, verify};
+    use civitas_core::exchange::{MessageEvidence, MessageRecord, MessageSide};
+
+    let pki = Pki::new();
+    let (url, mode) = authority(&pki, false).await;
+    let app = crate::harness::TestApp::spawn().await;
+    let p = app.platform();
+    let m = monitor(&pki, vec![url.clone()], None, p.clock.clone(), 600);
+    let op = crate::harness::operator();
+    let call = |n: u32| MessageRecord {
+        id: 0,
+        xroad_id: format!("TW-batch-{n}"),
+        request_id: format!("req-{n}"),
+        client: Some(CLIENT.into()),
+        service: None,
+        agency: None,
+        endpoint: None,
+        method: "GET".into(),
+        path: format!("/cases/{n}"),
+        status: 200,
+        request_hash: None,
+        response_hash: None,
+        started_at: p.now(),
+        finished_at: p.now(),
+        duration_us: 1200,
+        error_type: None,
+    };
+    let evidence = |n: u32, side: MessageSide| MessageEvidence {
+        side,
+        message: format!("GET /cases/{n} {side:?}").into_bytes(),
+        body: None,
+        body_omitted: false,
+        signature: format!("<ds:Signature>{n} {side:?}</ds:Signature>").into_bytes(),
+        sig_hash_chain: None,
+    };
+    let mut ids = Vec::new();
+    for n in 0..2 {
+        let id = p
+            .exchange()
+            .log_signed(
+                &call(n),
+                &[
+                    evidence(n, MessageSide::Request),
+                    evidence(n, MessageSide::Response),
+                ],
+            )
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+
+    assert_eq!(p.exchange().stamp_pending(&m, 10_000).await.unwrap(), 4);
+    assert_eq!(
+        p.exchange().stamp_pending(&m, 10_000).await.unwrap(),
+        0,
+        "nothing waits"
+    );
+    let mut batches = std::collections::BTreeSet::new();
+    for id in &ids {
+        let (_, records) = p.exchange().message_evidence(&op, *id).await.unwrap();
+        assert_eq!(records.len(), 2);
+        for r in records {
+            let ts = r.timestamp.expect("stamped");
+            batches.insert(ts.batch_id);
+            assert_eq!(ts.tsa_url, url);
+            // The token stamps the SHA-512 of the result document...
+            let token = TimeStampToken::from_der(&ts.token).unwrap();
+            assert_eq!(token.imprint, {
+                use civitas_core::exchange::asic::{der::oid, x509};
+                x509::digest_by_oid(oid::SHA512, &ts.hash_chain_result).unwrap()
+            });
+            // ...and this record's chain leads from its signature to that result.
+            let result = HashChainResult::parse(&ts.hash_chain_result).unwrap();
+            let chain = ts.hash_chain.clone();
+            let resolve = move |n: &str| (n == "/ts-hashchain.xml").then(|| chain.clone());
+            let inputs = BTreeMap::from([(
+                "/META-INF/signatures.xml".to_string(),
+                r.evidence.signature.clone(),
+            )]);
+            verify(&result, &resolve, &inputs).unwrap();
+            let forged = BTreeMap::from([(
+                "/META-INF/signatures.xml".to_string(),
+                b"<ds:Signature>forged</ds:Signature>".to_vec(),
+            )]);
+            let chain = ts.hash_chain.clone();
+            let resolve = move |n: &str| (n == "/ts-hashchain.xml").then(|| chain.clone());
+            assert!(verify(&result, &resolve, &forged).is_err());
+        }
+    }
+    assert_eq!(batches.len(), 1, "one token for the whole batch");
+
+    // The TSA fails: the new records keep waiting, and the failure is counted.
+    p.exchange()
+        .log_signed(&call(9), &[evidence(9, MessageSide::Request)])
+        .await
+        .unwrap();
+    mode.store(ROGUE, Ordering::SeqCst);
+    let e = p.exchange().stamp_pending(&m, 10_000).await.unwrap_err();
+    assert_eq!(e.code(), "conflict");
+    assert!(m.health().timestamp_failing_since.is_some());
+    mode.store(GOOD, Ordering::SeqCst);
+    assert_eq!(p.exchange().stamp_pending(&m, 10_000).await.unwrap(), 1);
+}

@@ -127,7 +127,8 @@ impl TrustMonitor {
             let now = self.clock.now();
             let mut state = self.state();
             match outcome {
-                Ok(token) => {
+                Ok(mut token) => {
+                    token.tsa_url.clone_from(url);
                     if let Some(h) = state.tsas.get_mut(i) {
                         h.succeeded(now);
                     }

@@ -16,6 +16,8 @@ pub struct CheckedToken {
     pub gen_time: Timestamp,
     /// The TSA certificate's subject.
     pub signer: String,
+    /// The TSA that answered (set by the monitor).
+    pub tsa_url: String,
 }
 
 /// Why a reply was refused; `code` is stable, the text is for the health panel.
@@ -174,6 +176,7 @@ pub fn check_reply(
         token_der,
         gen_time: Timestamp::from_offset(parsed.gen_time),
         signer: signer.subject_text(),
+        tsa_url: String::new(),
     })
 }
 
