@@ -125,6 +125,48 @@ fn latency(dice: &mut Dice) -> i64 {
     }
 }
 
+/// The provider's steward grants a subsystem access from an approval; later the requesting
+/// agency's steward issues the subsystem's token (not kept: a demo user issues their own).
+async fn grant_with_token(
+    p: &Platform,
+    clock: &ManualClock,
+    (provider, service, endpoint): (&civitas_core::Caller, &str, Option<(&str, &str)>),
+    (subject, subject_name, request_id): (&str, &str, i64),
+    (holder, agency, label): (&civitas_core::Caller, &str, &str),
+) -> anyhow::Result<()> {
+    p.exchange()
+        .create_grant(
+            provider,
+            GrantInput {
+                service_id: service.into(),
+                endpoint: endpoint.map(|(method, path)| rest::Endpoint {
+                    method: method.into(),
+                    path: path.into(),
+                }),
+                subject: subject.into(),
+                subject_name: Some(subject_name.into()),
+                request_id,
+                valid_until: None,
+            },
+        )
+        .await
+        .map_err(err)?;
+    clock.advance(Duration::minutes(45));
+    p.exchange()
+        .issue_token(
+            holder,
+            &CredentialInput {
+                client: subject.into(),
+                agency: Some(code(agency)?),
+                subsystem_name: None,
+                label: label.into(),
+            },
+        )
+        .await
+        .map_err(err)?;
+    Ok(())
+}
+
 pub async fn replay(
     p: &Platform,
     clock: &ManualClock,
@@ -200,35 +242,14 @@ pub async fn replay(
 
     // 社會局's case system may read the dengue cases list (the approval left out addresses).
     clock.set(start.add(Duration::days(4)).add(Duration::hours(1)));
-    x.create_grant(
-        &kao,
-        GrantInput {
-            service_id: DENGUE.into(),
-            endpoint: Some(rest::Endpoint {
-                method: "GET".into(),
-                path: "/cases".into(),
-            }),
-            subject: WELFARE_SYS.into(),
-            subject_name: Some("社會局社福個案管理系統".into()),
-            request_id: story.dengue_request,
-            valid_until: None,
-        },
+    grant_with_token(
+        p,
+        clock,
+        (&kao, DENGUE, Some(("GET", "/cases"))),
+        (WELFARE_SYS, "社會局社福個案管理系統", story.dengue_request),
+        (&lai, "380120000J", "社福個案管理系統（正式機）"),
     )
-    .await
-    .map_err(err)?;
-    clock.advance(Duration::hours(2));
-    let _ = x
-        .issue_token(
-            &lai,
-            &CredentialInput {
-                client: WELFARE_SYS.into(),
-                agency: Some(code("380120000J")?),
-                subsystem_name: None,
-                label: "社福個案管理系統（正式機）".into(),
-            },
-        )
-        .await
-        .map_err(err)?;
+    .await?;
 
     // 交通局's signal system tries the accident service before 警察局 approved: denied.
     let day5 = (start.add(Duration::days(5))).taipei_date();
@@ -255,32 +276,14 @@ pub async fn replay(
     }
     // After the approval on day 6, 警察局's steward grants it.
     clock.set(start.add(Duration::days(6)).add(Duration::hours(3)));
-    x.create_grant(
-        &hsu,
-        GrantInput {
-            service_id: ACCIDENTS.into(),
-            endpoint: None,
-            subject: TRAFFIC_SYS.into(),
-            subject_name: Some("交通局號誌管理系統".into()),
-            request_id: story.accidents_request,
-            valid_until: None,
-        },
+    grant_with_token(
+        p,
+        clock,
+        (&hsu, ACCIDENTS, None),
+        (TRAFFIC_SYS, "交通局號誌管理系統", story.accidents_request),
+        (&chen, "380290000H", "號誌管理系統"),
     )
-    .await
-    .map_err(err)?;
-    clock.advance(Duration::minutes(30));
-    let _ = x
-        .issue_token(
-            &chen,
-            &CredentialInput {
-                client: TRAFFIC_SYS.into(),
-                agency: Some(code("380290000H")?),
-                subsystem_name: None,
-                label: "號誌管理系統".into(),
-            },
-        )
-        .await
-        .map_err(err)?;
+    .await?;
 
     // Four weeks of use.
     let districts = [
