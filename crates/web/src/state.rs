@@ -36,6 +36,9 @@ pub struct WebSettings {
     pub exchange_max_uri_len: usize,
     /// The X-Road instance code, the prefix of the `X-Road-Id`s the gateway makes.
     pub exchange_instance: String,
+    /// Other nodes (and the upstream security server) this node relays calls to, and
+    /// recognises when they call; `None`: this node serves only its own providers.
+    pub exchange_peers: Option<std::sync::Arc<crate::exchange::peers::PeerTable>>,
 }
 
 impl Default for WebSettings {
@@ -54,6 +57,7 @@ impl Default for WebSettings {
             exchange_max_body_bytes: 10 * 1024 * 1024,
             exchange_max_uri_len: civitas_core::exchange::rest::DEFAULT_MAX_URI_LEN,
             exchange_instance: "TW".into(),
+            exchange_peers: None,
         }
     }
 }
