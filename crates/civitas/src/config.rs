@@ -81,6 +81,19 @@ pub struct ExchangeSettings {
     pub key_file: String,
     /// The CA certificate(s), PEM, client certificates must chain to.
     pub client_ca_file: String,
+    // --- Node to node (consumer face): see `nodes` below. ---
+    /// This node's certificate and key, PEM, presented to peers (and accepted from them) for
+    /// node-to-node mutual TLS; issued by `node_ca_file`.
+    pub node_cert_file: String,
+    pub node_key_file: String,
+    /// The CA certificate(s), PEM, node certificates are issued by.
+    pub node_ca_file: String,
+    /// An official security server's consumer face (`https://…`): calls to providers neither
+    /// this node nor a peer serves go there. Pinned by `upstream_fingerprint`.
+    pub upstream: String,
+    pub upstream_fingerprint: String,
+    /// Other civitas nodes and the members they serve.
+    pub peers: Vec<PeerSettings>,
     /// Time-stamping and OCSP (`[exchange.trust]`); off while `tsa_urls` is empty.
     pub trust: TrustSettings,
 }
@@ -188,6 +201,84 @@ impl TrustSettings {
     }
 }
 
+/// One `[[exchange.peers]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PeerSettings {
+    pub name: String,
+    /// The peer's exchange TLS listener, `https://host:port`.
+    pub url: String,
+    /// The X-Road members it serves, `INSTANCE/CLASS/CODE`.
+    pub members: Vec<String>,
+    /// SHA-256 of its node certificate, or the certificate itself (PEM) in `certificate_file`.
+    pub fingerprint: String,
+    pub certificate_file: String,
+    /// 0: 30 seconds.
+    pub timeout_seconds: u64,
+}
+
+impl ExchangeSettings {
+    /// The peer table, with the files it names read; `None` when no peer or upstream is set.
+    pub fn nodes(
+        &self,
+    ) -> Result<Option<std::sync::Arc<civitas_web::exchange::peers::PeerTable>>, String> {
+        use civitas_web::exchange::peers::{NodeIdentity, PeerSpec, PeerTable};
+        let node_files = [
+            &self.node_cert_file,
+            &self.node_key_file,
+            &self.node_ca_file,
+        ];
+        if self.peers.is_empty() && self.upstream.trim().is_empty() {
+            if node_files.iter().any(|f| !f.trim().is_empty()) {
+                return Err("[exchange] node_cert_file, node_key_file and node_ca_file are for calls between nodes: add [[exchange.peers]] or upstream, or remove them".into());
+            }
+            return Ok(None);
+        }
+        if node_files.iter().any(|f| f.trim().is_empty()) {
+            return Err("[exchange] peers and upstream need node_cert_file, node_key_file and node_ca_file (PEM)".into());
+        }
+        let read = |key: &str, path: &str| {
+            std::fs::read(path.trim())
+                .map_err(|e| format!("[exchange] cannot read {key} {path}: {e}"))
+        };
+        let identity = NodeIdentity {
+            cert_pem: read("node_cert_file", &self.node_cert_file)?,
+            key_pem: read("node_key_file", &self.node_key_file)?,
+            ca_pem: read("node_ca_file", &self.node_ca_file)?,
+        };
+        let timeout = |s: u64| std::time::Duration::from_secs(if s == 0 { 30 } else { s });
+        let mut peers = Vec::new();
+        for p in &self.peers {
+            let certificate_pem = match p.certificate_file.trim() {
+                "" => None,
+                f => Some(read("certificate_file", f)?),
+            };
+            peers.push(PeerSpec {
+                name: p.name.clone(),
+                url: p.url.clone(),
+                members: p.members.clone(),
+                fingerprint: p.fingerprint.clone(),
+                certificate_pem,
+                timeout: timeout(p.timeout_seconds),
+            });
+        }
+        let upstream = match self.upstream.trim() {
+            "" => None,
+            url => Some(PeerSpec {
+                name: "upstream".into(),
+                url: url.to_string(),
+                members: Vec::new(),
+                fingerprint: self.upstream_fingerprint.clone(),
+                certificate_pem: None,
+                timeout: timeout(0),
+            }),
+        };
+        PeerTable::new(&identity, &peers, upstream.as_ref())
+            .map(|t| Some(std::sync::Arc::new(t)))
+            .map_err(|e| format!("[exchange] {e}"))
+    }
+}
+
 impl ExchangeSettings {
     /// The TLS listener's address and files, checked to be all given when it is on.
     pub fn tls_listener(
@@ -217,6 +308,12 @@ impl Default for ExchangeSettings {
             cert_file: String::new(),
             key_file: String::new(),
             client_ca_file: String::new(),
+            node_cert_file: String::new(),
+            node_key_file: String::new(),
+            node_ca_file: String::new(),
+            upstream: String::new(),
+            upstream_fingerprint: String::new(),
+            peers: Vec::new(),
             trust: TrustSettings::default(),
         }
     }
@@ -664,6 +761,29 @@ request_timeout_secs = 20
 # ocsp_responder_file = ""
 ocsp_freshness_secs = 3600
 ocsp_interval_secs = 1200
+#
+# Between nodes (the consumer face): a system calls /r1 on its own node; a call to a provider
+# member another node serves is relayed to that node over mutual TLS (X-Road-Client, X-Road-Id,
+# X-Road-Request-Id and the request hash, checked on the answer); the providing node's grant
+# decides. Each node has one certificate (server and client purpose) from the node CA, used on
+# its exchange TLS listener above and when it calls peers; it is pinned by its peers.
+# node_cert_file = "/etc/civitas/exchange/node.pem"
+# node_key_file = "/etc/civitas/exchange/node.key"
+# node_ca_file = "/etc/civitas/exchange/node-ca.pem"
+# An official security server to relay to when neither this node nor a peer serves the provider
+# (pinned: SHA-256 of its TLS certificate). Interoperability with T-Road itself awaits
+# confirmation in the ministry's test environment.
+# upstream = "https://ss.example.gov.tw:8443"
+# upstream_fingerprint = ""
+# Peer nodes. Keys: name, url (its exchange listener), members (INSTANCE/CLASS/CODE it serves;
+# it may call here only for clients of these), fingerprint (SHA-256 of its node certificate)
+# or certificate_file (the certificate, PEM), timeout_seconds (default 30).
+# [[exchange.peers]]
+# name = "transport"
+# url = "https://10.30.0.9:8443"
+# members = ["TW/GOV/380290000H"]
+# fingerprint = "3f:a1:…"
+# timeout_seconds = 30
 "#;
 
 /// Values given on the command line (highest precedence).
@@ -688,6 +808,23 @@ pub const PATH_KEYS: &[&str] = &[
     "ocsp_cert_file",
     "ocsp_issuer_file",
     "ocsp_responder_file",
+    "node_cert_file",
+    "node_key_file",
+    "node_ca_file",
+    "certificate_file",
+    // The same keys as the adapter may see them, without the suffix.
+    "cert",
+    "key",
+    "client_ca",
+    "node_cert",
+    "node_key",
+    "node_ca",
+    "certificate",
+    "rules",
+    "tsa_cert",
+    "ocsp_cert",
+    "ocsp_issuer",
+    "ocsp_responder",
 ];
 
 fn file_adapter(
@@ -732,6 +869,7 @@ pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Set
     crate::syslog::plans(&settings.alerts)?;
     settings.exchange.tls_listener()?;
     settings.exchange.trust.check()?;
+    settings.exchange.nodes()?;
     let instance = &settings.exchange.instance;
     if instance.is_empty()
         || !instance
@@ -782,6 +920,7 @@ impl Settings {
             exchange_max_uri_len: self.exchange.max_uri_len.max(64),
             exchange_instance: self.exchange.instance.clone(),
             exchange_globalconf_dir: self.data_dir.join("exchange").join("globalconf"),
+            exchange_peers: None,
         }
     }
 }

@@ -213,7 +213,17 @@ pub async fn run(
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(platform, settings.web());
+    // Peer nodes: their pins and this node's identity are read before anything runs.
+    let mut web = settings.web();
+    web.exchange_peers = settings
+        .exchange
+        .nodes()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let node_ca = web
+        .exchange_peers
+        .as_ref()
+        .map(|_| std::path::PathBuf::from(settings.exchange.node_ca_file.trim()));
+    let state = AppState::new(platform, web);
     let (router, _) = civitas_web::app(state.clone());
     // The exchange TLS listener reads its certificates and binds before anything runs too.
     let exchange_tls = match settings
@@ -222,8 +232,13 @@ pub async fn run(
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {
         Some((addr, [cert, key, ca])) => {
-            let config = civitas_web::exchange::tls::server_config(&cert, &key, &ca)
-                .map_err(|e| anyhow::anyhow!("[exchange] {e}"))?;
+            let config = civitas_web::exchange::tls::server_config_with_node_ca(
+                &cert,
+                &key,
+                &ca,
+                node_ca.as_deref(),
+            )
+            .map_err(|e| anyhow::anyhow!("[exchange] {e}"))?;
             let listener = TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen for the exchange on {addr}"))?;

@@ -40,6 +40,9 @@ pub struct WebSettings {
     /// Where the verification configuration lives (the X-Road global configuration's
     /// `shared-params.xml`, one directory per instance), for verifying uploaded containers.
     pub exchange_globalconf_dir: std::path::PathBuf,
+    /// Other nodes (and the upstream security server) this node relays calls to, and
+    /// recognises when they call; `None`: this node serves only its own providers.
+    pub exchange_peers: Option<std::sync::Arc<crate::exchange::peers::PeerTable>>,
 }
 
 impl Default for WebSettings {
@@ -59,6 +62,7 @@ impl Default for WebSettings {
             exchange_max_uri_len: civitas_core::exchange::rest::DEFAULT_MAX_URI_LEN,
             exchange_instance: "TW".into(),
             exchange_globalconf_dir: std::path::PathBuf::from("./civitas-data/exchange/globalconf"),
+            exchange_peers: None,
         }
     }
 }

@@ -187,3 +187,110 @@ fn certificate_file_keys_load_as_paths_from_the_file_and_the_environment() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("tsa_cert_file"), "{}", stderr(&out));
 }
+
+/// A CA and a node certificate signed by it, PEM: (CA, certificate, key).
+fn node_pki() -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    let issuer = rcgen::Issuer::from_params(&ca, &ca_key);
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    (ca_pem, cert.pem(), key.serialize_pem())
+}
+
+/// `*_file` keys of `[exchange]` name files civitas reads itself: the loader used to read them
+/// as secrets and fail with "unknown field `cert`" (and the same for the node and peer files).
+#[test]
+fn exchange_file_keys_are_paths_the_loader_leaves_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = node_pki();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let (ca, cert, key) = (
+        write("ca.pem", &ca),
+        write("node.pem", &cert),
+        write("node.key", &key),
+    );
+    let peer_cert = cert.clone();
+    let file = dir.path().join("civitas.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[exchange]\nlisten = \"127.0.0.1:0\"\ncert_file = \"{cert}\"\nkey_file = \"{key}\"\n\
+             client_ca_file = \"{ca}\"\nnode_cert_file = \"{cert}\"\nnode_key_file = \"{key}\"\n\
+             node_ca_file = \"{ca}\"\n\n[[exchange.peers]]\nname = \"transport\"\n\
+             url = \"https://127.0.0.1:9443\"\nmembers = [\"TW/GOV/380290000H\"]\n\
+             certificate_file = \"{peer_cert}\"\ntimeout_seconds = 5\n"
+        ),
+    )
+    .unwrap();
+    let out = civitas(dir.path())
+        .arg("--config")
+        .arg(&file)
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    let shown = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("unknown field"), "{}", stderr(&out));
+    assert!(shown.contains(&format!("cert_file: \"{cert}\"")), "{shown}");
+    assert!(
+        shown.contains(&format!("node_ca_file: \"{ca}\"")),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("PRIVATE KEY"),
+        "the key file is not read into the settings"
+    );
+    // The same keys from the environment.
+    let out = civitas(dir.path())
+        .env("CIVITAS_EXCHANGE__LISTEN", "127.0.0.1:0")
+        .env("CIVITAS_EXCHANGE__CERT_FILE", &cert)
+        .env("CIVITAS_EXCHANGE__KEY_FILE", &key)
+        .env("CIVITAS_EXCHANGE__CLIENT_CA_FILE", &ca)
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A peer pinned by an unreadable certificate, or not pinned at all, stops the start.
+    std::fs::write(
+        &file,
+        format!(
+            "[exchange]\nnode_cert_file = \"{cert}\"\nnode_key_file = \"{key}\"\nnode_ca_file = \"{ca}\"\n\
+             [[exchange.peers]]\nname = \"transport\"\nurl = \"https://127.0.0.1:9443\"\n\
+             members = [\"TW/GOV/380290000H\"]\n"
+        ),
+    )
+    .unwrap();
+    let out = civitas(dir.path())
+        .arg("--config")
+        .arg(&file)
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("fingerprint"), "{}", stderr(&out));
+    // Secrets still come from files (the adapter is only told to leave paths alone).
+    let secret = write("pw", "from a file\n");
+    let out = civitas(dir.path())
+        .env("CIVITAS_BOOTSTRAP__ADMIN_PASSWORD_FILE", &secret)
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("***"));
+}

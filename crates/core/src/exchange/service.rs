@@ -646,6 +646,21 @@ impl<'a> ExchangeService<'a> {
             .await
     }
 
+    /// Whether a call with this `X-Road-Id` is already in the log (a node's replay check).
+    pub async fn xroad_id_seen(&self, xroad_id: &str) -> DomainResult<bool> {
+        let filter = MessageFilter {
+            xroad_id: Some(xroad_id.to_string()),
+            ..MessageFilter::default()
+        };
+        let page = self
+            .p
+            .stores
+            .exchange
+            .messages(&filter, PageRequest::new(Some(1), Some(1)))
+            .await?;
+        Ok(page.total > 0)
+    }
+
     /// Batch time-stamping (research notes §3.4): the records not yet stamped (at most
     /// `limit`, oldest first) get one RFC 3161 token over a hash chain of their signature
     /// hashes; each keeps its `ts-hashchain.xml`. Returns how many were stamped (0: none were

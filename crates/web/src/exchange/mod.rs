@@ -28,6 +28,8 @@ use serde_json::json;
 
 use crate::state::AppState;
 
+pub mod consumer;
+pub mod peers;
 pub mod tls;
 
 pub use tls::ExchangePeer;
@@ -170,6 +172,8 @@ struct Call {
     method: String,
     path: String,
     request_hash: Option<String>,
+    /// The error type of an error answer relayed from another node.
+    relayed_error: Option<String>,
 }
 
 impl Call {
@@ -196,7 +200,7 @@ impl Call {
             started_at: self.started,
             finished_at: finished,
             duration_us: i64::try_from(self.clock.elapsed().as_micros()).unwrap_or(i64::MAX),
-            error_type: error.map(RestFault::error_type),
+            error_type: error.map(RestFault::error_type).or(self.relayed_error),
         }
     }
 }
@@ -230,6 +234,7 @@ async fn r1(State(state): State<AppState>, req: Request) -> Response {
         // The path as received, cut to what the log column is for.
         path: target.chars().take(2000).collect(),
         request_hash: None,
+        relayed_error: None,
     };
     let detail = uuid();
     match handle(&state, &parts, body, &target, &mut call).await {
@@ -308,12 +313,33 @@ async fn handle(
     let client = rest::client_from_headers(&headers)?.id;
     call.client = Some(client.to_path());
     // Who is calling, before anything is looked up for it: a refusal is logged, never forwarded.
-    let presented = presented_credential(parts);
-    state
-        .platform
-        .exchange()
-        .authenticate(presented.as_ref(), &client, state.platform.now())
-        .await?;
+    // A peer node (its pinned certificate, from the node CA) speaks for clients of the members
+    // it serves; anyone else is an information system with a credential bound to its subsystem.
+    let node = calling_node(state, parts, &client)?;
+    let mut client_agency = None;
+    if node.is_some() {
+        // The consumer node's request id is part of the hashed header part: keep it.
+        if let Some(id) = headers
+            .iter()
+            .rev()
+            .find(|(n, _)| n.eq_ignore_ascii_case(rest::HEADER_REQUEST_ID))
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty() && v.len() <= 100 && rest::is_safe_header_value(v))
+        {
+            call.request_id = id.to_string();
+        }
+    } else {
+        let credential = state
+            .platform
+            .exchange()
+            .authenticate(
+                presented_credential(parts).as_ref(),
+                &client,
+                state.platform.now(),
+            )
+            .await?;
+        client_agency = Some(credential.agency);
+    }
     let generated_id = rest::generated_xroad_id(&settings.exchange_instance, &uuid());
     let request_headers =
         rest::consumer_request_headers(&headers, &call.request_id, &generated_id)?;
@@ -330,6 +356,36 @@ async fn handle(
         ));
     }
 
+    // A node's call whose X-Road-Id is already in this node's log is a replay: refused,
+    // logged, never forwarded.
+    if node.is_some() {
+        let seen = state
+            .platform
+            .exchange()
+            .xroad_id_seen(&call.xroad_id)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "exchange replay check failed");
+                server_fault(codes::INTERNAL_ERROR, "the message log cannot be read")
+            })?;
+        if seen {
+            return Err(client_fault(
+                codes::INVALID_REQUEST,
+                "this X-Road-Id was already used: a replayed request is not forwarded",
+            ));
+        }
+    }
+
+    // A provider served by another node: relay (a call from a node is never relayed further).
+    if node.is_none()
+        && let Some(peer) = consumer::route(state, &t).await
+    {
+        // Logged where the client agency's stewards read it.
+        call.agency = client_agency;
+        check_trust(state)?;
+        let body = read_body(state, parts, body).await?;
+        return consumer::relay(state, peer, &method, target, &request_headers, body, call).await;
+    }
     // Metaservices: a service code of the gateway's own, addressed to the provider subsystem.
     if t.raw_path.is_empty()
         && matches!(
@@ -354,49 +410,8 @@ async fn handle(
         .as_ref()
         .map(|e| format!("{} {}", e.method, e.path));
 
-    // X-Road's fail-closed rule: no new traffic once time-stamping has failed for longer than
-    // the acceptable period, since the call could not be given evidence.
-    if let Some(trust) = state.trust()
-        && let Err(e) = trust.check()
-    {
-        tracing::error!(error = %e, "exchange call refused: time-stamping has failed too long");
-        return Err(server_fault(
-            codes::TIMESTAMPER_FAILED,
-            "the gateway cannot time-stamp its message log: calls are refused until time-stamping works again",
-        ));
-    }
-
-    // The body, within the limit: a declared length over it is refused unread.
-    let limit = settings.exchange_max_body_bytes;
-    let too_large = || {
-        client_fault(
-            codes::BAD_REQUEST,
-            format!("the request body is larger than {limit} bytes"),
-        )
-    };
-    if parts
-        .headers
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|n| n > limit as u64)
-    {
-        return Err(too_large());
-    }
-    // A slow client does not hold the gateway: the body must arrive within the request timeout.
-    let wait = settings.request_timeout;
-    let body = tokio::time::timeout(wait, axum::body::to_bytes(body, limit))
-        .await
-        .map_err(|_| {
-            client_fault(
-                codes::BAD_REQUEST,
-                format!(
-                    "the request body did not arrive within {} s",
-                    wait.as_secs()
-                ),
-            )
-        })?
-        .map_err(|_| too_large())?;
+    check_trust(state)?;
+    let body = read_body(state, parts, body).await?;
 
     let header_part = rest::request_header_part(&method, target, &request_headers);
     let request_hash = rest::request_hash(&header_part, (!body.is_empty()).then_some(&body[..]));
@@ -428,6 +443,94 @@ async fn handle(
         build_response(status, &out_headers, Body::from(provider_body)),
         response_hash,
     ))
+}
+
+/// Whether a peer node is calling (its pinned certificate on the exchange TLS listener), and
+/// then that it may speak for `client`: only for clients of the members it serves
+/// (`Server.ServerProxy.SslAuthenticationFailed` otherwise, as X-Road refuses a security server
+/// that is not the client's).
+fn calling_node<'a>(
+    state: &'a AppState,
+    parts: &axum::http::request::Parts,
+    client: &ClientId,
+) -> Result<Option<&'a peers::Peer>, RestFault> {
+    let Some(table) = state.settings.exchange_peers.as_deref() else {
+        return Ok(None);
+    };
+    let Some(der) = parts
+        .extensions
+        .get::<ConnectInfo<ExchangePeer>>()
+        .and_then(|ConnectInfo(p)| p.certificate.as_deref())
+    else {
+        return Ok(None);
+    };
+    match table.calling_node(der) {
+        None => Ok(None),
+        Some(Err(fault)) => Err(fault),
+        Some(Ok(peer)) if peer.serves(client) => Ok(Some(peer)),
+        Some(Ok(peer)) => Err(server_fault(
+            codes::SSL_AUTHENTICATION_FAILED,
+            format!(
+                "the node {} does not serve the member of the client {}",
+                peer.name,
+                client.to_path()
+            ),
+        )),
+    }
+}
+
+/// The request body, within the limit: a declared length over it is refused unread, and a slow
+/// client does not hold the gateway (the body must arrive within the request timeout).
+/// X-Road's fail-closed rule: no new traffic once time-stamping has failed for longer than the
+/// acceptable period, since the call could not be given evidence.
+fn check_trust(state: &AppState) -> Result<(), RestFault> {
+    if let Some(trust) = state.trust()
+        && let Err(e) = trust.check()
+    {
+        tracing::error!(error = %e, "exchange call refused: time-stamping has failed too long");
+        return Err(server_fault(
+            codes::TIMESTAMPER_FAILED,
+            "the gateway cannot time-stamp its message log: calls are refused until time-stamping works again",
+        ));
+    }
+    Ok(())
+}
+
+async fn read_body(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    body: Body,
+) -> Result<Bytes, RestFault> {
+    let settings = &state.settings;
+    let limit = settings.exchange_max_body_bytes;
+    let too_large = || {
+        client_fault(
+            codes::BAD_REQUEST,
+            format!("the request body is larger than {limit} bytes"),
+        )
+    };
+    if parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let wait = settings.request_timeout;
+    tokio::time::timeout(wait, axum::body::to_bytes(body, limit))
+        .await
+        .map_err(|_| {
+            client_fault(
+                codes::BAD_REQUEST,
+                format!(
+                    "the request body did not arrive within {} s",
+                    wait.as_secs()
+                ),
+            )
+        })?
+        .map_err(|_| too_large())
 }
 
 /// Send the call to the provider system: `base URL + service path + ?query`, the protocol's

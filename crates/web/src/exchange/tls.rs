@@ -56,6 +56,17 @@ pub fn server_config(
     key_file: &Path,
     client_ca_file: &Path,
 ) -> Result<Arc<rustls::ServerConfig>, String> {
+    server_config_with_node_ca(cert_file, key_file, client_ca_file, None)
+}
+
+/// [`server_config`], also accepting client certificates of the node CA (`node_ca_file`): peer
+/// nodes call with their node certificates, which the `/r1` handler then recognises by their pin.
+pub fn server_config_with_node_ca(
+    cert_file: &Path,
+    key_file: &Path,
+    client_ca_file: &Path,
+    node_ca_file: Option<&Path>,
+) -> Result<Arc<rustls::ServerConfig>, String> {
     let certs = read_pem_certs("cert_file", cert_file)?;
     let key_pem = std::fs::read(key_file)
         .map_err(|e| format!("cannot read key_file {}: {e}", key_file.display()))?;
@@ -73,6 +84,16 @@ pub fn server_config(
                 client_ca_file.display()
             )
         })?;
+    }
+    if let Some(node_ca_file) = node_ca_file {
+        for ca in read_pem_certs("node_ca_file", node_ca_file)? {
+            roots.add(ca).map_err(|e| {
+                format!(
+                    "node_ca_file {}: not a usable CA certificate: {e}",
+                    node_ca_file.display()
+                )
+            })?;
+        }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())

@@ -16,6 +16,7 @@ mod catalog;
 mod catalog_entry;
 mod ckan;
 mod exchange;
+mod exchange_nodes;
 mod exchange_trust;
 mod exchange_ui;
 mod exchange_verify;
