@@ -218,6 +218,7 @@
       { label: el.getAttribute("data-label-p50"), stroke: "#1a7f37", width: 2, spanGaps: false },
       { label: el.getAttribute("data-label-p95"), stroke: "#a15c00", width: 2, spanGaps: false }
     ],
-    axes: [{}, { size: 56, values: function (u, v) { return v.map(function (x) { return x + " ms"; }); } }]
+    // On the log scale uPlot labels only some ticks and passes null for the others.
+    axes: [{}, { size: 76, values: function (u, v) { return v.map(function (x) { return x == null ? "" : x + " ms"; }); } }]
   }, [xs, col(1), col(2)], el);
 })();
