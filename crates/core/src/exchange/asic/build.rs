@@ -1,9 +1,81 @@
 //! Writing side of the ASiC-E support: the DER encoder of an RFC 3161 `TimeStampReq` for the
 //! batch time-stamp (SHA-512 imprint, `certReq` true, a caller-supplied nonce). The HTTP TSA
-//! client is built elsewhere and reuses this encoder; the container writer and the batch
-//! time-stamp hash chain are not here yet.
+//! client is built elsewhere and reuses this encoder. Also the batch time-stamp hash chain
+//! (`ts-hashchainresult.xml` and each record's `ts-hashchain.xml`). The container writer is not
+//! here yet.
 
 use super::der::{self, oid};
+use super::hashchain::{self, SHA512_URI, encode_b64};
+
+const HASH_CHAIN_NS: &str = "http://www.ria.ee/digidoc/hashchain/1";
+
+/// A batch time-stamp's hash chain: `result_xml` is `ts-hashchainresult.xml` (its SHA-512 digest,
+/// `imprint`, is what the TSA stamps and what `NewTimestampBatch.hash_chain_result` keeps);
+/// `chains[i]` is record i's `ts-hashchain.xml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchTimestamp {
+    pub result_xml: Vec<u8>,
+    pub chains: Vec<Vec<u8>>,
+    pub imprint: Vec<u8>,
+}
+
+/// The batch hash chain over the SHA-512 digests of the records' `signatures.xml`.
+///
+/// Decision: the chain is one flat step, `STEP0`, listing every signature's digest in batch
+/// order; in record i's `ts-hashchain.xml` entry i is a `DataRef` to `/signatures.xml` and the
+/// others are `HashValue`s, so every record's step computes to the same digest and all share
+/// one `ts-hashchainresult.xml`. A batch of one still gets this one-step chain (X-Road's batch
+/// form, not the embedded single time-stamp), so every stamped record is verified the same way.
+/// A record's chain grows with the batch (one 64-byte digest per record); batches are bounded
+/// by the queue's `pending_timestamps(limit)`.
+pub fn batch_timestamp_chain(signature_hashes: &[Vec<u8>]) -> BatchTimestamp {
+    let list: Vec<u8> = signature_hashes
+        .iter()
+        .flat_map(|h| hashchain::single_digest(h, SHA512_URI))
+        .collect();
+    let top = ring::digest::digest(&ring::digest::SHA512, &der::encode(TAG_SEQUENCE, &list));
+    let result_xml = format!(
+        "<HashChainResult xmlns=\"{HASH_CHAIN_NS}\" URI=\"/ts-hashchain.xml#STEP0\">\
+         <DigestMethod xmlns=\"http://www.w3.org/2000/09/xmldsig#\" Algorithm=\"{SHA512_URI}\"/>\
+         <DigestValue xmlns=\"http://www.w3.org/2000/09/xmldsig#\">{}</DigestValue>\
+         </HashChainResult>",
+        encode_b64(top.as_ref())
+    )
+    .into_bytes();
+    let chains = (0..signature_hashes.len())
+        .map(|own| {
+            let items: String = signature_hashes
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    let value = format!(
+                        "<DigestValue xmlns=\"http://www.w3.org/2000/09/xmldsig#\">{}</DigestValue>",
+                        encode_b64(h)
+                    );
+                    if i == own {
+                        format!("<DataRef URI=\"/signatures.xml\">{value}</DataRef>")
+                    } else {
+                        format!("<HashValue>{value}</HashValue>")
+                    }
+                })
+                .collect();
+            format!(
+                "<HashChain xmlns=\"{HASH_CHAIN_NS}\">\
+                 <DefaultDigestMethod xmlns=\"http://www.w3.org/2000/09/xmldsig#\" Algorithm=\"{SHA512_URI}\"/>\
+                 <HashStep id=\"STEP0\">{items}</HashStep></HashChain>"
+            )
+            .into_bytes()
+        })
+        .collect();
+    let imprint = ring::digest::digest(&ring::digest::SHA512, &result_xml)
+        .as_ref()
+        .to_vec();
+    BatchTimestamp {
+        result_xml,
+        chains,
+        imprint,
+    }
+}
 
 const TAG_BOOLEAN: u8 = 0x01;
 const TAG_INTEGER: u8 = 0x02;
@@ -49,6 +121,61 @@ pub fn timestamp_request(imprint: &[u8], nonce: &[u8]) -> Vec<u8> {
 mod tests {
     use super::super::der::Tlv;
     use super::*;
+
+    fn verify_record(
+        batch: &BatchTimestamp,
+        i: usize,
+        signature: &[u8],
+    ) -> Result<(), hashchain::HashChainError> {
+        let result = hashchain::HashChainResult::parse(&batch.result_xml)?;
+        let chain = batch.chains[i].clone();
+        let resolve = move |name: &str| (name == "/ts-hashchain.xml").then(|| chain.clone());
+        let inputs =
+            std::collections::BTreeMap::from([("/signatures.xml".to_string(), signature.to_vec())]);
+        hashchain::verify(&result, &resolve, &inputs)
+    }
+
+    #[test]
+    fn batch_chain_verifies_each_record_and_rejects_tampering() {
+        let sigs: Vec<Vec<u8>> = (0..3)
+            .map(|i| format!("<sig n=\"{i}\"/>").into_bytes())
+            .collect();
+        let hashes: Vec<Vec<u8>> = sigs
+            .iter()
+            .map(|s| {
+                ring::digest::digest(&ring::digest::SHA512, s)
+                    .as_ref()
+                    .to_vec()
+            })
+            .collect();
+        let batch = batch_timestamp_chain(&hashes);
+        assert_eq!(batch.chains.len(), 3);
+        assert_eq!(
+            batch.imprint,
+            ring::digest::digest(&ring::digest::SHA512, &batch.result_xml).as_ref()
+        );
+        for (i, sig) in sigs.iter().enumerate() {
+            verify_record(&batch, i, sig).unwrap();
+        }
+        // Record 0's signature checked against record 1's chain: the DataRef digest differs.
+        assert!(matches!(
+            verify_record(&batch, 1, &sigs[0]),
+            Err(hashchain::HashChainError::RefMismatch(_))
+        ));
+        // A different batch's result does not match this chain.
+        let other = batch_timestamp_chain(&hashes[..2]);
+        let mixed = BatchTimestamp {
+            result_xml: other.result_xml,
+            ..batch.clone()
+        };
+        assert!(matches!(
+            verify_record(&mixed, 0, &sigs[0]),
+            Err(hashchain::HashChainError::ResultMismatch)
+        ));
+        // A batch of one is a one-step chain that verifies too.
+        let one = batch_timestamp_chain(&hashes[..1]);
+        verify_record(&one, 0, &sigs[0]).unwrap();
+    }
 
     #[test]
     fn integer_content_is_minimal_and_positive() {
