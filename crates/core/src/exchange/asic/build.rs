@@ -7,7 +7,7 @@
 use super::der::{self, oid};
 use super::hashchain::{self, SHA512_URI, encode_b64};
 
-const HASH_CHAIN_NS: &str = "http://www.ria.ee/digidoc/hashchain/1";
+const HASH_CHAIN_NS: &str = "http://cyber.ee/hashchain";
 
 /// A batch time-stamp's hash chain: `result_xml` is `ts-hashchainresult.xml` (its SHA-512 digest,
 /// `imprint`, is what the TSA stamps and what `NewTimestampBatch.hash_chain_result` keeps);
@@ -22,7 +22,7 @@ pub struct BatchTimestamp {
 /// The batch hash chain over the SHA-512 digests of the records' `signatures.xml`.
 ///
 /// Decision: the chain is one flat step, `STEP0`, listing every signature's digest in batch
-/// order; in record i's `ts-hashchain.xml` entry i is a `DataRef` to `/signatures.xml` and the
+/// order; in record i's `ts-hashchain.xml` entry i is a `DataRef` to `/META-INF/signatures.xml` and the
 /// others are `HashValue`s, so every record's step computes to the same digest and all share
 /// one `ts-hashchainresult.xml`. A batch of one still gets this one-step chain (X-Road's batch
 /// form, not the embedded single time-stamp), so every stamped record is verified the same way.
@@ -53,7 +53,7 @@ pub fn batch_timestamp_chain(signature_hashes: &[Vec<u8>]) -> BatchTimestamp {
                         encode_b64(h)
                     );
                     if i == own {
-                        format!("<DataRef URI=\"/signatures.xml\">{value}</DataRef>")
+                        format!("<DataRef URI=\"/META-INF/signatures.xml\">{value}</DataRef>")
                     } else {
                         format!("<HashValue>{value}</HashValue>")
                     }
@@ -130,8 +130,10 @@ mod tests {
         let result = hashchain::HashChainResult::parse(&batch.result_xml)?;
         let chain = batch.chains[i].clone();
         let resolve = move |name: &str| (name == "/ts-hashchain.xml").then(|| chain.clone());
-        let inputs =
-            std::collections::BTreeMap::from([("/signatures.xml".to_string(), signature.to_vec())]);
+        let inputs = std::collections::BTreeMap::from([(
+            "/META-INF/signatures.xml".to_string(),
+            signature.to_vec(),
+        )]);
         hashchain::verify(&result, &resolve, &inputs)
     }
 
@@ -175,6 +177,50 @@ mod tests {
         // A batch of one is a one-step chain that verifies too.
         let one = batch_timestamp_chain(&hashes[..1]);
         verify_record(&one, 0, &sigs[0]).unwrap();
+    }
+
+    /// X-Road's own batch of two (`valid-batch-ts.asice`) is a single flat step: the chain built
+    /// here from the same two digests computes to X-Road's stated result, and record 0's chain
+    /// verifies the real `signatures.xml` against X-Road's `ts-hashchainresult.xml`.
+    #[test]
+    fn batch_chain_matches_xroads_batch_of_two() {
+        let bytes = include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/xroad/asic/valid-batch-ts.asice"
+        ));
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes[..])).unwrap();
+        let mut read = |name: &str| {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut zip.by_name(name).unwrap(), &mut out).unwrap();
+            out
+        };
+        let chain = String::from_utf8(read("ts-hashchain.xml")).unwrap();
+        let real_result = read("ts-hashchainresult.xml");
+        let signatures = read("META-INF/signatures.xml");
+        let digests: Vec<Vec<u8>> = chain
+            .split("<DigestValue>")
+            .skip(1)
+            .map(|p| hashchain::decode_b64(p.split('<').next().unwrap()).unwrap())
+            .collect();
+        assert_eq!(digests.len(), 2);
+        let ours = batch_timestamp_chain(&digests);
+        let real = hashchain::HashChainResult::parse(&real_result).unwrap();
+        assert_eq!(
+            hashchain::HashChainResult::parse(&ours.result_xml)
+                .unwrap()
+                .digest,
+            real.digest
+        );
+        let mine = ours.clone();
+        verify_record(
+            &BatchTimestamp {
+                result_xml: real_result,
+                ..mine
+            },
+            0,
+            &signatures,
+        )
+        .unwrap();
     }
 
     #[test]
