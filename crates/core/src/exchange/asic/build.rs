@@ -339,11 +339,26 @@ mod tests {
         .unwrap();
         let report = super::super::verify_container(&written, &conf).unwrap();
         assert!(report.is_valid(), "{:?}", report.failure());
+        let skipped: Vec<_> = report
+            .checks
+            .iter()
+            .filter(|c| c.outcome != super::super::Outcome::Passed)
+            .map(|c| c.key)
+            .collect();
+        // This container's signature covers the message directly: only the signature hash
+        // chain check does not apply.
+        assert_eq!(skipped, vec!["hash_chain"]);
+        assert!(report.timestamp_time.is_some());
         // The same parts with a changed message fail.
         let mut bad = parts.clone();
         bad.message.extend_from_slice(b" ");
         let report = super::super::verify_container(&write_asice(&bad).unwrap(), &conf).unwrap();
         assert!(!report.is_valid());
+        let failed = report.failure_code().unwrap();
+        assert!(
+            failed.contains("digest") || failed.contains("reference"),
+            "{failed}"
+        );
     }
 
     #[test]
