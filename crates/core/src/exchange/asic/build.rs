@@ -361,6 +361,50 @@ mod tests {
         );
     }
 
+    /// X-Road's container whose signature covers a hash chain, re-written: the
+    /// `sig-hashchain.xml` files land where the verifier (and X-Road) expect them.
+    #[test]
+    fn written_container_with_signature_hash_chain_verifies() {
+        let bytes = include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/xroad/asic/valid-signed-hashchain.asice"
+        ));
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes[..])).unwrap();
+        let mut read = |name: &str| {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut zip.by_name(name).unwrap(), &mut out).unwrap();
+            out
+        };
+        let parts = AsicParts {
+            message: read("message.xml"),
+            attachment: None,
+            signatures: read("META-INF/signatures.xml"),
+            sig_hash_chain: Some((read("sig-hashchain.xml"), read("sig-hashchainresult.xml"))),
+            timestamp: None,
+        };
+        let mut conf = super::super::VerificationConf::default();
+        conf.add_shared_params(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/xroad/globalconf_good2_v3/DEV/shared-params.xml"
+        )))
+        .unwrap();
+        let report = super::super::verify_container(&write_asice(&parts).unwrap(), &conf).unwrap();
+        assert!(report.is_valid(), "{:?}", report.failure());
+        let hash_chain = report
+            .checks
+            .iter()
+            .find(|c| c.key == "hash_chain")
+            .unwrap();
+        assert_eq!(hash_chain.outcome, super::super::Outcome::Passed);
+        // Without its hash chain files the same signature cannot be verified.
+        let bare = AsicParts {
+            sig_hash_chain: None,
+            ..parts
+        };
+        let report = super::super::verify_container(&write_asice(&bare).unwrap(), &conf).unwrap();
+        assert!(!report.is_valid());
+    }
+
     #[test]
     fn integer_content_is_minimal_and_positive() {
         assert_eq!(unsigned_integer_content(&[0, 0, 5]), vec![5]);
