@@ -283,7 +283,7 @@ fn stated(item: &Element) -> Result<Vec<u8>, HashChainError> {
         .ok_or_else(|| malformed(format!("{} has a bad DigestValue", item.local)))
 }
 
-fn single_digest(value: &[u8], method: &str) -> Vec<u8> {
+pub(crate) fn single_digest(value: &[u8], method: &str) -> Vec<u8> {
     let body = [
         der::encode(der::OCTET_STRING, value),
         der::encode(0x0c, method.as_bytes()),

@@ -9,6 +9,7 @@
 //! failure. The dependencies are `zip`, `quick-xml` and `ring` (all already in the lock); DER
 //! and Canonical XML are small modules here, tested against X-Road's vectors.
 
+pub mod build;
 pub mod conf;
 pub mod der;
 pub mod hashchain;
