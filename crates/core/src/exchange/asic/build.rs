@@ -1,11 +1,6 @@
-//! Writing side of the ASiC-E support: the DER encoder of an RFC 3161 `TimeStampReq` for the
-//! batch time-stamp (SHA-512 imprint, `certReq` true, a caller-supplied nonce). The HTTP TSA
-//! client is built elsewhere and reuses this encoder. Also the batch time-stamp hash chain
-//! (`ts-hashchainresult.xml` and each record's `ts-hashchain.xml`). The container writer is not
-//! and the ASiC-E container writer.
-
-use super::der::{self, oid};
-use super::hashchain::{self, SHA512_URI, encode_b64};
+//! The writing side of ASiC-E: an exported container (X-Road's layout) from a logged record's
+//! evidence and its batch time-stamp. The batch hash chains are `tschain.rs`; the RFC 3161
+//! request encoder is `trust::tsa_client::timestamp_request`.
 
 /// What goes into one exported container (X-Road's layout): `message.xml`, `attachment1` when
 /// the body was logged, `META-INF/signatures.xml`, `sig-hashchain.xml` and
@@ -83,120 +78,21 @@ pub fn write_asice(parts: &AsicParts) -> Result<Vec<u8>, zip::result::ZipError> 
     Ok(zip.finish()?.into_inner())
 }
 
-const HASH_CHAIN_NS: &str = "http://cyber.ee/hashchain";
-
-/// A batch time-stamp's hash chain: `result_xml` is `ts-hashchainresult.xml` (its SHA-512 digest,
-/// `imprint`, is what the TSA stamps and what `NewTimestampBatch.hash_chain_result` keeps);
-/// `chains[i]` is record i's `ts-hashchain.xml`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchTimestamp {
-    pub result_xml: Vec<u8>,
-    pub chains: Vec<Vec<u8>>,
-    pub imprint: Vec<u8>,
-}
-
-/// The batch hash chain over the SHA-512 digests of the records' `signatures.xml`.
-///
-/// Decision: the chain is one flat step, `STEP0`, listing every signature's digest in batch
-/// order; in record i's `ts-hashchain.xml` entry i is a `DataRef` to `/META-INF/signatures.xml` and the
-/// others are `HashValue`s, so every record's step computes to the same digest and all share
-/// one `ts-hashchainresult.xml`. A batch of one still gets this one-step chain (X-Road's batch
-/// form, not the embedded single time-stamp), so every stamped record is verified the same way.
-/// A record's chain grows with the batch (one 64-byte digest per record); batches are bounded
-/// by the queue's `pending_timestamps(limit)`.
-pub fn batch_timestamp_chain(signature_hashes: &[Vec<u8>]) -> BatchTimestamp {
-    let list: Vec<u8> = signature_hashes
-        .iter()
-        .flat_map(|h| hashchain::single_digest(h, SHA512_URI))
-        .collect();
-    let top = ring::digest::digest(&ring::digest::SHA512, &der::encode(TAG_SEQUENCE, &list));
-    let result_xml = format!(
-        "<HashChainResult xmlns=\"{HASH_CHAIN_NS}\" URI=\"/ts-hashchain.xml#STEP0\">\
-         <DigestMethod xmlns=\"http://www.w3.org/2000/09/xmldsig#\" Algorithm=\"{SHA512_URI}\"/>\
-         <DigestValue xmlns=\"http://www.w3.org/2000/09/xmldsig#\">{}</DigestValue>\
-         </HashChainResult>",
-        encode_b64(top.as_ref())
-    )
-    .into_bytes();
-    let chains = (0..signature_hashes.len())
-        .map(|own| {
-            let items: String = signature_hashes
-                .iter()
-                .enumerate()
-                .map(|(i, h)| {
-                    let value = format!(
-                        "<DigestValue xmlns=\"http://www.w3.org/2000/09/xmldsig#\">{}</DigestValue>",
-                        encode_b64(h)
-                    );
-                    if i == own {
-                        format!("<DataRef URI=\"/META-INF/signatures.xml\">{value}</DataRef>")
-                    } else {
-                        format!("<HashValue>{value}</HashValue>")
-                    }
-                })
-                .collect();
-            format!(
-                "<HashChain xmlns=\"{HASH_CHAIN_NS}\">\
-                 <DefaultDigestMethod xmlns=\"http://www.w3.org/2000/09/xmldsig#\" Algorithm=\"{SHA512_URI}\"/>\
-                 <HashStep id=\"STEP0\">{items}</HashStep></HashChain>"
-            )
-            .into_bytes()
-        })
-        .collect();
-    let imprint = ring::digest::digest(&ring::digest::SHA512, &result_xml)
-        .as_ref()
-        .to_vec();
-    BatchTimestamp {
-        result_xml,
-        chains,
-        imprint,
-    }
-}
-
-const TAG_BOOLEAN: u8 = 0x01;
-const TAG_INTEGER: u8 = 0x02;
-const TAG_OCTET_STRING: u8 = 0x04;
-const TAG_NULL: u8 = 0x05;
-const TAG_OID: u8 = 0x06;
-const TAG_SEQUENCE: u8 = 0x30;
-
-/// The content octets of a non-negative DER INTEGER holding `value` (big-endian, unsigned):
-/// leading zeros stripped, one zero byte kept in front when the top bit would read as a sign.
-fn unsigned_integer_content(value: &[u8]) -> Vec<u8> {
-    let trimmed: Vec<u8> = value.iter().copied().skip_while(|b| *b == 0).collect();
-    match trimmed.first() {
-        None => vec![0],
-        Some(first) if first & 0x80 != 0 => {
-            let mut out = Vec::with_capacity(trimmed.len() + 1);
-            out.push(0);
-            out.extend_from_slice(&trimmed);
-            out
-        }
-        Some(_) => trimmed,
-    }
-}
-
-/// The DER `TimeStampReq` (RFC 3161 §2.4.1) asking a TSA to stamp `imprint`, the SHA-512
-/// digest of the batch's `ts-hashchainresult.xml`: version 1, SHA-512 with NULL parameters,
-/// no policy, the `nonce` as a positive INTEGER, `certReq` TRUE (the token must carry the TSA
-/// certificate so the verifier can check it), no extensions.
-pub fn timestamp_request(imprint: &[u8], nonce: &[u8]) -> Vec<u8> {
-    let mut algorithm = der::encode(TAG_OID, oid::SHA512);
-    algorithm.extend(der::encode(TAG_NULL, &[]));
-    let mut message_imprint = der::encode(TAG_SEQUENCE, &algorithm);
-    message_imprint.extend(der::encode(TAG_OCTET_STRING, imprint));
-
-    let mut body = der::encode(TAG_INTEGER, &[1]);
-    body.extend(der::encode(TAG_SEQUENCE, &message_imprint));
-    body.extend(der::encode(TAG_INTEGER, &unsigned_integer_content(nonce)));
-    body.extend(der::encode(TAG_BOOLEAN, &[0xff]));
-    der::encode(TAG_SEQUENCE, &body)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::der::Tlv;
+    use super::super::der::{self, Tlv, oid};
+    use super::super::hashchain;
+    use super::super::tschain::BatchTimestamp;
     use super::*;
+    use crate::exchange::trust::tsa_client;
+
+    fn batch_timestamp_chain(hashes: &[Vec<u8>]) -> BatchTimestamp {
+        super::super::tschain::batch_timestamp_chain(hashes).unwrap()
+    }
+
+    fn timestamp_request(imprint: &[u8], nonce: &[u8]) -> Vec<u8> {
+        tsa_client::timestamp_request(imprint, nonce).unwrap()
+    }
 
     fn verify_record(
         batch: &BatchTimestamp,
@@ -406,36 +302,28 @@ mod tests {
     }
 
     #[test]
-    fn integer_content_is_minimal_and_positive() {
-        assert_eq!(unsigned_integer_content(&[0, 0, 5]), vec![5]);
-        assert_eq!(unsigned_integer_content(&[0x80, 1]), vec![0, 0x80, 1]);
-        assert_eq!(unsigned_integer_content(&[0, 0]), vec![0]);
-        assert_eq!(unsigned_integer_content(&[]), vec![0]);
-    }
-
-    #[test]
     fn timestamp_request_parses_back() {
         let imprint = ring::digest::digest(&ring::digest::SHA512, b"batch")
             .as_ref()
             .to_vec();
         let req = timestamp_request(&imprint, &[0x9a, 1, 2, 3, 4, 5, 6, 7]);
-        let top = Tlv::parse(&req).unwrap().expect(TAG_SEQUENCE).unwrap();
+        let top = Tlv::parse(&req).unwrap().expect(der::SEQUENCE).unwrap();
         let mut r = top.reader();
-        assert_eq!(r.next_tag(TAG_INTEGER).unwrap().content, &[1]);
-        let mi = r.next_tag(TAG_SEQUENCE).unwrap();
+        assert_eq!(r.next_tag(der::INTEGER).unwrap().content, &[1]);
+        let mi = r.next_tag(der::SEQUENCE).unwrap();
         let mut mr = mi.reader();
-        let alg = mr.next_tag(TAG_SEQUENCE).unwrap();
+        let alg = mr.next_tag(der::SEQUENCE).unwrap();
         assert_eq!(der::algorithm_oid(&alg).unwrap(), oid::SHA512);
         assert_eq!(
-            mr.next_tag(TAG_OCTET_STRING).unwrap().content,
+            mr.next_tag(der::OCTET_STRING).unwrap().content,
             imprint.as_slice()
         );
         assert!(mr.is_empty());
         assert_eq!(
-            r.next_tag(TAG_INTEGER).unwrap().content,
+            r.next_tag(der::INTEGER).unwrap().content,
             &[0, 0x9a, 1, 2, 3, 4, 5, 6, 7]
         );
-        assert_eq!(r.next_tag(TAG_BOOLEAN).unwrap().content, &[0xff]);
+        assert_eq!(r.next_tag(der::BOOLEAN).unwrap().content, &[0xff]);
         assert!(r.is_empty());
     }
 

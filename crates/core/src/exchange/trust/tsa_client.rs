@@ -65,7 +65,7 @@ fn positive_integer(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// `TimeStampReq { version 1, messageImprint, nonce, certReq TRUE }`, DER.
-// merge: replace with asic::build::timestamp_request
+/// The one RFC 3161 request encoder (the batch time-stamping and the health probe use it).
 pub fn timestamp_request(imprint: &[u8], nonce: &[u8]) -> Result<Vec<u8>, TsaError> {
     let alg = imprint_algorithm(imprint).ok_or_else(|| {
         TsaError::new(
