@@ -1,10 +1,14 @@
-//! `civitas-bench gateway`: what the exchange gateway's provider face adds to a call (issue 6).
+//! `civitas-bench gateway`: what the exchange gateway adds to a call (issue 6).
 //! In one process: a provider system (axum on loopback answering `POST /api/echo` with the
-//! body it got), and civitas in front of it with a registered service and an access grant that
-//! answers an approved sharing request. The same 1 KB calls go to the provider directly and
-//! through `/r1` (access check, header rules, request hash, forwarding, one message-log row per
-//! call), from C concurrent callers over keep-alive connections. Prints a Markdown table.
-//! No signing, time-stamping or second node: those are not built yet.
+//! body it got); node B, civitas in front of it with a registered service and an access grant
+//! that answers an approved sharing request; node A, the consumer's civitas, which relays to B
+//! over mutual TLS (node certificates from a loopback node CA, pinned). The same 1 KB calls go
+//! (1) to the provider directly, (2) through B's `/r1` (access check, header rules, request
+//! hash, forwarding, one message-log row), (3) through A and B (both log; A checks the request
+//! hash on the answer), and (4) with `--nginx PATH`, through two nginx reverse proxies with
+//! mutual TLS between them (the same shape as (3) without any exchange logic), each with 1 and
+//! C concurrent callers over keep-alive connections. Prints a Markdown table. No signing or
+//! time-stamping of messages.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +24,8 @@ use civitas_store_sqlite::{OpenOptions, SqliteStore};
 
 use crate::stats::{Latencies, ms};
 
-const USAGE: &str = "civitas-bench gateway [--requests N] [--concurrency C] [--body BYTES]";
+const USAGE: &str =
+    "civitas-bench gateway [--requests N] [--concurrency C] [--body BYTES] [--nginx PATH]";
 
 const AGENCIES: &str = "code,name_zh,name_en,short_name_zh,parent_code,kind\n\
     380000000A,桃園市政府,Taoyuan City Government,市政府,,city_government\n\
@@ -35,6 +40,7 @@ struct Args {
     requests: usize,
     concurrency: usize,
     body: usize,
+    nginx: Option<String>,
 }
 
 fn args(rest: impl Iterator<Item = String>) -> anyhow::Result<Args> {
@@ -42,6 +48,7 @@ fn args(rest: impl Iterator<Item = String>) -> anyhow::Result<Args> {
         requests: 20_000,
         concurrency: 16,
         body: 1024,
+        nginx: None,
     };
     let mut it = rest;
     while let Some(flag) = it.next() {
@@ -53,6 +60,7 @@ fn args(rest: impl Iterator<Item = String>) -> anyhow::Result<Args> {
             "--requests" => a.requests = value()?.parse()?,
             "--concurrency" => a.concurrency = value()?.parse::<usize>()?.max(1),
             "--body" => a.body = value()?.parse()?,
+            "--nginx" => a.nginx = Some(value()?),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -98,11 +106,8 @@ async fn provider() -> anyhow::Result<String> {
     Ok(format!("http://{addr}/api"))
 }
 
-/// civitas with the bus service registered and granted to 警察局's subsystem.
-async fn gateway(
-    dir: &std::path::Path,
-    provider_base: &str,
-) -> anyhow::Result<(String, Platform, String)> {
+/// A fresh platform with the agencies.
+async fn platform(dir: &std::path::Path) -> anyhow::Result<Platform> {
     let store = SqliteStore::open_in(dir, OpenOptions::default()).map_err(err)?;
     let clock = Arc::new(ManualClock::new(crate::now()));
     let p = Platform::new(store.stores(), clock, SecurityPolicy::default());
@@ -116,6 +121,35 @@ async fn gateway(
         )
         .await
         .map_err(err)?;
+    Ok(p)
+}
+
+/// Serve civitas' main router on loopback; returns its base URL.
+async fn serve_main(state: &civitas_web::AppState) -> anyhow::Result<String> {
+    let (router, _) = civitas_web::app(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(civitas_web::serve(listener, router, std::future::pending()));
+    Ok(format!("http://{addr}"))
+}
+
+fn web_settings(
+    peers: Option<Arc<civitas_web::exchange::peers::PeerTable>>,
+) -> civitas_web::WebSettings {
+    civitas_web::WebSettings {
+        exchange_peers: peers,
+        ..civitas_web::WebSettings::default()
+    }
+}
+
+/// Node B: civitas with the bus service registered and granted to 警察局's subsystem.
+async fn gateway(
+    dir: &std::path::Path,
+    provider_base: &str,
+    peers: Arc<civitas_web::exchange::peers::PeerTable>,
+) -> anyhow::Result<(String, Platform, String, civitas_web::AppState)> {
+    let p = platform(dir).await?;
+    let op = Caller::new(Principal::operator("bench"), None);
     p.catalog()
         .import(
             &op,
@@ -199,12 +233,169 @@ async fn gateway(
         .await
         .map_err(err)?
         .token;
-    let state = civitas_web::AppState::new(p.clone(), civitas_web::WebSettings::default());
-    let (router, _) = civitas_web::app(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(civitas_web::serve(listener, router, std::future::pending()));
-    Ok((format!("http://{addr}"), p, token))
+    let state = civitas_web::AppState::new(p.clone(), web_settings(Some(peers)));
+    let url = serve_main(&state).await?;
+    Ok((url, p, token, state))
+}
+
+/// Node A: 警察局's civitas, where its system holds a token; B serves 交通局.
+async fn node_a(
+    dir: &std::path::Path,
+    peers: Arc<civitas_web::exchange::peers::PeerTable>,
+) -> anyhow::Result<(String, Platform, String)> {
+    let p = platform(dir).await?;
+    let police = steward("chang.police", "380130000C")?;
+    let token = p
+        .exchange()
+        .issue_token(
+            &police,
+            &civitas_core::exchange::CredentialInput {
+                client: CLIENT.into(),
+                agency: Some(
+                    AgencyCode::parse("380130000C").map_err(|_| anyhow::anyhow!("agency"))?,
+                ),
+                subsystem_name: None,
+                label: "bench".into(),
+            },
+        )
+        .await
+        .map_err(err)?
+        .token;
+    let state = civitas_web::AppState::new(p.clone(), web_settings(Some(peers)));
+    Ok((serve_main(&state).await?, p, token))
+}
+
+/// The loopback PKI, written to `dir`: a node CA and one node certificate (server and client
+/// purpose, 127.0.0.1 and localhost) for A and for B.
+struct Pki {
+    ca: std::path::PathBuf,
+    a: (std::path::PathBuf, std::path::PathBuf),
+    b: (std::path::PathBuf, std::path::PathBuf),
+}
+
+fn pki(dir: &std::path::Path) -> anyhow::Result<Pki> {
+    let ca_key = rcgen::KeyPair::generate()?;
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "bench node CA");
+    ca.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_pem = ca.self_signed(&ca_key)?.pem();
+    let issuer = rcgen::Issuer::from_params(&ca, &ca_key);
+    let write = |name: &str, text: &str| -> anyhow::Result<std::path::PathBuf> {
+        let p = dir.join(name);
+        std::fs::write(&p, text)?;
+        Ok(p)
+    };
+    let node = |name: &str| -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+        let key = rcgen::KeyPair::generate()?;
+        let mut params =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])?;
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, format!("bench node {name}"));
+        params.extended_key_usages = vec![
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let cert = params.signed_by(&key, &issuer)?;
+        Ok((
+            write(&format!("{name}.pem"), &cert.pem())?,
+            write(&format!("{name}.key"), &key.serialize_pem())?,
+        ))
+    };
+    Ok(Pki {
+        ca: write("ca.pem", &ca_pem)?,
+        a: node("a")?,
+        b: node("b")?,
+    })
+}
+
+fn identity(
+    pki: &Pki,
+    me: &(std::path::PathBuf, std::path::PathBuf),
+) -> anyhow::Result<civitas_web::exchange::peers::NodeIdentity> {
+    Ok(civitas_web::exchange::peers::NodeIdentity {
+        cert_pem: std::fs::read(&me.0)?,
+        key_pem: std::fs::read(&me.1)?,
+        ca_pem: std::fs::read(&pki.ca)?,
+    })
+}
+
+fn peer_spec(
+    name: &str,
+    addr: std::net::SocketAddr,
+    member: &str,
+    cert: &std::path::Path,
+) -> anyhow::Result<civitas_web::exchange::peers::PeerSpec> {
+    Ok(civitas_web::exchange::peers::PeerSpec {
+        name: name.into(),
+        url: format!("https://{addr}"),
+        members: vec![member.into()],
+        fingerprint: String::new(),
+        certificate_pem: Some(std::fs::read(cert)?),
+        timeout: Duration::from_secs(10),
+    })
+}
+
+/// A free loopback port (bound and released).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// nginx in the shape of two nodes: a plain listener proxying over mutual TLS (A's node
+/// certificate, B's verified against the CA) to a TLS listener that requires a client
+/// certificate of the CA and proxies to the provider; keep-alive on both upstreams.
+fn start_nginx(
+    nginx: &str,
+    dir: &std::path::Path,
+    pki: &Pki,
+    provider: &str,
+) -> anyhow::Result<(std::process::Child, String)> {
+    let (front, back) = (free_port()?, free_port()?);
+    let provider = provider
+        .trim_start_matches("http://")
+        .trim_end_matches("/api")
+        .to_string();
+    let d = dir.display();
+    let p = |x: &std::path::Path| x.display().to_string();
+    let conf = format!(
+        "worker_processes 2;\nerror_log {d}/nginx-error.log warn;\npid {d}/nginx.pid;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+           upstream node_b {{ server 127.0.0.1:{back}; keepalive 64; }}\n\
+           upstream provider {{ server {provider}; keepalive 64; }}\n\
+           server {{ listen 127.0.0.1:{front};\n\
+             location / {{ proxy_pass https://node_b; proxy_http_version 1.1; proxy_set_header Connection \"\";\n\
+               proxy_ssl_certificate {a_cert}; proxy_ssl_certificate_key {a_key};\n\
+               proxy_ssl_trusted_certificate {ca}; proxy_ssl_verify on; proxy_ssl_name localhost;\n\
+               proxy_ssl_session_reuse on; }} }}\n\
+           server {{ listen 127.0.0.1:{back} ssl;\n\
+             ssl_certificate {b_cert}; ssl_certificate_key {b_key};\n\
+             ssl_client_certificate {ca}; ssl_verify_client on;\n\
+             location / {{ proxy_pass http://provider; proxy_http_version 1.1; proxy_set_header Connection \"\"; }} }}\n\
+         }}\n",
+        a_cert = p(&pki.a.0),
+        a_key = p(&pki.a.1),
+        b_cert = p(&pki.b.0),
+        b_key = p(&pki.b.1),
+        ca = p(&pki.ca),
+    );
+    let file = dir.join("nginx.conf");
+    std::fs::write(&file, conf)?;
+    let child = std::process::Command::new(nginx)
+        .arg("-c")
+        .arg(&file)
+        .arg("-p")
+        .arg(dir)
+        .args(["-g", "daemon off;"])
+        .spawn()?;
+    Ok((child, format!("http://127.0.0.1:{front}/api/echo")))
 }
 
 /// N calls from C concurrent callers; returns (elapsed, latencies).
@@ -252,60 +443,162 @@ async fn run(
     Ok((started.elapsed(), all))
 }
 
+/// One measured path.
+struct Row {
+    name: &'static str,
+    callers: usize,
+    elapsed: Duration,
+    lat: Latencies,
+}
+
 pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let a = args(rest)?;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir()?;
+    let (dir_a, dir_b, dir_pki) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("pki"),
+    );
+    for d in [&dir_a, &dir_b, &dir_pki] {
+        std::fs::create_dir_all(d)?;
+    }
+    let pki = pki(&dir_pki)?;
     let base = provider().await?;
-    let (civitas, p, token) = gateway(dir.path(), &base).await?;
-    let token = Some(token.as_str());
+
+    // Node B's exchange TLS listener (node certificate; clients of the node CA), and the pins.
+    let tls_b = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr_b = tls_b.local_addr()?;
+    let addr_a = std::net::SocketAddr::from(([127, 0, 0, 1], free_port()?));
+    let table = |me: &(std::path::PathBuf, std::path::PathBuf), peer| {
+        civitas_web::exchange::peers::PeerTable::new(&identity(&pki, me)?, &[peer], None)
+            .map(Arc::new)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    let table_b = table(
+        &pki.b,
+        peer_spec("node-a", addr_a, "TW/GOV/380130000C", &pki.a.0)?,
+    )?;
+    let table_a = table(
+        &pki.a,
+        peer_spec("node-b", addr_b, "TW/GOV/380290000H", &pki.b.0)?,
+    )?;
+    let (civitas_b, p_b, token_b, state_b) = gateway(&dir_b, &base, table_b).await?;
+    let config = civitas_web::exchange::tls::server_config_with_node_ca(
+        &pki.b.0,
+        &pki.b.1,
+        &pki.ca,
+        Some(&pki.ca),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(civitas_web::exchange::tls::serve(
+        tls_b,
+        config,
+        civitas_web::exchange_app(state_b),
+        cancel.clone(),
+    ));
+    let (civitas_a, p_a, token_a) = node_a(&dir_a, table_a).await?;
+    let nginx = match &a.nginx {
+        Some(path) => Some(start_nginx(path, dir.path(), &pki, &base)?),
+        None => None,
+    };
+    // nginx needs a moment to bind.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(a.concurrency * 2)
+        .tcp_nodelay(true)
         .build()?;
     let body = vec![b'x'; a.body];
     let direct = format!("{base}/echo");
-    let through = format!("{civitas}/r1/{SERVICE}/echo");
-    // Warm up both paths (connections, caches).
-    run(&client, &direct, None, &body, 500, a.concurrency).await?;
-    run(&client, &through, token, &body, 500, a.concurrency).await?;
-    let (d_time, d_lat) = run(&client, &direct, None, &body, a.requests, a.concurrency).await?;
-    let (g_time, g_lat) = run(&client, &through, token, &body, a.requests, a.concurrency).await?;
-    let rate = |n: usize, t: Duration| n as f64 / t.as_secs_f64();
-    let logged = p
-        .stores
-        .exchange
-        .messages(
-            &civitas_core::exchange::MessageFilter::default(),
-            civitas_core::page::PageRequest::new(Some(1), Some(1)),
-        )
-        .await
-        .map_err(err)?
-        .total;
-    println!(
-        "\n### Exchange gateway, provider face ({} requests of {} bytes, {} concurrent callers, loopback)\n",
-        a.requests, a.body, a.concurrency
-    );
-    println!("| path | requests/s | p50 | p95 | p99 |");
-    println!("|---|---:|---:|---:|---:|");
-    for (name, t, l) in [
-        ("provider called directly", d_time, &d_lat),
+    let one = format!("{civitas_b}/r1/{SERVICE}/echo");
+    let two = format!("{civitas_a}/r1/{SERVICE}/echo");
+    let mut paths: Vec<(&'static str, String, Option<String>)> = vec![
+        ("provider called directly", direct, None),
         (
-            "through civitas `/r1` (check, forward, log)",
-            g_time,
-            &g_lat,
+            "one node (B's `/r1`: check, forward, log)",
+            one,
+            Some(token_b),
         ),
-    ] {
+        (
+            "two nodes (A → mutual TLS → B, both log)",
+            two,
+            Some(token_a),
+        ),
+    ];
+    if let Some((_, url)) = &nginx {
+        paths.push((
+            "nginx → mutual TLS → nginx (plain reverse proxies)",
+            url.clone(),
+            None,
+        ));
+    }
+    let mut rows = Vec::new();
+    for callers in [1, a.concurrency] {
+        let requests = if callers == 1 {
+            (a.requests / 5).max(200)
+        } else {
+            a.requests
+        };
+        for (name, url, token) in &paths {
+            let token = token.as_deref();
+            // Warm up (connections, caches), then measure.
+            run(&client, url, token, &body, 300, callers).await?;
+            let (elapsed, lat) = run(&client, url, token, &body, requests, callers).await?;
+            rows.push(Row {
+                name,
+                callers,
+                elapsed,
+                lat,
+            });
+        }
+    }
+    cancel.cancel();
+    if let Some((mut child, _)) = nginx {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let logged = |p: Platform| async move {
+        p.stores
+            .exchange
+            .messages(
+                &civitas_core::exchange::MessageFilter::default(),
+                civitas_core::page::PageRequest::new(Some(1), Some(1)),
+            )
+            .await
+            .map(|m| m.total)
+            .map_err(err)
+    };
+    let (logged_a, logged_b) = (logged(p_a).await?, logged(p_b).await?);
+    println!(
+        "\n### Exchange gateway ({} bytes a call, loopback; {} requests with {} callers, {} with 1)\n",
+        a.body,
+        a.requests,
+        a.concurrency,
+        (a.requests / 5).max(200)
+    );
+    println!("| path | callers | requests/s | p50 | p95 | p99 | p50 added |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        let direct = rows
+            .iter()
+            .find(|d| d.callers == r.callers)
+            .map(|d| d.lat.median())
+            .unwrap_or_default();
         println!(
-            "| {name} | {:.0} | {} | {} | {} |",
-            rate(l.len(), t),
-            ms(l.median()),
-            ms(l.percentile(95.0)),
-            ms(l.percentile(99.0))
+            "| {} | {} | {:.0} | {} | {} | {} | {} |",
+            r.name,
+            r.callers,
+            r.lat.len() as f64 / r.elapsed.as_secs_f64(),
+            ms(r.lat.median()),
+            ms(r.lat.percentile(95.0)),
+            ms(r.lat.percentile(99.0)),
+            ms(r.lat.median().saturating_sub(direct))
         );
     }
     println!(
-        "\nAdded latency at p50: {}. Message-log rows written: {logged} (warm-up included).",
-        ms(g_lat.median().saturating_sub(d_lat.median()))
+        "\nMessage-log rows written (warm-up included): node A {logged_a}, node B {logged_b}."
     );
     Ok(())
 }

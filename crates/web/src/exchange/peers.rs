@@ -99,7 +99,13 @@ pub struct PeerTable {
     peers: Vec<Peer>,
     upstream: Option<Peer>,
     node_ca: Option<Arc<dyn ClientCertVerifier>>,
+    /// Pinned certificates found to chain to the node CA, and when: checked again after
+    /// [`VERIFIED_FOR`] (the handshake checks validity on every new connection anyway).
+    verified: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
+
+/// How long a node certificate's chain check is remembered.
+const VERIFIED_FOR: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for PeerTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -349,6 +355,7 @@ impl PeerTable {
             peers: built,
             upstream,
             node_ca: Some(node_ca),
+            verified: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -369,10 +376,23 @@ impl PeerTable {
     pub fn calling_node(&self, der: &[u8]) -> Option<Result<&Peer, RestFault>> {
         let fingerprint = civitas_core::random::sha256_hex(der);
         let peer = self.peers.iter().find(|p| p.fingerprint == fingerprint)?;
-        let chained = self.node_ca.as_ref().is_some_and(|v| {
-            v.verify_client_cert(&CertificateDer::from(der), &[], UnixTime::now())
-                .is_ok()
-        });
+        let fresh = self
+            .verified
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&fingerprint).copied())
+            .is_some_and(|at| at.elapsed() < VERIFIED_FOR);
+        let chained = fresh
+            || self.node_ca.as_ref().is_some_and(|v| {
+                v.verify_client_cert(&CertificateDer::from(der), &[], UnixTime::now())
+                    .is_ok()
+            });
+        if chained
+            && !fresh
+            && let Ok(mut m) = self.verified.lock()
+        {
+            m.insert(fingerprint, std::time::Instant::now());
+        }
         Some(if chained {
             Ok(peer)
         } else {

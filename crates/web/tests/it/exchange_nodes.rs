@@ -534,3 +534,57 @@ async fn done_when_two_nodes_exchange_over_mutual_tls_under_the_providers_grant_
         "nothing else reached the provider"
     );
 }
+
+#[tokio::test]
+async fn a_peer_whose_certificate_is_not_the_pinned_one_is_never_sent_the_call() {
+    let n = two_nodes().await;
+    let transport = steward("lin.transport", TRANSPORT);
+    n.b.platform()
+        .sharing()
+        .decide(&transport, n.request_id, Decision::Approve { days: None })
+        .await
+        .unwrap();
+    grant(&n, None).await;
+    // A node A' of the same CA that pins another certificate for B (e.g. B's old one).
+    let cert = node_cert(&n.node_ca, "civitas node A' (police)");
+    let old_b = node_cert(&n.node_ca, "civitas node B (transport), replaced");
+    let table = PeerTable::new(
+        &identity(&cert, &n.node_ca),
+        &[peer("node-b", n.b_tls, "TW/GOV/380290000H", pin(&old_b))],
+        None,
+    )
+    .unwrap();
+    let a2 = TestApp::spawn_with(WebSettings {
+        exchange_peers: Some(Arc::new(table)),
+        ..WebSettings::default()
+    })
+    .await;
+    let token = a2
+        .platform()
+        .exchange()
+        .issue_token(
+            &steward("chang.police", POLICE),
+            &CredentialInput {
+                client: CLIENT.into(),
+                agency: Some(AgencyCode::parse(POLICE).unwrap()),
+                subsystem_name: None,
+                label: "test system".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .token;
+    let r = http()
+        .get(a2.url(&format!("/r1/{SERVICE}/stops/12")))
+        .header("x-road-client", CLIENT)
+        .header(TOKEN, &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused(r).await, "Server.ClientProxy.NetworkError");
+    assert_eq!(n.calls.load(Ordering::SeqCst), 0);
+    // The same call through A, which pins B's real certificate, goes through.
+    let r = call_a(&n, &n.token, CLIENT, "/stops/12").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(n.calls.load(Ordering::SeqCst), 1);
+}
