@@ -506,9 +506,11 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
     // nginx needs a moment to bind.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
+    // A path that never answers fails the run instead of hanging it.
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(a.concurrency * 2)
         .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
         .build()?;
     let body = vec![b'x'; a.body];
     let direct = format!("{base}/echo");
