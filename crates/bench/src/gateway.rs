@@ -558,7 +558,10 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
     }
     cancel.cancel();
     if let Some((mut child, _)) = nginx {
-        let _ = child.kill();
+        // SIGTERM: the nginx master stops its workers (SIGKILL would leave them running).
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         let _ = child.wait();
     }
     let logged = |p: Platform| async move {
