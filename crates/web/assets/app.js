@@ -1,5 +1,10 @@
 // civitas: the small amount of JavaScript the pages use. Everything works without it;
 // it adds the CSRF header to htmx requests, confirmation prompts, and charts.
+// The x series' name in chart legends, in the page's language (uPlot's default is "Time").
+function civitasDayLabel() {
+  return document.documentElement.lang === "en" ? "Date" : "日期";
+}
+
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -49,7 +54,7 @@
       height: 220,
       scales: { x: { time: true } },
       series: [
-        {},
+        { label: civitasDayLabel() },
         { label: activity.getAttribute("data-label-logins"), stroke: css("--accent") || "#0b4f8a", width: 2, fill: "rgba(11,79,138,0.08)" },
         { label: activity.getAttribute("data-label-changes"), stroke: css("--warn") || "#a15c00", width: 2 }
       ],
@@ -72,7 +77,7 @@
     width: Math.max(320, el.clientWidth || 640),
     height: 220,
     scales: { x: { time: true }, y: { range: [0, 100] } },
-    series: [{}, { label: el.getAttribute("data-label"), stroke: "#1a7f37", width: 2, fill: "rgba(26,127,55,0.08)" }],
+    series: [{ label: civitasDayLabel() }, { label: el.getAttribute("data-label"), stroke: "#1a7f37", width: 2, fill: "rgba(26,127,55,0.08)" }],
     axes: [{}, { size: 56, values: function (u, v) { return v.map(function (x) { return x + "%"; }); } }]
   }, [xs, ys], el);
 })();
@@ -91,7 +96,7 @@
     height: 220,
     scales: { x: { time: true } },
     series: [
-      {},
+      { label: civitasDayLabel() },
       { label: el.getAttribute("data-label-views"), stroke: "#0b4f8a", width: 2, fill: "rgba(11,79,138,0.08)" },
       { label: el.getAttribute("data-label-downloads"), stroke: "#a15c00", width: 2 },
       { label: el.getAttribute("data-label-api"), stroke: "#1a7f37", width: 2 }
@@ -140,7 +145,7 @@
     height: 240,
     scales: { x: { time: true } },
     series: [
-      {},
+      { label: civitasDayLabel() },
       { label: el.getAttribute("data-label-total"), stroke: "#3d6fa8", width: 2, fill: "rgba(61,111,168,0.08)" },
       { label: el.getAttribute("data-label-high"), stroke: "#b42318", width: 2 },
       { label: el.getAttribute("data-label-medium"), stroke: "#b77900", width: 1 }
@@ -165,7 +170,7 @@
     height: 260,
     scales: { x: { time: false, range: [-0.5, rows.length - 0.5] } },
     series: [
-      {},
+      { label: civitasDayLabel() },
       { label: el.getAttribute("data-label-open"), stroke: "#3d6fa8", fill: "rgba(61,111,168,0.6)", paths: bars([0.25, 40], -1) },
       { label: el.getAttribute("data-label-overdue"), stroke: "#b42318", fill: "rgba(180,35,24,0.6)", paths: bars([0.25, 40], 0) },
       { label: el.getAttribute("data-label-verified"), stroke: "#2e7d32", fill: "rgba(46,125,50,0.6)", paths: bars([0.25, 40], 1) }
@@ -191,7 +196,7 @@
     height: 220,
     scales: { x: { time: true } },
     series: [
-      {},
+      { label: civitasDayLabel() },
       { label: el.getAttribute("data-label-calls"), stroke: "#0b4f8a", width: 2, fill: "rgba(11,79,138,0.08)" },
       { label: el.getAttribute("data-label-client"), stroke: "#a15c00", width: 2 },
       { label: el.getAttribute("data-label-server"), stroke: "#b42318", width: 2 }
@@ -214,7 +219,7 @@
     height: 220,
     scales: { x: { time: true }, y: { distr: 3 } },
     series: [
-      {},
+      { label: civitasDayLabel() },
       { label: el.getAttribute("data-label-p50"), stroke: "#1a7f37", width: 2, spanGaps: false },
       { label: el.getAttribute("data-label-p95"), stroke: "#a15c00", width: 2, spanGaps: false }
     ],
