@@ -96,6 +96,11 @@ pub struct ExchangeSettings {
     pub peers: Vec<PeerSettings>,
     /// Time-stamping and OCSP (`[exchange.trust]`); off while `tsa_urls` is empty.
     pub trust: TrustSettings,
+    /// Keep message bodies in the signed message log (X-Road's `message-body-logging`).
+    pub body_logging: bool,
+    /// Subsystems (`INSTANCE/CLASS/CODE/SUBSYSTEM`, client or provider) whose bodies are never
+    /// kept; the signature still covers them.
+    pub body_logging_off: Vec<String>,
 }
 
 /// `[exchange.trust]`: the RFC 3161 time-stamping authorities and the OCSP responder the
@@ -126,6 +131,21 @@ pub struct TrustSettings {
     pub ocsp_freshness_secs: i64,
     /// How often to ask the responder.
     pub ocsp_interval_secs: i64,
+    /// The members' signing keys (`[[exchange.trust.signers]]`): each request and response of
+    /// a member this node serves is signed with its key (XAdES, RSA-SHA512).
+    pub signers: Vec<SignerSettings>,
+}
+
+/// One `[[exchange.trust.signers]]` entry: a member's signing key.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignerSettings {
+    /// The member, `INSTANCE/CLASS/CODE`.
+    pub member: String,
+    /// Its signing certificate, PEM (issued by `ocsp_issuer_file` when OCSP is on).
+    pub cert_file: String,
+    /// Its RSA private key, PEM (PKCS #8 or PKCS #1); never logged.
+    pub key_file: String,
 }
 
 impl Default for TrustSettings {
@@ -143,6 +163,7 @@ impl Default for TrustSettings {
             ocsp_responder_file: String::new(),
             ocsp_freshness_secs: civitas_core::exchange::asic::conf::DEFAULT_OCSP_FRESHNESS_SECONDS,
             ocsp_interval_secs: m::DEFAULT_OCSP_INTERVAL_SECS,
+            signers: Vec::new(),
         }
     }
 }
@@ -154,6 +175,32 @@ impl TrustSettings {
 
     /// Check the keys agree, without reading the files (`civitas config show` works anywhere).
     pub fn check(&self) -> Result<(), String> {
+        if !self.signers.is_empty() && !self.enabled() {
+            return Err(
+                "[[exchange.trust.signers]] needs tsa_urls: signed messages must be time-stamped"
+                    .into(),
+            );
+        }
+        for s in &self.signers {
+            civitas_core::exchange::id::ClientId::parse_path(
+                s.member.trim(),
+                civitas_core::exchange::id::CharRule::Strict,
+            )
+            .ok()
+            .filter(|c| c.id.subsystem.is_none())
+            .ok_or_else(|| {
+                format!(
+                    "[[exchange.trust.signers]] member = {:?}: use INSTANCE/CLASS/CODE (a member, not a subsystem)",
+                    s.member
+                )
+            })?;
+            if s.cert_file.trim().is_empty() || s.key_file.trim().is_empty() {
+                return Err(format!(
+                    "[[exchange.trust.signers]] {}: cert_file and key_file are needed (PEM)",
+                    s.member
+                ));
+            }
+        }
         let url_ok = |u: &str| u.starts_with("http://") || u.starts_with("https://");
         if !self.enabled() {
             if !self.ocsp_url.trim().is_empty() {
@@ -315,6 +362,8 @@ impl Default for ExchangeSettings {
             upstream_fingerprint: String::new(),
             peers: Vec::new(),
             trust: TrustSettings::default(),
+            body_logging: true,
+            body_logging_off: Vec::new(),
         }
     }
 }
@@ -740,28 +789,11 @@ max_uri_len = 2000
 # cert_file = "/etc/civitas/exchange/server.pem"
 # key_file = "/etc/civitas/exchange/server.key"
 # client_ca_file = "/etc/civitas/exchange/client-ca.pem"
-
-[exchange.trust]
-# RFC 3161 time-stamping of the message log and OCSP status of the gateway's certificate,
-# off while tsa_urls is empty. If time-stamping fails (every TSA) for longer than
-# acceptable_timestamp_failure_secs, /r1 refuses new calls with
-# Server.ServerProxy.LoggingFailed.TimestamperFailed until a time-stamp succeeds again.
-# tsa_urls = ["http://tsa.example.gov.tw/tsa"]
-# The TSA certificate(s), PEM: tokens must be signed by one of them.
-# tsa_cert_file = "/etc/civitas/exchange/tsa.pem"
-timestamp_interval_secs = 60
-acceptable_timestamp_failure_secs = 14400
-request_timeout_secs = 20
-# The OCSP responder asked about the gateway's certificate (ocsp_cert_file, or [exchange]
-# cert_file when empty), issued by ocsp_issuer_file; ocsp_responder_file optionally names
-# responder certificates trusted besides the issuer's own and its delegates.
-# ocsp_url = "http://ocsp.example.gov.tw"
-# ocsp_cert_file = ""
-# ocsp_issuer_file = "/etc/civitas/exchange/issuer.pem"
-# ocsp_responder_file = ""
-ocsp_freshness_secs = 3600
-ocsp_interval_secs = 1200
-#
+# Message bodies in the signed message log (attachment1 of the ASiC-E export). Off for a
+# subsystem (client or provider) in body_logging_off: its bodies are not kept, the signature
+# still covers them and the log keeps their hash.
+body_logging = true
+body_logging_off = []
 # Between nodes (the consumer face): a system calls /r1 on its own node; a call to a provider
 # member another node serves is relayed to that node over mutual TLS (X-Road-Client, X-Road-Id,
 # X-Road-Request-Id and the request hash, checked on the answer); the providing node's grant
@@ -784,6 +816,39 @@ ocsp_interval_secs = 1200
 # members = ["TW/GOV/380290000H"]
 # fingerprint = "3f:a1:…"
 # timeout_seconds = 30
+
+[exchange.trust]
+# RFC 3161 time-stamping of the message log and OCSP status of the gateway's certificate,
+# off while tsa_urls is empty. If time-stamping fails (every TSA) for longer than
+# acceptable_timestamp_failure_secs, /r1 refuses new calls with
+# Server.ServerProxy.LoggingFailed.TimestamperFailed until a time-stamp succeeds again.
+# tsa_urls = ["http://tsa.example.gov.tw/tsa"]
+# The TSA certificate(s), PEM: tokens must be signed by one of them.
+# tsa_cert_file = "/etc/civitas/exchange/tsa.pem"
+timestamp_interval_secs = 60
+acceptable_timestamp_failure_secs = 14400
+request_timeout_secs = 20
+# The OCSP responder asked about the gateway's certificate (ocsp_cert_file, or [exchange]
+# cert_file when empty), issued by ocsp_issuer_file; ocsp_responder_file optionally names
+# responder certificates trusted besides the issuer's own and its delegates.
+# ocsp_url = "http://ocsp.example.gov.tw"
+# ocsp_cert_file = ""
+# ocsp_issuer_file = "/etc/civitas/exchange/issuer.pem"
+# ocsp_responder_file = ""
+ocsp_freshness_secs = 3600
+ocsp_interval_secs = 1200
+# The members' signing keys: each request and response of a member this node serves is signed
+# with its key in X-Road's XAdES profile (RSA-SHA512) with the certificate's OCSP response
+# embedded, logged with its batch time-stamp, and exported as ASiC-E from the message log.
+# With ocsp_url set, a certificate that is revoked, unknown or without a fresh answer signs
+# nothing, and its member's calls are refused (Server.ServerProxy.CannotCreateSignature).
+# The certificate names the member as X-Road's FiVRK profile does: CN = member code,
+# serialNumber = INSTANCE/SERVER/CLASS.
+# [[exchange.trust.signers]]
+# member = "TW/GOV/380130000C"
+# cert_file = "/etc/civitas/exchange/sign-380130000C.pem"
+# key_file = "/etc/civitas/exchange/sign-380130000C.key"
+
 "#;
 
 /// Values given on the command line (highest precedence).
@@ -870,6 +935,17 @@ pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Set
     settings.exchange.tls_listener()?;
     settings.exchange.trust.check()?;
     settings.exchange.nodes()?;
+    for s in &settings.exchange.body_logging_off {
+        civitas_core::exchange::id::ClientId::parse_path(
+            s.trim(),
+            civitas_core::exchange::id::CharRule::Lenient,
+        )
+        .ok()
+        .filter(|c| c.id.subsystem.is_some())
+        .ok_or_else(|| {
+            format!("[exchange] body_logging_off: {s:?} is not INSTANCE/CLASS/CODE/SUBSYSTEM")
+        })?;
+    }
     let instance = &settings.exchange.instance;
     if instance.is_empty()
         || !instance
@@ -921,6 +997,13 @@ impl Settings {
             exchange_instance: self.exchange.instance.clone(),
             exchange_globalconf_dir: self.data_dir.join("exchange").join("globalconf"),
             exchange_peers: None,
+            exchange_body_logging: self.exchange.body_logging,
+            exchange_body_logging_off: self
+                .exchange
+                .body_logging_off
+                .iter()
+                .map(|s| s.trim().to_string())
+                .collect(),
         }
     }
 }

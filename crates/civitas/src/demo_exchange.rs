@@ -102,6 +102,7 @@ async fn log(
         finished_at: at.add(Duration::milliseconds(call.duration_ms)),
         duration_us: call.duration_ms * 1000,
         error_type,
+        evidence: Vec::new(),
     };
     p.exchange().log(&record).await;
     Ok(())

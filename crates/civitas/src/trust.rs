@@ -12,6 +12,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use civitas_core::exchange::asic::sign::SigningKey;
+use civitas_core::exchange::id::{CharRule, ClientId};
 use civitas_core::exchange::trust::material::{load_cert, load_certs};
 use civitas_core::exchange::trust::{OcspConfig, TrustConfig, TrustMonitor};
 use civitas_web::AppState;
@@ -69,7 +71,36 @@ pub fn trust_config(exchange: &ExchangeSettings) -> Result<Option<TrustConfig>, 
             interval_secs: t.ocsp_interval_secs,
         })
     };
+    let mut signers = Vec::new();
+    for sig in &t.signers {
+        let member = ClientId::parse_path(sig.member.trim(), CharRule::Strict)
+            .map_err(|e| format!("[[exchange.trust.signers]] member: {e}"))?
+            .id;
+        let read = |p: &str, what: &str| {
+            std::fs::read(path(p)).map_err(|e| {
+                format!(
+                    "[[exchange.trust.signers]] {member}: {what} {} cannot be read: {e}",
+                    p.trim()
+                )
+            })
+        };
+        let key = SigningKey::from_pem(
+            member.clone(),
+            &read(&sig.key_file, "key_file")?,
+            &read(&sig.cert_file, "cert_file")?,
+        )
+        .map_err(|e| format!("[[exchange.trust.signers]] {member}: {e}"))?;
+        if let Some(o) = &ocsp
+            && !key.certificate().is_issued_by(&o.issuer)
+        {
+            return Err(format!(
+                "[[exchange.trust.signers]] {member}: the signing certificate is not issued by ocsp_issuer_file, so its status cannot be asked"
+            ));
+        }
+        signers.push(Arc::new(key));
+    }
     Ok(Some(TrustConfig {
+        signers,
         tsa_urls: t.tsa_urls.iter().map(|u| u.trim().to_string()).collect(),
         tsa_certs,
         timestamp_interval_secs: t.timestamp_interval_secs,
@@ -141,6 +172,10 @@ pub fn start(
                         if let Ok(answer) = ocsp.refresh_ocsp().await {
                             tracing::info!(status = answer.status.as_str(), "OCSP status refreshed");
                         }
+                        if !ocsp.config().signers.is_empty() {
+                            let good = ocsp.refresh_signer_ocsp().await;
+                            tracing::info!(good, signers = ocsp.config().signers.len(), "signing certificates' OCSP status refreshed");
+                        }
                     }
                 }
             }
@@ -149,6 +184,7 @@ pub fn start(
     tracing::info!(
         tsas = monitor.config().tsa_urls.len(),
         ocsp = monitor.config().ocsp.is_some(),
+        signers = monitor.config().signers.len(),
         "exchange trust services started"
     );
     Ok(())

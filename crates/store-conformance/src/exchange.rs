@@ -297,6 +297,7 @@ pub async fn an_exchange_grant_answers_a_sharing_approval_and_ends_with_it(store
             finished_at: p.now().add(time::Duration::milliseconds(n + 3)),
             duration_us: 3000,
             error_type: (status == 500).then(|| "Server.ServerProxy.ServiceFailed".into()),
+            evidence: Vec::new(),
         })
         .await;
     }
@@ -366,6 +367,7 @@ pub async fn an_exchange_grant_answers_a_sharing_approval_and_ends_with_it(store
             finished_at: at,
             duration_us,
             error_type: (status == 403).then(|| "Client.BadRequest".into()),
+            evidence: Vec::new(),
         })
         .await;
     }
@@ -443,6 +445,7 @@ pub async fn an_exchange_grant_answers_a_sharing_approval_and_ends_with_it(store
         finished_at: p.now(),
         duration_us: 900,
         error_type: None,
+        evidence: Vec::new(),
     };
     let request = evidence(MessageSide::Request, None);
     let response = evidence(MessageSide::Response, Some(b"{\"cases\": 3}"));

@@ -218,8 +218,10 @@ fn load_grants(conn: &Connection, filter: &str, params: &Params) -> DomainResult
         .map_err(db_err)
 }
 
+/// Read from `exchange_messages m`; the last column lists the sides with signed evidence.
 const MESSAGE_COLUMNS: &str = "id, xroad_id, request_id, client, service, agency, endpoint, method, path, status, \
-     request_hash, response_hash, started_at, finished_at, duration_us, error_type";
+     request_hash, response_hash, started_at, finished_at, duration_us, error_type, \
+     (SELECT group_concat(ev.side) FROM exchange_evidence ev WHERE ev.message_id = m.id)";
 
 fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
     let agency_code: Option<String> = r.get(5)?;
@@ -240,6 +242,12 @@ fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
         finished_at: ts(r.get(13)?)?,
         duration_us: r.get(14)?,
         error_type: r.get(15)?,
+        evidence: r
+            .get::<_, Option<String>>(16)?
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(MessageSide::parse)
+            .collect(),
     })
 }
 
@@ -566,7 +574,7 @@ impl ExchangeStore for SqliteStore {
         self.pool
             .read(move |conn| {
                 conn.query_row(
-                    &format!("SELECT {MESSAGE_COLUMNS} FROM exchange_messages WHERE id = ?1"),
+                    &format!("SELECT {MESSAGE_COLUMNS} FROM exchange_messages m WHERE id = ?1"),
                     [id],
                     message_row,
                 )
@@ -846,7 +854,7 @@ impl ExchangeStore for SqliteStore {
                 let offset = params.len();
                 let mut stmt = conn
                     .prepare(&format!(
-                        "SELECT {MESSAGE_COLUMNS} FROM exchange_messages {sql}
+                        "SELECT {MESSAGE_COLUMNS} FROM exchange_messages m {sql}
                          ORDER BY started_at DESC, id DESC LIMIT ?{limit} OFFSET ?{offset}"
                     ))
                     .map_err(db_err)?;

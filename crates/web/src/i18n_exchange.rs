@@ -528,6 +528,35 @@ pub const TEXT: &[(&str, &str, &str)] = &[
         "Check the OCSP responder can be reached and that this machine's clock is right; if answers stay stale, contact the certification authority.",
     ),
     (
+        "exchange.trust_signer",
+        "機關簽章憑證",
+        "Member signing certificate",
+    ),
+    (
+        "exchange.trust_signer_action",
+        "此機關的簽章憑證狀態不是「有效」或已過期：在取得有效的 OCSP 回應前，此機關的交換呼叫一律拒絕（無法簽章）。請確認 OCSP 回應者可連線；憑證已撤銷時請向憑證機構申請新憑證並更新 [[exchange.trust.signers]] 設定。",
+        "This member's signing certificate is not good or its status is stale: until a good OCSP answer arrives, the member's exchange calls are refused (they cannot be signed). Check the OCSP responder can be reached; if the certificate is revoked, apply for a new one and update [[exchange.trust.signers]].",
+    ),
+    ("exchange.signer_valid_until", "憑證效期至", "valid until"),
+    ("exchange.evidence", "簽章證據", "Signed evidence"),
+    (
+        "exchange.evidence_none",
+        "未簽章（本節點未設定機關簽章金鑰，或呼叫遭拒）",
+        "not signed (this node has no member signing key, or the call was refused)",
+    ),
+    (
+        "exchange.evidence_download",
+        "下載 ASiC-E",
+        "Download ASiC-E",
+    ),
+    ("exchange.evidence_request", "請求", "request"),
+    ("exchange.evidence_response", "回應", "response"),
+    (
+        "exchange.evidence_hint",
+        "容器含簽章、憑證狀態與批次時戳，可在「驗證容器」頁或以 X-Road 驗證工具獨立驗證；尚未蓋時戳時請稍後再下載。",
+        "The container holds the signature, the certificate status and the batch time-stamp; check it on the Verify page or with X-Road's verifier. If it is not stamped yet, download it again shortly.",
+    ),
+    (
         "exchange.trust_revoked_action",
         "閘道憑證已被撤銷：請立即向憑證機構申請新憑證並更換，更換前其他機關會拒絕本閘道的簽章。",
         "The gateway's certificate is revoked: apply to the certification authority for a new one and replace it at once; until then other agencies will refuse the gateway's signatures.",

@@ -43,6 +43,10 @@ pub struct WebSettings {
     /// Other nodes (and the upstream security server) this node relays calls to, and
     /// recognises when they call; `None`: this node serves only its own providers.
     pub exchange_peers: Option<std::sync::Arc<crate::exchange::peers::PeerTable>>,
+    /// Keep message bodies in the signed message log.
+    pub exchange_body_logging: bool,
+    /// Subsystems (`INSTANCE/CLASS/CODE/SUBSYSTEM`) whose bodies are never kept.
+    pub exchange_body_logging_off: Vec<String>,
 }
 
 impl Default for WebSettings {
@@ -63,6 +67,8 @@ impl Default for WebSettings {
             exchange_instance: "TW".into(),
             exchange_globalconf_dir: std::path::PathBuf::from("./civitas-data/exchange/globalconf"),
             exchange_peers: None,
+            exchange_body_logging: true,
+            exchange_body_logging_off: Vec::new(),
         }
     }
 }

@@ -205,6 +205,8 @@ pub struct MessageRecord {
     pub finished_at: Timestamp,
     pub duration_us: i64,
     pub error_type: Option<String>,
+    /// The sides logged with signed evidence (exportable as ASiC-E); empty for unsigned calls.
+    pub evidence: Vec<MessageSide>,
 }
 
 /// Upper bounds of the latency histogram in [`TrafficHour::latency`], in milliseconds; the last

@@ -95,9 +95,14 @@ pub mod codes {
     pub const SERVICE_FAILED: &str = "ServiceFailed";
     pub const NETWORK_ERROR: &str = "NetworkError";
     pub const INTERNAL_ERROR: &str = "InternalError";
+    /// X-Road's `X_CANNOT_CREATE_SIGNATURE`: the member's signing key is missing or its
+    /// certificate is not good (OCSP).
+    pub const CANNOT_CREATE_SIGNATURE: &str = "CannotCreateSignature";
     pub const OUTDATED_GLOBALCONF: &str = "OutdatedGlobalConf";
     pub const INCONSISTENT_RESPONSE: &str = "InconsistentResponse";
     pub const TIMESTAMPER_FAILED: &str = "LoggingFailed.TimestamperFailed";
+    /// The message log could not be written (X-Road's `X_LOGGING_FAILED`).
+    pub const LOGGING_FAILED: &str = "LoggingFailed";
     /// Information-system authentication failed (`X_SSL_AUTH_FAILED`).
     pub const SSL_AUTHENTICATION_FAILED: &str = "SslAuthenticationFailed";
 }

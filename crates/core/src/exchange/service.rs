@@ -629,6 +629,50 @@ impl<'a> ExchangeService<'a> {
         Ok((message, evidence))
     }
 
+    /// One logged message of a call as an ASiC-E container (X-Road's layout: `message.xml`,
+    /// `attachment1`, `META-INF/signatures.xml`, the batch time-stamp with its hash chain), and
+    /// its file name. A call logged without signatures, or a side not signed here, is not found;
+    /// a record still waiting for its batch time-stamp is a conflict (try again after the next
+    /// time-stamping round).
+    pub async fn message_container(
+        &self,
+        caller: &Caller,
+        message_id: i64,
+        side: super::MessageSide,
+    ) -> DomainResult<(String, Vec<u8>)> {
+        let (message, evidence) = self.message_evidence(caller, message_id).await?;
+        let stored = evidence
+            .iter()
+            .find(|e| e.evidence.side == side)
+            .ok_or_else(|| DomainError::NotFound {
+                what: "signed message",
+                key: format!("{message_id}/{}", side.as_str()),
+            })?;
+        if stored.timestamp.is_none() {
+            return Err(DomainError::Conflict(Text::new(
+                "這筆訊息還在等待批次時戳（每分鐘左右一次），蓋上時戳後才能匯出可驗證的 ASiC-E 容器，請稍後再試。",
+                "this message is still waiting for its batch time-stamp (about once a minute); a verifiable ASiC-E container can be exported once it is stamped: try again shortly",
+            )));
+        }
+        let parts = super::asic::build::AsicParts::from_evidence(stored);
+        let bytes = super::asic::build::write_asice(&parts).map_err(|e| {
+            DomainError::Store(format!("the ASiC-E container cannot be written: {e}"))
+        })?;
+        let id: String = message
+            .xroad_id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(120)
+            .collect();
+        Ok((format!("{id}-{}.asice", side.as_str()), bytes))
+    }
+
     /// The transfer-record feed (calls after `after`, oldest first, at most 1,000 a page) of
     /// the services whose exchange the caller reads: the record T-Road's management platform
     /// will receive once its interface is published.

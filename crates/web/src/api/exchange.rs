@@ -10,7 +10,7 @@ use civitas_core::exchange::asic::hashchain;
 use civitas_core::exchange::rest::Endpoint;
 use civitas_core::exchange::{
     AccessGrant, CredentialInput, ExchangeCredential, GrantInput, LATENCY_BOUNDS_MS, MessageFilter,
-    MessageRecord, RegisteredService, ServiceInput, TrafficHour,
+    MessageRecord, MessageSide, RegisteredService, ServiceInput, TrafficHour,
 };
 use civitas_core::page::PageRequest;
 use civitas_core::text::Text;
@@ -396,6 +396,9 @@ pub struct MessageDto {
     pub duration_us: i64,
     /// e.g. `Server.ServerProxy.AccessDenied`; `null` when the call went through.
     pub error_type: Option<String>,
+    /// The sides (`request`, `response`) logged signed: each downloads as an ASiC-E container
+    /// from `/exchange/messages/{id}/asice?side=…`.
+    pub evidence: Vec<String>,
 }
 
 impl From<MessageRecord> for MessageDto {
@@ -417,6 +420,7 @@ impl From<MessageRecord> for MessageDto {
             finished_at: m.finished_at.to_rfc3339(),
             duration_us: m.duration_us,
             error_type: m.error_type,
+            evidence: m.evidence.iter().map(|s| s.as_str().to_string()).collect(),
         }
     }
 }
@@ -447,6 +451,54 @@ pub async fn log(
         .messages(&caller, filter, PageRequest::new(q.page, q.per_page))
         .await?;
     Ok(Json(Paged::from(page, MessageDto::from)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AsicQuery {
+    /// `request` or `response` (the default).
+    pub side: Option<String>,
+}
+
+/// One signed message of a logged call as an ASiC-E container in X-Road's layout, for
+/// `civitas exchange verify`, X-Road's own verifier, `xmlsec1` and `openssl ts -verify`
+/// (`read_exchange` for the service's agency). 409 while the record waits for its batch
+/// time-stamp.
+#[utoipa::path(get, path = "/exchange/messages/{id}/asice", tag = "exchange",
+    params(("id" = i64, Path, description = "message log id"), AsicQuery),
+    responses((status = 200, description = "the container", content_type = "application/vnd.etsi.asic-e+zip", body = Vec<u8>),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn message_asice(
+    State(state): State<AppState>,
+    ApiCaller { caller, .. }: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<AsicQuery>,
+) -> ApiResult<axum::response::Response> {
+    let side = match q.side.as_deref().map(str::trim) {
+        None | Some("") | Some("response") => MessageSide::Response,
+        Some("request") => MessageSide::Request,
+        Some(other) => {
+            return Err(DomainError::invalid(
+                "side",
+                Text::new(
+                    format!("side 必須是 request 或 response，收到「{other}」"),
+                    format!("side must be request or response, not {other:?}"),
+                ),
+            )
+            .into());
+        }
+    };
+    let (name, bytes) = state
+        .platform
+        .exchange()
+        .message_container(&caller, id, side)
+        .await?;
+    Ok(super::sharing::file_response(
+        bytes,
+        civitas_core::exchange::asic::ASIC_E_MIME_TYPE,
+        &name,
+    ))
 }
 
 /// A credential bound to a subsystem: how a caller of `/r1` proves it is that subsystem.
@@ -833,6 +885,25 @@ pub struct TrustHealthDto {
     /// `/r1` refuses new calls (`Server.ServerProxy.LoggingFailed.TimestamperFailed`).
     pub refusing: bool,
     pub ocsp: Option<OcspHealthDto>,
+    /// The members' signing keys and their certificates' OCSP status; a member whose
+    /// certificate is not `good` and fresh cannot sign, and its calls are refused.
+    pub signers: Vec<SignerHealthDto>,
+}
+
+/// One member signing key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignerHealthDto {
+    /// `INSTANCE/CLASS/CODE`.
+    pub member: String,
+    pub subject: String,
+    pub not_after: String,
+    /// `good`, `revoked` or `unknown`; absent before the first answer.
+    pub status: Option<String>,
+    pub this_update: Option<String>,
+    pub stale: bool,
+    pub error: Option<String>,
+    /// Messages can be signed now.
+    pub ok: bool,
 }
 
 impl From<Option<civitas_core::exchange::trust::TrustHealth>> for TrustHealthDto {
@@ -846,6 +917,7 @@ impl From<Option<civitas_core::exchange::trust::TrustHealth>> for TrustHealthDto
                 acceptable_timestamp_failure_secs: None,
                 refusing: false,
                 ocsp: None,
+                signers: Vec::new(),
             };
         };
         TrustHealthDto {
@@ -864,6 +936,20 @@ impl From<Option<civitas_core::exchange::trust::TrustHealth>> for TrustHealthDto
                 freshness_secs: o.freshness_secs,
                 stale: o.stale,
             }),
+            signers: h
+                .signers
+                .iter()
+                .map(|k| SignerHealthDto {
+                    member: k.member.clone(),
+                    subject: k.subject.clone(),
+                    not_after: k.not_after.to_rfc3339(),
+                    status: k.status.map(|s| s.as_str().to_string()),
+                    this_update: k.this_update.map(|t| t.to_rfc3339()),
+                    stale: k.stale,
+                    error: k.error.clone(),
+                    ok: k.ok(),
+                })
+                .collect(),
         }
     }
 }

@@ -181,6 +181,7 @@ pub fn routes(max_upload_bytes: usize) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(exchange::list_grants, exchange::create_grant))
         .routes(routes!(exchange::revoke_grant))
         .routes(routes!(exchange::log))
+        .routes(routes!(exchange::message_asice))
         .routes(routes!(
             exchange::list_credentials,
             exchange::issue_credential

@@ -13,6 +13,7 @@
 use axum::body::{Body, Bytes};
 use axum::http::Method;
 use axum::response::Response;
+use civitas_core::exchange::id::{ClientId, ServiceId};
 use civitas_core::exchange::rest::{self, FaultSide, RestFault, RestTarget, codes};
 
 use super::peers::Peer;
@@ -84,12 +85,29 @@ pub(super) async fn relay(
     request_headers: &[(String, String)],
     body: Bytes,
     call: &mut Call,
+    ids: (&ClientId, &ServiceId),
 ) -> Result<(Response, String), RestFault> {
     let headers = node_headers(request_headers, &call.request_id)?;
     let header_part = rest::request_header_part(method, target, &headers);
     let request_hash = rest::request_hash(&header_part, (!body.is_empty()).then_some(&body[..]));
     call.request_hash = Some(request_hash.clone());
     call.endpoint = Some(format!("→ {}", peer.name));
+    // The request leaves signed with the client member's key (the providing node signs the
+    // answer and logs it on its side).
+    if let Some(m) = super::signing::signer(state) {
+        let (client, service) = ids;
+        let signed = super::signing::sign(
+            &m,
+            client.member(),
+            civitas_core::exchange::MessageSide::Request,
+            header_part,
+            body.clone(),
+            super::signing::keep_body(state, client, service),
+            FaultSide::ClientProxy,
+        )
+        .await?;
+        call.evidence.push(signed);
+    }
 
     let verb = Method::from_bytes(method.as_bytes())
         .map_err(|_| client_fault(codes::INVALID_HTTP_METHOD, "unknown HTTP method"))?;

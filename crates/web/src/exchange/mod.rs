@@ -30,6 +30,7 @@ use crate::state::AppState;
 
 pub mod consumer;
 pub mod peers;
+mod signing;
 pub mod tls;
 
 pub use tls::ExchangePeer;
@@ -174,6 +175,8 @@ struct Call {
     request_hash: Option<String>,
     /// The error type of an error answer relayed from another node.
     relayed_error: Option<String>,
+    /// The signed messages to log with the call (empty: the node signs nothing).
+    evidence: Vec<civitas_core::exchange::MessageEvidence>,
 }
 
 impl Call {
@@ -201,6 +204,7 @@ impl Call {
             finished_at: finished,
             duration_us: i64::try_from(self.clock.elapsed().as_micros()).unwrap_or(i64::MAX),
             error_type: error.map(RestFault::error_type).or(self.relayed_error),
+            evidence: Vec::new(),
         }
     }
 }
@@ -235,13 +239,26 @@ async fn r1(State(state): State<AppState>, req: Request) -> Response {
         path: target.chars().take(2000).collect(),
         request_hash: None,
         relayed_error: None,
+        evidence: Vec::new(),
     };
     let detail = uuid();
     match handle(&state, &parts, body, &target, &mut call).await {
         Ok((response, response_hash)) => {
             let status = response.status().as_u16();
+            let evidence = std::mem::take(&mut call.evidence);
             let record = call.record(platform.now(), status, Some(response_hash), None);
-            platform.exchange().log(&record).await;
+            if evidence.is_empty() {
+                platform.exchange().log(&record).await;
+            } else if let Err(e) = platform.exchange().log_signed(&record, &evidence).await {
+                // X-Road answers LoggingFailed when the log cannot be written: the call's
+                // evidence would be lost.
+                tracing::error!(error = %e, xroad_id = %record.xroad_id, "exchange message log write failed");
+                let fault = server_fault(
+                    codes::LOGGING_FAILED,
+                    "the gateway cannot write its message log",
+                );
+                return fault_response(&fault, &detail, accept.as_deref());
+            }
             response
         }
         Err(fault) => {
@@ -384,7 +401,17 @@ async fn handle(
         call.agency = client_agency;
         check_trust(state)?;
         let body = read_body(state, parts, body).await?;
-        return consumer::relay(state, peer, &method, target, &request_headers, body, call).await;
+        return consumer::relay(
+            state,
+            peer,
+            &method,
+            target,
+            &request_headers,
+            body,
+            call,
+            (&client, &t.service),
+        )
+        .await;
     }
     // Metaservices: a service code of the gateway's own, addressed to the provider subsystem.
     if t.raw_path.is_empty()
@@ -417,6 +444,30 @@ async fn handle(
     let request_hash = rest::request_hash(&header_part, (!body.is_empty()).then_some(&body[..]));
     call.request_hash = Some(request_hash.clone());
 
+    // Evidence: the provider's key must be able to sign the answer before the call goes out,
+    // and a client calling this node has its request signed with its member's key here (a
+    // peer node's client was signed for on that node).
+    let signer = signing::signer(state);
+    let provider = t.service.owner.member();
+    let keep_body = signing::keep_body(state, &client, &t.service);
+    if let Some(m) = &signer {
+        m.ready(&provider)
+            .map_err(|e| signing::sign_fault(FaultSide::ServerProxy, &e))?;
+        if node.is_none() {
+            let signed = signing::sign(
+                m,
+                client.member(),
+                civitas_core::exchange::MessageSide::Request,
+                header_part,
+                body.clone(),
+                keep_body,
+                FaultSide::ClientProxy,
+            )
+            .await?;
+            call.evidence.push(signed);
+        }
+    }
+
     let (status, reason, provider_headers, provider_body) = forward(
         state,
         &decision.service,
@@ -439,6 +490,19 @@ async fn handle(
         &response_part,
         (!provider_body.is_empty()).then_some(&provider_body[..]),
     );
+    if let Some(m) = &signer {
+        let signed = signing::sign(
+            m,
+            provider,
+            civitas_core::exchange::MessageSide::Response,
+            response_part,
+            provider_body.clone(),
+            keep_body,
+            FaultSide::ServerProxy,
+        )
+        .await?;
+        call.evidence.push(signed);
+    }
     Ok((
         build_response(status, &out_headers, Body::from(provider_body)),
         response_hash,
@@ -863,6 +927,7 @@ async fn list_clients(State(state): State<AppState>, req: Request) -> Response {
         finished_at: state.platform.now(),
         duration_us: i64::try_from(clock.elapsed().as_micros()).unwrap_or(i64::MAX),
         error_type: None,
+        evidence: Vec::new(),
     };
     x.log(&record).await;
     ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()

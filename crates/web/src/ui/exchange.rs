@@ -593,6 +593,8 @@ pub struct MessageRow {
     pub duration_ms: String,
     pub request_hash: String,
     pub response_hash: String,
+    /// Sides logged signed (`request`, `response`): each downloads as ASiC-E.
+    pub evidence: Vec<&'static str>,
 }
 
 #[derive(Template)]
@@ -666,6 +668,7 @@ pub async fn log(
             duration_ms: format!("{:.1}", m.duration_us as f64 / 1000.0),
             request_hash: m.request_hash.unwrap_or_else(|| "—".into()),
             response_hash: m.response_hash.unwrap_or_else(|| "—".into()),
+            evidence: m.evidence.iter().map(|s| s.as_str()).collect(),
             xroad_id: m.xroad_id,
             request_id: m.request_id,
         })
@@ -773,6 +776,41 @@ fn trust_panel(state: &AppState, chrome: &Chrome) -> Option<TrustPanel> {
             },
         });
     }
+    for k in &h.signers {
+        let status_key = match k.status {
+            Some(civitas_core::exchange::trust::OcspStatus::Good) => "exchange.ocsp_good",
+            Some(civitas_core::exchange::trust::OcspStatus::Revoked) => "exchange.ocsp_revoked",
+            Some(civitas_core::exchange::trust::OcspStatus::Unknown) => "exchange.ocsp_unknown",
+            None => "exchange.ocsp_none",
+        };
+        let mut detail = format!(
+            "{}：{} · {} {}",
+            k.subject,
+            chrome.t(status_key),
+            chrome.t("exchange.signer_valid_until"),
+            chrome.datetime(k.not_after)
+        );
+        if let Some(t) = k.this_update {
+            detail.push_str(&format!(
+                " · {} {}",
+                chrome.t("exchange.ocsp_this_update"),
+                chrome.datetime(t)
+            ));
+        }
+        if k.stale {
+            detail.push_str(&format!(" · {}", chrome.t("exchange.ocsp_stale")));
+        }
+        rows.push(TrustRow {
+            kind_key: "exchange.trust_signer",
+            url: k.member.clone(),
+            ok: k.ok(),
+            last_success: chrome.opt_datetime(k.this_update),
+            last_failure: String::new(),
+            error: k.error.clone(),
+            detail: Some(detail),
+            action_key: "exchange.trust_signer_action",
+        });
+    }
     Some(TrustPanel {
         rows,
         refusing: h.refusing,
@@ -871,4 +909,33 @@ pub async fn readiness(State(state): State<AppState>, page: Page) -> ApiResult<R
         agencies,
         trust,
     })
+}
+
+/// `/exchange/log/{id}/{request|response}.asice`: a logged message's ASiC-E container.
+pub async fn container(
+    State(state): State<AppState>,
+    page: Page,
+    axum::extract::Path((id, file)): axum::extract::Path<(i64, String)>,
+) -> ApiResult<Response> {
+    let side = match file.as_str() {
+        "request.asice" => civitas_core::exchange::MessageSide::Request,
+        "response.asice" => civitas_core::exchange::MessageSide::Response,
+        _ => {
+            return Err(civitas_core::DomainError::NotFound {
+                what: "signed message",
+                key: format!("{id}/{file}"),
+            }
+            .into());
+        }
+    };
+    let (name, bytes) = state
+        .platform
+        .exchange()
+        .message_container(&page.caller, id, side)
+        .await?;
+    Ok(crate::api::file_response(
+        bytes,
+        civitas_core::exchange::asic::ASIC_E_MIME_TYPE,
+        &name,
+    ))
 }

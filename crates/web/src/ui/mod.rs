@@ -146,6 +146,7 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         )
         .route("/exchange/grants/{id}/revoke", post(exchange::revoke_grant))
         .route("/exchange/log", get(exchange::log))
+        .route("/exchange/log/{id}/{side}", get(exchange::container))
         .route("/exchange/readiness", get(exchange::readiness))
         .route(
             "/exchange/verify",

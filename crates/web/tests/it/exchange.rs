@@ -136,10 +136,15 @@ pub(crate) struct World {
 }
 
 pub(crate) async fn world() -> World {
+    world_with(WebSettings::default()).await
+}
+
+/// The world with these settings (the body limit and request timeout are the world's own).
+pub(crate) async fn world_with(settings: WebSettings) -> World {
     let app = TestApp::spawn_with(WebSettings {
         exchange_max_body_bytes: LIMIT,
         request_timeout: std::time::Duration::from_secs(2),
-        ..WebSettings::default()
+        ..settings
     })
     .await;
     let p = app.platform();

@@ -31,9 +31,10 @@ use crate::harness::client;
 const EXT: &str = "[req]\ndistinguished_name=dn\n[dn]\n\
 [ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n\
 [tsa]\nbasicConstraints=CA:FALSE\nextendedKeyUsage=critical,timeStamping\n\
-[leaf]\nbasicConstraints=CA:FALSE\n";
+[leaf]\nbasicConstraints=CA:FALSE\n\
+[sign]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,nonRepudiation\n";
 
-fn openssl(dir: &Path, args: &[&str]) {
+pub(crate) fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
         .current_dir(dir)
         .args(args)
@@ -47,12 +48,12 @@ fn openssl(dir: &Path, args: &[&str]) {
 }
 
 /// The test PKI, made fresh for each test.
-struct Pki {
+pub(crate) struct Pki {
     dir: TempDir,
 }
 
 impl Pki {
-    fn new() -> Pki {
+    pub(crate) fn new() -> Pki {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::write(d.join("ext.cnf"), EXT).unwrap();
@@ -159,8 +160,67 @@ impl Pki {
         Pki { dir }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// A member signing certificate as X-Road's FiVRK profile has it (CN = member code,
+    /// serialNumber = INSTANCE/SERVER/CLASS), issued by the CA and good in the OCSP index.
+    pub(crate) fn signing_cert(&self, name: &str, code: &str, class: &str, serial: &str) {
+        let d = self.dir.path();
+        let subject = format!("/C=TW/O=Taoyuan/CN={code}/serialNumber=TW\\/SS1\\/{class}");
+        let (key, csr, pem) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.pem"),
+        );
+        openssl(
+            d,
+            &[
+                "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-subj", &subject,
+                "-out", &csr, "-config", "ext.cnf",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-set_serial",
+                serial,
+                "-days",
+                "365",
+                "-extfile",
+                "ext.cnf",
+                "-extensions",
+                "sign",
+                "-out",
+                &pem,
+            ],
+        );
+        let hex = serial.trim_start_matches("0x").to_uppercase();
+        let mut index = std::fs::read_to_string(d.join("index.txt")).unwrap();
+        index.push_str(&format!("V\t491231235959Z\t\t{hex}\tunknown\t/CN={code}\n"));
+        std::fs::write(d.join("index.txt"), index).unwrap();
+    }
+
+    /// Mark a certificate revoked in the OCSP index.
+    pub(crate) fn revoke(&self, serial: &str) {
+        let d = self.dir.path();
+        let hex = serial.trim_start_matches("0x").to_uppercase();
+        let index = std::fs::read_to_string(d.join("index.txt"))
+            .unwrap()
+            .replace(
+                &format!("V\t491231235959Z\t\t{hex}\t"),
+                &format!("R\t491231235959Z\t240101000000Z\t{hex}\t"),
+            );
+        std::fs::write(d.join("index.txt"), index).unwrap();
     }
 }
 
@@ -302,7 +362,7 @@ async fn serve(router: Router) -> String {
 }
 
 /// Start a TSA (or OCSP responder) on port 0; returns its URL and its mode switch.
-async fn authority(pki: &Pki, ocsp: bool) -> (String, Arc<AtomicU8>) {
+pub(crate) async fn authority(pki: &Pki, ocsp: bool) -> (String, Arc<AtomicU8>) {
     let a = Authority {
         dir: pki.dir.path().to_path_buf(),
         mode: Arc::new(AtomicU8::new(GOOD)),
@@ -348,6 +408,7 @@ fn monitor(
                 freshness_secs: 3600,
                 interval_secs: 1200,
             }),
+            signers: Vec::new(),
         },
         Arc::new(transport),
         clock,
@@ -609,6 +670,7 @@ async fn the_message_logs_signed_records_are_stamped_in_one_batch_and_wait_when_
         finished_at: p.now(),
         duration_us: 1200,
         error_type: None,
+        evidence: Vec::new(),
     };
     let evidence = |n: u32, side: MessageSide| MessageEvidence {
         side,

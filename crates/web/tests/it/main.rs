@@ -17,6 +17,7 @@ mod catalog_entry;
 mod ckan;
 mod exchange;
 mod exchange_nodes;
+mod exchange_signing;
 mod exchange_trust;
 mod exchange_ui;
 mod exchange_verify;

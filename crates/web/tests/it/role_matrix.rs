@@ -703,6 +703,12 @@ fn api_routes() -> Vec<Route> {
         ),
         r(
             Method::GET,
+            "/api/v1/exchange/messages/99999/asice?side=request",
+            None,
+            Perm(ReadExchange),
+        ),
+        r(
+            Method::GET,
             "/api/v1/exchange/credentials",
             None,
             Perm(ReadExchange),
@@ -1160,6 +1166,12 @@ fn ui_routes() -> Vec<Route> {
             Perm(ReadExchange),
         ),
         r(Method::GET, "/exchange/readiness", None, Perm(ReadExchange)),
+        r(
+            Method::GET,
+            "/exchange/log/99999/response.asice",
+            None,
+            Perm(ReadExchange),
+        ),
         r(Method::GET, "/exchange/verify", None, Perm(ReadExchange)),
         r(
             Method::POST,

@@ -14,6 +14,7 @@ pub mod conf;
 pub mod der;
 pub mod hashchain;
 pub mod ocsp;
+pub mod sign;
 pub mod tschain;
 pub mod tsp;
 pub mod x509;

@@ -72,4 +72,30 @@ pub struct TrustHealth {
     /// The gateway refuses new calls now (the failure has lasted too long).
     pub refusing: bool,
     pub ocsp: Option<OcspHealth>,
+    /// The members' signing keys and their certificates' OCSP status.
+    pub signers: Vec<SignerHealth>,
+}
+
+/// One member signing key: whose, its certificate, and what OCSP last said about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignerHealth {
+    /// `INSTANCE/CLASS/CODE`.
+    pub member: String,
+    pub subject: String,
+    pub not_after: Timestamp,
+    pub status: Option<super::OcspStatus>,
+    pub this_update: Option<Timestamp>,
+    /// With an OCSP responder configured: no fresh answer (messages cannot be signed).
+    pub stale: bool,
+    /// The last refresh's error.
+    pub error: Option<String>,
+}
+
+impl SignerHealth {
+    pub fn ok(&self) -> bool {
+        !self.stale
+            && self.error.is_none()
+            && self.status != Some(super::OcspStatus::Revoked)
+            && self.status != Some(super::OcspStatus::Unknown)
+    }
 }

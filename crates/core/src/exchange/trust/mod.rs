@@ -17,8 +17,8 @@ pub mod tsa_client;
 
 use async_trait::async_trait;
 
-pub use health::{OcspHealth, ServiceHealth, TrustHealth};
-pub use monitor::{OcspConfig, TrustConfig, TrustMonitor};
+pub use health::{OcspHealth, ServiceHealth, SignerHealth, TrustHealth};
+pub use monitor::{OcspConfig, SignError, TrustConfig, TrustMonitor};
 pub use ocsp_client::{OcspError, OcspStatus};
 pub use tsa_client::{CheckedToken, TsaError};
 

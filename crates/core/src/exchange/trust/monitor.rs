@@ -9,14 +9,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sha2::{Digest, Sha512};
 
-use super::health::{OcspHealth, ServiceHealth, TrustHealth};
+use super::health::{OcspHealth, ServiceHealth, SignerHealth, TrustHealth};
 use super::ocsp_client::{self, OcspAnswer, OcspError};
 use super::tsa_client::{self, CheckedToken, TsaError};
 use super::{
     OCSP_REQUEST, OCSP_RESPONSE, TIMESTAMP_QUERY, TIMESTAMP_REPLY, TrustError, TrustTransport,
 };
 use crate::clock::Clock;
+use crate::exchange::asic::sign::{self, SigningKey};
 use crate::exchange::asic::x509::Certificate;
+use crate::exchange::id::ClientId;
 use crate::time::Timestamp;
 
 /// X-Road's defaults (system parameters and global configuration).
@@ -45,6 +47,31 @@ pub struct TrustConfig {
     pub timestamp_interval_secs: i64,
     pub acceptable_timestamp_failure_secs: i64,
     pub ocsp: Option<OcspConfig>,
+    /// The members' signing keys this node signs messages with; their certificates' OCSP
+    /// status is asked of the same responder (`ocsp`), and a response is embedded in each
+    /// signature.
+    pub signers: Vec<Arc<SigningKey>>,
+}
+
+/// Why a message could not be signed; the gateway refuses the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignError {
+    /// `no_key`, `revoked`, `unknown`, `no_ocsp`, `stale`, `failed`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for SignError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// The last OCSP answer about one signing certificate, with the response to embed.
+#[derive(Debug, Clone)]
+struct SignerOcsp {
+    der: Vec<u8>,
+    answer: OcspAnswer,
 }
 
 struct State {
@@ -54,6 +81,15 @@ struct State {
     last_error: String,
     ocsp: Option<ServiceHealth>,
     ocsp_answer: Option<OcspAnswer>,
+    /// Per signing key (the order of `signers`): the last good-to-embed response, and the last
+    /// refresh error.
+    signers: Vec<SignerState>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct SignerState {
+    ocsp: Option<SignerOcsp>,
+    error: Option<String>,
 }
 
 pub struct TrustMonitor {
@@ -80,6 +116,7 @@ impl TrustMonitor {
             last_error: String::new(),
             ocsp: config.ocsp.as_ref().map(|o| ServiceHealth::new(&o.url)),
             ocsp_answer: None,
+            signers: vec![SignerState::default(); config.signers.len()],
         };
         TrustMonitor {
             config,
@@ -220,6 +257,154 @@ impl TrustMonitor {
         outcome
     }
 
+    /// Ask the OCSP responder about each member signing certificate and keep each checked
+    /// response to embed in signatures. Returns how many answered good.
+    pub async fn refresh_signer_ocsp(&self) -> usize {
+        let Some(o) = &self.config.ocsp else {
+            return 0;
+        };
+        let mut good = 0;
+        for (i, key) in self.config.signers.iter().enumerate() {
+            let cert = key.certificate();
+            let request = ocsp_client::ocsp_request(cert, &o.issuer);
+            let outcome = match self
+                .transport
+                .post(&o.url, OCSP_REQUEST, OCSP_RESPONSE, request)
+                .await
+            {
+                Ok(bytes) => ocsp_client::check_response(
+                    &bytes,
+                    cert,
+                    &o.issuer,
+                    &o.responders,
+                    self.clock.now(),
+                    o.freshness_secs,
+                )
+                .map(|answer| SignerOcsp { der: bytes, answer }),
+                Err(e) => Err(OcspError {
+                    code: "ocsp_unreachable",
+                    message: e,
+                }),
+            };
+            let mut state = self.state();
+            match outcome {
+                Ok(fresh) => {
+                    if fresh.answer.status == ocsp_client::OcspStatus::Good {
+                        good += 1;
+                    } else {
+                        tracing::error!(
+                            member = %key.member(),
+                            status = fresh.answer.status.as_str(),
+                            "a member's signing certificate is not good (OCSP): its messages are refused"
+                        );
+                    }
+                    if let Some(slot) = state.signers.get_mut(i) {
+                        slot.ocsp = Some(fresh);
+                        slot.error = None;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(member = %key.member(), error = %e, "OCSP refresh of a signing certificate failed");
+                    if let Some(slot) = state.signers.get_mut(i) {
+                        slot.error = Some(e.to_string());
+                    }
+                }
+            }
+        }
+        good
+    }
+
+    /// Whether this node holds `member`'s signing key.
+    pub fn signs_for(&self, member: &ClientId) -> bool {
+        self.config.signers.iter().any(|k| k.member() == member)
+    }
+
+    /// Sign a REST message (`message.xml` and its body) with `member`'s key, embedding the
+    /// certificate's last OCSP response. With an OCSP responder configured, the response must
+    /// say good and be fresh (X-Road signs only with a certificate whose status is known good);
+    /// a revoked, unknown or stale status refuses the signature, and with it the call.
+    pub fn sign(
+        &self,
+        member: &ClientId,
+        message: &[u8],
+        body: Option<&[u8]>,
+    ) -> Result<Vec<u8>, SignError> {
+        let (key, ocsp) = self.usable(member)?;
+        sign::sign_rest(
+            &key,
+            message,
+            body,
+            self.clock.now().inner(),
+            ocsp.as_deref(),
+        )
+        .map_err(|e| SignError {
+            code: "failed",
+            message: e,
+        })
+    }
+
+    /// `Ok` when `member`'s messages can be signed now: the key is here and, with OCSP on,
+    /// its certificate's last answer is good and fresh.
+    pub fn ready(&self, member: &ClientId) -> Result<(), SignError> {
+        self.usable(member).map(|_| ())
+    }
+
+    /// The key and the OCSP response to embed.
+    fn usable(&self, member: &ClientId) -> Result<(Arc<SigningKey>, Option<Vec<u8>>), SignError> {
+        let err = |code, message: String| SignError { code, message };
+        let Some((i, key)) = self
+            .config
+            .signers
+            .iter()
+            .enumerate()
+            .find(|(_, k)| k.member() == member)
+        else {
+            return Err(err(
+                "no_key",
+                format!(
+                    "this node holds no signing key of the member {member} ([[exchange.trust.signers]])"
+                ),
+            ));
+        };
+        let Some(o) = &self.config.ocsp else {
+            return Ok((key.clone(), None));
+        };
+        let now = self.clock.now();
+        let state = self.state();
+        let Some(last) = state.signers.get(i).and_then(|s| s.ocsp.as_ref()) else {
+            return Err(err(
+                "no_ocsp",
+                format!("no OCSP response about the signing certificate of {member} yet"),
+            ));
+        };
+        match last.answer.status {
+            ocsp_client::OcspStatus::Good => {}
+            ocsp_client::OcspStatus::Revoked => {
+                return Err(err(
+                    "revoked",
+                    format!("the signing certificate of {member} is revoked (OCSP)"),
+                ));
+            }
+            ocsp_client::OcspStatus::Unknown => {
+                return Err(err(
+                    "unknown",
+                    format!("the OCSP responder does not know the signing certificate of {member}"),
+                ));
+            }
+        }
+        let age = now.since(last.answer.this_update).whole_seconds();
+        if age > o.freshness_secs || last.answer.next_update.is_some_and(|n| n < now) {
+            return Err(err(
+                "stale",
+                format!(
+                    "the OCSP response about the signing certificate of {member} is {age} s old (at most {} s)",
+                    o.freshness_secs
+                ),
+            ));
+        }
+        Ok((key.clone(), Some(last.der.clone())))
+    }
+
     /// `Err` when time-stamping has failed for longer than the acceptable period: the gateway
     /// must refuse new calls.
     pub fn check(&self) -> Result<(), TrustError> {
@@ -263,7 +448,32 @@ impl TrustMonitor {
                 stale,
             }
         });
+        let signers = self
+            .config
+            .signers
+            .iter()
+            .zip(state.signers.iter())
+            .map(|(k, st)| {
+                let last = st.ocsp.as_ref().map(|s| &s.answer);
+                let stale = self.config.ocsp.as_ref().is_some_and(|o| {
+                    last.is_none_or(|a| {
+                        now.since(a.this_update).whole_seconds() > o.freshness_secs
+                            || a.next_update.is_some_and(|n| n < now)
+                    })
+                });
+                SignerHealth {
+                    member: k.member().to_path(),
+                    subject: k.certificate().subject_text(),
+                    not_after: Timestamp::from_offset(k.certificate().not_after),
+                    status: last.map(|a| a.status),
+                    this_update: last.map(|a| a.this_update),
+                    stale,
+                    error: st.error.clone(),
+                }
+            })
+            .collect();
         TrustHealth {
+            signers,
             tsas: state.tsas.clone(),
             last_timestamp: state.last_timestamp,
             timestamp_failing_since: state.failing_since,
@@ -300,6 +510,7 @@ mod tests {
                 timestamp_interval_secs: 60,
                 acceptable_timestamp_failure_secs: 600,
                 ocsp: None,
+                signers: Vec::new(),
             },
             Arc::new(Down),
             clock.clone(),
