@@ -242,7 +242,7 @@ async fn gateway(
 async fn node_a(
     dir: &std::path::Path,
     peers: Arc<civitas_web::exchange::peers::PeerTable>,
-) -> anyhow::Result<(String, Platform, String)> {
+) -> anyhow::Result<(String, Platform, String, civitas_web::AppState)> {
     let p = platform(dir).await?;
     let police = steward("chang.police", "380130000C")?;
     let token = p
@@ -262,7 +262,70 @@ async fn node_a(
         .map_err(err)?
         .token;
     let state = civitas_web::AppState::new(p.clone(), web_settings(Some(peers)));
-    Ok((serve_main(&state).await?, p, token))
+    Ok((serve_main(&state).await?, p, token, state))
+}
+
+/// A member signing key (RSA 2048, as X-Road's default sign key) made with the `openssl` CLI
+/// (ring signs RSA but cannot make RSA keys).
+fn signing_key(
+    dir: &std::path::Path,
+    member: &str,
+) -> anyhow::Result<Arc<civitas_core::exchange::asic::sign::SigningKey>> {
+    use civitas_core::exchange::id::{CharRule, ClientId};
+    let code = member.rsplit('/').next().unwrap_or(member);
+    let (key, cert) = (
+        dir.join(format!("sign-{code}.key")),
+        dir.join(format!("sign-{code}.pem")),
+    );
+    let ok = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        ])
+        .arg(format!("/CN={code}/serialNumber=TW\\/SS1\\/GOV"))
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()?;
+    anyhow::ensure!(
+        ok.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let id = ClientId::parse_path(member, CharRule::Strict)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .id;
+    Ok(Arc::new(
+        civitas_core::exchange::asic::sign::SigningKey::from_pem(
+            id,
+            &std::fs::read(&key)?,
+            &std::fs::read(&cert)?,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?,
+    ))
+}
+
+/// A trust monitor that signs with these keys. No TSA is called during the run: records are
+/// batch-stamped once a minute (10,000 to a token), so a stamp costs nothing per call; no OCSP
+/// fetch either (the response would only be embedded).
+fn signing_monitor(
+    keys: Vec<Arc<civitas_core::exchange::asic::sign::SigningKey>>,
+) -> anyhow::Result<Arc<civitas_core::exchange::trust::TrustMonitor>> {
+    use civitas_core::exchange::trust::{TrustConfig, TrustMonitor};
+    let transport = civitas_delivery::TrustHttp::new(Duration::from_secs(5))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Arc::new(TrustMonitor::new(
+        TrustConfig {
+            tsa_urls: Vec::new(),
+            tsa_certs: Vec::new(),
+            timestamp_interval_secs: 60,
+            acceptable_timestamp_failure_secs: 14_400,
+            ocsp: None,
+            signers: keys,
+        },
+        Arc::new(transport),
+        Arc::new(civitas_core::clock::SystemClock),
+    )))
 }
 
 /// The loopback PKI, written to `dir`: a node CA and one node certificate (server and client
@@ -484,6 +547,7 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
         peer_spec("node-b", addr_b, "TW/GOV/380290000H", &pki.b.0)?,
     )?;
     let (civitas_b, p_b, token_b, state_b) = gateway(&dir_b, &base, table_b).await?;
+    let signing_b = state_b.clone();
     let config = civitas_web::exchange::tls::server_config_with_node_ca(
         &pki.b.0,
         &pki.b.1,
@@ -498,7 +562,7 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
         civitas_web::exchange_app(state_b),
         cancel.clone(),
     ));
-    let (civitas_a, p_a, token_a) = node_a(&dir_a, table_a).await?;
+    let (civitas_a, p_a, token_a, state_a) = node_a(&dir_a, table_a).await?;
     let nginx = match &a.nginx {
         Some(path) => Some(start_nginx(path, dir.path(), &pki, &base)?),
         None => None,
@@ -516,6 +580,10 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let direct = format!("{base}/echo");
     let one = format!("{civitas_b}/r1/{SERVICE}/echo");
     let two = format!("{civitas_a}/r1/{SERVICE}/echo");
+    let (one_signed, two_signed) = (
+        (one.clone(), token_b.clone()),
+        (two.clone(), token_a.clone()),
+    );
     let mut paths: Vec<(&'static str, String, Option<String>)> = vec![
         ("provider called directly", direct, None),
         (
@@ -556,6 +624,53 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
             });
         }
     }
+    // The same two paths with signing and evidence logging on: A signs the request with
+    // 警察局's key, B signs the response with 交通局's (and, called directly, the request too).
+    let police = signing_key(&dir_pki, "TW/GOV/380130000C")?;
+    let transport = signing_key(&dir_pki, "TW/GOV/380290000H")?;
+    state_a.set_trust(signing_monitor(vec![police.clone()])?);
+    signing_b.set_trust(signing_monitor(vec![police, transport])?);
+    let signed: Vec<(&'static str, &String, Option<&str>)> = vec![
+        (
+            "one node, signed (B signs request and response, logs both)",
+            &one_signed.0,
+            Some(one_signed.1.as_str()),
+        ),
+        (
+            "two nodes, signed (A signs the request, B the response; both log)",
+            &two_signed.0,
+            Some(two_signed.1.as_str()),
+        ),
+    ];
+    for callers in [1, a.concurrency] {
+        let requests = if callers == 1 {
+            (a.requests / 5).max(200)
+        } else {
+            a.requests
+        };
+        for (name, url, token) in &signed {
+            run(&client, url, *token, &body, 300, callers).await?;
+            let (elapsed, lat) = run(&client, url, *token, &body, requests, callers).await?;
+            rows.push(Row {
+                name,
+                callers,
+                elapsed,
+                lat,
+            });
+        }
+    }
+    let evidence = |p: &Platform| {
+        let p = p.clone();
+        async move {
+            p.stores
+                .exchange
+                .pending_timestamps(usize::MAX >> 1)
+                .await
+                .map(|v| v.len())
+                .map_err(err)
+        }
+    };
+    let (signed_a, signed_b) = (evidence(&p_a).await?, evidence(&p_b).await?);
     cancel.cancel();
     if let Some((mut child, _)) = nginx {
         // SIGTERM: the nginx master stops its workers (SIGKILL would leave them running).
@@ -603,7 +718,7 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
         );
     }
     println!(
-        "\nMessage-log rows written (warm-up included): node A {logged_a}, node B {logged_b}."
+        "\nMessage-log rows written (warm-up included): node A {logged_a}, node B {logged_b}; signed records waiting for their batch time-stamp: node A {signed_a}, node B {signed_b}."
     );
     Ok(())
 }

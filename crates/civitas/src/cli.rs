@@ -222,6 +222,23 @@ pub enum ExchangeCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Archive the message log: time-stamped records not yet archived go into hash-linked ZIP
+    /// archives of ASiC-E containers (X-Road's `mlog-…zip` with `linkinginfo`), each archive
+    /// continuing the chain of the last. Safe to run again: nothing is archived twice.
+    Archive {
+        /// Where the archives go. Default: `<data-dir>/exchange/archive`.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Most records in one archive (X-Road's archive-max-filesize, counted in records).
+        #[arg(long, default_value_t = 10_000)]
+        per_archive: usize,
+    },
+    /// Check a directory of message-log archives: each archive's containers against its
+    /// `linkinginfo`, and each archive's link to the one before. Exit 0 intact, 1 broken.
+    VerifyArchives {
+        /// The archive directory. Default: `<data-dir>/exchange/archive`.
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

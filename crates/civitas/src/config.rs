@@ -101,6 +101,10 @@ pub struct ExchangeSettings {
     /// Subsystems (`INSTANCE/CLASS/CODE/SUBSYSTEM`, client or provider) whose bodies are never
     /// kept; the signature still covers them.
     pub body_logging_off: Vec<String>,
+    /// How often `civitas serve` archives the time-stamped message log into hash-linked
+    /// archives under `<data_dir>/exchange/archive` (X-Road: every 6 hours); 0: never (run
+    /// `civitas exchange archive` instead).
+    pub archive_interval_secs: u64,
 }
 
 /// `[exchange.trust]`: the RFC 3161 time-stamping authorities and the OCSP responder the
@@ -364,6 +368,7 @@ impl Default for ExchangeSettings {
             trust: TrustSettings::default(),
             body_logging: true,
             body_logging_off: Vec::new(),
+            archive_interval_secs: 21_600,
         }
     }
 }
@@ -794,6 +799,10 @@ max_uri_len = 2000
 # still covers them and the log keeps their hash.
 body_logging = true
 body_logging_off = []
+# With signing on, the time-stamped message log is archived this often into hash-linked
+# mlog-*.zip files under <data_dir>/exchange/archive (civitas exchange archive does the same,
+# civitas exchange verify-archives checks the chain); 0: never.
+archive_interval_secs = 21600
 # Between nodes (the consumer face): a system calls /r1 on its own node; a call to a provider
 # member another node serves is relayed to that node over mutual TLS (X-Road-Client, X-Road-Id,
 # X-Road-Request-Id and the request hash, checked on the answer); the providing node's grant

@@ -284,7 +284,14 @@ pub async fn run(
         tracing::info!(%exchange_addr, "exchange tls listening (client certificates required)");
     }
     start_jobs(&state, channels, &tracker, &cancel);
-    crate::trust::start(&state, trust, &settings.exchange, &tracker, &cancel)?;
+    crate::trust::start(
+        &state,
+        trust,
+        &settings.exchange,
+        &settings.data_dir.join("exchange").join("archive"),
+        &tracker,
+        &cancel,
+    )?;
     crate::syslog::start(syslog, &state.platform, &tracker, &cancel);
     crate::harvest::start_link_check_job(
         &state,

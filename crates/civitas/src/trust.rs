@@ -114,6 +114,7 @@ pub fn start(
     state: &AppState,
     config: Option<TrustConfig>,
     exchange: &ExchangeSettings,
+    archive_dir: &Path,
     tracker: &TaskTracker,
     cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
@@ -177,6 +178,33 @@ pub fn start(
                             tracing::info!(good, signers = ocsp.config().signers.len(), "signing certificates' OCSP status refreshed");
                         }
                     }
+                }
+            }
+        });
+    }
+    if exchange.archive_interval_secs > 0 && !monitor.config().signers.is_empty() {
+        let platform = state.platform.clone();
+        let dir = archive_dir.to_path_buf();
+        let archive_cancel = cancel.clone();
+        let every = Duration::from_secs(exchange.archive_interval_secs);
+        tracker.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            // The first tick is immediate: skip it, the log has just started.
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = archive_cancel.cancelled() => break,
+                    _ = tick.tick() => loop {
+                        match platform.exchange().archive_pending(&dir, BATCH_LIMIT).await {
+                            Ok(Some((name, n))) => tracing::info!(archive = %name, records = n, "message log archived"),
+                            Ok(None) => break,
+                            Err(e) => {
+                                tracing::error!(error = %e, "message log archiving failed");
+                                break;
+                            }
+                        }
+                    },
                 }
             }
         });

@@ -974,6 +974,18 @@ pub trait ExchangeStore: Send + Sync + 'static {
     async fn exchange_message(&self, id: i64) -> DomainResult<Option<MessageRecord>>;
     /// The signed messages of one call (request first), with their time-stamps.
     async fn message_evidence(&self, message_id: i64) -> DomainResult<Vec<StoredEvidence>>;
+    /// Stamped records not yet archived, oldest first, at most `limit`, with their call's
+    /// `X-Road-Id`.
+    async fn unarchived_evidence(
+        &self,
+        limit: usize,
+    ) -> DomainResult<Vec<(String, StoredEvidence)>>;
+    /// Where the archive chain stands: the last archive's file name and last digest.
+    async fn last_archive(&self) -> DomainResult<Option<crate::exchange::archive::ArchiveLink>>;
+    /// Record an archive and mark its records archived, in one transaction. An archive that
+    /// does not start from the last archive's digest, or a record already archived or not
+    /// stamped, is a conflict and nothing is written.
+    async fn record_archive(&self, archive: &crate::exchange::NewArchive) -> DomainResult<i64>;
     /// Records not yet time-stamped, oldest first, at most `limit`.
     async fn pending_timestamps(&self, limit: usize) -> DomainResult<Vec<PendingStamp>>;
     /// Store a batch time-stamp and each record's hash chain, in one transaction. A record

@@ -6,12 +6,13 @@ use async_trait::async_trait;
 use civitas_core::agencies::AgencyCode;
 use civitas_core::audit::AuditEvent;
 use civitas_core::error::{DomainError, DomainResult};
+use civitas_core::exchange::archive::ArchiveLink;
 use civitas_core::exchange::id::{CharRule, ClientId, ServiceId};
 use civitas_core::exchange::model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, MessageEvidence,
-    MessageFilter, MessageRecord, MessageSide, NewAccessGrant, NewService, NewTimestampBatch,
-    PendingStamp, RecordTimestamp, RegisteredService, ServiceType, StoredEvidence, TrafficHour,
-    TransferRecord,
+    MessageFilter, MessageRecord, MessageSide, NewAccessGrant, NewArchive, NewService,
+    NewTimestampBatch, PendingStamp, RecordTimestamp, RegisteredService, ServiceType,
+    StoredEvidence, TrafficHour, TransferRecord,
 };
 use civitas_core::exchange::rest::Endpoint;
 use civitas_core::page::{Page, PageRequest};
@@ -250,6 +251,45 @@ fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
             .collect(),
     })
 }
+
+/// One `exchange_evidence` row joined to its time-stamp batch, columns as
+/// [`EVIDENCE_COLUMNS`] lists them.
+fn evidence_row(r: &rusqlite::Row<'_>, message_id: i64) -> rusqlite::Result<StoredEvidence> {
+    let side: String = r.get(1)?;
+    let side = MessageSide::parse(&side).ok_or_else(|| bad_value(1, "message side"))?;
+    let chain: Option<Vec<u8>> = r.get(6)?;
+    let chain_result: Option<Vec<u8>> = r.get(7)?;
+    let timestamp = match r.get::<_, Option<i64>>(11)? {
+        None => None,
+        Some(batch_id) => Some(RecordTimestamp {
+            batch_id,
+            tsa_url: r.get(12)?,
+            token: r.get(13)?,
+            hash_chain_result: r.get(14)?,
+            hash_chain: r.get::<_, Option<Vec<u8>>>(10)?.unwrap_or_default(),
+            stamped_at: ts(r.get(15)?)?,
+        }),
+    };
+    Ok(StoredEvidence {
+        id: r.get(0)?,
+        message_id,
+        evidence: MessageEvidence {
+            side,
+            message: r.get(2)?,
+            body: r.get(3)?,
+            body_omitted: r.get(4)?,
+            signature: r.get(5)?,
+            sig_hash_chain: chain.zip(chain_result),
+        },
+        signature_hash: r.get(8)?,
+        logged_at: ts(r.get(9)?)?,
+        timestamp,
+    })
+}
+
+const EVIDENCE_COLUMNS: &str = "e.id, e.side, e.message, e.body, e.body_omitted, e.signature,
+    e.sig_hash_chain, e.sig_hash_chain_result, e.signature_hash, e.logged_at,
+    e.ts_hash_chain, t.id, t.tsa_url, t.token, t.hash_chain_result, t.stamped_at";
 
 #[async_trait]
 impl ExchangeStore for SqliteStore {
@@ -588,54 +628,122 @@ impl ExchangeStore for SqliteStore {
         self.pool
             .read(move |conn| {
                 let mut stmt = conn
-                    .prepare_cached(
-                        "SELECT e.id, e.side, e.message, e.body, e.body_omitted, e.signature,
-                            e.sig_hash_chain, e.sig_hash_chain_result, e.signature_hash, e.logged_at,
-                            e.ts_hash_chain, t.id, t.tsa_url, t.token, t.hash_chain_result, t.stamped_at
+                    .prepare_cached(&format!(
+                        "SELECT {EVIDENCE_COLUMNS}
                          FROM exchange_evidence e
                          LEFT JOIN exchange_timestamps t ON t.id = e.timestamp_id
                          WHERE e.message_id = ?1
-                         ORDER BY CASE e.side WHEN 'request' THEN 0 ELSE 1 END",
-                    )
+                         ORDER BY CASE e.side WHEN 'request' THEN 0 ELSE 1 END"
+                    ))
                     .map_err(db_err)?;
                 let rows = stmt
-                    .query_map([message_id], |r| {
-                        let side: String = r.get(1)?;
-                        let side = MessageSide::parse(&side)
-                            .ok_or_else(|| bad_value(1, "message side"))?;
-                        let chain: Option<Vec<u8>> = r.get(6)?;
-                        let chain_result: Option<Vec<u8>> = r.get(7)?;
-                        let timestamp = match r.get::<_, Option<i64>>(11)? {
-                            None => None,
-                            Some(batch_id) => Some(RecordTimestamp {
-                                batch_id,
-                                tsa_url: r.get(12)?,
-                                token: r.get(13)?,
-                                hash_chain_result: r.get(14)?,
-                                hash_chain: r.get::<_, Option<Vec<u8>>>(10)?.unwrap_or_default(),
-                                stamped_at: ts(r.get(15)?)?,
-                            }),
-                        };
-                        Ok(StoredEvidence {
-                            id: r.get(0)?,
-                            message_id,
-                            evidence: MessageEvidence {
-                                side,
-                                message: r.get(2)?,
-                                body: r.get(3)?,
-                                body_omitted: r.get(4)?,
-                                signature: r.get(5)?,
-                                sig_hash_chain: chain.zip(chain_result),
-                            },
-                            signature_hash: r.get(8)?,
-                            logged_at: ts(r.get(9)?)?,
-                            timestamp,
-                        })
+                    .query_map([message_id], |r| evidence_row(r, message_id))
+                    .map_err(db_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(db_err)?;
+                Ok(rows)
+            })
+            .await
+    }
+
+    async fn unarchived_evidence(
+        &self,
+        limit: usize,
+    ) -> DomainResult<Vec<(String, StoredEvidence)>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.pool
+            .read(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(&format!(
+                        "SELECT {EVIDENCE_COLUMNS}, e.message_id, m.xroad_id
+                         FROM exchange_evidence e
+                         JOIN exchange_timestamps t ON t.id = e.timestamp_id
+                         JOIN exchange_messages m ON m.id = e.message_id
+                         WHERE e.archive_id IS NULL AND e.timestamp_id IS NOT NULL
+                         ORDER BY e.id LIMIT ?1"
+                    ))
+                    .map_err(db_err)?;
+                let rows = stmt
+                    .query_map([limit], |r| {
+                        let message_id: i64 = r.get(16)?;
+                        Ok((r.get::<_, String>(17)?, evidence_row(r, message_id)?))
                     })
                     .map_err(db_err)?
                     .collect::<rusqlite::Result<Vec<_>>>()
                     .map_err(db_err)?;
                 Ok(rows)
+            })
+            .await
+    }
+
+    async fn last_archive(&self) -> DomainResult<Option<ArchiveLink>> {
+        self.pool
+            .read(|conn| {
+                conn.query_row(
+                    "SELECT last_digest, file_name FROM exchange_archives ORDER BY id DESC LIMIT 1",
+                    [],
+                    |r| {
+                        Ok(ArchiveLink {
+                            digest: r.get(0)?,
+                            file_name: r.get(1)?,
+                        })
+                    },
+                )
+                .optional()
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn record_archive(&self, archive: &NewArchive) -> DomainResult<i64> {
+        let a = archive.clone();
+        self.pool
+            .write(move |tx| {
+                // The chain goes on from the last archive only.
+                let last: String = tx
+                    .query_row(
+                        "SELECT last_digest FROM exchange_archives ORDER BY id DESC LIMIT 1",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db_err)?
+                    .unwrap_or_default();
+                if last != a.prev_digest {
+                    return Err(DomainError::conflict(
+                        "另一份封存檔已先寫入，這份封存檔的雜湊鏈起點已過時",
+                        "another archive was recorded first: this archive's chain starts from an old digest",
+                    ));
+                }
+                tx.execute(
+                    "INSERT INTO exchange_archives (file_name, last_digest, prev_digest, records, bytes, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        a.file_name,
+                        a.last_digest,
+                        a.prev_digest,
+                        i64::try_from(a.records.len()).unwrap_or(i64::MAX),
+                        a.bytes,
+                        a.created_at.as_millis()
+                    ],
+                )
+                .map_err(unique_or_db("archive", &a.file_name))?;
+                let id = tx.last_insert_rowid();
+                let mut stmt = tx
+                    .prepare_cached(
+                        "UPDATE exchange_evidence SET archive_id = ?1
+                         WHERE id = ?2 AND archive_id IS NULL AND timestamp_id IS NOT NULL",
+                    )
+                    .map_err(db_err)?;
+                for e in &a.records {
+                    if stmt.execute(params![id, e]).map_err(db_err)? != 1 {
+                        return Err(DomainError::conflict(
+                            format!("紀錄 {e} 已封存或尚未蓋時戳"),
+                            format!("record {e} is already archived or not yet stamped"),
+                        ));
+                    }
+                }
+                Ok(id)
             })
             .await
     }

@@ -86,6 +86,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "exchange_evidence",
         include_str!("../migrations/0022_exchange_evidence.sql"),
     ),
+    (
+        23,
+        "exchange_archives",
+        include_str!("../migrations/0023_exchange_archives.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

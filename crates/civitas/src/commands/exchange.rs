@@ -23,7 +23,103 @@ pub fn run(
             };
             verify(file, &conf_dir, *json)
         }
+        ExchangeCommand::VerifyArchives { dir } => {
+            let dir = match dir {
+                Some(d) => d.clone(),
+                None => data_dir()?.join("exchange").join("archive"),
+            };
+            verify_archives(&dir)
+        }
+        // Needs the store: dispatched to `archive` by the command runner.
+        ExchangeCommand::Archive { .. } => Ok(ExitCode::FAILURE),
     }
+}
+
+/// `civitas exchange archive`: archive until nothing stamped waits.
+pub async fn archive(
+    settings: &crate::config::Settings,
+    dir: Option<&Path>,
+    per_archive: usize,
+) -> anyhow::Result<ExitCode> {
+    let dir = dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| settings.data_dir.join("exchange").join("archive"));
+    let (_store, platform) = crate::runtime::open(settings)?;
+    let mut archives = 0;
+    let mut records = 0;
+    while let Some((name, n)) = platform
+        .exchange()
+        .archive_pending(&dir, per_archive.max(1))
+        .await?
+    {
+        println!(
+            "已封存 / archived {n} records → {}",
+            dir.join(&name).display()
+        );
+        archives += 1;
+        records += n;
+    }
+    if archives == 0 {
+        println!(
+            "沒有待封存的紀錄（已蓋時戳且未封存者才會封存）/ nothing to archive (only time-stamped records not yet archived are)"
+        );
+    } else {
+        println!(
+            "共 {archives} 個封存檔、{records} 筆紀錄 / {archives} archives, {records} records"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every `mlog-*.zip` in `dir`, in name order (their names begin with the first record's
+/// time), each checked and linked to the one before.
+fn verify_archives(dir: &Path) -> anyhow::Result<ExitCode> {
+    use civitas_core::exchange::archive::{ArchiveLink, verify_archive};
+    let mut names: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with("mlog-") && n.ends_with(".zip"))
+            .collect(),
+        Err(e) => {
+            return Ok(unusable(
+                &format!("無法讀取封存目錄 {}：{e}", dir.display()),
+                &format!("cannot read the archive directory {}: {e}", dir.display()),
+            ));
+        }
+    };
+    names.sort();
+    let mut previous: Option<ArchiveLink> = None;
+    let mut containers = 0;
+    for name in &names {
+        let bytes = std::fs::read(dir.join(name))?;
+        match verify_archive(&bytes, name, previous.as_ref()) {
+            Ok(v) => {
+                if previous.is_none() && !v.previous.is_start() {
+                    println!(
+                        "! {name} 接續 {}，但該檔不在此目錄（較早的封存已移走？）/ continues {}, which is not in this directory (older archives moved away?)",
+                        v.previous.file_name, v.previous.file_name
+                    );
+                }
+                containers += v.entries.len();
+                previous = Some(v.link);
+            }
+            Err(fault) => {
+                println!("✗ {name}: {fault}");
+                println!(
+                    "封存鏈在此中斷 / the archive chain breaks here ({})",
+                    fault.code()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    println!(
+        "✓ {} 個封存檔、{containers} 個容器，雜湊鏈完整 / {} archives, {containers} containers, the chain holds",
+        names.len(),
+        names.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn unusable(zh: &str, en: &str) -> ExitCode {

@@ -148,6 +148,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             logging::init_quiet();
             alerts::run(&settings, cmd).await
         }
+        Command::Exchange(crate::cli::ExchangeCommand::Archive { dir, per_archive }) => {
+            let settings = settings(&cli, None)?;
+            logging::init_quiet();
+            exchange::archive(&settings, dir.as_deref(), *per_archive).await
+        }
         Command::Exchange(cmd) => {
             logging::init_quiet();
             exchange::run(cmd, || settings(&cli, None).map(|s| s.data_dir))

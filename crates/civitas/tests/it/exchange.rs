@@ -128,3 +128,52 @@ fn input_that_cannot_be_checked_exits_with_2() {
     assert_eq!(no_conf.status.code(), Some(2));
     assert!(crate::stderr(&no_conf).contains("--conf"));
 }
+
+/// `civitas exchange verify-archives`: two linked archives hold; a changed container in the
+/// first breaks the chain at that file (exit 1, its name and the fault's code printed); an
+/// empty log archives nothing and says so.
+#[test]
+fn an_auditor_checks_the_chain_of_message_log_archives() {
+    use civitas_core::exchange::archive::{ArchiveLink, archive_name, write_archive};
+    let dir = tempfile::tempdir().unwrap();
+    let archives = dir.path().join("archive");
+    std::fs::create_dir_all(&archives).unwrap();
+    let container = |n: u8| (format!("TW-{n}-response-{n}.asice"), vec![n; 64]);
+    let (first, link) =
+        write_archive(&ArchiveLink::default(), &[container(1), container(2)]).unwrap();
+    let first_name = archive_name("20261129010000", "20261129010500", &link);
+    std::fs::write(archives.join(&first_name), &first).unwrap();
+    let link = ArchiveLink {
+        file_name: first_name.clone(),
+        ..link
+    };
+    let (second, link2) = write_archive(&link, &[container(3)]).unwrap();
+    let second_name = archive_name("20261129020000", "20261129020000", &link2);
+    std::fs::write(archives.join(&second_name), &second).unwrap();
+
+    let dir_arg = archives.to_string_lossy().to_string();
+    let out = run(dir.path(), &["exchange", "verify-archives", &dir_arg]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("2 archives, 3 containers, the chain holds"));
+
+    // The first archive is rewritten with a changed container (and a matching linking info):
+    // it holds on its own, but the second archive no longer follows it.
+    let (forged, _) = write_archive(
+        &ArchiveLink::default(),
+        &[(container(1).0, b"forged".to_vec()), container(2)],
+    )
+    .unwrap();
+    std::fs::write(archives.join(&first_name), &forged).unwrap();
+    let out = run(dir.path(), &["exchange", "verify-archives", &dir_arg]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains(&second_name), "{}", stdout(&out));
+
+    // Nothing signed in a fresh data directory: nothing to archive.
+    let out = run(dir.path(), &["exchange", "archive"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("nothing to archive"),
+        "{}",
+        stdout(&out)
+    );
+}

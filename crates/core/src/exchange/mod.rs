@@ -14,7 +14,7 @@ pub mod verification;
 
 pub use model::{
     AccessGrant, CredentialKind, ExchangeCredential, ExchangeMember, GrantFilter, GrantInput,
-    LATENCY_BOUNDS_MS, MessageEvidence, MessageFilter, MessageRecord, MessageSide,
+    LATENCY_BOUNDS_MS, MessageEvidence, MessageFilter, MessageRecord, MessageSide, NewArchive,
     NewTimestampBatch, PendingStamp, PresentedCredential, RecordTimestamp, RegisteredService,
     ServiceInput, ServiceType, StoredEvidence, TrafficHour, TransferRecord,
 };

@@ -434,6 +434,18 @@ pub struct PendingStamp {
     pub logged_at: Timestamp,
 }
 
+/// A message-log archive to record: its file, where its linking chain starts and ends, and the
+/// records (evidence ids) it holds.
+#[derive(Debug, Clone)]
+pub struct NewArchive {
+    pub file_name: String,
+    pub prev_digest: String,
+    pub last_digest: String,
+    pub records: Vec<i64>,
+    pub bytes: i64,
+    pub created_at: Timestamp,
+}
+
 /// A batch time-stamp to store: the token and, per record, its hash chain.
 #[derive(Debug, Clone)]
 pub struct NewTimestampBatch {

@@ -746,6 +746,97 @@ impl<'a> ExchangeService<'a> {
         Ok(n)
     }
 
+    /// Archive the message log (research notes §3.4): the stamped records not yet archived
+    /// (oldest first, at most `limit`) become ASiC-E containers in one ZIP whose `linkinginfo`
+    /// continues the hash chain from the last archive, written to `dir` (atomically: a temporary
+    /// file renamed into place) and then recorded with its records, so nothing is archived
+    /// twice. Archiving is deterministic: re-run after a crash between the file and the record,
+    /// it writes the same file again. Returns the file name and the number of records, `None`
+    /// when nothing waits.
+    pub async fn archive_pending(
+        &self,
+        dir: &std::path::Path,
+        limit: usize,
+    ) -> DomainResult<Option<(String, usize)>> {
+        use super::archive::{ArchiveLink, archive_name, write_archive};
+        let records = self.p.stores.exchange.unarchived_evidence(limit).await?;
+        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+            return Ok(None);
+        };
+        let previous = self
+            .p
+            .stores
+            .exchange
+            .last_archive()
+            .await?
+            .unwrap_or_default();
+        let stamp = |t: Timestamp| {
+            let t = t.inner();
+            format!(
+                "{:04}{:02}{:02}{:02}{:02}{:02}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        };
+        let (first_at, last_at) = (stamp(first.1.logged_at), stamp(last.1.logged_at));
+        let mut entries = Vec::with_capacity(records.len());
+        for (xroad_id, stored) in &records {
+            let parts = super::asic::build::AsicParts::from_evidence(stored);
+            let bytes = super::asic::build::write_asice(&parts).map_err(|e| {
+                DomainError::Store(format!("the ASiC-E container cannot be written: {e}"))
+            })?;
+            let id: String = xroad_id
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .take(120)
+                .collect();
+            entries.push((
+                format!("{id}-{}-{}.asice", stored.evidence.side.as_str(), stored.id),
+                bytes,
+            ));
+        }
+        let (zip, link) = write_archive(&previous, &entries).map_err(DomainError::Store)?;
+        let name = archive_name(&first_at, &last_at, &link);
+        let io = |e: std::io::Error| DomainError::Store(format!("{}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let tmp = dir.join(format!(".{name}.tmp"));
+        {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp).map_err(io)?;
+            f.write_all(&zip).map_err(io)?;
+            f.sync_all().map_err(io)?;
+        }
+        std::fs::rename(&tmp, dir.join(&name)).map_err(io)?;
+        let n = records.len();
+        self.p
+            .stores
+            .exchange
+            .record_archive(&super::NewArchive {
+                file_name: name.clone(),
+                prev_digest: previous.digest.clone(),
+                last_digest: ArchiveLink {
+                    file_name: name.clone(),
+                    ..link
+                }
+                .digest,
+                records: records.iter().map(|(_, r)| r.id).collect(),
+                bytes: i64::try_from(zip.len()).unwrap_or(i64::MAX),
+                created_at: self.p.now(),
+            })
+            .await?;
+        Ok(Some((name, n)))
+    }
+
     /// Log a call with its signed request and response (both nodes log both, as X-Road does).
     pub async fn log_signed(
         &self,

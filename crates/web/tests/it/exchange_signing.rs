@@ -370,6 +370,74 @@ async fn done_when_a_container_exported_from_a_civitas_exchange_passes_independe
             .unwrap();
     assert!(report.is_valid());
 
+    // The stamped records go into a hash-linked archive, once; a later call goes into the
+    // next archive, linked to the first; a changed container breaks the chain.
+    use civitas_core::exchange::archive::verify_archive;
+    let archives = tempfile::tempdir().unwrap();
+    let x = w.app.platform().exchange();
+    let (first, n) = x
+        .archive_pending(archives.path(), 10_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n, 2);
+    assert!(
+        first.starts_with("mlog-") && first.ends_with(".zip"),
+        "{first}"
+    );
+    assert!(
+        x.archive_pending(archives.path(), 10_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing twice"
+    );
+    let again = w
+        .caller
+        .get(r1(&w, "/cases/9"))
+        .header("x-road-client", CLIENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    assert!(
+        x.archive_pending(archives.path(), 10_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "not stamped yet"
+    );
+    assert_eq!(x.stamp_pending(&m, 10_000).await.unwrap(), 2);
+    let (second, _) = x
+        .archive_pending(archives.path(), 10_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let first_bytes = std::fs::read(archives.path().join(&first)).unwrap();
+    let one = verify_archive(&first_bytes, &first, None).unwrap();
+    assert!(one.previous.is_start());
+    assert_eq!(one.entries.len(), 2);
+    // Each archived container still verifies on its own.
+    for (_, container) in &one.entries {
+        let report = civitas_core::exchange::asic::verify_container(container, &conf).unwrap();
+        assert!(report.is_valid());
+    }
+    let second_bytes = std::fs::read(archives.path().join(&second)).unwrap();
+    let two = verify_archive(&second_bytes, &second, Some(&one.link)).unwrap();
+    assert_eq!(two.previous.file_name, first);
+    // Replace the first archive with one whose first container changed: its linking info no
+    // longer matches, and the second archive's link to it breaks.
+    let forged = civitas_core::exchange::archive::write_archive(
+        &Default::default(),
+        &[
+            (one.entries[0].0.clone(), b"forged".to_vec()),
+            one.entries[1].clone(),
+        ],
+    )
+    .unwrap();
+    let forged_link = verify_archive(&forged.0, &first, None).unwrap().link;
+    assert!(verify_archive(&second_bytes, &second, Some(&forged_link)).is_err());
+
     // The provider's certificate is revoked: its calls stop before anything is forwarded.
     pki.revoke("0x1004");
     assert_eq!(m.refresh_signer_ocsp().await, 1);
