@@ -90,6 +90,13 @@ pub struct Inner {
     pub forwarder: crate::exchange::Forwarder,
     /// The exchange trust services (time-stamping, OCSP), when configured.
     trust: RwLock<Option<Arc<TrustMonitor>>>,
+    /// The verification configuration read from `exchange_globalconf_dir`, and when.
+    verification: RwLock<
+        Option<(
+            std::time::Instant,
+            Arc<civitas_core::exchange::asic::VerificationConf>,
+        )>,
+    >,
 }
 
 #[derive(Clone)]
@@ -106,7 +113,36 @@ impl AppState {
             chain: RwLock::new(None),
             forwarder: crate::exchange::Forwarder::new(),
             trust: RwLock::new(None),
+            verification: RwLock::new(None),
         }))
+    }
+
+    /// The verification configuration for signatures from other nodes, read from
+    /// `exchange_globalconf_dir` and re-read every five minutes (a new global configuration is
+    /// picked up without a restart); `None` when there is none usable.
+    pub fn verification_conf(&self) -> Option<Arc<civitas_core::exchange::asic::VerificationConf>> {
+        const FRESH: std::time::Duration = std::time::Duration::from_secs(300);
+        if let Ok(slot) = self.verification.read()
+            && let Some((at, conf)) = slot.as_ref()
+            && at.elapsed() < FRESH
+        {
+            return Some(conf.clone());
+        }
+        match civitas_core::exchange::asic::VerificationConf::load_dir(
+            &self.settings.exchange_globalconf_dir,
+        ) {
+            Ok(conf) => {
+                let conf = Arc::new(conf);
+                if let Ok(mut slot) = self.verification.write() {
+                    *slot = Some((std::time::Instant::now(), conf.clone()));
+                }
+                Some(conf)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no usable verification configuration for peers' signatures");
+                None
+            }
+        }
     }
 
     /// Install the exchange trust services: `/r1` then refuses calls while time-stamping has

@@ -101,6 +101,8 @@ pub mod codes {
     pub const OUTDATED_GLOBALCONF: &str = "OutdatedGlobalConf";
     pub const INCONSISTENT_RESPONSE: &str = "InconsistentResponse";
     pub const TIMESTAMPER_FAILED: &str = "LoggingFailed.TimestamperFailed";
+    /// A signature from the other side does not verify (X-Road's `X_INVALID_SIGNATURE_VALUE`).
+    pub const INVALID_SIGNATURE_VALUE: &str = "InvalidSignatureValue";
     /// The message log could not be written (X-Road's `X_LOGGING_FAILED`).
     pub const LOGGING_FAILED: &str = "LoggingFailed";
     /// Information-system authentication failed (`X_SSL_AUTH_FAILED`).

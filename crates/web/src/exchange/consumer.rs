@@ -92,20 +92,26 @@ pub(super) async fn relay(
     let request_hash = rest::request_hash(&header_part, (!body.is_empty()).then_some(&body[..]));
     call.request_hash = Some(request_hash.clone());
     call.endpoint = Some(format!("→ {}", peer.name));
-    // The request leaves signed with the client member's key (the providing node signs the
-    // answer and logs it on its side).
-    if let Some(m) = super::signing::signer(state) {
-        let (client, service) = ids;
+    // The request leaves signed with the client member's key; a civitas peer gets the
+    // signature with it (an official security server does its own signing).
+    let signer = super::signing::signer(state);
+    let (client, service) = ids;
+    let keep_body = super::signing::keep_body(state, client, service);
+    let mut carried = None;
+    if let Some(m) = &signer {
         let signed = super::signing::sign(
-            &m,
+            m,
             client.member(),
             civitas_core::exchange::MessageSide::Request,
             header_part,
             body.clone(),
-            super::signing::keep_body(state, client, service),
+            keep_body,
             FaultSide::ClientProxy,
         )
         .await?;
+        if !peer.upstream {
+            carried = Some(super::signing::encode(&signed.signature));
+        }
         call.evidence.push(signed);
     }
 
@@ -122,6 +128,9 @@ pub(super) async fn relay(
     }
     if !peer.upstream {
         builder = builder.header(rest::HEADER_REQUEST_HASH, request_hash.as_str());
+    }
+    if let Some(signature) = &carried {
+        builder = builder.header(super::signing::SIGNATURE_HEADER, signature.as_str());
     }
     if !body.is_empty() {
         builder = builder.body(body);
@@ -184,6 +193,10 @@ pub(super) async fn relay(
             }
         }
     }
+    // The provider node's signed response, when it came: taken out of what the system sees.
+    let signed_message = header_value(&out_headers, super::signing::SIGNED_MESSAGE_HEADER);
+    let mut out_headers = out_headers;
+    let response_signature = super::signing::take_carried(&mut out_headers);
     let error_type = header_value(&out_headers, rest::HEADER_ERROR);
     if error_type.is_none() && !peer.upstream {
         let echoed = header_value(&out_headers, rest::HEADER_REQUEST_HASH);
@@ -205,6 +218,41 @@ pub(super) async fn relay(
             codes::INCONSISTENT_RESPONSE,
             format!("the node {} answered another X-Road-Id", peer.name),
         ));
+    }
+    // With signing on, a peer's answer must come signed by the provider member, about this
+    // very call; it is checked and logged here too.
+    if signer.is_some() && !peer.upstream && error_type.is_none() {
+        let message = signed_message
+            .as_deref()
+            .and_then(civitas_core::exchange::asic::hashchain::decode_b64)
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&message).to_ascii_lowercase();
+        let names = |name: &str, value: &str| {
+            text.lines()
+                .any(|l| l.trim_end() == format!("{name}:{value}").to_ascii_lowercase())
+        };
+        let this_call = names(rest::HEADER_ID, &call.xroad_id)
+            && names(rest::HEADER_REQUEST_HASH, &request_hash);
+        if !message.is_empty() && !this_call {
+            return Err(proxy_fault(
+                codes::INCONSISTENT_RESPONSE,
+                format!(
+                    "the signed answer of the node {} is about another call",
+                    peer.name
+                ),
+            ));
+        }
+        let out_bytes = Bytes::from(out.clone());
+        let received = super::signing::received(
+            state,
+            civitas_core::exchange::MessageSide::Response,
+            message,
+            &out_bytes,
+            response_signature.as_deref(),
+            keep_body,
+            FaultSide::ClientProxy,
+        )?;
+        call.evidence.push(received);
     }
     call.relayed_error = error_type;
     let response_part = rest::response_header_part(status.as_u16(), &reason, &out_headers);

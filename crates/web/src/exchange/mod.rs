@@ -326,7 +326,10 @@ async fn handle(
     .collect();
     let method = parts.method.as_str().to_string();
     rest::check_method(&method)?;
-    let headers = header_pairs(&parts.headers)?;
+    let mut headers = header_pairs(&parts.headers)?;
+    // A peer node's signature of the request travels in its own header, outside the signed
+    // header part.
+    let carried_signature = signing::take_carried(&mut headers);
     let client = rest::client_from_headers(&headers)?.id;
     call.client = Some(client.to_path());
     // Who is calling, before anything is looked up for it: a refusal is logged, never forwarded.
@@ -453,7 +456,20 @@ async fn handle(
     if let Some(m) = &signer {
         m.ready(&provider)
             .map_err(|e| signing::sign_fault(FaultSide::ServerProxy, &e))?;
-        if node.is_none() {
+        if node.is_some() {
+            // The consumer node signed the request with the client member's key: checked and
+            // kept, so this node's log holds it too.
+            let received = signing::received(
+                state,
+                civitas_core::exchange::MessageSide::Request,
+                header_part,
+                &body,
+                carried_signature.as_deref(),
+                keep_body,
+                FaultSide::ServerProxy,
+            )?;
+            call.evidence.push(received);
+        } else {
             let signed = signing::sign(
                 m,
                 client.member(),
@@ -490,6 +506,7 @@ async fn handle(
         &response_part,
         (!provider_body.is_empty()).then_some(&provider_body[..]),
     );
+    let mut out_headers = out_headers;
     if let Some(m) = &signer {
         let signed = signing::sign(
             m,
@@ -501,6 +518,17 @@ async fn handle(
             FaultSide::ServerProxy,
         )
         .await?;
+        if node.is_some() {
+            // The signed response goes back to the consumer node for its log.
+            out_headers.push((
+                signing::SIGNATURE_HEADER.to_string(),
+                signing::encode(&signed.signature),
+            ));
+            out_headers.push((
+                signing::SIGNED_MESSAGE_HEADER.to_string(),
+                signing::encode(&signed.message),
+            ));
+        }
         call.evidence.push(signed);
     }
     Ok((

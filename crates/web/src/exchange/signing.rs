@@ -81,3 +81,84 @@ pub(super) async fn sign(
     })?;
     signed.map_err(|e| sign_fault(fault_side, &e))
 }
+
+/// Between civitas nodes, a signed message travels with the call so both nodes log both
+/// signed messages (X-Road's security servers exchange them in their multipart messages): the
+/// request's signature in this header (base64 of `signatures.xml`), the response's in the
+/// answer with its header part. Neither reaches an information system.
+pub(super) const SIGNATURE_HEADER: &str = "x-civitas-signature";
+pub(super) const SIGNED_MESSAGE_HEADER: &str = "x-civitas-signed-message";
+
+/// Remove the carried signature headers from `headers`; returns the signature's value.
+pub(super) fn take_carried(headers: &mut Vec<(String, String)>) -> Option<String> {
+    let mut signature = None;
+    headers.retain(|(n, v)| {
+        if n.eq_ignore_ascii_case(SIGNATURE_HEADER) {
+            signature = Some(v.clone());
+            false
+        } else {
+            !n.eq_ignore_ascii_case(SIGNED_MESSAGE_HEADER)
+        }
+    });
+    signature
+}
+
+pub(super) fn encode(bytes: &[u8]) -> String {
+    civitas_core::exchange::asic::hashchain::encode_b64(bytes)
+}
+
+/// A signed message another node sent: checked against this node's verification configuration
+/// (signature, certificate chain to an approved CA, signer = the member the message names, good
+/// and fresh OCSP) and made into evidence. Missing, undecodable or failing signatures refuse
+/// the call with X-Road's `InvalidSignatureValue`; no configuration to check against is
+/// `OutdatedGlobalConf`.
+pub(super) fn received(
+    state: &AppState,
+    side: MessageSide,
+    message: Vec<u8>,
+    body: &Bytes,
+    signature_b64: Option<&str>,
+    keep_body: bool,
+    fault_side: FaultSide,
+) -> Result<MessageEvidence, RestFault> {
+    let bad = |why: String| {
+        tracing::warn!(side = side.as_str(), error = %why, "a peer node's signature was refused");
+        RestFault::new(
+            fault_side,
+            codes::INVALID_SIGNATURE_VALUE,
+            format!(
+                "the {} signature from the other node is not valid: {why}",
+                side.as_str()
+            ),
+        )
+    };
+    let signature = signature_b64
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad("no signature came with the message".into()))?;
+    let signature = civitas_core::exchange::asic::hashchain::decode_b64(signature)
+        .ok_or_else(|| bad("the signature header is not base64".into()))?;
+    let conf = state.verification_conf().ok_or_else(|| {
+        RestFault::new(
+            fault_side,
+            codes::OUTDATED_GLOBALCONF,
+            "this node has no global configuration to check the other node's signature against",
+        )
+    })?;
+    let has_body = !body.is_empty();
+    civitas_core::exchange::asic::check_signed_message(
+        &message,
+        has_body.then_some(&body[..]),
+        &signature,
+        &conf,
+    )
+    .map_err(bad)?;
+    Ok(MessageEvidence {
+        side,
+        message,
+        body: (has_body && keep_body).then(|| body.to_vec()),
+        body_omitted: has_body && !keep_body,
+        signature,
+        sig_hash_chain: None,
+    })
+}

@@ -182,6 +182,8 @@ pub(crate) struct Nodes {
     pub request_id: i64,
     pub b_tls: std::net::SocketAddr,
     node_ca: Ca,
+    /// Node A's certificate, to call B as A would.
+    cert_a: NodeCert,
     _dir: tempfile::TempDir,
 }
 
@@ -200,6 +202,11 @@ async fn messages(p: &Platform) -> Vec<civitas_core::exchange::MessageRecord> {
 /// Two nodes, each pinning the other; B holds the bus service (no grant yet), A the calling
 /// systems' tokens.
 pub(crate) async fn two_nodes() -> Nodes {
+    two_nodes_with(None).await
+}
+
+/// Two nodes whose verification configuration (for each other's signatures) is `globalconf`.
+pub(crate) async fn two_nodes_with(globalconf: Option<std::path::PathBuf>) -> Nodes {
     let node_ca = ca("Taoyuan exchange node CA");
     let cert_a = node_cert(&node_ca, "civitas node A (police)");
     let cert_b = node_cert(&node_ca, "civitas node B (transport)");
@@ -220,6 +227,9 @@ pub(crate) async fn two_nodes() -> Nodes {
     .unwrap();
     let settings = |table: PeerTable| WebSettings {
         exchange_peers: Some(Arc::new(table)),
+        exchange_globalconf_dir: globalconf
+            .clone()
+            .unwrap_or_else(|| WebSettings::default().exchange_globalconf_dir),
         ..WebSettings::default()
     };
     let a = TestApp::spawn_with(settings(table_a)).await;
@@ -304,6 +314,7 @@ pub(crate) async fn two_nodes() -> Nodes {
         request_id: request.id,
         b_tls: addr_b,
         node_ca,
+        cert_a,
         _dir: dir,
     }
 }
@@ -587,4 +598,111 @@ async fn a_peer_whose_certificate_is_not_the_pinned_one_is_never_sent_the_call()
     let r = call_a(&n, &n.token, CLIENT, "/stops/12").await;
     assert_eq!(r.status(), 200);
     assert_eq!(n.calls.load(Ordering::SeqCst), 1);
+}
+
+/// With signing on at both nodes, A signs the request with 警察局's key and sends the signature
+/// along; B checks it, signs the answer with 交通局's key and sends that back; each node's log
+/// holds both signed messages, and each container exported from either node verifies. An
+/// unsigned or forged request from a node is refused before anything is forwarded.
+#[tokio::test]
+async fn with_signing_on_both_nodes_log_both_signed_messages_and_a_forged_signature_is_refused() {
+    use crate::exchange_signing::{shared_params, signing_monitor};
+    use crate::exchange_trust::{Pki, authority};
+    use civitas_core::exchange::MessageSide;
+
+    let pki = Pki::new();
+    pki.signing_cert("sign-police", "380130000C", "GOV", "0x1003");
+    pki.signing_cert("sign-transport", "380290000H", "GOV", "0x1004");
+    let conf_dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(conf_dir.path().join("TW")).unwrap();
+    std::fs::write(
+        conf_dir.path().join("TW").join("shared-params.xml"),
+        shared_params(&pki),
+    )
+    .unwrap();
+    let n = two_nodes_with(Some(conf_dir.path().to_path_buf())).await;
+    let transport = steward("lin.transport", TRANSPORT);
+    n.b.platform()
+        .sharing()
+        .decide(&transport, n.request_id, Decision::Approve { days: None })
+        .await
+        .unwrap();
+    grant(&n, None).await;
+    let (tsa, _) = authority(&pki, false).await;
+    let (ocsp, _) = authority(&pki, true).await;
+    let clock: Arc<dyn civitas_core::clock::Clock> = Arc::new(civitas_core::clock::SystemClock);
+    let ma = signing_monitor(&pki, tsa.clone(), ocsp.clone(), clock.clone(), &["police"]);
+    let mb = signing_monitor(&pki, tsa, ocsp, clock, &["transport"]);
+    assert_eq!(ma.refresh_signer_ocsp().await, 1);
+    assert_eq!(mb.refresh_signer_ocsp().await, 1);
+
+    // Only B signs: A's unsigned relay is refused by B, and nothing reaches the bus system.
+    n.b.state.set_trust(mb.clone());
+    let before = n.calls.load(Ordering::SeqCst);
+    let r = call_a(&n, &n.token, CLIENT, "/stops/7").await;
+    assert_eq!(r.status(), 500);
+    assert_eq!(
+        r.headers()["x-road-error"],
+        "Server.ServerProxy.InvalidSignatureValue"
+    );
+    assert_eq!(n.calls.load(Ordering::SeqCst), before, "nothing forwarded");
+
+    // Both sign: the call goes through, and both logs hold both signed messages.
+    n.a.state.set_trust(ma.clone());
+    let r = call_a(&n, &n.token, CLIENT, "/stops/7").await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers().get("x-civitas-signature").is_none(),
+        "not for the system"
+    );
+    assert_eq!(n.calls.load(Ordering::SeqCst), before + 1);
+    let mut conf = civitas_core::exchange::asic::VerificationConf::default();
+    conf.add_shared_params(&shared_params(&pki)).unwrap();
+    for (node, m) in [(&n.a, &ma), (&n.b, &mb)] {
+        let p = node.platform();
+        let last = messages(p)
+            .await
+            .into_iter()
+            .find(|r| r.status == 200)
+            .unwrap();
+        assert_eq!(
+            last.evidence,
+            vec![MessageSide::Request, MessageSide::Response]
+        );
+        assert_eq!(p.exchange().stamp_pending(m, 10_000).await.unwrap(), 2);
+        for side in [MessageSide::Request, MessageSide::Response] {
+            let (_, bytes) = p
+                .exchange()
+                .message_container(&operator(), last.id, side)
+                .await
+                .unwrap();
+            let report = civitas_core::exchange::asic::verify_container(&bytes, &conf).unwrap();
+            assert!(report.is_valid(), "{side:?}: {report:?}");
+        }
+    }
+
+    // A node that forges a signature (a valid one, over another request) is refused.
+    let node_a_client = node_client(&n.node_ca.pem, &n.cert_a);
+    let before = n.calls.load(Ordering::SeqCst);
+    let (_, evidence) =
+        n.a.platform()
+            .exchange()
+            .message_evidence(&operator(), messages(n.a.platform()).await[0].id)
+            .await
+            .unwrap();
+    let old = civitas_core::exchange::asic::hashchain::encode_b64(&evidence[0].evidence.signature);
+    let r = node_a_client
+        .get(format!("https://{}/r1/{SERVICE}/stops/8", n.b_tls))
+        .header("x-road-client", CLIENT)
+        .header("x-road-id", "TW-forged-1")
+        .header("x-civitas-signature", old)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    assert_eq!(
+        r.headers()["x-road-error"],
+        "Server.ServerProxy.InvalidSignatureValue"
+    );
+    assert_eq!(n.calls.load(Ordering::SeqCst), before, "nothing forwarded");
 }

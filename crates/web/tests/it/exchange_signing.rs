@@ -43,12 +43,14 @@ fn signing_key(pki: &Pki, name: &str, path: &str) -> Arc<SigningKey> {
     Arc::new(SigningKey::from_pem(member(path), &key, &cert).unwrap())
 }
 
-/// A monitor with the TSA, the OCSP responder and both members' signing keys.
-fn signing_monitor(
+/// A monitor with the TSA, the OCSP responder and these members' signing keys (`police`,
+/// `transport`).
+pub(crate) fn signing_monitor(
     pki: &Pki,
     tsa: String,
     ocsp: String,
     clock: Arc<dyn civitas_core::clock::Clock>,
+    keys: &[&str],
 ) -> Arc<TrustMonitor> {
     let transport = civitas_delivery::TrustHttp::new(Duration::from_secs(5)).unwrap();
     Arc::new(TrustMonitor::new(
@@ -65,10 +67,13 @@ fn signing_monitor(
                 freshness_secs: 3600,
                 interval_secs: 1200,
             }),
-            signers: vec![
-                signing_key(pki, "sign-police", POLICE_MEMBER),
-                signing_key(pki, "sign-transport", TRANSPORT_MEMBER),
-            ],
+            signers: keys
+                .iter()
+                .map(|k| match *k {
+                    "police" => signing_key(pki, "sign-police", POLICE_MEMBER),
+                    _ => signing_key(pki, "sign-transport", TRANSPORT_MEMBER),
+                })
+                .collect(),
         },
         Arc::new(transport),
         clock,
@@ -76,7 +81,7 @@ fn signing_monitor(
 }
 
 /// The verification configuration of the test instance, as X-Road's shared parameters.
-fn shared_params(pki: &Pki) -> Vec<u8> {
+pub(crate) fn shared_params(pki: &Pki) -> Vec<u8> {
     let b64 = |name: &str| encode_b64(&load_cert(&pki.path(name)).unwrap().der);
     format!(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -192,7 +197,13 @@ async fn done_when_a_container_exported_from_a_civitas_exchange_passes_independe
     let (tsa, _) = authority(&pki, false).await;
     let (ocsp, _) = authority(&pki, true).await;
     // The real clock: the loopback OCSP responder and TSA answer in real time.
-    let m = signing_monitor(&pki, tsa, ocsp, Arc::new(SystemClock));
+    let m = signing_monitor(
+        &pki,
+        tsa,
+        ocsp,
+        Arc::new(SystemClock),
+        &["police", "transport"],
+    );
     w.app.state.set_trust(m.clone());
 
     // Before any OCSP answer, nothing can be signed: refused, never forwarded.
@@ -499,7 +510,13 @@ async fn with_body_logging_off_for_a_subsystem_the_signature_stays_and_the_body_
     let (tsa, _) = authority(&pki, false).await;
     let (ocsp, _) = authority(&pki, true).await;
     // The real clock: the loopback OCSP responder and TSA answer in real time.
-    let m = signing_monitor(&pki, tsa, ocsp, Arc::new(SystemClock));
+    let m = signing_monitor(
+        &pki,
+        tsa,
+        ocsp,
+        Arc::new(SystemClock),
+        &["police", "transport"],
+    );
     w.app.state.set_trust(m.clone());
     assert_eq!(m.refresh_signer_ocsp().await, 2);
     let answer = w

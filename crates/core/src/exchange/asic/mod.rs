@@ -257,3 +257,39 @@ pub fn failure_text(code: &str) -> Text {
     };
     Text::new(zh, en)
 }
+
+/// Check a signed message received from another node before it is logged as evidence: the
+/// signature `signatures.xml` must cover `message` (the header part) and `body`, be valid, by a
+/// certificate chaining to an approved CA, of the member the message names, with a good and
+/// fresh embedded OCSP response. Every check of [`verify_container`] but the time-stamp
+/// (which the receiving node's own batch adds) must pass; the error names the first that did
+/// not.
+pub fn check_signed_message(
+    message: &[u8],
+    body: Option<&[u8]>,
+    signature: &[u8],
+    conf: &VerificationConf,
+) -> Result<(), String> {
+    let parts = build::AsicParts {
+        message: message.to_vec(),
+        attachment: body.map(<[u8]>::to_vec),
+        signatures: signature.to_vec(),
+        sig_hash_chain: None,
+        timestamp: None,
+    };
+    let bytes = build::write_asice(&parts).map_err(|e| e.to_string())?;
+    let report = verify_container(&bytes, conf).map_err(|e| e.to_string())?;
+    for check in &report.checks {
+        match (&check.outcome, check.key) {
+            (Outcome::Passed, _) | (Outcome::Skipped { .. }, "hash_chain" | "signer_member") => {}
+            (Outcome::Failed { code, .. }, "timestamp") if *code == "timestamp_missing" => {}
+            (Outcome::Failed { code, detail }, key) => {
+                return Err(format!("{key}: {code}: {detail}"));
+            }
+            (Outcome::Skipped { reason }, key) => {
+                return Err(format!("{key}: not checked: {}", reason.en));
+            }
+        }
+    }
+    Ok(())
+}
