@@ -110,7 +110,7 @@ pub(super) async fn relay(
         )
         .await?;
         if !peer.upstream {
-            carried = Some(super::signing::encode(&signed.signature));
+            carried = Some(super::signing::Carried::headers(&signed, false));
         }
         call.evidence.push(signed);
     }
@@ -129,8 +129,8 @@ pub(super) async fn relay(
     if !peer.upstream {
         builder = builder.header(rest::HEADER_REQUEST_HASH, request_hash.as_str());
     }
-    if let Some(signature) = &carried {
-        builder = builder.header(super::signing::SIGNATURE_HEADER, signature.as_str());
+    for (n, v) in carried.iter().flatten() {
+        builder = builder.header(n.as_str(), v.as_str());
     }
     if !body.is_empty() {
         builder = builder.body(body);
@@ -194,7 +194,6 @@ pub(super) async fn relay(
         }
     }
     // The provider node's signed response, when it came: taken out of what the system sees.
-    let signed_message = header_value(&out_headers, super::signing::SIGNED_MESSAGE_HEADER);
     let mut out_headers = out_headers;
     let response_signature = super::signing::take_carried(&mut out_headers);
     let error_type = header_value(&out_headers, rest::HEADER_ERROR);
@@ -222,7 +221,8 @@ pub(super) async fn relay(
     // With signing on, a peer's answer must come signed by the provider member, about this
     // very call; it is checked and logged here too.
     if signer.is_some() && !peer.upstream && error_type.is_none() {
-        let message = signed_message
+        let message = response_signature
+            .message
             .as_deref()
             .and_then(civitas_core::exchange::asic::hashchain::decode_b64)
             .unwrap_or_default();
@@ -248,7 +248,7 @@ pub(super) async fn relay(
             civitas_core::exchange::MessageSide::Response,
             message,
             &out_bytes,
-            response_signature.as_deref(),
+            &response_signature,
             keep_body,
             FaultSide::ClientProxy,
         )?;

@@ -464,7 +464,7 @@ async fn handle(
                 civitas_core::exchange::MessageSide::Request,
                 header_part,
                 &body,
-                carried_signature.as_deref(),
+                &carried_signature,
                 keep_body,
                 FaultSide::ServerProxy,
             )?;
@@ -520,14 +520,7 @@ async fn handle(
         .await?;
         if node.is_some() {
             // The signed response goes back to the consumer node for its log.
-            out_headers.push((
-                signing::SIGNATURE_HEADER.to_string(),
-                signing::encode(&signed.signature),
-            ));
-            out_headers.push((
-                signing::SIGNED_MESSAGE_HEADER.to_string(),
-                signing::encode(&signed.message),
-            ));
+            out_headers.extend(signing::Carried::headers(&signed, true));
         }
         call.evidence.push(signed);
     }

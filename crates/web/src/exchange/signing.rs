@@ -44,8 +44,8 @@ pub(super) fn sign_fault(side: FaultSide, e: &SignError) -> RestFault {
     )
 }
 
-/// Sign one message (off the async workers: an RSA signature costs about a millisecond) and
-/// make its log evidence.
+/// Sign one message (on the signing thread, which signs messages waiting together with one
+/// signature over a hash chain) and make its log evidence.
 pub(super) async fn sign(
     monitor: &Arc<TrustMonitor>,
     member: ClientId,
@@ -55,31 +55,19 @@ pub(super) async fn sign(
     keep_body: bool,
     fault_side: FaultSide,
 ) -> Result<MessageEvidence, RestFault> {
-    let m = monitor.clone();
-    let signed = tokio::task::spawn_blocking(move || {
-        let body_ref = (!body.is_empty()).then_some(&body[..]);
-        m.sign(&member, &message, body_ref).map(|signature| {
-            let has_body = !body.is_empty();
-            MessageEvidence {
-                side,
-                message,
-                body: (has_body && keep_body).then(|| body.to_vec()),
-                body_omitted: has_body && !keep_body,
-                signature,
-                sig_hash_chain: None,
-            }
-        })
+    let has_body = !body.is_empty();
+    let signed = monitor
+        .sign(&member, message.clone(), has_body.then(|| body.to_vec()))
+        .await
+        .map_err(|e| sign_fault(fault_side, &e))?;
+    Ok(MessageEvidence {
+        side,
+        message,
+        body: (has_body && keep_body).then(|| body.to_vec()),
+        body_omitted: has_body && !keep_body,
+        signature: signed.signature,
+        sig_hash_chain: signed.sig_hash_chain,
     })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "the signing task failed");
-        RestFault::new(
-            fault_side,
-            codes::CANNOT_CREATE_SIGNATURE,
-            "the message cannot be signed: the signing task failed",
-        )
-    })?;
-    signed.map_err(|e| sign_fault(fault_side, &e))
 }
 
 /// Between civitas nodes, a signed message travels with the call so both nodes log both
@@ -88,19 +76,53 @@ pub(super) async fn sign(
 /// answer with its header part. Neither reaches an information system.
 pub(super) const SIGNATURE_HEADER: &str = "x-civitas-signature";
 pub(super) const SIGNED_MESSAGE_HEADER: &str = "x-civitas-signed-message";
+/// A batch signature's `sig-hashchain.xml` and `sig-hashchainresult.xml`.
+pub(super) const SIG_CHAIN_HEADER: &str = "x-civitas-sig-hashchain";
+pub(super) const SIG_CHAIN_RESULT_HEADER: &str = "x-civitas-sig-hashchain-result";
 
-/// Remove the carried signature headers from `headers`; returns the signature's value.
-pub(super) fn take_carried(headers: &mut Vec<(String, String)>) -> Option<String> {
-    let mut signature = None;
-    headers.retain(|(n, v)| {
-        if n.eq_ignore_ascii_case(SIGNATURE_HEADER) {
-            signature = Some(v.clone());
-            false
-        } else {
-            !n.eq_ignore_ascii_case(SIGNED_MESSAGE_HEADER)
+/// A signed message's parts as they travel (base64 header values).
+#[derive(Default)]
+pub(super) struct Carried {
+    pub signature: Option<String>,
+    pub chain: Option<String>,
+    pub chain_result: Option<String>,
+    pub message: Option<String>,
+}
+
+impl Carried {
+    /// The headers carrying `evidence` (and its header part, for an answer).
+    pub(super) fn headers(evidence: &MessageEvidence, with_message: bool) -> Vec<(String, String)> {
+        let mut out = vec![(SIGNATURE_HEADER.to_string(), encode(&evidence.signature))];
+        if let Some((chain, result)) = &evidence.sig_hash_chain {
+            out.push((SIG_CHAIN_HEADER.to_string(), encode(chain)));
+            out.push((SIG_CHAIN_RESULT_HEADER.to_string(), encode(result)));
         }
+        if with_message {
+            out.push((SIGNED_MESSAGE_HEADER.to_string(), encode(&evidence.message)));
+        }
+        out
+    }
+}
+
+/// Remove the carried signature headers from `headers`, returning their values.
+pub(super) fn take_carried(headers: &mut Vec<(String, String)>) -> Carried {
+    let mut c = Carried::default();
+    headers.retain(|(n, v)| {
+        let slot = if n.eq_ignore_ascii_case(SIGNATURE_HEADER) {
+            &mut c.signature
+        } else if n.eq_ignore_ascii_case(SIG_CHAIN_HEADER) {
+            &mut c.chain
+        } else if n.eq_ignore_ascii_case(SIG_CHAIN_RESULT_HEADER) {
+            &mut c.chain_result
+        } else if n.eq_ignore_ascii_case(SIGNED_MESSAGE_HEADER) {
+            &mut c.message
+        } else {
+            return true;
+        };
+        *slot = Some(v.clone());
+        false
     });
-    signature
+    c
 }
 
 pub(super) fn encode(bytes: &[u8]) -> String {
@@ -117,7 +139,7 @@ pub(super) fn received(
     side: MessageSide,
     message: Vec<u8>,
     body: &Bytes,
-    signature_b64: Option<&str>,
+    carried: &Carried,
     keep_body: bool,
     fault_side: FaultSide,
 ) -> Result<MessageEvidence, RestFault> {
@@ -132,12 +154,21 @@ pub(super) fn received(
             ),
         )
     };
-    let signature = signature_b64
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    let decode = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| civitas_core::exchange::asic::hashchain::decode_b64(s).ok_or(()))
+            .transpose()
+    };
+    let signature = decode(&carried.signature)
+        .map_err(|()| bad("the signature header is not base64".into()))?
         .ok_or_else(|| bad("no signature came with the message".into()))?;
-    let signature = civitas_core::exchange::asic::hashchain::decode_b64(signature)
-        .ok_or_else(|| bad("the signature header is not base64".into()))?;
+    let sig_hash_chain = match (decode(&carried.chain), decode(&carried.chain_result)) {
+        (Ok(Some(c)), Ok(Some(r))) => Some((c, r)),
+        (Ok(None), Ok(None)) => None,
+        _ => return Err(bad("the batch signature's hash chain is incomplete".into())),
+    };
     let conf = state.verification_conf().ok_or_else(|| {
         RestFault::new(
             fault_side,
@@ -150,6 +181,7 @@ pub(super) fn received(
         &message,
         has_body.then_some(&body[..]),
         &signature,
+        sig_hash_chain.as_ref(),
         &conf,
     )
     .map_err(bad)?;
@@ -159,6 +191,6 @@ pub(super) fn received(
         body: (has_body && keep_body).then(|| body.to_vec()),
         body_omitted: has_body && !keep_body,
         signature,
-        sig_hash_chain: None,
+        sig_hash_chain,
     })
 }

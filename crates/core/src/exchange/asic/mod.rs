@@ -14,6 +14,7 @@ pub mod conf;
 pub mod der;
 pub mod hashchain;
 pub mod ocsp;
+pub mod sigchain;
 pub mod sign;
 pub mod tschain;
 pub mod tsp;
@@ -268,13 +269,14 @@ pub fn check_signed_message(
     message: &[u8],
     body: Option<&[u8]>,
     signature: &[u8],
+    sig_hash_chain: Option<&(Vec<u8>, Vec<u8>)>,
     conf: &VerificationConf,
 ) -> Result<(), String> {
     let parts = build::AsicParts {
         message: message.to_vec(),
         attachment: body.map(<[u8]>::to_vec),
         signatures: signature.to_vec(),
-        sig_hash_chain: None,
+        sig_hash_chain: sig_hash_chain.cloned(),
         timestamp: None,
     };
     let bytes = build::write_asice(&parts).map_err(|e| e.to_string())?;

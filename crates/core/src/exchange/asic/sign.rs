@@ -140,6 +140,61 @@ pub fn sign_rest(
     sign_parts(key, &parts, signing_time, ocsp)
 }
 
+/// One message's signature: the signature document and, when it was signed in a batch, its
+/// `sig-hashchain.xml` and the batch's `sig-hashchainresult.xml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    pub signature: Vec<u8>,
+    pub sig_hash_chain: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// Sign several REST messages (header part and body) with one signature, as X-Road does when
+/// messages wait for the same key: one message is signed directly ([`sign_rest`]); several get
+/// a hash chain each (`sigchain.rs`) and share one signature over the chain's result.
+pub fn sign_batch(
+    key: &SigningKey,
+    messages: &[(&[u8], Option<&[u8]>)],
+    signing_time: OffsetDateTime,
+    ocsp: Option<&[u8]>,
+) -> Result<Vec<Signed>, String> {
+    if let [(message, body)] = messages {
+        return Ok(vec![Signed {
+            signature: sign_rest(key, message, *body, signing_time, ocsp)?,
+            sig_hash_chain: None,
+        }]);
+    }
+    let leaves: Vec<Vec<(&str, &[u8])>> = messages
+        .iter()
+        .map(|(m, b)| {
+            let mut parts = vec![("/message.xml", *m)];
+            if let Some(b) = b {
+                parts.push(("/attachment1", *b));
+            }
+            parts
+        })
+        .collect();
+    let Some(batch) = super::sigchain::batch_signature_chain(&leaves) else {
+        return Ok(Vec::new());
+    };
+    let signature = sign_parts(
+        key,
+        &[Part {
+            uri: super::sigchain::RESULT_DOC,
+            data: &batch.result_xml,
+        }],
+        signing_time,
+        ocsp,
+    )?;
+    Ok(batch
+        .chains
+        .into_iter()
+        .map(|chain| Signed {
+            signature: signature.clone(),
+            sig_hash_chain: Some((chain, batch.result_xml.clone())),
+        })
+        .collect())
+}
+
 /// The signature document over `parts` (see the module notes).
 pub fn sign_parts(
     key: &SigningKey,

@@ -24,12 +24,12 @@ pub struct BatchTimestamp {
 }
 
 #[derive(Debug, Clone)]
-enum Node {
+pub(super) enum Node {
     Leaf(usize),
     Inner(Box<Node>, Box<Node>),
 }
 
-fn sha512(bytes: &[u8]) -> Vec<u8> {
+pub(super) fn sha512(bytes: &[u8]) -> Vec<u8> {
     digest(SHA512_URI, bytes).unwrap_or_default()
 }
 
@@ -43,7 +43,7 @@ fn single_digest(value: &[u8]) -> Vec<u8> {
     der::encode(der::SEQUENCE, &body)
 }
 
-fn step_digest(values: &[&[u8]]) -> Vec<u8> {
+pub(super) fn step_digest(values: &[&[u8]]) -> Vec<u8> {
     let list: Vec<u8> = values.iter().flat_map(|v| single_digest(v)).collect();
     sha512(&der::encode(der::SEQUENCE, &list))
 }
@@ -51,14 +51,14 @@ fn step_digest(values: &[&[u8]]) -> Vec<u8> {
 impl Node {
     /// The value a parent step states for this node: a leaf's signature hash, an inner node's
     /// step digest.
-    fn value(&self, leaves: &[Vec<u8>]) -> Vec<u8> {
+    pub(super) fn value(&self, leaves: &[Vec<u8>]) -> Vec<u8> {
         match self {
             Node::Leaf(i) => leaves.get(*i).cloned().unwrap_or_default(),
             Node::Inner(l, r) => step_digest(&[&l.value(leaves), &r.value(leaves)]),
         }
     }
 
-    fn contains(&self, leaf: usize) -> bool {
+    pub(super) fn contains(&self, leaf: usize) -> bool {
         match self {
             Node::Leaf(i) => *i == leaf,
             Node::Inner(l, r) => l.contains(leaf) || r.contains(leaf),
@@ -66,7 +66,7 @@ impl Node {
     }
 }
 
-fn tree(n: usize) -> Node {
+pub(super) fn tree(n: usize) -> Node {
     let mut level: Vec<Node> = (0..n).map(Node::Leaf).collect();
     while level.len() > 1 {
         let mut next = Vec::with_capacity(level.len().div_ceil(2));
@@ -90,7 +90,7 @@ fn data_ref(value: &[u8]) -> String {
     )
 }
 
-fn hash_value(value: &[u8]) -> String {
+pub(super) fn hash_value(value: &[u8]) -> String {
     format!(
         "<HashValue><ns2:DigestValue>{}</ns2:DigestValue></HashValue>",
         encode_b64(value)

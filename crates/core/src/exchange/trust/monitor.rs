@@ -16,7 +16,7 @@ use super::{
     OCSP_REQUEST, OCSP_RESPONSE, TIMESTAMP_QUERY, TIMESTAMP_REPLY, TrustError, TrustTransport,
 };
 use crate::clock::Clock;
-use crate::exchange::asic::sign::{self, SigningKey};
+use crate::exchange::asic::sign::{self, Signed, SigningKey};
 use crate::exchange::asic::x509::Certificate;
 use crate::exchange::id::ClientId;
 use crate::time::Timestamp;
@@ -67,6 +67,59 @@ impl std::fmt::Display for SignError {
     }
 }
 
+/// One message waiting for its signature.
+struct SignJob {
+    key: Arc<SigningKey>,
+    ocsp: Option<Vec<u8>>,
+    message: Vec<u8>,
+    body: Option<Vec<u8>>,
+    reply: tokio::sync::oneshot::Sender<Result<Signed, SignError>>,
+}
+
+/// Most messages under one batch signature.
+const MAX_SIGN_BATCH: usize = 256;
+
+/// The signing thread: take every message waiting (up to [`MAX_SIGN_BATCH`]), and sign those of
+/// each key with one signature (`sign::sign_batch`): under load one RSA operation serves many
+/// calls, as in X-Road; a lone message is signed directly.
+fn sign_worker(rx: &std::sync::mpsc::Receiver<SignJob>, clock: &dyn Clock) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_SIGN_BATCH {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        while let Some(key) = jobs.first().map(|j| j.key.clone()) {
+            let (same, rest): (Vec<SignJob>, Vec<SignJob>) =
+                jobs.into_iter().partition(|j| Arc::ptr_eq(&j.key, &key));
+            jobs = rest;
+            let ocsp = same.first().and_then(|j| j.ocsp.clone());
+            let messages: Vec<(&[u8], Option<&[u8]>)> = same
+                .iter()
+                .map(|j| (j.message.as_slice(), j.body.as_deref()))
+                .collect();
+            let outcome = sign::sign_batch(&key, &messages, clock.now().inner(), ocsp.as_deref());
+            match outcome {
+                Ok(signed) => {
+                    for (job, s) in same.into_iter().zip(signed) {
+                        let _ = job.reply.send(Ok(s));
+                    }
+                }
+                Err(e) => {
+                    for job in same {
+                        let _ = job.reply.send(Err(SignError {
+                            code: "failed",
+                            message: e.clone(),
+                        }));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The last OCSP answer about one signing certificate, with the response to embed.
 #[derive(Debug, Clone)]
 struct SignerOcsp {
@@ -93,6 +146,8 @@ struct SignerState {
 }
 
 pub struct TrustMonitor {
+    /// The signing queue (a thread started at the first signature).
+    signing: std::sync::OnceLock<std::sync::mpsc::Sender<SignJob>>,
     config: TrustConfig,
     transport: Arc<dyn TrustTransport>,
     clock: Arc<dyn Clock>,
@@ -119,6 +174,7 @@ impl TrustMonitor {
             signers: vec![SignerState::default(); config.signers.len()],
         };
         TrustMonitor {
+            signing: std::sync::OnceLock::new(),
             config,
             transport,
             clock,
@@ -323,24 +379,41 @@ impl TrustMonitor {
     /// certificate's last OCSP response. With an OCSP responder configured, the response must
     /// say good and be fresh (X-Road signs only with a certificate whose status is known good);
     /// a revoked, unknown or stale status refuses the signature, and with it the call.
-    pub fn sign(
+    pub async fn sign(
         &self,
         member: &ClientId,
-        message: &[u8],
-        body: Option<&[u8]>,
-    ) -> Result<Vec<u8>, SignError> {
+        message: Vec<u8>,
+        body: Option<Vec<u8>>,
+    ) -> Result<Signed, SignError> {
         let (key, ocsp) = self.usable(member)?;
-        sign::sign_rest(
-            &key,
-            message,
-            body,
-            self.clock.now().inner(),
-            ocsp.as_deref(),
-        )
-        .map_err(|e| SignError {
+        let failed = |message: &str| SignError {
             code: "failed",
-            message: e,
-        })
+            message: message.to_string(),
+        };
+        let queue = self.signing.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<SignJob>();
+            let clock = self.clock.clone();
+            let spawned = std::thread::Builder::new()
+                .name("civitas-signer".into())
+                .spawn(move || sign_worker(&rx, clock.as_ref()));
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "the signing thread cannot start");
+            }
+            tx
+        });
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        queue
+            .send(SignJob {
+                key,
+                ocsp,
+                message,
+                body,
+                reply,
+            })
+            .map_err(|_| failed("the signing thread has stopped"))?;
+        answer
+            .await
+            .map_err(|_| failed("the signing thread dropped the message"))?
     }
 
     /// `Ok` when `member`'s messages can be signed now: the key is here and, with OCSP on,
