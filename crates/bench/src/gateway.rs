@@ -133,11 +133,15 @@ async fn serve_main(state: &civitas_web::AppState) -> anyhow::Result<String> {
     Ok(format!("http://{addr}"))
 }
 
+/// A node's settings: its peers, and the verification configuration it checks the other
+/// node's signatures against (one directory beside the nodes' data directories).
 fn web_settings(
+    dir: &std::path::Path,
     peers: Option<Arc<civitas_web::exchange::peers::PeerTable>>,
 ) -> civitas_web::WebSettings {
     civitas_web::WebSettings {
         exchange_peers: peers,
+        exchange_globalconf_dir: dir.parent().unwrap_or(dir).join("globalconf"),
         ..civitas_web::WebSettings::default()
     }
 }
@@ -233,7 +237,7 @@ async fn gateway(
         .await
         .map_err(err)?
         .token;
-    let state = civitas_web::AppState::new(p.clone(), web_settings(Some(peers)));
+    let state = civitas_web::AppState::new(p.clone(), web_settings(dir, Some(peers)));
     let url = serve_main(&state).await?;
     Ok((url, p, token, state))
 }
@@ -261,71 +265,177 @@ async fn node_a(
         .await
         .map_err(err)?
         .token;
-    let state = civitas_web::AppState::new(p.clone(), web_settings(Some(peers)));
+    let state = civitas_web::AppState::new(p.clone(), web_settings(dir, Some(peers)));
     Ok((serve_main(&state).await?, p, token, state))
 }
 
-/// A member signing key (RSA 2048, as X-Road's default sign key) made with the `openssl` CLI
-/// (ring signs RSA but cannot make RSA keys).
-fn signing_key(
-    dir: &std::path::Path,
-    member: &str,
-) -> anyhow::Result<Arc<civitas_core::exchange::asic::sign::SigningKey>> {
-    use civitas_core::exchange::id::{CharRule, ClientId};
-    let code = member.rsplit('/').next().unwrap_or(member);
-    let (key, cert) = (
-        dir.join(format!("sign-{code}.key")),
-        dir.join(format!("sign-{code}.pem")),
-    );
-    let ok = std::process::Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-        ])
-        .arg(format!("/CN={code}/serialNumber=TW\\/SS1\\/GOV"))
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
+fn openssl(dir: &std::path::Path, args: &[&str]) -> anyhow::Result<()> {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
         .output()?;
     anyhow::ensure!(
-        ok.status.success(),
-        "openssl: {}",
-        String::from_utf8_lossy(&ok.stderr)
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    let id = ClientId::parse_path(member, CharRule::Strict)
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .id;
-    Ok(Arc::new(
-        civitas_core::exchange::asic::sign::SigningKey::from_pem(
-            id,
-            &std::fs::read(&key)?,
-            &std::fs::read(&cert)?,
-        )
-        .map_err(|e| anyhow::anyhow!("{e}"))?,
-    ))
+    Ok(())
 }
 
-/// A trust monitor that signs with these keys. No TSA is called during the run: records are
-/// batch-stamped once a minute (10,000 to a token), so a stamp costs nothing per call; no OCSP
-/// fetch either (the response would only be embedded).
-fn signing_monitor(
-    keys: Vec<Arc<civitas_core::exchange::asic::sign::SigningKey>>,
-) -> anyhow::Result<Arc<civitas_core::exchange::trust::TrustMonitor>> {
-    use civitas_core::exchange::trust::{TrustConfig, TrustMonitor};
-    let transport = civitas_delivery::TrustHttp::new(Duration::from_secs(5))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(Arc::new(TrustMonitor::new(
-        TrustConfig {
-            tsa_urls: Vec::new(),
-            tsa_certs: Vec::new(),
-            timestamp_interval_secs: 60,
-            acceptable_timestamp_failure_secs: 14_400,
-            ocsp: None,
-            signers: keys,
-        },
-        Arc::new(transport),
-        Arc::new(civitas_core::clock::SystemClock),
-    )))
+/// The signing PKI, made with the `openssl` CLI (ring signs RSA but cannot make RSA keys): a
+/// member CA, RSA 2048 signing certificates in X-Road's FiVRK form, an OCSP responder
+/// (`openssl ocsp -port`) answering from the CA's index, and the shared parameters the nodes
+/// check each other's signatures against.
+struct SigningPki {
+    dir: std::path::PathBuf,
+    ocsp_url: String,
+    responder: std::process::Child,
+}
+
+impl SigningPki {
+    fn new(dir: &std::path::Path, members: &[&str]) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(
+            dir.join("ext.cnf"),
+            "[req]\ndistinguished_name=dn\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n[sign]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,nonRepudiation\n",
+        )?;
+        openssl(
+            dir,
+            &[
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+                "ca.pem", "-subj", "/CN=bench member CA", "-days", "2", "-config", "ext.cnf",
+                "-extensions", "ca",
+            ],
+        )?;
+        let mut index = String::new();
+        for (i, member) in members.iter().enumerate() {
+            let code = member.rsplit('/').next().unwrap_or(member);
+            let serial = format!("{:X}", 0x1000 + i);
+            openssl(
+                dir,
+                &[
+                    "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    &format!("{code}.key"), "-out", &format!("{code}.csr"), "-subj",
+                    &format!("/CN={code}/serialNumber=TW\\/SS1\\/GOV"), "-config", "ext.cnf",
+                ],
+            )?;
+            openssl(
+                dir,
+                &[
+                    "x509", "-req", "-in", &format!("{code}.csr"), "-CA", "ca.pem", "-CAkey",
+                    "ca.key", "-set_serial", &format!("0x{serial}"), "-days", "2", "-extfile",
+                    "ext.cnf", "-extensions", "sign", "-out", &format!("{code}.pem"),
+                ],
+            )?;
+            index.push_str(&format!("V\t491231235959Z\t\t{serial}\tunknown\t/CN={code}\n"));
+        }
+        std::fs::write(dir.join("index.txt"), index)?;
+        let port = free_port()?;
+        let responder = std::process::Command::new("openssl")
+            .current_dir(dir)
+            .args(["ocsp", "-index", "index.txt", "-CA", "ca.pem", "-rsigner", "ca.pem"])
+            .args(["-rkey", "ca.key", "-ndays", "1", "-port", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        Ok(SigningPki {
+            dir: dir.to_path_buf(),
+            ocsp_url: format!("http://127.0.0.1:{port}/"),
+            responder,
+        })
+    }
+
+    fn key(
+        &self,
+        member: &str,
+    ) -> anyhow::Result<Arc<civitas_core::exchange::asic::sign::SigningKey>> {
+        use civitas_core::exchange::id::{CharRule, ClientId};
+        let code = member.rsplit('/').next().unwrap_or(member);
+        let id = ClientId::parse_path(member, CharRule::Strict)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .id;
+        Ok(Arc::new(
+            civitas_core::exchange::asic::sign::SigningKey::from_pem(
+                id,
+                &std::fs::read(self.dir.join(format!("{code}.key")))?,
+                &std::fs::read(self.dir.join(format!("{code}.pem")))?,
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        ))
+    }
+
+    /// `<globalconf>/TW/shared-params.xml`: the member CA (FiVRK profile, the CA its own OCSP
+    /// signer).
+    fn write_globalconf(&self, globalconf: &std::path::Path) -> anyhow::Result<()> {
+        let ca = civitas_core::exchange::trust::material::load_cert(&self.dir.join("ca.pem"))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let b64 = civitas_core::exchange::asic::hashchain::encode_b64(&ca.der);
+        std::fs::create_dir_all(globalconf.join("TW"))?;
+        std::fs::write(
+            globalconf.join("TW").join("shared-params.xml"),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ns3:conf xmlns:ns3=\"http://x-road.eu/xsd/xroad.xsd\"><instanceIdentifier>TW</instanceIdentifier><approvedCA><name>bench</name><topCA><cert>{b64}</cert><ocsp><url>{}</url><cert>{b64}</cert></ocsp></topCA><certificateProfileInfo>ee.ria.xroad.common.certificateprofile.impl.FiVRKCertificateProfileInfoProvider</certificateProfileInfo></approvedCA></ns3:conf>",
+                self.ocsp_url
+            ),
+        )?;
+        Ok(())
+    }
+
+    /// A trust monitor signing with these keys, their OCSP status fetched now. No TSA is called
+    /// during the run: records are batch-stamped once a minute (10,000 to a token), so a stamp
+    /// costs nothing per call.
+    async fn monitor(
+        &self,
+        keys: Vec<Arc<civitas_core::exchange::asic::sign::SigningKey>>,
+    ) -> anyhow::Result<Arc<civitas_core::exchange::trust::TrustMonitor>> {
+        use civitas_core::exchange::trust::{OcspConfig, TrustConfig, TrustMonitor};
+        let load = |name: &str| {
+            civitas_core::exchange::trust::material::load_cert(&self.dir.join(name))
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        };
+        let issuer = load("ca.pem")?;
+        let cert = keys
+            .first()
+            .map(|k| k.certificate().clone())
+            .ok_or_else(|| anyhow::anyhow!("no key"))?;
+        let transport = civitas_delivery::TrustHttp::new(Duration::from_secs(5))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let n = keys.len();
+        let monitor = Arc::new(TrustMonitor::new(
+            TrustConfig {
+                tsa_urls: Vec::new(),
+                tsa_certs: Vec::new(),
+                timestamp_interval_secs: 60,
+                acceptable_timestamp_failure_secs: 14_400,
+                ocsp: Some(OcspConfig {
+                    url: self.ocsp_url.clone(),
+                    cert,
+                    issuer,
+                    responders: Vec::new(),
+                    freshness_secs: 3600,
+                    interval_secs: 1200,
+                }),
+                signers: keys,
+            },
+            Arc::new(transport),
+            Arc::new(civitas_core::clock::SystemClock),
+        ));
+        // The responder needs a moment to listen.
+        for _ in 0..50 {
+            if monitor.refresh_signer_ocsp().await == n {
+                return Ok(monitor);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("the OCSP responder did not answer good for every signing key")
+    }
+}
+
+impl Drop for SigningPki {
+    fn drop(&mut self) {
+        let _ = self.responder.kill();
+        let _ = self.responder.wait();
+    }
 }
 
 /// The loopback PKI, written to `dir`: a node CA and one node certificate (server and client
@@ -626,10 +736,15 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
     }
     // The same two paths with signing and evidence logging on: A signs the request with
     // 警察局's key, B signs the response with 交通局's (and, called directly, the request too).
-    let police = signing_key(&dir_pki, "TW/GOV/380130000C")?;
-    let transport = signing_key(&dir_pki, "TW/GOV/380290000H")?;
-    state_a.set_trust(signing_monitor(vec![police.clone()])?);
-    signing_b.set_trust(signing_monitor(vec![police, transport])?);
+    let signing = SigningPki::new(
+        &dir_pki.join("signing"),
+        &["TW/GOV/380130000C", "TW/GOV/380290000H"],
+    )?;
+    signing.write_globalconf(&dir.path().join("globalconf"))?;
+    let police = signing.key("TW/GOV/380130000C")?;
+    let transport = signing.key("TW/GOV/380290000H")?;
+    state_a.set_trust(signing.monitor(vec![police.clone()]).await?);
+    signing_b.set_trust(signing.monitor(vec![police, transport]).await?);
     let signed: Vec<(&'static str, &String, Option<&str>)> = vec![
         (
             "one node, signed (B signs request and response, logs both)",
