@@ -302,9 +302,23 @@ impl SigningPki {
         openssl(
             dir,
             &[
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
-                "ca.pem", "-subj", "/CN=bench member CA", "-days", "2", "-config", "ext.cnf",
-                "-extensions", "ca",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-subj",
+                "/CN=bench member CA",
+                "-days",
+                "2",
+                "-config",
+                "ext.cnf",
+                "-extensions",
+                "ca",
             ],
         )?;
         let mut index = String::new();
@@ -314,26 +328,61 @@ impl SigningPki {
             openssl(
                 dir,
                 &[
-                    "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                    &format!("{code}.key"), "-out", &format!("{code}.csr"), "-subj",
-                    &format!("/CN={code}/serialNumber=TW\\/SS1\\/GOV"), "-config", "ext.cnf",
+                    "req",
+                    "-new",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-keyout",
+                    &format!("{code}.key"),
+                    "-out",
+                    &format!("{code}.csr"),
+                    "-subj",
+                    &format!("/CN={code}/serialNumber=TW\\/SS1\\/GOV"),
+                    "-config",
+                    "ext.cnf",
                 ],
             )?;
             openssl(
                 dir,
                 &[
-                    "x509", "-req", "-in", &format!("{code}.csr"), "-CA", "ca.pem", "-CAkey",
-                    "ca.key", "-set_serial", &format!("0x{serial}"), "-days", "2", "-extfile",
-                    "ext.cnf", "-extensions", "sign", "-out", &format!("{code}.pem"),
+                    "x509",
+                    "-req",
+                    "-in",
+                    &format!("{code}.csr"),
+                    "-CA",
+                    "ca.pem",
+                    "-CAkey",
+                    "ca.key",
+                    "-set_serial",
+                    &format!("0x{serial}"),
+                    "-days",
+                    "2",
+                    "-extfile",
+                    "ext.cnf",
+                    "-extensions",
+                    "sign",
+                    "-out",
+                    &format!("{code}.pem"),
                 ],
             )?;
-            index.push_str(&format!("V\t491231235959Z\t\t{serial}\tunknown\t/CN={code}\n"));
+            index.push_str(&format!(
+                "V\t491231235959Z\t\t{serial}\tunknown\t/CN={code}\n"
+            ));
         }
         std::fs::write(dir.join("index.txt"), index)?;
         let port = free_port()?;
         let responder = std::process::Command::new("openssl")
             .current_dir(dir)
-            .args(["ocsp", "-index", "index.txt", "-CA", "ca.pem", "-rsigner", "ca.pem"])
+            .args([
+                "ocsp",
+                "-index",
+                "index.txt",
+                "-CA",
+                "ca.pem",
+                "-rsigner",
+                "ca.pem",
+            ])
             .args(["-rkey", "ca.key", "-ndays", "1", "-port", &port.to_string()])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

@@ -727,6 +727,16 @@ pub struct TrustPanel {
     pub acceptable_hours: String,
 }
 
+/// The i18n key of an OCSP status.
+fn ocsp_status_key(status: Option<civitas_core::exchange::trust::OcspStatus>) -> &'static str {
+    match status {
+        Some(civitas_core::exchange::trust::OcspStatus::Good) => "exchange.ocsp_good",
+        Some(civitas_core::exchange::trust::OcspStatus::Revoked) => "exchange.ocsp_revoked",
+        Some(civitas_core::exchange::trust::OcspStatus::Unknown) => "exchange.ocsp_unknown",
+        None => "exchange.ocsp_none",
+    }
+}
+
 fn trust_panel(state: &AppState, chrome: &Chrome) -> Option<TrustPanel> {
     let h = state.trust()?.health();
     let mut rows: Vec<TrustRow> = h
@@ -744,12 +754,7 @@ fn trust_panel(state: &AppState, chrome: &Chrome) -> Option<TrustPanel> {
         })
         .collect();
     if let Some(o) = &h.ocsp {
-        let status_key = match o.status {
-            Some(civitas_core::exchange::trust::OcspStatus::Good) => "exchange.ocsp_good",
-            Some(civitas_core::exchange::trust::OcspStatus::Revoked) => "exchange.ocsp_revoked",
-            Some(civitas_core::exchange::trust::OcspStatus::Unknown) => "exchange.ocsp_unknown",
-            None => "exchange.ocsp_none",
-        };
+        let status_key = ocsp_status_key(o.status);
         let mut detail = format!("{}：{}", o.subject, chrome.t(status_key));
         if let Some(t) = o.this_update {
             detail.push_str(&format!(
@@ -777,12 +782,7 @@ fn trust_panel(state: &AppState, chrome: &Chrome) -> Option<TrustPanel> {
         });
     }
     for k in &h.signers {
-        let status_key = match k.status {
-            Some(civitas_core::exchange::trust::OcspStatus::Good) => "exchange.ocsp_good",
-            Some(civitas_core::exchange::trust::OcspStatus::Revoked) => "exchange.ocsp_revoked",
-            Some(civitas_core::exchange::trust::OcspStatus::Unknown) => "exchange.ocsp_unknown",
-            None => "exchange.ocsp_none",
-        };
+        let status_key = ocsp_status_key(k.status);
         let mut detail = format!(
             "{}：{} · {} {}",
             k.subject,

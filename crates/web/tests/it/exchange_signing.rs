@@ -80,6 +80,24 @@ pub(crate) fn signing_monitor(
     ))
 }
 
+/// The test PKI with both members' signing certificates, its TSA and OCSP responder, and a
+/// monitor holding both keys (on the real clock: the responders answer in real time).
+pub(crate) async fn signing_pki() -> (Pki, Arc<TrustMonitor>) {
+    let pki = Pki::new();
+    pki.signing_cert("sign-police", "380130000C", "GOV", "0x1003");
+    pki.signing_cert("sign-transport", "380290000H", "GOV", "0x1004");
+    let (tsa, _) = authority(&pki, false).await;
+    let (ocsp, _) = authority(&pki, true).await;
+    let m = signing_monitor(
+        &pki,
+        tsa,
+        ocsp,
+        Arc::new(SystemClock),
+        &["police", "transport"],
+    );
+    (pki, m)
+}
+
 /// The verification configuration of the test instance, as X-Road's shared parameters.
 pub(crate) fn shared_params(pki: &Pki) -> Vec<u8> {
     let b64 = |name: &str| encode_b64(&load_cert(&pki.path(name)).unwrap().der);
@@ -191,19 +209,7 @@ async fn log_of(w: &crate::exchange::World, admin: &str) -> Value {
 async fn done_when_a_container_exported_from_a_civitas_exchange_passes_independent_verification() {
     let w = world_with(WebSettings::default()).await;
     grant_client(&w).await;
-    let pki = Pki::new();
-    pki.signing_cert("sign-police", "380130000C", "GOV", "0x1003");
-    pki.signing_cert("sign-transport", "380290000H", "GOV", "0x1004");
-    let (tsa, _) = authority(&pki, false).await;
-    let (ocsp, _) = authority(&pki, true).await;
-    // The real clock: the loopback OCSP responder and TSA answer in real time.
-    let m = signing_monitor(
-        &pki,
-        tsa,
-        ocsp,
-        Arc::new(SystemClock),
-        &["police", "transport"],
-    );
+    let (pki, m) = signing_pki().await;
     w.app.state.set_trust(m.clone());
 
     // Before any OCSP answer, nothing can be signed: refused, never forwarded.
@@ -504,19 +510,7 @@ async fn with_body_logging_off_for_a_subsystem_the_signature_stays_and_the_body_
     })
     .await;
     grant_client(&w).await;
-    let pki = Pki::new();
-    pki.signing_cert("sign-police", "380130000C", "GOV", "0x1003");
-    pki.signing_cert("sign-transport", "380290000H", "GOV", "0x1004");
-    let (tsa, _) = authority(&pki, false).await;
-    let (ocsp, _) = authority(&pki, true).await;
-    // The real clock: the loopback OCSP responder and TSA answer in real time.
-    let m = signing_monitor(
-        &pki,
-        tsa,
-        ocsp,
-        Arc::new(SystemClock),
-        &["police", "transport"],
-    );
+    let (pki, m) = signing_pki().await;
     w.app.state.set_trust(m.clone());
     assert_eq!(m.refresh_signer_ocsp().await, 2);
     let answer = w
@@ -565,18 +559,7 @@ async fn a_batch_signature_covers_each_message_through_its_own_hash_chain() {
     use civitas_core::exchange::asic::build::{AsicParts, write_asice};
     use civitas_core::exchange::asic::sign::sign_batch;
 
-    let pki = Pki::new();
-    pki.signing_cert("sign-police", "380130000C", "GOV", "0x1003");
-    pki.signing_cert("sign-transport", "380290000H", "GOV", "0x1004");
-    let (tsa, _) = authority(&pki, false).await;
-    let (ocsp, _) = authority(&pki, true).await;
-    let m = signing_monitor(
-        &pki,
-        tsa,
-        ocsp,
-        Arc::new(SystemClock),
-        &["police", "transport"],
-    );
+    let (pki, m) = signing_pki().await;
     assert_eq!(m.refresh_signer_ocsp().await, 2);
     let mut conf = VerificationConf::default();
     conf.add_shared_params(&shared_params(&pki)).unwrap();

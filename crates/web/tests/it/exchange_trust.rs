@@ -47,6 +47,45 @@ pub(crate) fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// `<name>.key` and `<name>.pem`: a new RSA key and its certificate from the test CA.
+fn issue(d: &Path, name: &str, subject: &str, serial: &str, ext: &str) {
+    let (key, csr, pem) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+    );
+    openssl(
+        d,
+        &[
+            "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-subj", subject,
+            "-out", &csr, "-config", "ext.cnf",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            serial,
+            "-days",
+            "365",
+            "-extfile",
+            "ext.cnf",
+            "-extensions",
+            ext,
+            "-out",
+            &pem,
+        ],
+    );
+}
+
 /// The test PKI, made fresh for each test.
 pub(crate) struct Pki {
     dir: TempDir,
@@ -106,39 +145,7 @@ impl Pki {
             ("gw", "/CN=Gateway", "0x1001", "leaf"),
             ("rev", "/CN=Revoked", "0x1002", "leaf"),
         ] {
-            let key = format!("{name}.key");
-            let csr = format!("{name}.csr");
-            let pem = format!("{name}.pem");
-            openssl(
-                d,
-                &[
-                    "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-subj", cn,
-                    "-out", &csr, "-config", "ext.cnf",
-                ],
-            );
-            openssl(
-                d,
-                &[
-                    "x509",
-                    "-req",
-                    "-in",
-                    &csr,
-                    "-CA",
-                    "ca.pem",
-                    "-CAkey",
-                    "ca.key",
-                    "-set_serial",
-                    serial,
-                    "-days",
-                    "365",
-                    "-extfile",
-                    "ext.cnf",
-                    "-extensions",
-                    ext,
-                    "-out",
-                    &pem,
-                ],
-            );
+            issue(d, name, cn, serial, ext);
         }
         std::fs::write(d.join("tsaserial"), "01\n").unwrap();
         std::fs::write(
@@ -169,41 +176,7 @@ impl Pki {
     pub(crate) fn signing_cert(&self, name: &str, code: &str, class: &str, serial: &str) {
         let d = self.dir.path();
         let subject = format!("/C=TW/O=Taoyuan/CN={code}/serialNumber=TW\\/SS1\\/{class}");
-        let (key, csr, pem) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.pem"),
-        );
-        openssl(
-            d,
-            &[
-                "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-subj", &subject,
-                "-out", &csr, "-config", "ext.cnf",
-            ],
-        );
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-set_serial",
-                serial,
-                "-days",
-                "365",
-                "-extfile",
-                "ext.cnf",
-                "-extensions",
-                "sign",
-                "-out",
-                &pem,
-            ],
-        );
+        issue(d, name, &subject, serial, "sign");
         let hex = serial.trim_start_matches("0x").to_uppercase();
         let mut index = std::fs::read_to_string(d.join("index.txt")).unwrap();
         index.push_str(&format!("V\t491231235959Z\t\t{hex}\tunknown\t/CN={code}\n"));
