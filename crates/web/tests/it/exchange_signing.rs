@@ -510,7 +510,7 @@ async fn with_body_logging_off_for_a_subsystem_the_signature_stays_and_the_body_
     })
     .await;
     grant_client(&w).await;
-    let (pki, m) = signing_pki().await;
+    let (_pki, m) = signing_pki().await;
     w.app.state.set_trust(m.clone());
     assert_eq!(m.refresh_signer_ocsp().await, 2);
     let answer = w
