@@ -217,3 +217,95 @@ pub fn start(
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SignerSettings;
+
+    fn openssl(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("the openssl CLI");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Two self-signed RSA keys and certificates, `a` and `b`.
+    fn keys(dir: &Path) {
+        for name in ["a", "b"] {
+            openssl(
+                dir,
+                &[
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=380130000C",
+                    "-keyout",
+                    &format!("{name}.key"),
+                    "-out",
+                    &format!("{name}.pem"),
+                ],
+            );
+        }
+    }
+
+    fn settings(dir: &Path, cert: &str, key: &str) -> ExchangeSettings {
+        let mut x = ExchangeSettings::default();
+        x.trust.tsa_urls = vec!["http://127.0.0.1:9/tsa".into()];
+        x.trust.tsa_cert_file = dir.join("a.pem").display().to_string();
+        x.trust.signers = vec![SignerSettings {
+            member: "TW/GOV/380130000C".into(),
+            cert_file: dir.join(cert).display().to_string(),
+            key_file: dir.join(key).display().to_string(),
+        }];
+        x
+    }
+
+    #[test]
+    fn a_signing_key_loads_only_with_its_own_certificate_and_errors_name_the_member() {
+        let dir = tempfile::tempdir().unwrap();
+        keys(dir.path());
+        let config = trust_config(&settings(dir.path(), "a.pem", "a.key"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(config.signers.len(), 1);
+        assert_eq!(config.signers[0].member().to_path(), "TW/GOV/380130000C");
+
+        let e = trust_config(&settings(dir.path(), "a.pem", "b.key")).unwrap_err();
+        assert!(
+            e.contains("TW/GOV/380130000C") && e.contains("public keys differ"),
+            "{e}"
+        );
+        let e = trust_config(&settings(dir.path(), "a.pem", "missing.key")).unwrap_err();
+        assert!(e.contains("key_file") && e.contains("missing.key"), "{e}");
+        // The key never appears in an error.
+        let key = std::fs::read_to_string(dir.path().join("b.key")).unwrap();
+        let body: String = key.lines().nth(1).unwrap().chars().take(20).collect();
+        assert!(!e.contains(&body));
+
+        let mut x = settings(dir.path(), "a.pem", "a.key");
+        x.trust.signers[0].member = "TW/GOV/380130000C/POLICE-SYS".into();
+        assert!(x.trust.check().unwrap_err().contains("not a subsystem"));
+        let mut x = settings(dir.path(), "a.pem", "a.key");
+        x.trust.tsa_urls.clear();
+        assert!(x.trust.check().unwrap_err().contains("needs tsa_urls"));
+        // With OCSP on, a signing certificate its issuer did not sign is refused at start.
+        let mut x = settings(dir.path(), "a.pem", "a.key");
+        x.trust.ocsp_url = "http://127.0.0.1:9/ocsp".into();
+        x.trust.ocsp_cert_file = dir.path().join("b.pem").display().to_string();
+        x.trust.ocsp_issuer_file = dir.path().join("b.pem").display().to_string();
+        let e = trust_config(&x).unwrap_err();
+        assert!(e.contains("not issued by ocsp_issuer_file"), "{e}");
+    }
+}
