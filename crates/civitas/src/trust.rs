@@ -99,6 +99,12 @@ pub fn trust_config(exchange: &ExchangeSettings) -> Result<Option<TrustConfig>, 
         }
         signers.push(Arc::new(key));
     }
+    if !signers.is_empty() && ocsp.is_none() {
+        // X-Road's verifiers require the certificate's OCSP response inside the signature.
+        tracing::warn!(
+            "[[exchange.trust.signers]] without ocsp_url: signatures carry no OCSP response, so exported containers and other nodes' checks will fail on it; set ocsp_url and ocsp_issuer_file"
+        );
+    }
     Ok(Some(TrustConfig {
         signers,
         tsa_urls: t.tsa_urls.iter().map(|u| u.trim().to_string()).collect(),
