@@ -25,6 +25,25 @@ pub struct BatchStamp {
 }
 
 impl AsicParts {
+    /// The container's entries after `mimetype`, in X-Road's order.
+    pub fn entries(&self) -> Vec<(&'static str, &[u8])> {
+        let mut entries: Vec<(&'static str, &[u8])> = vec![("message.xml", &self.message)];
+        if let Some(body) = &self.attachment {
+            entries.push(("attachment1", body));
+        }
+        entries.push(("META-INF/signatures.xml", &self.signatures));
+        if let Some((chain, result)) = &self.sig_hash_chain {
+            entries.push(("sig-hashchain.xml", chain));
+            entries.push(("sig-hashchainresult.xml", result));
+        }
+        if let Some(ts) = &self.timestamp {
+            entries.push(("META-INF/timestamp.tst", &ts.token));
+            entries.push(("ts-hashchain.xml", &ts.chain_xml));
+            entries.push(("ts-hashchainresult.xml", &ts.result_xml));
+        }
+        entries
+    }
+
     /// The parts of a stored record (the body only when it was not omitted).
     pub fn from_evidence(stored: &crate::exchange::model::StoredEvidence) -> Self {
         let e = &stored.evidence;
@@ -57,21 +76,7 @@ pub fn write_asice(parts: &AsicParts) -> Result<Vec<u8>, zip::result::ZipError> 
     let deflated = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
     zip.start_file("mimetype", stored)?;
     zip.write_all(super::ASIC_E_MIME_TYPE.as_bytes())?;
-    let mut entries: Vec<(&str, &[u8])> = vec![("message.xml", &parts.message)];
-    if let Some(body) = &parts.attachment {
-        entries.push(("attachment1", body));
-    }
-    entries.push(("META-INF/signatures.xml", &parts.signatures));
-    if let Some((chain, result)) = &parts.sig_hash_chain {
-        entries.push(("sig-hashchain.xml", chain));
-        entries.push(("sig-hashchainresult.xml", result));
-    }
-    if let Some(ts) = &parts.timestamp {
-        entries.push(("META-INF/timestamp.tst", &ts.token));
-        entries.push(("ts-hashchain.xml", &ts.chain_xml));
-        entries.push(("ts-hashchainresult.xml", &ts.result_xml));
-    }
-    for (name, data) in entries {
+    for (name, data) in parts.entries() {
         zip.start_file(name, deflated)?;
         zip.write_all(data)?;
     }

@@ -279,8 +279,14 @@ pub fn check_signed_message(
         sig_hash_chain: sig_hash_chain.cloned(),
         timestamp: None,
     };
-    let bytes = build::write_asice(&parts).map_err(|e| e.to_string())?;
-    let report = verify_container(&bytes, conf).map_err(|e| e.to_string())?;
+    // The entries as the container would hold them, without zipping and reading them back.
+    let mut entries: std::collections::BTreeMap<String, Vec<u8>> = parts
+        .entries()
+        .into_iter()
+        .map(|(name, data)| (name.to_string(), data.to_vec()))
+        .collect();
+    entries.insert("mimetype".into(), ASIC_E_MIME_TYPE.as_bytes().to_vec());
+    let report = verify::verify_entries(&entries, conf);
     for check in &report.checks {
         match (&check.outcome, check.key) {
             (Outcome::Passed, _) | (Outcome::Skipped { .. }, "hash_chain" | "signer_member") => {}

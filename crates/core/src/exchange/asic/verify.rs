@@ -137,7 +137,12 @@ fn earlier_failed() -> Text {
 /// Verify an ASiC-E container against `conf`. `Err` only when the bytes are not a usable ZIP;
 /// every other problem is a failed check in the report.
 pub fn verify_container(bytes: &[u8], conf: &VerificationConf) -> Result<Report, Unusable> {
-    let entries = read_zip(bytes)?;
+    Ok(verify_entries(&read_zip(bytes)?, conf))
+}
+
+/// The checks of [`verify_container`] over a container's entries (name → bytes), without the
+/// ZIP: for evidence this node assembles itself.
+pub fn verify_entries(entries: &BTreeMap<String, Vec<u8>>, conf: &VerificationConf) -> Report {
     let mut run = Run { checks: Vec::new() };
     let mut report = Report {
         checks: Vec::new(),
@@ -148,7 +153,7 @@ pub fn verify_container(bytes: &[u8], conf: &VerificationConf) -> Result<Report,
     };
     let sig_root = entries.get(SIGNATURES).map(|b| xml::parse(b)).transpose();
     let parsed = match &sig_root {
-        Ok(root) => container_stage(&entries, root.as_ref()),
+        Ok(root) => container_stage(entries, root.as_ref()),
         Err(e) => fail("signature_malformed", e.clone()),
     };
     let parsed = match parsed {
@@ -172,7 +177,7 @@ pub fn verify_container(bytes: &[u8], conf: &VerificationConf) -> Result<Report,
                 run.skip(key, earlier_failed());
             }
             report.checks = run.checks;
-            return Ok(report);
+            return report;
         }
     };
     report.signer = Some(parsed.cert.subject_text());
@@ -186,7 +191,7 @@ pub fn verify_container(bytes: &[u8], conf: &VerificationConf) -> Result<Report,
         .iter()
         .any(|r| r.uri == format!("/{SIG_HASH_CHAIN_RESULT}"))
     {
-        let hc = check_sig_hash_chain(&entries, &parsed, &mut covered);
+        let hc = check_sig_hash_chain(entries, &parsed, &mut covered);
         run.record("hash_chain", &hc);
     } else {
         run.skip(
@@ -198,7 +203,7 @@ pub fn verify_container(bytes: &[u8], conf: &VerificationConf) -> Result<Report,
         );
     }
 
-    let refs_result = check_references(&entries, &parsed, &refs, &mut covered);
+    let refs_result = check_references(entries, &parsed, &refs, &mut covered);
     run.record("references", &refs_result);
 
     let sp_result = check_signed_properties(&parsed, &refs);
@@ -212,7 +217,7 @@ pub fn verify_container(bytes: &[u8], conf: &VerificationConf) -> Result<Report,
 
     // The time-stamp decides the time at which certificates are judged, so it is evaluated
     // first and reported last.
-    let ts = check_timestamp(&entries, &parsed, conf, &mut covered);
+    let ts = check_timestamp(entries, &parsed, conf, &mut covered);
     let verification_time = match &ts {
         Ok(t) => {
             report.timestamp_time = Some(*t);
@@ -233,7 +238,7 @@ pub fn verify_container(bytes: &[u8], conf: &VerificationConf) -> Result<Report,
         Err(f) => run.record("certificate_chain", &Err(f.clone())),
     }
     match &chain {
-        Ok((_, _, profile)) => match check_signer_member(&entries, &parsed, profile.as_deref()) {
+        Ok((_, _, profile)) => match check_signer_member(entries, &parsed, profile.as_deref()) {
             Ok(true) => run.record("signer_member", &Ok(())),
             Ok(false) => run.skip(
                 "signer_member",
@@ -279,7 +284,7 @@ pub fn verify_container(bytes: &[u8], conf: &VerificationConf) -> Result<Report,
         ));
     }
     report.checks = run.checks;
-    Ok(report)
+    report
 }
 
 fn container_stage<'a>(
