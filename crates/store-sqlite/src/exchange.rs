@@ -131,8 +131,9 @@ fn load_services(
     filter: &str,
     params: &Params,
 ) -> DomainResult<Vec<RegisteredService>> {
+    // Cached: the gateway looks services up on every call, with a handful of fixed filters.
     let mut stmt = conn
-        .prepare(&format!(
+        .prepare_cached(&format!(
             "SELECT {SERVICE_COLUMNS} FROM exchange_services s {filter} ORDER BY s.service_id"
         ))
         .map_err(db_err)?;
@@ -206,7 +207,7 @@ fn grant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessGrant> {
 
 fn load_grants(conn: &Connection, filter: &str, params: &Params) -> DomainResult<Vec<AccessGrant>> {
     let mut stmt = conn
-        .prepare(&format!(
+        .prepare_cached(&format!(
             "SELECT {GRANT_COLUMNS} FROM exchange_grants g
              JOIN exchange_services s ON s.id = g.service
              JOIN sharing_grants sg ON sg.id = g.sharing_grant_id
@@ -1123,7 +1124,7 @@ fn load_credentials(
          FROM exchange_credentials c JOIN exchange_members m ON m.id = c.member_id
          {filter} ORDER BY c.issued_at DESC, c.id DESC"
     );
-    let mut stmt = conn.prepare(&sql).map_err(db_err)?;
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
     let rows = stmt
         .query_map(param_refs(args).as_slice(), |r| {
             let sub: String = r.get(4)?;

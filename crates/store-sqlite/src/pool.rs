@@ -16,7 +16,21 @@ use crate::convert::db_err;
 /// the kernel's page cache holds the pages either way.
 const SPEED: &str = "PRAGMA mmap_size = 4294967296; PRAGMA cache_size = -16384;";
 
+/// The bundled SQLite is built with STAT4, which re-prepares a cached statement on every new
+/// bound value that might change its plan (a partial index, a LIMIT, a bound pattern): the
+/// gateway spent 9% of its time re-parsing three look-ups (BENCHMARKS.md, exchange gateway).
+/// Plans here never depend on bound values (no ANALYZE, no LIKE on bound patterns), so pin them.
+fn stable_plans(conn: &Connection) -> DomainResult<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map(|_| ())
+    .map_err(db_err)
+}
+
 fn configure(conn: &Connection) -> DomainResult<()> {
+    stable_plans(conn)?;
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
@@ -31,11 +45,11 @@ pub(crate) fn open_writer(path: &Path) -> DomainResult<Connection> {
     let conn = Connection::open(path)
         .map_err(|e| DomainError::store(format!("cannot open {}: {e}", path.display())))?;
     configure(&conn)?;
-    // The writer builds every index page of a large import: a 512 MiB page cache (allocated
-    // only as pages are touched) keeps the alert indexes' hot pages in memory, and sorts and
-    // temporary B-trees stay in memory. Measured: importing 200,000 EVE alerts went from
-    // 14,323 to 17,714 alerts/s (BENCHMARKS.md, security alerts, run 3).
-    conn.execute_batch("PRAGMA cache_size = -524288; PRAGMA temp_store = MEMORY;")
+    // Sorts and temporary B-trees stay in memory. The page cache stays at 16 MiB like the readers:
+    // a 512 MiB cache made every commit scan its whole hash table (SQLite truncates the cache
+    // at each commit), 7% of the exchange gateway's time at ~1,000 commits/s, and its gain on
+    // alert imports did not reproduce (BENCHMARKS.md).
+    conn.execute_batch("PRAGMA temp_store = MEMORY;")
         .map_err(db_err)?;
     // Imports cycle through a few dozen statements per dataset; keep them all prepared.
     conn.set_prepared_statement_cache_capacity(64);
@@ -61,6 +75,7 @@ fn open_reader(path: &Path) -> DomainResult<Connection> {
             | OpenFlags::SQLITE_OPEN_URI,
     )
     .map_err(|e| DomainError::store(format!("cannot open {} for reading: {e}", path.display())))?;
+    stable_plans(&conn)?;
     conn.execute_batch(&format!(
         "PRAGMA busy_timeout = 5000; PRAGMA query_only = ON; {SPEED}"
     ))
