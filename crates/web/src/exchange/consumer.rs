@@ -95,6 +95,7 @@ pub(super) async fn relay(
     // The request leaves signed with the client member's key; a civitas peer gets the
     // signature with it (an official security server does its own signing).
     let signer = super::signing::signer(state);
+    let _in_progress = signer.as_ref().map(|m| m.call_started());
     let (client, service) = ids;
     let keep_body = super::signing::keep_body(state, client, service);
     let mut carried = None;

@@ -451,6 +451,7 @@ async fn handle(
     // and a client calling this node has its request signed with its member's key here (a
     // peer node's client was signed for on that node).
     let signer = signing::signer(state);
+    let _in_progress = signer.as_ref().map(|m| m.call_started());
     let provider = t.service.owner.member();
     let keep_body = signing::keep_body(state, &client, &t.service);
     if let Some(m) = &signer {

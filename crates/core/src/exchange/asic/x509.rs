@@ -2,6 +2,7 @@
 //! `ring`. Certificates are kept as their DER; nothing is re-encoded.
 
 use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::der::{self, DerError, DerResult, Tlv, oid};
@@ -199,6 +200,40 @@ pub fn name_text(name: &[u8]) -> String {
 /// (sha*WithRSAEncryption). Keys of 1024 bits upward are accepted because older X-Road test
 /// material uses them; production keys are 2048 bits or more (X-Road security architecture §16).
 pub fn verify_signature(
+    alg: &[u8],
+    rsa_public_key: &[u8],
+    message: &[u8],
+    sig: &[u8],
+) -> Result<(), DerError> {
+    // A signature that verified once verifies again: the gateway checks the same certificate
+    // chain, OCSP response and batch signature for every message of a batch, and each is an
+    // RSA operation. Only successes are remembered, under a SHA-256 of every input.
+    static VERIFIED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> =
+        std::sync::OnceLock::new();
+    const REMEMBERED: usize = 4_096;
+    let key: [u8; 32] = {
+        let mut h = Sha256::new();
+        for part in [alg, rsa_public_key, message, sig] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        h.finalize().into()
+    };
+    let verified = VERIFIED.get_or_init(Default::default);
+    if verified.lock().is_ok_and(|set| set.contains(&key)) {
+        return Ok(());
+    }
+    verify_uncached(alg, rsa_public_key, message, sig)?;
+    if let Ok(mut set) = verified.lock() {
+        if set.len() >= REMEMBERED {
+            set.clear();
+        }
+        set.insert(key);
+    }
+    Ok(())
+}
+
+fn verify_uncached(
     alg: &[u8],
     rsa_public_key: &[u8],
     message: &[u8],

@@ -79,16 +79,60 @@ struct SignJob {
 /// Most messages under one batch signature.
 const MAX_SIGN_BATCH: usize = 256;
 
-/// The signing thread: take every message waiting (up to [`MAX_SIGN_BATCH`]), and sign those of
-/// each key with one signature (`sign::sign_batch`): under load one RSA operation serves many
-/// calls, as in X-Road; a lone message is signed directly.
-fn sign_worker(rx: &std::sync::mpsc::Receiver<SignJob>, clock: &dyn Clock) {
+/// While other calls are in progress, how long the signing thread waits for more messages
+/// before it signs what it holds, so that one RSA signature covers several calls (X-Road batches
+/// the same way). A lone call is never kept waiting.
+const SIGN_LINGER: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Calls in progress through the gateway (see [`TrustMonitor::call_started`]).
+#[derive(Debug, Default)]
+struct InProgress(std::sync::atomic::AtomicUsize);
+
+impl InProgress {
+    fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// One call in progress; dropping it ends it.
+#[must_use]
+pub struct CallInProgress(Arc<InProgress>);
+
+impl Drop for CallInProgress {
+    fn drop(&mut self) {
+        self.0.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The signing thread: take every message waiting (up to [`MAX_SIGN_BATCH`]) and, while other
+/// calls are in progress, wait up to [`SIGN_LINGER`] for theirs; then sign those of each key with
+/// one signature (`sign::sign_batch`): one RSA operation serves many calls, as in X-Road; a lone
+/// message is signed directly.
+fn sign_worker(
+    rx: &std::sync::mpsc::Receiver<SignJob>,
+    clock: &dyn Clock,
+    in_progress: &InProgress,
+) {
+    use std::time::Instant;
     while let Ok(first) = rx.recv() {
+        let received = Instant::now();
         let mut jobs = vec![first];
         while jobs.len() < MAX_SIGN_BATCH {
-            match rx.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
+            // Every call in progress is already waiting here: no one else is coming.
+            let others = in_progress.get() > jobs.len();
+            let wait = if others {
+                (received + SIGN_LINGER).saturating_duration_since(Instant::now())
+            } else {
+                Default::default()
+            };
+            let next = if wait.is_zero() {
+                rx.try_recv().ok()
+            } else {
+                rx.recv_timeout(wait).ok()
+            };
+            match next {
+                Some(job) => jobs.push(job),
+                None => break,
             }
         }
         while let Some(key) = jobs.first().map(|j| j.key.clone()) {
@@ -148,6 +192,7 @@ struct SignerState {
 pub struct TrustMonitor {
     /// The signing queue (a thread started at the first signature).
     signing: std::sync::OnceLock<std::sync::mpsc::Sender<SignJob>>,
+    in_progress: Arc<InProgress>,
     config: TrustConfig,
     transport: Arc<dyn TrustTransport>,
     clock: Arc<dyn Clock>,
@@ -175,6 +220,7 @@ impl TrustMonitor {
         };
         TrustMonitor {
             signing: std::sync::OnceLock::new(),
+            in_progress: Arc::default(),
             config,
             transport,
             clock,
@@ -184,6 +230,15 @@ impl TrustMonitor {
 
     pub fn config(&self) -> &TrustConfig {
         &self.config
+    }
+
+    /// Marks a call in progress through the gateway until the value is dropped: while others
+    /// are in progress, the signing thread waits briefly to sign their messages together.
+    pub fn call_started(&self) -> CallInProgress {
+        self.in_progress
+            .0
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        CallInProgress(self.in_progress.clone())
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -393,9 +448,10 @@ impl TrustMonitor {
         let queue = self.signing.get_or_init(|| {
             let (tx, rx) = std::sync::mpsc::channel::<SignJob>();
             let clock = self.clock.clone();
+            let in_progress = self.in_progress.clone();
             let spawned = std::thread::Builder::new()
                 .name("civitas-signer".into())
-                .spawn(move || sign_worker(&rx, clock.as_ref()));
+                .spawn(move || sign_worker(&rx, clock.as_ref(), &in_progress));
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "the signing thread cannot start");
             }
