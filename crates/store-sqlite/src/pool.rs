@@ -1,5 +1,7 @@
-//! A handful of read-only connections and one writer. Reads run concurrently (WAL);
-//! writes queue for the single writer and run in `BEGIN IMMEDIATE` transactions.
+//! A handful of read-only connections and one writer. Reads run concurrently (WAL); writes
+//! queue for the writer thread, which runs those waiting together in one `BEGIN IMMEDIATE`
+//! transaction, each in its own savepoint, and answers each only after the commit (group
+//! commit: under concurrent small writes, one commit serves many).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -87,8 +89,113 @@ fn open_reader(path: &Path) -> DomainResult<Connection> {
 pub(crate) struct Pool {
     readers: Arc<Mutex<Vec<Connection>>>,
     reader_permits: Arc<Semaphore>,
-    writer: Arc<Mutex<Connection>>,
-    writer_permit: Arc<Semaphore>,
+    writes: std::sync::mpsc::Sender<WriteJob>,
+}
+
+/// What a write answers once its transaction has ended: the commit's error, if any.
+type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// One queued write: run in the open transaction, it tells whether it succeeded (its savepoint
+/// is kept) and how to answer its caller after the commit.
+type WriteJob = Box<dyn FnOnce(&Transaction<'_>) -> (bool, Answer) + Send>;
+
+/// At most this many writes share a transaction.
+const GROUP: usize = 64;
+
+/// The writer thread: takes the writes waiting, runs them in one transaction (each in a
+/// savepoint when there are several, so that one failing leaves the others), commits, answers.
+fn writer_loop(mut conn: Connection, jobs: &std::sync::mpsc::Receiver<WriteJob>) {
+    let mut waiting: std::collections::VecDeque<WriteJob> = std::collections::VecDeque::new();
+    loop {
+        if waiting.is_empty() {
+            match jobs.recv() {
+                Ok(job) => waiting.push_back(job),
+                Err(_) => return,
+            }
+        }
+        while waiting.len() < GROUP {
+            match jobs.try_recv() {
+                Ok(job) => waiting.push_back(job),
+                Err(_) => break,
+            }
+        }
+        let batch: Vec<WriteJob> = waiting.drain(..waiting.len().min(GROUP)).collect();
+        run_batch(&mut conn, batch, &mut waiting);
+    }
+}
+
+/// Runs `batch` in one transaction. If SQLite abandons the transaction under a failing write
+/// (a full disk, an I/O error), the writes already run are answered with the error, the one
+/// running is dropped and those not yet run go back to `waiting`, in order.
+fn run_batch(
+    conn: &mut Connection,
+    batch: Vec<WriteJob>,
+    waiting: &mut std::collections::VecDeque<WriteJob>,
+) {
+    let started = Instant::now();
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            // Nothing ran; each caller hears that its write did not complete.
+            tracing::error!(error = %e, writes = batch.len(), "cannot begin a write transaction");
+            return;
+        }
+    };
+    let several = batch.len() > 1;
+    let mut answers: Vec<(bool, Answer)> = Vec::with_capacity(batch.len());
+    let mut rest = batch.into_iter();
+    let mut broken: Option<String> = None;
+    for job in rest.by_ref() {
+        if several && let Err(e) = tx.execute_batch("SAVEPOINT civitas_write") {
+            // This write is dropped unrun (its caller hears it did not complete), so that a
+            // transaction that keeps failing cannot keep the writer spinning.
+            broken = Some(e.to_string());
+            drop(job);
+            break;
+        }
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&tx)));
+        let ok = matches!(ran, Ok((true, _)));
+        if let Ok(answer) = ran {
+            answers.push(answer);
+        }
+        if several {
+            let end = if ok {
+                "RELEASE civitas_write"
+            } else {
+                "ROLLBACK TO civitas_write; RELEASE civitas_write"
+            };
+            if let Err(e) = tx.execute_batch(end) {
+                broken = Some(e.to_string());
+                break;
+            }
+        } else if !ok {
+            // A lone write that failed: roll its transaction back.
+            drop(tx);
+            for (_, answer) in answers {
+                answer(None);
+            }
+            return;
+        }
+    }
+    if let Some(e) = broken {
+        // The transaction is gone: those that ran are lost; those not run wait for the next.
+        for job in rest.rev() {
+            waiting.push_front(job);
+        }
+        drop(tx);
+        let message = format!("the write transaction was abandoned: {e}");
+        for (ok, answer) in answers {
+            answer(ok.then_some(message.as_str()));
+        }
+        return;
+    }
+    let committed = tx.commit();
+    metrics::histogram!("civitas_db_query_seconds", "kind" => "write")
+        .record(started.elapsed().as_secs_f64());
+    let failure = committed.err().map(|e| format!("commit failed: {e}"));
+    for (ok, answer) in answers {
+        answer(if ok { failure.as_deref() } else { None });
+    }
 }
 
 fn lock_err<T>(_: T) -> DomainError {
@@ -100,11 +207,15 @@ impl Pool {
         let conns = (0..readers)
             .map(|_| open_reader(path))
             .collect::<DomainResult<Vec<_>>>()?;
+        let (writes, jobs) = std::sync::mpsc::channel::<WriteJob>();
+        std::thread::Builder::new()
+            .name("civitas-db-writer".into())
+            .spawn(move || writer_loop(writer, &jobs))
+            .map_err(|e| DomainError::store(format!("cannot start the database writer: {e}")))?;
         Ok(Pool {
             readers: Arc::new(Mutex::new(conns)),
             reader_permits: Arc::new(Semaphore::new(readers)),
-            writer: Arc::new(Mutex::new(writer)),
-            writer_permit: Arc::new(Semaphore::new(1)),
+            writes,
         })
     }
 
@@ -141,36 +252,33 @@ impl Pool {
         .map_err(|e| DomainError::store(format!("database task failed: {e}")))?
     }
 
-    /// Run `f` in an immediate write transaction; commit when it returns `Ok`.
+    /// Run `f` in an immediate write transaction; its changes are committed when it returns
+    /// `Ok` (and the answer comes after the commit), rolled back when it returns `Err`.
     pub(crate) async fn write<T, F>(&self, f: F) -> DomainResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> DomainResult<T> + Send + 'static,
     {
-        let waited = Instant::now();
-        let permit = self
-            .writer_permit
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| DomainError::store("the database is closing"))?;
-        metrics::histogram!("civitas_db_wait_seconds", "kind" => "write")
-            .record(waited.elapsed().as_secs_f64());
-        let writer = self.writer.clone();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let mut conn = writer.lock().map_err(lock_err)?;
-            let started = Instant::now();
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_err)?;
-            let value = f(&tx)?;
-            tx.commit().map_err(db_err)?;
-            metrics::histogram!("civitas_db_query_seconds", "kind" => "write")
-                .record(started.elapsed().as_secs_f64());
-            Ok(value)
-        })
-        .await
-        .map_err(|e| DomainError::store(format!("database task failed: {e}")))?
+        let queued = Instant::now();
+        let (reply, answer) = tokio::sync::oneshot::channel::<DomainResult<T>>();
+        let job: WriteJob = Box::new(move |tx: &Transaction<'_>| {
+            metrics::histogram!("civitas_db_wait_seconds", "kind" => "write")
+                .record(queued.elapsed().as_secs_f64());
+            let result = f(tx);
+            let ok = result.is_ok();
+            let answer: Answer = Box::new(move |failed: Option<&str>| {
+                let _ = reply.send(match failed {
+                    Some(e) => Err(DomainError::store(e)),
+                    None => result,
+                });
+            });
+            (ok, answer)
+        });
+        self.writes
+            .send(job)
+            .map_err(|_| DomainError::store("the database writer has stopped"))?;
+        answer.await.map_err(|_| {
+            DomainError::store("the write did not complete (the database writer failed)")
+        })?
     }
 }

@@ -452,3 +452,87 @@ fn the_traffic_backfill_equals_what_the_trigger_keeps() {
         .unwrap();
     assert_eq!(rows(&conn), kept);
 }
+
+/// The writer commits the writes waiting together (group commit), each in its own savepoint:
+/// a write that fails half-way (its user row stored, then its grant refused by a foreign key)
+/// leaves nothing, and the writes around it in the same transaction are all kept.
+#[tokio::test]
+async fn writes_committed_together_keep_each_others_failures_out() {
+    use civitas_core::accounts::{NewUser, UserFilter, UserName, UserProfile};
+    use civitas_core::agencies::AgencyCode;
+    use civitas_core::authz::{Grant, Role, Scope};
+    use civitas_core::time::{DateStyle, Language};
+    use civitas_store_conformance::at;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path(), OpenOptions::default()).unwrap();
+    let stores = store.stores();
+    let mut tasks = Vec::new();
+    for i in 0..60u32 {
+        let stores = stores.clone();
+        tasks.push(tokio::spawn(async move {
+            let name = format!("u{i}");
+            // Every third names an agency that does not exist: its grant fails after its
+            // user row was written.
+            let grants = if i.is_multiple_of(3) {
+                vec![Grant {
+                    role: Role::DataSteward,
+                    scope: Scope::Agency(AgencyCode::parse("389999999Z").unwrap()),
+                }]
+            } else {
+                Vec::new()
+            };
+            stores
+                .accounts
+                .create_user(
+                    &NewUser {
+                        name: UserName::parse(&name).unwrap(),
+                        profile: UserProfile {
+                            display_name: name.clone(),
+                            email: None,
+                            home_agency: None,
+                            active: true,
+                            language: Language::ZhTw,
+                            date_style: DateStyle::Roc,
+                        },
+                        password_hash: "$argon2id$fake".into(),
+                        created_at: at(10),
+                    },
+                    &grants,
+                    "cli:test",
+                    event(10 + i64::from(i), "user.create", &name),
+                )
+                .await
+        }));
+    }
+    let mut refused = 0;
+    for (i, t) in tasks.into_iter().enumerate() {
+        match t.await.unwrap() {
+            Ok(user) => assert_eq!(user.name.as_str(), format!("u{i}")),
+            Err(_) if i.is_multiple_of(3) => refused += 1,
+            Err(e) => panic!("u{i}: {e:?}"),
+        }
+    }
+    assert_eq!(refused, 20);
+    let users = stores
+        .accounts
+        .list_users(&UserFilter::default(), PageRequest::new(Some(1), Some(100)))
+        .await
+        .unwrap();
+    assert_eq!(users.total, 40, "only the writes that succeeded are kept");
+    assert!(users.items.iter().all(|u| {
+        let n: u32 = u.name.as_str().trim_start_matches('u').parse().unwrap();
+        !n.is_multiple_of(3)
+    }));
+    let audit = stores
+        .audit
+        .query(
+            &AuditFilter::default(),
+            PageRequest::new(Some(1), Some(100)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.total, 40, "a refused write leaves no audit entry");
+    let head = stores.audit.head().await.unwrap().unwrap();
+    assert_eq!(head.seq, 40, "the audit chain has no gap");
+}
