@@ -96,14 +96,14 @@ pub(crate) struct Pool {
 type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// One queued write: run in the open transaction, it tells whether it succeeded (its savepoint
-/// is kept) and how to answer its caller after the commit.
+/// is kept) and how to answer its caller once the transaction has ended.
 type WriteJob = Box<dyn FnOnce(&Transaction<'_>) -> (bool, Answer) + Send>;
 
 /// At most this many writes share a transaction.
 const GROUP: usize = 64;
 
-/// The writer thread: takes the writes waiting, runs them in one transaction (each in a
-/// savepoint when there are several, so that one failing leaves the others), commits, answers.
+/// The writer thread: takes the writes waiting, runs them in one transaction (each in its own
+/// savepoint, so that one failing leaves the others), commits, answers.
 fn writer_loop(mut conn: Connection, jobs: &std::sync::mpsc::Receiver<WriteJob>) {
     let mut waiting: std::collections::VecDeque<WriteJob> = std::collections::VecDeque::new();
     loop {
@@ -124,9 +124,16 @@ fn writer_loop(mut conn: Connection, jobs: &std::sync::mpsc::Receiver<WriteJob>)
     }
 }
 
-/// Runs `batch` in one transaction. If SQLite abandons the transaction under a failing write
-/// (a full disk, an I/O error), the writes already run are answered with the error, the one
-/// running is dropped and those not yet run go back to `waiting`, in order.
+/// One of the savepoint statements, prepared once.
+fn savepoint(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+/// Runs `batch` in one transaction, each write in its own savepoint: a failing write is rolled
+/// back to it, the others are kept. If SQLite abandons the transaction under a failing write (a
+/// full disk, an I/O error), the writes already run are answered with the error, the one running
+/// is dropped (its caller hears it did not complete, so a transaction that keeps failing cannot
+/// keep the writer spinning) and those not yet run go back to `waiting`, in order.
 fn run_batch(
     conn: &mut Connection,
     batch: Vec<WriteJob>,
@@ -141,16 +148,12 @@ fn run_batch(
             return;
         }
     };
-    let several = batch.len() > 1;
     let mut answers: Vec<(bool, Answer)> = Vec::with_capacity(batch.len());
     let mut rest = batch.into_iter();
     let mut broken: Option<String> = None;
     for job in rest.by_ref() {
-        if several && let Err(e) = tx.execute_batch("SAVEPOINT civitas_write") {
-            // This write is dropped unrun (its caller hears it did not complete), so that a
-            // transaction that keeps failing cannot keep the writer spinning.
+        if let Err(e) = savepoint(&tx, "SAVEPOINT civitas_write") {
             broken = Some(e.to_string());
-            drop(job);
             break;
         }
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&tx)));
@@ -158,41 +161,33 @@ fn run_batch(
         if let Ok(answer) = ran {
             answers.push(answer);
         }
-        if several {
-            let end = if ok {
-                "RELEASE civitas_write"
-            } else {
-                "ROLLBACK TO civitas_write; RELEASE civitas_write"
-            };
-            if let Err(e) = tx.execute_batch(end) {
-                broken = Some(e.to_string());
-                break;
+        let ended = if ok {
+            Ok(())
+        } else {
+            savepoint(&tx, "ROLLBACK TO civitas_write")
+        }
+        .and_then(|()| savepoint(&tx, "RELEASE civitas_write"));
+        if let Err(e) = ended {
+            broken = Some(e.to_string());
+            break;
+        }
+    }
+    let failure = match broken {
+        Some(e) => {
+            // The transaction is gone: those that ran are lost; those not run wait for the next.
+            for job in rest.rev() {
+                waiting.push_front(job);
             }
-        } else if !ok {
-            // A lone write that failed: roll its transaction back.
             drop(tx);
-            for (_, answer) in answers {
-                answer(None);
-            }
-            return;
+            Some(format!("the write transaction was abandoned: {e}"))
         }
-    }
-    if let Some(e) = broken {
-        // The transaction is gone: those that ran are lost; those not run wait for the next.
-        for job in rest.rev() {
-            waiting.push_front(job);
+        None => {
+            let committed = tx.commit();
+            metrics::histogram!("civitas_db_query_seconds", "kind" => "write")
+                .record(started.elapsed().as_secs_f64());
+            committed.err().map(|e| format!("commit failed: {e}"))
         }
-        drop(tx);
-        let message = format!("the write transaction was abandoned: {e}");
-        for (ok, answer) in answers {
-            answer(ok.then_some(message.as_str()));
-        }
-        return;
-    }
-    let committed = tx.commit();
-    metrics::histogram!("civitas_db_query_seconds", "kind" => "write")
-        .record(started.elapsed().as_secs_f64());
-    let failure = committed.err().map(|e| format!("commit failed: {e}"));
+    };
     for (ok, answer) in answers {
         answer(if ok { failure.as_deref() } else { None });
     }

@@ -85,14 +85,7 @@ const MAX_SIGN_BATCH: usize = 256;
 const SIGN_LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Calls in progress through the gateway (see [`TrustMonitor::call_started`]).
-#[derive(Debug, Default)]
-struct InProgress(std::sync::atomic::AtomicUsize);
-
-impl InProgress {
-    fn get(&self) -> usize {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
+type InProgress = std::sync::atomic::AtomicUsize;
 
 /// One call in progress; dropping it ends it.
 #[must_use]
@@ -100,7 +93,7 @@ pub struct CallInProgress(Arc<InProgress>);
 
 impl Drop for CallInProgress {
     fn drop(&mut self) {
-        self.0.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -119,7 +112,7 @@ fn sign_worker(
         let mut jobs = vec![first];
         while jobs.len() < MAX_SIGN_BATCH {
             // Every call in progress is already waiting here: no one else is coming.
-            let others = in_progress.get() > jobs.len();
+            let others = in_progress.load(std::sync::atomic::Ordering::Relaxed) > jobs.len();
             let wait = if others {
                 (received + SIGN_LINGER).saturating_duration_since(Instant::now())
             } else {
@@ -236,7 +229,6 @@ impl TrustMonitor {
     /// are in progress, the signing thread waits briefly to sign their messages together.
     pub fn call_started(&self) -> CallInProgress {
         self.in_progress
-            .0
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         CallInProgress(self.in_progress.clone())
     }
