@@ -24,8 +24,7 @@ use civitas_store_sqlite::{OpenOptions, SqliteStore};
 
 use crate::stats::{Latencies, ms};
 
-const USAGE: &str =
-    "civitas-bench gateway [--requests N] [--concurrency C] [--body BYTES] [--nginx PATH]";
+const USAGE: &str = "civitas-bench gateway [--requests N] [--concurrency C] [--body BYTES] [--nginx PATH] [--signed-only]";
 
 const AGENCIES: &str = "code,name_zh,name_en,short_name_zh,parent_code,kind\n\
     380000000A,桃園市政府,Taoyuan City Government,市政府,,city_government\n\
@@ -41,6 +40,8 @@ struct Args {
     concurrency: usize,
     body: usize,
     nginx: Option<String>,
+    /// Measure only the signed paths (for profiling them).
+    signed_only: bool,
 }
 
 fn args(rest: impl Iterator<Item = String>) -> anyhow::Result<Args> {
@@ -49,6 +50,7 @@ fn args(rest: impl Iterator<Item = String>) -> anyhow::Result<Args> {
         concurrency: 16,
         body: 1024,
         nginx: None,
+        signed_only: false,
     };
     let mut it = rest;
     while let Some(flag) = it.next() {
@@ -61,6 +63,7 @@ fn args(rest: impl Iterator<Item = String>) -> anyhow::Result<Args> {
             "--concurrency" => a.concurrency = value()?.parse::<usize>()?.max(1),
             "--body" => a.body = value()?.parse()?,
             "--nginx" => a.nginx = Some(value()?),
+            "--signed-only" => a.signed_only = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -628,8 +631,9 @@ async fn run(
     body: &[u8],
     requests: usize,
     concurrency: usize,
-) -> anyhow::Result<(Duration, Latencies)> {
+) -> anyhow::Result<(Duration, Latencies, Option<Duration>)> {
     let started = Instant::now();
+    let cpu_before = crate::stats::cpu_time();
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
         let n = requests / concurrency + usize::from(worker < requests % concurrency);
@@ -662,7 +666,10 @@ async fn run(
             all.push(*d);
         }
     }
-    Ok((started.elapsed(), all))
+    let cpu = crate::stats::cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
+    Ok((started.elapsed(), all, cpu))
 }
 
 /// One measured path.
@@ -671,6 +678,8 @@ struct Row {
     callers: usize,
     elapsed: Duration,
     lat: Latencies,
+    /// CPU time this process (client, provider and both nodes; not nginx) used meanwhile.
+    cpu: Option<Duration>,
 }
 
 pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
@@ -764,6 +773,10 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
         ));
     }
     let mut rows = Vec::new();
+    if a.signed_only {
+        // The direct call stays: the added latency is measured against it.
+        paths.truncate(1);
+    }
     for callers in [1, a.concurrency] {
         let requests = if callers == 1 {
             (a.requests / 5).max(200)
@@ -774,12 +787,13 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
             let token = token.as_deref();
             // Warm up (connections, caches), then measure.
             run(&client, url, token, &body, 300, callers).await?;
-            let (elapsed, lat) = run(&client, url, token, &body, requests, callers).await?;
+            let (elapsed, lat, cpu) = run(&client, url, token, &body, requests, callers).await?;
             rows.push(Row {
                 name,
                 callers,
                 elapsed,
                 lat,
+                cpu,
             });
         }
     }
@@ -814,12 +828,13 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
         };
         for (name, url, token) in &signed {
             run(&client, url, *token, &body, 300, callers).await?;
-            let (elapsed, lat) = run(&client, url, *token, &body, requests, callers).await?;
+            let (elapsed, lat, cpu) = run(&client, url, *token, &body, requests, callers).await?;
             rows.push(Row {
                 name,
                 callers,
                 elapsed,
                 lat,
+                cpu,
             });
         }
     }
@@ -862,8 +877,10 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
         a.concurrency,
         (a.requests / 5).max(200)
     );
-    println!("| path | callers | requests/s | p50 | p95 | p99 | p50 added |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| path | callers | requests/s | p50 | p95 | p99 | p50 added | cores busy (this process) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         let direct = rows
             .iter()
@@ -871,14 +888,18 @@ pub async fn main(rest: impl Iterator<Item = String>) -> anyhow::Result<()> {
             .map(|d| d.lat.median())
             .unwrap_or_default();
         println!(
-            "| {} | {} | {:.0} | {} | {} | {} | {} |",
+            "| {} | {} | {:.0} | {} | {} | {} | {} | {} |",
             r.name,
             r.callers,
             r.lat.len() as f64 / r.elapsed.as_secs_f64(),
             ms(r.lat.median()),
             ms(r.lat.percentile(95.0)),
             ms(r.lat.percentile(99.0)),
-            ms(r.lat.median().saturating_sub(direct))
+            ms(r.lat.median().saturating_sub(direct)),
+            r.cpu.map_or_else(
+                || "—".to_string(),
+                |c| format!("{:.2}", c.as_secs_f64() / r.elapsed.as_secs_f64())
+            )
         );
     }
     println!(

@@ -674,6 +674,83 @@ async fn a_batch_signature_covers_each_message_through_its_own_hash_chain() {
     let report = civitas_core::exchange::asic::verify_container(&swapped, &conf).unwrap();
     assert!(!report.is_valid());
 
+    // A receiving node checks a batch signature in full once; the batch's other messages then
+    // check only their own hash chain and signer. Neither shortcut lets through what the full
+    // check refuses: a message on another's chain, or a message naming another member as its
+    // client under the police's batch signature.
+    use civitas_core::exchange::asic::check_signed_message;
+    let other_member = format!(
+        "GET\r\n/r1/TW/GOV/380290000H/TRANSPORT-API/bus/cases\r\nx-road-client:{TRANSPORT_MEMBER}/TRANSPORT-API\r\n"
+    )
+    .into_bytes();
+    let with_other: Vec<(&[u8], Option<&[u8]>)> = vec![refs[0], (other_member.as_slice(), None)];
+    let mixed = sign_batch(
+        &key,
+        &with_other,
+        SystemClock.now().inner(),
+        Some(&ocsp_der),
+    )
+    .unwrap();
+    let check = |conf: &VerificationConf,
+                 i: usize,
+                 signed: &[civitas_core::exchange::asic::sign::Signed],
+                 message: &[u8],
+                 body: Option<&[u8]>| {
+        check_signed_message(
+            message,
+            body,
+            &signed[i].signature,
+            signed[i].sig_hash_chain.as_ref(),
+            conf,
+        )
+    };
+    let fresh = || {
+        let mut c = VerificationConf::default();
+        c.add_shared_params(&shared_params(&pki)).unwrap();
+        c
+    };
+    // Without a remembered verdict, the full check refuses the other member's message.
+    let err = check(&fresh(), 1, &mixed, &other_member, None).unwrap_err();
+    assert!(err.contains("signer_not_member"), "{err}");
+    let receiving = fresh();
+    check(
+        &receiving,
+        0,
+        &mixed,
+        &messages[0].0,
+        messages[0].1.as_deref(),
+    )
+    .unwrap();
+    let remembered = civitas_core::exchange::asic::conf::BatchVerdicts::key(
+        &mixed[0].signature,
+        &mixed[0].sig_hash_chain.as_ref().unwrap().1,
+    );
+    assert!(receiving.batch_verdicts.get(&remembered).is_some());
+    let err = check(&receiving, 1, &mixed, &other_member, None).unwrap_err();
+    assert!(err.contains("signer_not_member"), "{err}");
+    // The first batch: each message passes on the remembered verdict; a swapped one does not.
+    for (i, (message, body)) in messages.iter().enumerate() {
+        check(&receiving, i, &signed, message, body.as_deref()).unwrap();
+    }
+    let err = check(
+        &receiving,
+        2,
+        &signed,
+        &messages[0].0,
+        messages[2].1.as_deref(),
+    )
+    .unwrap_err();
+    assert!(err.contains("hash_chain"), "{err}");
+    let err = check(
+        &receiving,
+        2,
+        &signed,
+        &messages[2].0,
+        Some(b"another body"),
+    )
+    .unwrap_err();
+    assert!(err.contains("hash_chain"), "{err}");
+
     // Concurrent calls through the gateway: every container verifies.
     let w = world_with(WebSettings::default()).await;
     grant_client(&w).await;

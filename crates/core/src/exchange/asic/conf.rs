@@ -36,6 +36,52 @@ pub struct VerificationConf {
     pub cas: Vec<ApprovedCa>,
     pub tsas: Vec<ApprovedTsa>,
     pub ocsp_freshness_seconds: Option<i64>,
+    /// Batch signatures already found valid against this configuration (see
+    /// [`super::check_signed_message`]); a reloaded configuration starts empty.
+    pub batch_verdicts: BatchVerdicts,
+}
+
+/// Batch signatures that passed every signature-level check, under a SHA-256 of the signature
+/// and its hash-chain result, with the member whose key signed (when the CA's certificate
+/// profile names members). Every message of a batch carries the same signature: the first one
+/// checks it in full, the rest only their own hash chain and signer.
+#[derive(Debug, Clone, Default)]
+pub struct BatchVerdicts(
+    std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<[u8; 32], Option<crate::exchange::id::ClientId>>,
+        >,
+    >,
+);
+
+impl BatchVerdicts {
+    /// Most verdicts kept; when full, the memory starts over.
+    const KEPT: usize = 4_096;
+
+    pub fn key(signature: &[u8], result: &[u8]) -> [u8; 32] {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        for part in [signature, result] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        h.finalize().into()
+    }
+
+    /// `Some(signer)` when the batch signature under `key` passed (`signer` is `None` when the
+    /// certificate profile named no member).
+    pub fn get(&self, key: &[u8; 32]) -> Option<Option<crate::exchange::id::ClientId>> {
+        self.0.lock().ok().and_then(|m| m.get(key).cloned())
+    }
+
+    pub fn insert(&self, key: [u8; 32], signer: Option<crate::exchange::id::ClientId>) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= Self::KEPT {
+                m.clear();
+            }
+            m.insert(key, signer);
+        }
+    }
 }
 
 impl VerificationConf {

@@ -76,8 +76,16 @@ pub fn encode_b64(bytes: &[u8]) -> String {
 }
 
 pub fn decode_b64(text: &str) -> Option<Vec<u8>> {
+    let engine = &base64::engine::general_purpose::STANDARD;
+    // Most values carry no line breaks: decode them as they are, without a cleaned copy.
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_whitespace())
+    {
+        return engine.decode(text).ok();
+    }
     let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(clean).ok()
+    engine.decode(clean).ok()
 }
 
 /// `<HashChainResult URI="/x.xml#STEP0"><DigestMethod/><DigestValue/></HashChainResult>`.

@@ -265,6 +265,9 @@ pub fn failure_text(code: &str) -> Text {
 /// fresh embedded OCSP response. Every check of [`verify_container`] but the time-stamp
 /// (which the receiving node's own batch adds) must pass; the error names the first that did
 /// not.
+///
+/// Every message of a batch carries the same batch signature: once it passed here, the next
+/// messages under it check only their own hash chain and signer ([`conf::BatchVerdicts`]).
 pub fn check_signed_message(
     message: &[u8],
     body: Option<&[u8]>,
@@ -272,6 +275,18 @@ pub fn check_signed_message(
     sig_hash_chain: Option<&(Vec<u8>, Vec<u8>)>,
     conf: &VerificationConf,
 ) -> Result<(), String> {
+    let batch = sig_hash_chain.map(|(chain, result)| {
+        (
+            conf::BatchVerdicts::key(signature, result),
+            (chain.as_slice(), result.as_slice()),
+        )
+    });
+    if let Some((key, chain)) = &batch
+        && let Some(signer) = conf.batch_verdicts.get(key)
+    {
+        return verify::check_batch_member(message, body, *chain, signer.as_ref())
+            .map_err(|(code, detail)| format!("hash_chain: {code}: {detail}"));
+    }
     let parts = build::AsicParts {
         message: message.to_vec(),
         attachment: body.map(<[u8]>::to_vec),
@@ -287,8 +302,11 @@ pub fn check_signed_message(
         .collect();
     entries.insert("mimetype".into(), ASIC_E_MIME_TYPE.as_bytes().to_vec());
     let report = verify::verify_entries(&entries, conf);
+    let (mut signer_checked, mut chain_checked) = (false, false);
     for check in &report.checks {
         match (&check.outcome, check.key) {
+            (Outcome::Passed, "signer_member") => signer_checked = true,
+            (Outcome::Passed, "hash_chain") => chain_checked = true,
             (Outcome::Passed, _) | (Outcome::Skipped { .. }, "hash_chain" | "signer_member") => {}
             (Outcome::Failed { code, .. }, "timestamp") if *code == "timestamp_missing" => {}
             (Outcome::Failed { code, detail }, key) => {
@@ -298,6 +316,18 @@ pub fn check_signed_message(
                 return Err(format!("{key}: not checked: {}", reason.en));
             }
         }
+    }
+    // Only a signature over the hash-chain result covers the batch's other messages.
+    if let Some((key, _)) = batch.filter(|_| chain_checked) {
+        let signer = if signer_checked {
+            Some(
+                verify::message_signer(message)
+                    .map_err(|(code, detail)| format!("signer_member: {code}: {detail}"))?,
+            )
+        } else {
+            None
+        };
+        conf.batch_verdicts.insert(key, signer);
     }
     Ok(())
 }

@@ -582,6 +582,37 @@ fn check_sig_hash_chain(
     Ok(())
 }
 
+/// One message of a batch whose signature already passed every signature-level check
+/// ([`super::conf::BatchVerdicts`]): its own hash chain must lead from its parts (the header part
+/// and, when there is one, the body) to the signed result, and the message must name the member
+/// whose key signed the batch (`signer`; `None` when the certificate profile names no member).
+pub(super) fn check_batch_member(
+    message: &[u8],
+    body: Option<&[u8]>,
+    (chain, result): (&[u8], &[u8]),
+    signer: Option<&ClientId>,
+) -> Result<(), Failure> {
+    let result = HashChainResult::parse(result).map_err(|e| hash_chain_failure("", e))?;
+    let mut inputs = BTreeMap::new();
+    inputs.insert(format!("/{MESSAGE}"), message.to_vec());
+    if let Some(body) = body {
+        inputs.insert("/attachment1".to_string(), body.to_vec());
+    }
+    // The only document the chain may name: where the full check finds it in a container.
+    let resolve = |name: &str| (name == super::sigchain::CHAIN_DOC).then(|| chain.to_vec());
+    hashchain::verify(&result, &resolve, &inputs).map_err(|e| hash_chain_failure("", e))?;
+    if let Some(signer) = signer {
+        let expected = message_signer(message)?;
+        if *signer != expected {
+            return fail(
+                "signer_not_member",
+                format!("signed by {signer}, but the message's signer must be {expected}"),
+            );
+        }
+    }
+    Ok(())
+}
+
 fn check_signature_value(parsed: &Parsed<'_>) -> Result<(), Failure> {
     let c14n = parsed
         .signed_info
@@ -721,7 +752,7 @@ fn check_chain(
 
 /// The member whose key must have signed the message: for a request the client, for a
 /// response the service provider (as X-Road's `AsicContainerVerifier.getSigner`).
-fn message_signer(message: &[u8]) -> Result<ClientId, Failure> {
+pub(super) fn message_signer(message: &[u8]) -> Result<ClientId, Failure> {
     let bad = |why: &str| ("message_malformed", why.to_string());
     let trimmed = message.trim_ascii_start();
     if trimmed.starts_with(b"<") {
