@@ -569,7 +569,7 @@ impl ExchangeStore for SqliteStore {
     async fn log_message(&self, record: &MessageRecord) -> DomainResult<i64> {
         let m = record.clone();
         self.pool
-            .write(move |tx| insert_message(tx, &m).map_err(db_err))
+            .write_grouped(move |tx| insert_message(tx, &m).map_err(db_err))
             .await
     }
 
@@ -582,7 +582,7 @@ impl ExchangeStore for SqliteStore {
         let m = record.clone();
         let evidence = evidence.to_vec();
         self.pool
-            .write(move |tx| {
+            .write_grouped(move |tx| {
                 let id = insert_message(tx, &m).map_err(db_err)?;
                 let mut stmt = tx
                     .prepare_cached(

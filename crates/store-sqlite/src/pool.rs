@@ -47,10 +47,16 @@ pub(crate) fn open_writer(path: &Path) -> DomainResult<Connection> {
     let conn = Connection::open(path)
         .map_err(|e| DomainError::store(format!("cannot open {}: {e}", path.display())))?;
     configure(&conn)?;
-    // Sorts and temporary B-trees stay in memory. The page cache stays at 16 MiB like the readers:
-    // a 512 MiB cache made every commit scan its whole hash table (SQLite truncates the cache
-    // at each commit), 7% of the exchange gateway's time at ~1,000 commits/s, and its gain on
-    // alert imports did not reproduce (BENCHMARKS.md).
+    // Sorts, temporary B-trees and statement journals stay in memory (an alert import is 17%
+    // faster than with them in files). The page cache stays at 16 MiB like the readers: a
+    // 512 MiB cache made every commit scan its whole hash table (SQLite truncates the cache at
+    // each commit), 7% of the exchange gateway's time at ~1,000 commits/s, and its gain on alert
+    // imports did not reproduce (BENCHMARKS.md).
+    //
+    // In memory, a savepoint's sub-journal is a list SQLite walks from its start each time a
+    // statement inside the savepoint ends: a large write inside a savepoint becomes quadratic
+    // (1M alerts took over 15 minutes instead of 90 s). Only small writes share a transaction
+    // in savepoints ([`Pool::write_grouped`]); every other write has its transaction alone.
     conn.execute_batch("PRAGMA temp_store = MEMORY;")
         .map_err(db_err)?;
     // Imports cycle through a few dozen statements per dataset; keep them all prepared.
@@ -97,13 +103,21 @@ type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// One queued write: run in the open transaction, it tells whether it succeeded (its savepoint
 /// is kept) and how to answer its caller once the transaction has ended.
-type WriteJob = Box<dyn FnOnce(&Transaction<'_>) -> (bool, Answer) + Send>;
+type Run = Box<dyn FnOnce(&Transaction<'_>) -> (bool, Answer) + Send>;
+
+/// A queued write: its work, and whether it may share a transaction with other small writes
+/// (each in its own savepoint) or must have one of its own.
+struct WriteJob {
+    run: Run,
+    grouped: bool,
+}
 
 /// At most this many writes share a transaction.
 const GROUP: usize = 64;
 
-/// The writer thread: takes the writes waiting, runs them in one transaction (each in its own
-/// savepoint, so that one failing leaves the others), commits, answers.
+/// The writer thread: takes the writes waiting and runs a write of its own alone, or the small
+/// grouped writes waiting together in one transaction (each in its own savepoint, so that one
+/// failing leaves the others); commits, answers.
 fn writer_loop(mut conn: Connection, jobs: &std::sync::mpsc::Receiver<WriteJob>) {
     let mut waiting: std::collections::VecDeque<WriteJob> = std::collections::VecDeque::new();
     loop {
@@ -119,7 +133,15 @@ fn writer_loop(mut conn: Connection, jobs: &std::sync::mpsc::Receiver<WriteJob>)
                 Err(_) => break,
             }
         }
-        let batch: Vec<WriteJob> = waiting.drain(..waiting.len().min(GROUP)).collect();
+        // In their order: a write of its own alone, or the grouped writes up to the next one
+        // that is not.
+        let take = match waiting.front() {
+            Some(first) if first.grouped => {
+                waiting.iter().take(GROUP).take_while(|j| j.grouped).count()
+            }
+            _ => 1,
+        };
+        let batch: Vec<WriteJob> = waiting.drain(..take.min(waiting.len())).collect();
         run_batch(&mut conn, batch, &mut waiting);
     }
 }
@@ -129,8 +151,9 @@ fn savepoint(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
     tx.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-/// Runs `batch` in one transaction, each write in its own savepoint: a failing write is rolled
-/// back to it, the others are kept. If SQLite abandons the transaction under a failing write (a
+/// Runs `batch` in one transaction; several writes each in its own savepoint: a failing write
+/// is rolled back to it, the others are kept (one alone has no savepoint: its failure rolls
+/// the transaction back). If SQLite abandons the transaction under a failing write (a
 /// full disk, an I/O error), the writes already run are answered with the error, the one running
 /// is dropped (its caller hears it did not complete, so a transaction that keeps failing cannot
 /// keep the writer spinning) and those not yet run go back to `waiting`, in order.
@@ -149,17 +172,25 @@ fn run_batch(
         }
     };
     let mut answers: Vec<(bool, Answer)> = Vec::with_capacity(batch.len());
+    // A write alone in its transaction needs no savepoint: if it fails, the transaction is
+    // rolled back instead.
+    let alone = batch.len() == 1;
     let mut rest = batch.into_iter();
     let mut broken: Option<String> = None;
+    let mut failed_alone = false;
     for job in rest.by_ref() {
-        if let Err(e) = savepoint(&tx, "SAVEPOINT civitas_write") {
+        if !alone && let Err(e) = savepoint(&tx, "SAVEPOINT civitas_write") {
             broken = Some(e.to_string());
             break;
         }
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&tx)));
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(&tx)));
         let ok = matches!(ran, Ok((true, _)));
         if let Ok(answer) = ran {
             answers.push(answer);
+        }
+        if alone {
+            failed_alone = !ok;
+            break;
         }
         let ended = if ok {
             Ok(())
@@ -173,6 +204,11 @@ fn run_batch(
         }
     }
     let failure = match broken {
+        // The lone write failed (and has its own error to tell): nothing of it is kept.
+        None if failed_alone => {
+            drop(tx);
+            None
+        }
         Some(e) => {
             // The transaction is gone: those that ran are lost; those not run wait for the next.
             for job in rest.rev() {
@@ -254,9 +290,28 @@ impl Pool {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> DomainResult<T> + Send + 'static,
     {
+        self.queue_write(f, false).await
+    }
+
+    /// A small write (a few rows) that may share its transaction with others waiting, each in
+    /// its own savepoint: one commit serves many, at a high rate of small writes (the exchange
+    /// gateway's message log). Never for large writes: see `open_writer`.
+    pub(crate) async fn write_grouped<T, F>(&self, f: F) -> DomainResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> DomainResult<T> + Send + 'static,
+    {
+        self.queue_write(f, true).await
+    }
+
+    async fn queue_write<T, F>(&self, f: F, grouped: bool) -> DomainResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> DomainResult<T> + Send + 'static,
+    {
         let queued = Instant::now();
         let (reply, answer) = tokio::sync::oneshot::channel::<DomainResult<T>>();
-        let job: WriteJob = Box::new(move |tx: &Transaction<'_>| {
+        let run: Run = Box::new(move |tx: &Transaction<'_>| {
             metrics::histogram!("civitas_db_wait_seconds", "kind" => "write")
                 .record(queued.elapsed().as_secs_f64());
             let result = f(tx);
@@ -270,7 +325,7 @@ impl Pool {
             (ok, answer)
         });
         self.writes
-            .send(job)
+            .send(WriteJob { run, grouped })
             .map_err(|_| DomainError::store("the database writer has stopped"))?;
         answer.await.map_err(|_| {
             DomainError::store("the write did not complete (the database writer failed)")

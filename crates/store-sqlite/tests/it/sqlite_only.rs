@@ -453,11 +453,96 @@ fn the_traffic_backfill_equals_what_the_trigger_keeps() {
     assert_eq!(rows(&conn), kept);
 }
 
-/// The writer commits the writes waiting together (group commit), each in its own savepoint:
-/// a write that fails half-way (its user row stored, then its grant refused by a foreign key)
-/// leaves nothing, and the writes around it in the same transaction are all kept.
+/// Small grouped writes (the exchange gateway's message log) are committed together, each in
+/// its own savepoint: a call whose logging fails half-way (its message row stored, then its
+/// second evidence refused as a duplicate) leaves nothing, and the calls logged around it in
+/// the same transaction are all kept.
 #[tokio::test]
-async fn writes_committed_together_keep_each_others_failures_out() {
+async fn grouped_writes_committed_together_keep_each_others_failures_out() {
+    use civitas_core::exchange::{MessageEvidence, MessageFilter, MessageRecord, MessageSide};
+    use civitas_store_conformance::at;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path(), OpenOptions::default()).unwrap();
+    let stores = store.stores();
+    let evidence = |side: MessageSide| MessageEvidence {
+        side,
+        message: format!("{} message", side.as_str()).into_bytes(),
+        body: None,
+        body_omitted: false,
+        signature: b"<signature/>".to_vec(),
+        sig_hash_chain: None,
+    };
+    let mut tasks = Vec::new();
+    for i in 0..60u32 {
+        let stores = stores.clone();
+        let record = MessageRecord {
+            id: 0,
+            xroad_id: format!("TW-{i}"),
+            request_id: format!("req-{i}"),
+            client: Some("TW/GOV/380130000C/POLICE-CASES".into()),
+            service: Some("TW/GOV/380290000H/TRANSPORT-API/bus".into()),
+            agency: None,
+            endpoint: None,
+            method: "GET".into(),
+            path: "/bus".into(),
+            status: 200,
+            request_hash: None,
+            response_hash: None,
+            started_at: at(10),
+            finished_at: at(10),
+            duration_us: 900,
+            error_type: None,
+            evidence: Vec::new(),
+        };
+        // Every third logs its request twice: refused after its message row was written.
+        let sides = if i.is_multiple_of(3) {
+            vec![
+                evidence(MessageSide::Request),
+                evidence(MessageSide::Request),
+            ]
+        } else {
+            vec![
+                evidence(MessageSide::Request),
+                evidence(MessageSide::Response),
+            ]
+        };
+        tasks.push(tokio::spawn(async move {
+            stores
+                .exchange
+                .log_signed_message(&record, &sides, at(11))
+                .await
+        }));
+    }
+    let mut refused = 0;
+    for (i, t) in tasks.into_iter().enumerate() {
+        match t.await.unwrap() {
+            Ok(_) => assert!(!i.is_multiple_of(3), "call {i} was logged"),
+            Err(_) if i.is_multiple_of(3) => refused += 1,
+            Err(e) => panic!("call {i}: {e:?}"),
+        }
+    }
+    assert_eq!(refused, 20);
+    let logged = stores
+        .exchange
+        .messages(
+            &MessageFilter::default(),
+            PageRequest::new(Some(1), Some(100)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(logged.total, 40, "only the calls logged in full are kept");
+    assert!(logged.items.iter().all(|m| {
+        let n: u32 = m.xroad_id.trim_start_matches("TW-").parse().unwrap();
+        !n.is_multiple_of(3)
+    }));
+}
+
+/// A write of its own (not grouped) has its transaction alone: one that fails half-way (its
+/// user row stored, then its grant refused by a foreign key) leaves nothing, however many run
+/// at once, and the audit chain has no gap.
+#[tokio::test]
+async fn writes_of_their_own_leave_nothing_when_they_fail() {
     use civitas_core::accounts::{NewUser, UserFilter, UserName, UserProfile};
     use civitas_core::agencies::AgencyCode;
     use civitas_core::authz::{Grant, Role, Scope};
@@ -535,4 +620,48 @@ async fn writes_committed_together_keep_each_others_failures_out() {
     assert_eq!(audit.total, 40, "a refused write leaves no audit entry");
     let head = stores.audit.head().await.unwrap().unwrap();
     assert_eq!(head.seq, 40, "the audit chain has no gap");
+
+    // A write alone in its transaction runs without a savepoint: when it fails half-way, the
+    // whole transaction goes, and the next write is unaffected.
+    let lone = |name: &'static str, agency: &'static str, seq: i64| {
+        let stores = stores.clone();
+        let (name, agency) = (name.to_string(), agency.to_string());
+        async move {
+            stores
+                .accounts
+                .create_user(
+                    &NewUser {
+                        name: UserName::parse(&name).unwrap(),
+                        profile: UserProfile {
+                            display_name: name.clone(),
+                            email: None,
+                            home_agency: None,
+                            active: true,
+                            language: Language::ZhTw,
+                            date_style: DateStyle::Roc,
+                        },
+                        password_hash: "$argon2id$fake".into(),
+                        created_at: at(200),
+                    },
+                    &[Grant {
+                        role: Role::DataSteward,
+                        scope: Scope::Agency(AgencyCode::parse(&agency).unwrap()),
+                    }],
+                    "cli:test",
+                    event(seq, "user.create", &name),
+                )
+                .await
+        }
+    };
+    assert!(lone("alone-bad", "389999999Z", 200).await.is_err());
+    assert!(
+        stores
+            .accounts
+            .user_by_name("alone-bad")
+            .await
+            .unwrap()
+            .is_none(),
+        "the failed lone write left its user row"
+    );
+    assert_eq!(stores.audit.head().await.unwrap().unwrap().seq, 40);
 }
