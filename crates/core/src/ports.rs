@@ -666,6 +666,15 @@ pub trait AlertStore: Send + Sync + 'static {
         from_day: Option<&str>,
         to_day: Option<&str>,
     ) -> DomainResult<Vec<RollupRow>>;
+    /// Moves the kept totals of the dashboard's default period (the city-wide top values of
+    /// `from_month..=to_month`, kept up to date at ingest) there, rebuilding them from the
+    /// monthly counts, unless they are there already; returns whether they moved. A store may
+    /// answer [`AlertStore::alert_values`] for that period from them.
+    async fn refresh_alert_value_window(
+        &self,
+        from_month: &str,
+        to_month: &str,
+    ) -> DomainResult<bool>;
     /// The `limit` values of a dimension with the most alerts in `from_month..=to_month`
     /// (`YYYY-MM`), for the filter's agencies; ties by value.
     async fn alert_values(

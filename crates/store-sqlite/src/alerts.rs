@@ -588,6 +588,49 @@ impl AlertStore for SqliteStore {
             .await
     }
 
+    async fn refresh_alert_value_window(
+        &self,
+        from_month: &str,
+        to_month: &str,
+    ) -> DomainResult<bool> {
+        let (from, to) = (from_month.to_string(), to_month.to_string());
+        let wanted = (from.clone(), to.clone());
+        // Read first: a dashboard view must not wait behind an import's write to learn that
+        // nothing has to move.
+        if self.pool.read(value_window).await?.as_ref() == Some(&wanted) {
+            return Ok(false);
+        }
+        self.pool
+            .write(move |tx| {
+                if value_window(tx)?.as_ref() == Some(&wanted) {
+                    return Ok(false);
+                }
+                tx.execute("DELETE FROM alert_value_window_bounds", [])
+                    .map_err(db_err)?;
+                tx.execute("DELETE FROM alert_value_window", [])
+                    .map_err(db_err)?;
+                tx.execute(
+                    "INSERT INTO alert_value_window
+                         (dimension, value, alert_count, months_seen, first_seen, last_seen)
+                     SELECT dimension, value, SUM(alert_count), SUM(alert_count > 0),
+                            MIN(first_seen), MAX(last_seen)
+                     FROM alert_value_months WHERE month >= ?1 AND month <= ?2
+                     GROUP BY dimension, value",
+                    params![from, to],
+                )
+                .map_err(db_err)?;
+                // From here on the triggers keep it.
+                tx.execute(
+                    "INSERT INTO alert_value_window_bounds (id, from_month, to_month)
+                     VALUES (1, ?1, ?2)",
+                    params![from, to],
+                )
+                .map_err(db_err)?;
+                Ok(true)
+            })
+            .await
+    }
+
     async fn alert_values(
         &self,
         filter: &AlertFilter,
@@ -608,6 +651,11 @@ impl AlertStore for SqliteStore {
         let (from, to) = (from_month.to_string(), to_month.to_string());
         self.pool
             .read(move |conn| {
+                if city_wide
+                    && value_window(conn)?.is_some_and(|(f, t)| f == from && t == to)
+                {
+                    return window_top(conn, dimension.as_str(), limit);
+                }
                 if city_wide
                     && let Some(top) = top_city_wide(conn, dimension.as_str(), &from, &to, limit)?
                 {
@@ -1050,6 +1098,41 @@ fn months_between(from: &str, to: &str) -> Vec<String> {
         (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
     }
     out
+}
+
+/// The period the kept top-values window covers (migration 24), if any.
+fn value_window(conn: &rusqlite::Connection) -> DomainResult<Option<(String, String)>> {
+    conn.prepare_cached("SELECT from_month, to_month FROM alert_value_window_bounds WHERE id = 1")
+        .map_err(db_err)?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(db_err)
+}
+
+/// The top `limit` values of a dimension over the kept window: the first rows of its ranking.
+fn window_top(
+    conn: &rusqlite::Connection,
+    dimension: &str,
+    limit: u32,
+) -> DomainResult<Vec<ValueCount>> {
+    conn.prepare_cached(
+        "SELECT value, alert_count, months_seen, first_seen, last_seen FROM alert_value_window
+         WHERE dimension = ?1 AND alert_count > 0
+         ORDER BY alert_count DESC, value LIMIT ?2",
+    )
+    .map_err(db_err)?
+    .query_map(params![dimension, i64::from(limit)], |r| {
+        Ok(ValueCount {
+            value: r.get(0)?,
+            count: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+            months_seen: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+            first_seen: ts(r.get(3)?)?,
+            last_seen: ts(r.get(4)?)?,
+        })
+    })
+    .map_err(db_err)?
+    .collect::<rusqlite::Result<Vec<_>>>()
+    .map_err(db_err)
 }
 
 /// The city-wide top `limit` values of a dimension over `from..=to` months, proved exact without

@@ -91,6 +91,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "exchange_archives",
         include_str!("../migrations/0023_exchange_archives.sql"),
     ),
+    (
+        24,
+        "alert_value_window",
+        include_str!("../migrations/0024_alert_value_window.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

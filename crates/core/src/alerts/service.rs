@@ -595,6 +595,7 @@ impl<'a> AlertService<'a> {
         let filter = self.scoped(caller, filter).await?;
         let now = self.p.now();
         let this_month = month_of(now);
+        let from_month_arg_absent = from_month.is_none();
         let to_month = match to_month {
             Some(m) => valid_month(m)?,
             None => this_month.clone(),
@@ -614,6 +615,16 @@ impl<'a> AlertService<'a> {
         }
         let trend_from = months_back(&to_month, 23).unwrap_or_else(|| from_month.clone());
         let store = &self.p.stores.alerts;
+        if from_month_arg_absent && to_month == this_month {
+            // The default period: its top values are kept at ingest once the window is there
+            // (it moves once a month). A failure only costs speed: the lists are then summed.
+            if let Err(e) = store
+                .refresh_alert_value_window(&from_month, &to_month)
+                .await
+            {
+                tracing::warn!(error = %e, "the top-values window could not be moved");
+            }
+        }
         let rows = store
             .alert_rollups(
                 &filter,

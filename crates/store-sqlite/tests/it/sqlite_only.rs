@@ -263,14 +263,25 @@ async fn the_search_backfill_indexes_stored_alerts_like_the_import_does() {
 }
 
 /// The city-wide top values read through the threshold algorithm (migration 17's
-/// alert_value_months) equal summing every rollup row, for a skewed dimension (proved from
-/// each month's leaders) and a flat one (where the proof fails and everything is summed).
+/// alert_value_months) or from the kept window of the default period (migration 24) equal
+/// summing every rollup row, for a skewed dimension (proved from each month's leaders) and a
+/// flat one (where the proof fails and everything is summed), before and after the window
+/// moves.
 #[tokio::test]
 async fn top_values_from_monthly_leaders_equal_summing_every_row() {
     use civitas_core::alerts::AlertFilter;
     use civitas_core::alerts::analysis::Dimension;
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open_in(dir.path(), OpenOptions::default()).unwrap();
+    let alerts = store.stores().alerts;
+    // The dashboard's default period is kept from the start (migration 24): the triggers fill
+    // it as the rows below arrive.
+    assert!(
+        alerts
+            .refresh_alert_value_window("2024-01", "2024-12")
+            .await
+            .unwrap()
+    );
     let mut conn = rusqlite_conn(&dir.path().join(DB_FILE));
     let tx = conn.transaction().unwrap();
     let mut seed: u64 = 7;
@@ -365,31 +376,73 @@ async fn top_values_from_monthly_leaders_equal_summing_every_row() {
         .map(Result::unwrap)
         .collect()
     };
-    for (dimension, name) in [
-        (Dimension::SourceIp, "source_ip"),
-        (Dimension::DestinationIp, "destination_ip"),
-    ] {
-        for (from, to, limit) in [
-            ("2024-01", "2024-12", 10),
-            ("2024-03", "2024-05", 5),
-            ("2024-06", "2024-06", 25),
+    let compare = async |periods: &[(&str, &str, u32)]| {
+        for (dimension, name) in [
+            (Dimension::SourceIp, "source_ip"),
+            (Dimension::DestinationIp, "destination_ip"),
         ] {
-            let got: Vec<(String, u64, u32)> = store
-                .stores()
-                .alerts
-                .alert_values(&AlertFilter::default(), dimension, from, to, limit)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|v| (v.value, v.count, v.months_seen))
-                .collect();
-            assert_eq!(
-                got,
-                brute(name, from, to, i64::from(limit)),
-                "{name} {from}..{to} top {limit}"
-            );
+            for &(from, to, limit) in periods {
+                let got: Vec<(String, u64, u32)> = alerts
+                    .alert_values(&AlertFilter::default(), dimension, from, to, limit)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|v| (v.value, v.count, v.months_seen))
+                    .collect();
+                assert_eq!(
+                    got,
+                    brute(name, from, to, i64::from(limit)),
+                    "{name} {from}..{to} top {limit}"
+                );
+            }
         }
+    };
+    let periods = [
+        // The kept window (kept by the triggers), then two periods it does not cover.
+        ("2024-01", "2024-12", 10),
+        ("2024-01", "2024-12", 160),
+        ("2024-03", "2024-05", 5),
+        ("2024-06", "2024-06", 25),
+    ];
+    compare(&periods).await;
+    // The window moves (rebuilt from the monthly counts) and is then kept; the year is read
+    // through the threshold algorithm again. Moving it to where it is does nothing.
+    assert!(
+        alerts
+            .refresh_alert_value_window("2024-03", "2024-05")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !alerts
+            .refresh_alert_value_window("2024-03", "2024-05")
+            .await
+            .unwrap()
+    );
+    let mut more = conn
+        .prepare(
+            "INSERT INTO alert_value_rollups (month, dimension, agency, value, alert_count, first_seen, last_seen)
+             VALUES (?1, ?2, '', ?3, ?4, 1706000000000, 1706000000000)
+             ON CONFLICT (dimension, month, agency, value) DO UPDATE SET
+                 alert_count = alert_count + excluded.alert_count",
+        )
+        .unwrap();
+    for (month, dimension, value, n) in [
+        ("2024-04", "destination_ip", "10.0.0.7", 3),
+        ("2024-04", "destination_ip", "10.9.9.9", 1),
+        ("2024-04", "source_ip", "45.0.0.3", 40),
+        ("2024-09", "source_ip", "45.0.0.4", 900),
+    ] {
+        more.execute(rusqlite::params![month, dimension, value, n])
+            .unwrap();
     }
+    drop(more);
+    compare(&[
+        ("2024-03", "2024-05", 5),
+        ("2024-03", "2024-05", 200),
+        ("2024-01", "2024-12", 10),
+    ])
+    .await;
 }
 
 /// Migration 19 rolls the calls logged before it into hourly traffic: the backfill gives the
