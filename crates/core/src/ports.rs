@@ -1008,6 +1008,8 @@ pub trait ExchangeStore: Send + Sync + 'static {
         after: i64,
         limit: usize,
     ) -> DomainResult<Vec<TransferRecord>>;
+    /// Whether a call with this `X-Road-Id` is in the message log (the replay check).
+    async fn xroad_id_logged(&self, xroad_id: &str) -> DomainResult<bool>;
     /// The message log, newest first.
     async fn messages(
         &self,

@@ -449,10 +449,14 @@ pub async fn an_exchange_grant_answers_a_sharing_approval_and_ends_with_it(store
     };
     let request = evidence(MessageSide::Request, None);
     let response = evidence(MessageSide::Response, Some(b"{\"cases\": 3}"));
+    assert!(!x.xroad_id_seen("TW-signed").await.unwrap());
     let message_id = x
         .log_signed(&signed, &[request.clone(), response.clone()])
         .await
         .unwrap();
+    // The replay check finds a logged X-Road-Id, and only that one.
+    assert!(x.xroad_id_seen("TW-signed").await.unwrap());
+    assert!(!x.xroad_id_seen("TW-signe").await.unwrap());
     let before = x
         .messages(&auditor, MessageFilter::default(), PageRequest::default())
         .await

@@ -351,7 +351,7 @@ impl ExchangeStore for SqliteStore {
             return Ok(None);
         };
         self.pool
-            .read(move |conn| {
+            .read_quick(move |conn| {
                 Ok(
                     load_services(conn, "WHERE s.service_id = ?1", &vec![Box::new(path)])?
                         .into_iter()
@@ -422,7 +422,7 @@ impl ExchangeStore for SqliteStore {
     async fn exchange_member(&self, client: &ClientId) -> DomainResult<Option<ExchangeMember>> {
         let c = client.clone();
         self.pool
-            .read(move |conn| {
+            .read_quick(move |conn| {
                 conn.query_row(
                     "SELECT id, instance, member_class, member_code, subsystem, agency, name, created_at
                      FROM exchange_members
@@ -525,7 +525,7 @@ impl ExchangeStore for SqliteStore {
     ) -> DomainResult<Vec<AccessGrant>> {
         let subject = subject.to_path();
         self.pool
-            .read(move |conn| {
+            .read_quick(move |conn| {
                 load_grants(
                     conn,
                     "WHERE g.service = ?1 AND g.subject = ?2",
@@ -607,6 +607,20 @@ impl ExchangeStore for SqliteStore {
                     .map_err(unique_or_db("message evidence", e.side.as_str()))?;
                 }
                 Ok(id)
+            })
+            .await
+    }
+
+    async fn xroad_id_logged(&self, xroad_id: &str) -> DomainResult<bool> {
+        let xroad_id = xroad_id.to_string();
+        self.pool
+            .read_quick(move |conn| {
+                conn.prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM exchange_messages WHERE xroad_id = ?1)",
+                )
+                .map_err(db_err)?
+                .query_row([xroad_id], |r| r.get(0))
+                .map_err(db_err)
             })
             .await
     }
@@ -1057,7 +1071,7 @@ impl ExchangeStore for SqliteStore {
     ) -> DomainResult<Vec<ExchangeCredential>> {
         let fp = fingerprint.to_string();
         self.pool
-            .read(move |conn| {
+            .read_quick(move |conn| {
                 load_credentials(conn, "WHERE c.fingerprint = ?1", &vec![Box::new(fp)])
             })
             .await

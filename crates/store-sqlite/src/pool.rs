@@ -283,6 +283,30 @@ impl Pool {
         .map_err(|e| DomainError::store(format!("database task failed: {e}")))?
     }
 
+    /// A point look-up of a few microseconds (an index probe on the exchange gateway's path):
+    /// run on the calling thread when a reader connection is free at once, since handing it
+    /// to the blocking pool and back costs more than the query itself; otherwise as
+    /// [`Pool::read`]. Never for a query that may scan.
+    pub(crate) async fn read_quick<T, F>(&self, f: F) -> DomainResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> DomainResult<T> + Send + 'static,
+    {
+        if let Ok(permit) = self.reader_permits.clone().try_acquire_owned() {
+            let conn = self.readers.lock().map_err(lock_err)?.pop();
+            if let Some(conn) = conn {
+                let started = Instant::now();
+                let result = f(&conn);
+                metrics::histogram!("civitas_db_query_seconds", "kind" => "read")
+                    .record(started.elapsed().as_secs_f64());
+                self.readers.lock().map_err(lock_err)?.push(conn);
+                drop(permit);
+                return result;
+            }
+        }
+        self.read(f).await
+    }
+
     /// Run `f` in an immediate write transaction; its changes are committed when it returns
     /// `Ok` (and the answer comes after the commit), rolled back when it returns `Err`.
     pub(crate) async fn write<T, F>(&self, f: F) -> DomainResult<T>

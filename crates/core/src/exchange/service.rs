@@ -692,17 +692,7 @@ impl<'a> ExchangeService<'a> {
 
     /// Whether a call with this `X-Road-Id` is already in the log (a node's replay check).
     pub async fn xroad_id_seen(&self, xroad_id: &str) -> DomainResult<bool> {
-        let filter = MessageFilter {
-            xroad_id: Some(xroad_id.to_string()),
-            ..MessageFilter::default()
-        };
-        let page = self
-            .p
-            .stores
-            .exchange
-            .messages(&filter, PageRequest::new(Some(1), Some(1)))
-            .await?;
-        Ok(page.total > 0)
+        self.p.stores.exchange.xroad_id_logged(xroad_id).await
     }
 
     /// Batch time-stamping (research notes §3.4): the records not yet stamped (at most
