@@ -670,15 +670,7 @@ impl AlertStore for SqliteStore {
                          GROUP BY value ORDER BY n DESC, value LIMIT ?"
                     ))
                     .map_err(db_err)?;
-                stmt.query_map(param_refs(&all).as_slice(), |r| {
-                    Ok(ValueCount {
-                        value: r.get(0)?,
-                        count: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-                        months_seen: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
-                        first_seen: ts(r.get(3)?)?,
-                        last_seen: ts(r.get(4)?)?,
-                    })
-                })
+                stmt.query_map(param_refs(&all).as_slice(), value_count_row)
                 .map_err(db_err)?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(db_err)
@@ -1109,6 +1101,17 @@ fn value_window(conn: &rusqlite::Connection) -> DomainResult<Option<(String, Str
         .map_err(db_err)
 }
 
+/// A top-values row: value, count, months seen, first and last seen.
+fn value_count_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ValueCount> {
+    Ok(ValueCount {
+        value: r.get(0)?,
+        count: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+        months_seen: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+        first_seen: ts(r.get(3)?)?,
+        last_seen: ts(r.get(4)?)?,
+    })
+}
+
 /// The top `limit` values of a dimension over the kept window: the first rows of its ranking.
 fn window_top(
     conn: &rusqlite::Connection,
@@ -1121,15 +1124,7 @@ fn window_top(
          ORDER BY alert_count DESC, value LIMIT ?2",
     )
     .map_err(db_err)?
-    .query_map(params![dimension, i64::from(limit)], |r| {
-        Ok(ValueCount {
-            value: r.get(0)?,
-            count: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-            months_seen: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
-            first_seen: ts(r.get(3)?)?,
-            last_seen: ts(r.get(4)?)?,
-        })
-    })
+    .query_map(params![dimension, i64::from(limit)], value_count_row)
     .map_err(db_err)?
     .collect::<rusqlite::Result<Vec<_>>>()
     .map_err(db_err)

@@ -673,48 +673,4 @@ async fn writes_of_their_own_leave_nothing_when_they_fail() {
     assert_eq!(audit.total, 40, "a refused write leaves no audit entry");
     let head = stores.audit.head().await.unwrap().unwrap();
     assert_eq!(head.seq, 40, "the audit chain has no gap");
-
-    // A write alone in its transaction runs without a savepoint: when it fails half-way, the
-    // whole transaction goes, and the next write is unaffected.
-    let lone = |name: &'static str, agency: &'static str, seq: i64| {
-        let stores = stores.clone();
-        let (name, agency) = (name.to_string(), agency.to_string());
-        async move {
-            stores
-                .accounts
-                .create_user(
-                    &NewUser {
-                        name: UserName::parse(&name).unwrap(),
-                        profile: UserProfile {
-                            display_name: name.clone(),
-                            email: None,
-                            home_agency: None,
-                            active: true,
-                            language: Language::ZhTw,
-                            date_style: DateStyle::Roc,
-                        },
-                        password_hash: "$argon2id$fake".into(),
-                        created_at: at(200),
-                    },
-                    &[Grant {
-                        role: Role::DataSteward,
-                        scope: Scope::Agency(AgencyCode::parse(&agency).unwrap()),
-                    }],
-                    "cli:test",
-                    event(seq, "user.create", &name),
-                )
-                .await
-        }
-    };
-    assert!(lone("alone-bad", "389999999Z", 200).await.is_err());
-    assert!(
-        stores
-            .accounts
-            .user_by_name("alone-bad")
-            .await
-            .unwrap()
-            .is_none(),
-        "the failed lone write left its user row"
-    );
-    assert_eq!(stores.audit.head().await.unwrap().unwrap().seq, 40);
 }
