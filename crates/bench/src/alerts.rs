@@ -640,15 +640,11 @@ async fn dashboards(platform: &Platform, caller: &Caller, a: &Args) -> anyhow::R
     for _ in 0..a.rounds {
         let t = Instant::now();
         store
-            .alert_rollups(
-                &everything,
-                Some(&format!("{trend_from}-01")),
-                Some(&format!("{to_month}-31")),
-            )
+            .alert_rollup_months(&everything, &trend_from, &to_month)
             .await
             .map_err(fail)?;
         time_panel(
-            "panel: daily rollups of 24 months (shares, trend, agencies, sources)".into(),
+            "panel: monthly rollups of 24 months (shares, trend, agencies, sources)".into(),
             t.elapsed(),
         );
         for dimension in Dimension::ALL {

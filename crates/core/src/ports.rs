@@ -666,6 +666,15 @@ pub trait AlertStore: Send + Sync + 'static {
         from_day: Option<&str>,
         to_day: Option<&str>,
     ) -> DomainResult<Vec<RollupRow>>;
+    /// The rollups of whole months `from_month..=to_month` (`YYYY-MM`) for the filter (its
+    /// agency, category, sub-bucket, severity and source; not its times), one row per month and
+    /// key with `day` holding the month; rows that count nothing are left out.
+    async fn alert_rollup_months(
+        &self,
+        filter: &AlertFilter,
+        from_month: &str,
+        to_month: &str,
+    ) -> DomainResult<Vec<RollupRow>>;
     /// Moves the kept totals of the dashboard's default period (the city-wide top values of
     /// `from_month..=to_month`, kept up to date at ingest) there, rebuilding them from the
     /// monthly counts, unless they are there already; returns whether they moved. A store may

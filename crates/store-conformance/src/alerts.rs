@@ -595,6 +595,18 @@ pub async fn changed_rules_reapplied_to_history_move_the_statistics_and_name_the
         .collect();
     assert!(actions.iter().any(|a| a == "alerts.rules.save"));
     assert!(actions.iter().any(|a| a == "alerts.reclassify"));
+    // The monthly rollups the analysis page reads stay equal to the daily ones summed per
+    // month after the re-classification moved counts between categories.
+    assert_eq!(
+        monthly_sums(stores.alerts.alert_rollups(&all, None, None).await.unwrap()),
+        monthly_sums(
+            stores
+                .alerts
+                .alert_rollup_months(&all, "2000-01", "2099-12")
+                .await
+                .unwrap()
+        )
+    );
     // A reader may not change rules.
     let officer = reader(Role::SecurityOfficer, "380330000E");
     let err = p
@@ -606,6 +618,28 @@ pub async fn changed_rules_reapplied_to_history_move_the_statistics_and_name_the
         matches!(err, DomainError::Forbidden { .. } | DomainError::NoGrant(_)),
         "{err:?}"
     );
+}
+
+/// Rollup rows summed per month and key, without those that count nothing.
+fn monthly_sums(
+    rows: Vec<civitas_core::alerts::RollupRow>,
+) -> BTreeMap<(String, String, String, String, String, String), u64> {
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let key = (
+            r.day.get(..7).unwrap_or_default().to_string(),
+            r.agency.map(|a| a.as_str().to_string()).unwrap_or_default(),
+            r.category.as_str().to_string(),
+            r.sub_bucket
+                .map(|b| b.as_str().to_string())
+                .unwrap_or_default(),
+            r.severity.as_str().to_string(),
+            r.source,
+        );
+        *out.entry(key).or_insert(0) += r.count;
+    }
+    out.retain(|_, n| *n > 0);
+    out
 }
 
 /// A large file is read in chunks, each stored on its own: the totals reconcile, rejected

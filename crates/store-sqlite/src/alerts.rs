@@ -570,20 +570,44 @@ impl AlertStore for SqliteStore {
                          FROM alert_rollups WHERE 1=1{sql} ORDER BY day, agency, category, severity, source"
                     ))
                     .map_err(db_err)?;
-                stmt.query_map(param_refs(&params).as_slice(), |r| {
-                    Ok(RollupRow {
-                        day: r.get(0)?,
-                        agency: opt_code(r, 1)?,
-                        category: category(r, 2)?,
-                        sub_bucket: sub_bucket(r, 3)?,
-                        severity: severity(r, 4)?,
-                        source: r.get(5)?,
-                        count: u64::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
-                    })
-                })
-                .map_err(db_err)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(db_err)
+                stmt.query_map(param_refs(&params).as_slice(), rollup_row)
+                    .map_err(db_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn alert_rollup_months(
+        &self,
+        filter: &AlertFilter,
+        from_month: &str,
+        to_month: &str,
+    ) -> DomainResult<Vec<RollupRow>> {
+        let (mut sql, mut params) = conditions(filter, None, true);
+        if let Some(source) = &filter.source {
+            sql.push_str(" AND source = ?");
+            params.push(Box::new(source.clone()));
+        }
+        let mut all: Params = vec![
+            Box::new(from_month.to_string()),
+            Box::new(to_month.to_string()),
+        ];
+        all.append(&mut params);
+        self.pool
+            .read(move |conn| {
+                // Kept by triggers on alert_rollups (migration 25); read in key order.
+                let mut stmt = conn
+                    .prepare(&format!(
+                        "SELECT month, agency, category, sub_bucket, severity, source, alert_count
+                         FROM alert_rollup_months
+                         WHERE month >= ? AND month <= ? AND alert_count > 0{sql}"
+                    ))
+                    .map_err(db_err)?;
+                stmt.query_map(param_refs(&all).as_slice(), rollup_row)
+                    .map_err(db_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(db_err)
             })
             .await
     }
@@ -1099,6 +1123,19 @@ fn value_window(conn: &rusqlite::Connection) -> DomainResult<Option<(String, Str
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(db_err)
+}
+
+/// A rollup row: day (or month), agency, category, sub-bucket, severity, source, count.
+fn rollup_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RollupRow> {
+    Ok(RollupRow {
+        day: r.get(0)?,
+        agency: opt_code(r, 1)?,
+        category: category(r, 2)?,
+        sub_bucket: sub_bucket(r, 3)?,
+        severity: severity(r, 4)?,
+        source: r.get(5)?,
+        count: u64::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
+    })
 }
 
 /// A top-values row: value, count, months seen, first and last seen.

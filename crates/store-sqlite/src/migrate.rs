@@ -96,6 +96,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "alert_value_window",
         include_str!("../migrations/0024_alert_value_window.sql"),
     ),
+    (
+        25,
+        "alert_rollup_months",
+        include_str!("../migrations/0025_alert_rollup_months.sql"),
+    ),
 ];
 
 fn expected() -> i64 {

@@ -625,12 +625,9 @@ impl<'a> AlertService<'a> {
                 tracing::warn!(error = %e, "the top-values window could not be moved");
             }
         }
+        // Whole months: the monthly rollups (each row's `day` is its month).
         let rows = store
-            .alert_rollups(
-                &filter,
-                Some(&format!("{trend_from}-01")),
-                Some(&format!("{to_month}-31")),
-            )
+            .alert_rollup_months(&filter, &trend_from, &to_month)
             .await?;
         let in_period: Vec<_> = rows
             .iter()
