@@ -564,11 +564,7 @@ impl AlertStore for SqliteStore {
         from_day: Option<&str>,
         to_day: Option<&str>,
     ) -> DomainResult<Vec<RollupRow>> {
-        let (mut sql, mut params) = conditions(filter, None, true);
-        if let Some(source) = &filter.source {
-            sql.push_str(" AND source = ?");
-            params.push(Box::new(source.clone()));
-        }
+        let (mut sql, mut params) = rollup_conditions(filter);
         if let Some(from) = from_day {
             sql.push_str(" AND day >= ?");
             params.push(Box::new(from.to_string()));
@@ -599,11 +595,7 @@ impl AlertStore for SqliteStore {
         from_month: &str,
         to_month: &str,
     ) -> DomainResult<Vec<RollupRow>> {
-        let (mut sql, mut params) = conditions(filter, None, true);
-        if let Some(source) = &filter.source {
-            sql.push_str(" AND source = ?");
-            params.push(Box::new(source.clone()));
-        }
+        let (sql, mut params) = rollup_conditions(filter);
         let mut all: Params = vec![
             Box::new(from_month.to_string()),
             Box::new(to_month.to_string()),
@@ -1140,6 +1132,17 @@ fn value_window(conn: &rusqlite::Connection) -> DomainResult<Option<(String, Str
         .map_err(db_err)
 }
 
+/// The filter's conditions on the rollup tables (agency, category, sub-bucket, severity,
+/// source; not its times).
+fn rollup_conditions(filter: &AlertFilter) -> (String, Params) {
+    let (mut sql, mut params) = conditions(filter, None, true);
+    if let Some(source) = &filter.source {
+        sql.push_str(" AND source = ?");
+        params.push(Box::new(source.clone()));
+    }
+    (sql, params)
+}
+
 /// How many alerts `filter` selects, from the daily rollups, when it asks only what they keep
 /// (agency, category, sub-bucket, severity, source, whole Taipei days): the alert list's total
 /// without counting millions of index entries. `None` when it asks more.
@@ -1152,11 +1155,7 @@ fn rollup_count(filter: &AlertFilter) -> Option<(String, Params)> {
     if filter.from.is_some_and(|t| !whole_day(t)) || filter.to.is_some_and(|t| !whole_day(t)) {
         return None;
     }
-    let (mut sql, mut params) = conditions(filter, None, true);
-    if let Some(source) = &filter.source {
-        sql.push_str(" AND source = ?");
-        params.push(Box::new(source.clone()));
-    }
+    let (mut sql, mut params) = rollup_conditions(filter);
     let day = |t: Timestamp| civitas_core::time::iso_date(t.taipei_date());
     if let Some(from) = filter.from {
         sql.push_str(" AND day >= ?");
